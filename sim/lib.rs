@@ -1,1 +1,1 @@
-
+//! tilesim: a cycle-approximate simulator for spatial dataflow tile grids.

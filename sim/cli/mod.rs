@@ -1,0 +1,80 @@
+//! Command-line front end: parse flags with clap, call the library, print results.
+//!
+//! Every command returns `Result<(), CliError>`; the variant decides the exit code, so a
+//! library error that means "the user's input is wrong" always exits 2.
+
+mod repr;
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// tilesim: a cycle-approximate simulator for spatial dataflow tile grids.
+#[derive(Debug, Parser)]
+#[command(name = "tilesim", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Show how values are encoded in a numeric format and what the conversion loses.
+    Repr(repr::ReprArgs),
+}
+
+/// An error at the edge of the program, classified by whose fault it is.
+#[derive(Debug)]
+pub enum CliError {
+    /// The user's input is invalid (exit code 2).
+    Input(anyhow::Error),
+    /// Anything else: I/O failure, internal error (exit code 1).
+    Other(anyhow::Error),
+}
+
+impl From<io::Error> for CliError {
+    fn from(e: io::Error) -> Self {
+        CliError::Other(e.into())
+    }
+}
+
+/// Result type of every command.
+pub type CliResult = Result<(), CliError>;
+
+/// Runs the program and maps the outcome to an exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    let result = match cli.command {
+        Command::Repr(args) => repr::run(&args, &mut out),
+    };
+    let result = result.and_then(|()| out.flush().map_err(CliError::from));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(CliError::Other(e)) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(CliError::Input(e)) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+        Err(CliError::Other(e)) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<io::Error>()
+            .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+    })
+}
