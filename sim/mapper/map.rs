@@ -1,0 +1,1088 @@
+//! `map()`: partitions, groups, tiling and program generation.
+//!
+//! 1. Partitions take compute tiles in order (column-major, bottom row first), within the
+//!    allowed columns.
+//! 2. A partition's tiles in one column form groups of at most `group_tiles` tiles. A group
+//!    splits every layer by output channels (each tile a contiguous slice, channels-last);
+//!    groups are replicas that claim batches from the stream as they become free.
+//! 3. Each tile's slice is tiled to fit L1 (see [`super::tiling`]): weights stay resident
+//!    where they fit, otherwise they stream from DRAM every iteration.
+//! 4. Per group: a loader on the shim brings each batch into the memory tile, tiles read
+//!    inputs from it and write output slices back, a drainer writes results to DRAM.
+//!    Learning groups carry tangents, regenerate perturbations and write gradient
+//!    estimates to DRAM; a host program applies them and publishes new weights, which
+//!    tiles reload before their next batch.
+
+use super::builder::{Builder, part, runs};
+use super::schedule::*;
+use super::tiling::{LayerTiling, LayerWork, Lanes, buffers, choose_tiling};
+use crate::model::{
+    Bytes, Cycles, LayerOp, Partition, PartitionKind, Scenario, TileCoord,
+};
+
+/// Why a workload could not be mapped. All variants are input errors (the workload does
+/// not fit this machine) except [`MapError::Internal`].
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum MapError {
+    /// A layer's slice does not fit a tile's L1 even with the smallest tiling.
+    #[error(
+        "partition {partition:?}: layer {layer} does not fit in L1 of {tile}: needs {needed} bytes, the tile has {capacity} ({short} bytes short)"
+    )]
+    DoesNotFit {
+        /// Partition name.
+        partition: String,
+        /// Layer index.
+        layer: usize,
+        /// Tile.
+        tile: TileCoord,
+        /// Bytes needed at the smallest tiling.
+        needed: u64,
+        /// L1 capacity.
+        capacity: u64,
+        /// needed − capacity.
+        short: u64,
+    },
+    /// The memory tile cannot hold the activations it stages.
+    #[error(
+        "memory tile of column {col} needs {needed} bytes for staged activations but holds {capacity} ({short} bytes short)"
+    )]
+    MemTileFull {
+        /// Column.
+        col: u32,
+        /// Needed.
+        needed: u64,
+        /// Capacity.
+        capacity: u64,
+        /// Short by.
+        short: u64,
+    },
+    /// The model has nothing to place on tiles.
+    #[error("the model has no matrix layer (Dense, Gemm or Conv2d) to map")]
+    NoMatmul,
+    /// A datatype has no MAC rate on this machine.
+    #[error("machine has no {0} datapath")]
+    NoDatapath(String),
+    /// The emitted schedule failed [`super::check`]; a bug in the mapper.
+    #[error("internal error: the mapper emitted an invalid schedule: {0}")]
+    Internal(String),
+}
+
+impl MapError {
+    /// True when the user's input (workload vs machine) is at fault.
+    pub fn is_input_error(&self) -> bool {
+        !matches!(self, MapError::Internal(_))
+    }
+}
+
+/// A matrix layer with the elementwise work fused into it.
+#[derive(Debug, Clone)]
+struct Stage {
+    layer: usize,
+    m: u64,
+    k: u64,
+    n: u64,
+    elementwise_per_sample: u64,
+    input_values: u64,
+    output_values: u64,
+}
+
+fn stages(sc: &Scenario) -> Result<Vec<Stage>, MapError> {
+    let mut out: Vec<Stage> = Vec::new();
+    let mut pending = 0u64;
+    for l in &sc.workload.layers {
+        match l.op {
+            LayerOp::Matmul { m, k, n } => {
+                let act = if matches!(l.activation, crate::spec::ActivationSpec::None) {
+                    0
+                } else {
+                    l.output_values
+                };
+                out.push(Stage {
+                    layer: l.index,
+                    m,
+                    k,
+                    n,
+                    elementwise_per_sample: pending + act,
+                    input_values: l.input_values,
+                    output_values: l.output_values,
+                });
+                pending = 0;
+            }
+            LayerOp::Elementwise { size } => match out.last_mut() {
+                Some(s) => s.elementwise_per_sample += size,
+                None => pending += size,
+            },
+        }
+    }
+    if out.is_empty() {
+        return Err(MapError::NoMatmul);
+    }
+    Ok(out)
+}
+
+/// One layer's plan on one group.
+#[derive(Debug, Clone)]
+struct LayerPlan {
+    ranges: Vec<(u64, u64)>,
+    resident: bool,
+    tiling: LayerTiling,
+    lanes: Lanes,
+}
+
+/// Bytes of the estimate staging buffer per slot (a design choice: estimates are formed
+/// and written out in 4 KiB pieces).
+const ESTIMATE_CHUNK: u64 = 4096;
+
+fn split_range(n: u64, parts: usize, i: usize) -> (u64, u64) {
+    let p = parts as u64;
+    let i = i as u64;
+    let base = n / p;
+    let extra = n % p;
+    let start = i * base + i.min(extra);
+    let len = base + u64::from(i < extra);
+    (start, start + len)
+}
+
+fn tangents(kind: PartitionKind) -> u64 {
+    match kind {
+        PartitionKind::Inference => 0,
+        PartitionKind::ForwardGradient { perturbations } => u64::from(perturbations),
+    }
+}
+
+struct GroupPlan {
+    layers: Vec<LayerPlan>,
+    fixed_bytes: u64,
+    estimate_chunk: u64,
+}
+
+fn plan_group(
+    sc: &Scenario,
+    part_spec: &Partition,
+    stages: &[Stage],
+    tiles: &[TileCoord],
+) -> Result<GroupPlan, MapError> {
+    let m = &sc.machine;
+    let w = &sc.workload;
+    let g = tiles.len();
+    let dtype = part_spec.dtype;
+    let k_t = tangents(part_spec.kind);
+    let slots = u64::from(w.mapping.buffers);
+    let batch = u64::from(w.batch);
+    let l1 = m.compute.l1.0;
+    let slice_n = |s: &Stage| s.n.div_ceil(g as u64);
+    let work = |s: &Stage| LayerWork {
+        m: s.m * batch,
+        k: s.k,
+        n_t: slice_n(s),
+    };
+    let lanes_of = |i: usize| Lanes {
+        a: if i == 0 { 1 } else { 1 + k_t },
+        c: 1 + k_t,
+    };
+    // Learning extras: K f32 JVP accumulators, a 16-byte RNG state, the estimate staging.
+    let weights_slice: u64 = stages
+        .iter()
+        .map(|s| dtype.weight_bytes(s.k * slice_n(s)).0)
+        .sum();
+    let estimate_chunk = if k_t > 0 {
+        ESTIMATE_CHUNK.min(weights_slice.max(1))
+    } else {
+        0
+    };
+    let fixed = if k_t > 0 {
+        k_t * 4 + 16 + estimate_chunk * slots
+    } else {
+        0
+    };
+    let mut resident = vec![true; stages.len()];
+    loop {
+        let weights: u64 = stages
+            .iter()
+            .zip(&resident)
+            .filter(|(_, r)| **r)
+            .map(|(s, _)| dtype.weight_bytes(s.k * slice_n(s)).0)
+            .sum();
+        let budget = l1.saturating_sub(weights + fixed);
+        let tilings: Vec<Option<LayerTiling>> = stages
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                choose_tiling(
+                    &work(s),
+                    dtype,
+                    resident[i],
+                    slots,
+                    lanes_of(i),
+                    Bytes(budget),
+                    w.mapping.kernel_tile,
+                )
+            })
+            .collect();
+        if weights + fixed <= l1 && tilings.iter().all(Option::is_some) {
+            let layers = stages
+                .iter()
+                .enumerate()
+                .map(|(i, s)| LayerPlan {
+                    ranges: (0..g).map(|t| split_range(s.n, g, t)).collect(),
+                    resident: resident[i],
+                    tiling: tilings[i].expect("checked above"),
+                    lanes: lanes_of(i),
+                })
+                .collect();
+            return Ok(GroupPlan {
+                layers,
+                fixed_bytes: fixed,
+                estimate_chunk,
+            });
+        }
+        // Stream the resident layer with the largest weight slice, if any is left.
+        let next = stages
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| resident[*i])
+            .max_by_key(|(i, s)| (dtype.weight_bytes(s.k * slice_n(s)).0, usize::MAX - i))
+            .map(|(i, _)| i);
+        match next {
+            Some(i) => resident[i] = false,
+            None => {
+                // Report the layer that needs the most at its smallest tiling.
+                let (layer, needed) = stages
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| {
+                        let t = LayerTiling {
+                            m_c: 1,
+                            k_c: 1,
+                            n_c: 1,
+                        };
+                        let b = buffers(&work(s), &t, dtype, false, slots, lanes_of(i));
+                        (s.layer, b.total().0 + fixed)
+                    })
+                    .max_by_key(|x| x.1)
+                    .unwrap_or((0, fixed));
+                return Err(MapError::DoesNotFit {
+                    partition: part_spec.name.clone(),
+                    layer,
+                    tile: tiles[0],
+                    needed,
+                    capacity: l1,
+                    short: needed.saturating_sub(l1),
+                });
+            }
+        }
+    }
+}
+
+/// Maps a scenario onto its machine, producing a schedule that passes
+/// [`super::check()`].
+pub fn map(sc: &Scenario) -> Result<TileSchedule, MapError> {
+    let m = &sc.machine;
+    let w = &sc.workload;
+    let stages = stages(sc)?;
+    for p in &w.partitions {
+        if m.macs_per_cycle(p.dtype).is_none() {
+            return Err(MapError::NoDatapath(p.dtype.as_str().into()));
+        }
+    }
+    let mut b = Builder::new(m);
+    let any_learning = w
+        .partitions
+        .iter()
+        .any(|p| matches!(p.kind, PartitionKind::ForwardGradient { .. }));
+    let version = if any_learning {
+        b.s.versions.push("weights".into());
+        Some(0u32)
+    } else {
+        None
+    };
+    let dram = b.resource(ResourceKind::Dram, None, 0);
+    b.resource(ResourceKind::HostDispatch, None, 0);
+    b.resource(ResourceKind::HostCompute, None, 0);
+
+    // 1. Allocate tiles.
+    let pool: Vec<TileCoord> = m
+        .compute_tiles()
+        .into_iter()
+        .filter(|t| w.mapping.columns.contains(&t.col))
+        .collect();
+    let mut next = 0usize;
+    let iterations = w.iterations();
+    let calls_every = w.samples_per_call.div_ceil(u64::from(w.batch)).max(1);
+    let mut served_counters = Vec::new();
+    let mut learned_counters = Vec::new();
+    // Per memory tile: channel cursor and staged bytes.
+    let mut mem_in_next: std::collections::BTreeMap<u32, u32> = Default::default();
+    let mut mem_out_next: std::collections::BTreeMap<u32, u32> = Default::default();
+    let mut mem_staged: std::collections::BTreeMap<u32, u64> = Default::default();
+
+    for (pi, p) in w.partitions.iter().enumerate() {
+        let tiles: Vec<TileCoord> = pool[next..next + p.tiles as usize].to_vec();
+        next += p.tiles as usize;
+        let k_t = tangents(p.kind);
+        let learning = k_t > 0;
+        // 2. Groups: per column, chunks of at most `group_tiles`.
+        let mut groups: Vec<Vec<TileCoord>> = Vec::new();
+        for t in &tiles {
+            match groups.last_mut() {
+                Some(g)
+                    if g[0].col == t.col
+                        && w.mapping.group_tiles.is_none_or(|n| g.len() < n as usize) =>
+                {
+                    g.push(*t)
+                }
+                _ => groups.push(vec![*t]),
+            }
+        }
+        let stream = b.lock(&format!("{}.stream", p.name), iterations);
+        let samples_counter = b.counter(
+            if learning {
+                CounterKind::SamplesLearned
+            } else {
+                CounterKind::SamplesServed
+            },
+            pi,
+        );
+        if learning {
+            learned_counters.push(samples_counter);
+        } else {
+            served_counters.push(samples_counter);
+        }
+        let (estimates_lock, estimates_counter) = if learning {
+            (
+                Some(b.lock(&format!("{}.estimates", p.name), 0)),
+                Some(b.counter(CounterKind::Estimates, pi)),
+            )
+        } else {
+            (None, None)
+        };
+        let mut resident_layers = std::collections::BTreeSet::new();
+        let mut peak_l1 = 0u64;
+        for (gi, group) in groups.iter().enumerate() {
+            let plan = plan_group(sc, p, &stages, group)?;
+            let col = group[0].col;
+            let mem = m.mem_tile_of(col).expect("resolve guarantees a memory tile");
+            let shim = m.shim_of(col).expect("resolve guarantees a shim");
+            let gname = format!("{}.g{gi}", p.name);
+            let g = group.len();
+            let batch = u64::from(w.batch);
+            let slots = u64::from(w.mapping.buffers);
+            let dtype = p.dtype;
+            let mpc = f64::from(m.macs_per_cycle(dtype).expect("checked above"));
+            let eff = w.mapping.mac_efficiency;
+            let lanes_hw = u64::from(m.compute.elementwise_lanes);
+            let fill = m.compute.pipeline_fill.0;
+            let cycles_for = |macs: u64, elementwise: u64| -> Cycles {
+                Cycles(
+                    fill + (macs as f64 / (mpc * eff)).ceil() as u64 + elementwise.div_ceil(lanes_hw),
+                )
+            };
+
+            // Memory-tile channels for this group's tiles.
+            let mut tile_mem_in = Vec::new();
+            let mut tile_mem_out = Vec::new();
+            for _ in group {
+                let ci = mem_in_next.entry(col).or_insert(0);
+                tile_mem_in.push(*ci % m.mem.dma_in);
+                *ci += 1;
+                let co = mem_out_next.entry(col).or_insert(0);
+                tile_mem_out.push(*co % m.mem.dma_out);
+                *co += 1;
+            }
+            let loader_mem_in = m.mem.dma_in - 1;
+            let drainer_mem_out = m.mem.dma_out - 1;
+
+            // Circuits: loader (shim→mem), drainer (mem→shim), weights (packet, shim→tiles),
+            // per tile in (mem→tile) and out (tile→mem, also carries estimates).
+            let c_loader = b.circuit();
+            let c_drain = b.circuit();
+            let c_weights = b.circuit();
+            let r_dram = dram;
+            let shim_mm2s0 = b.resource(ResourceKind::ShimDmaOut, Some(shim), 0);
+            let shim_mm2s1 = b.resource(ResourceKind::ShimDmaOut, Some(shim), 1 % m.shim.dma_out);
+            let shim_s2mm0 = b.resource(ResourceKind::ShimDmaIn, Some(shim), 0);
+            let shim_s2mm1 = b.resource(ResourceKind::ShimDmaIn, Some(shim), 1 % m.shim.dma_in);
+            let mem_loader_in = b.resource(ResourceKind::MemDmaIn, Some(mem), loader_mem_in);
+            let mem_drain_out = b.resource(ResourceKind::MemDmaOut, Some(mem), drainer_mem_out);
+            let loader_route = b.route(
+                shim,
+                mem,
+                DramUse::Read,
+                vec![r_dram, shim_mm2s0, mem_loader_in],
+                c_loader,
+            );
+            let drain_route = b.route(
+                mem,
+                shim,
+                DramUse::Write,
+                vec![mem_drain_out, shim_s2mm0, r_dram],
+                c_drain,
+            );
+
+            // Locks between stages: boundary b has producers and consumers.
+            // Boundary 0: loader → tiles. Boundary i (1..L): tiles → tiles. Boundary L:
+            // tiles → drainer.
+            let nl = stages.len();
+            let producers = |bnd: usize| -> usize { if bnd == 0 { 1 } else { g } };
+            let consumers = |bnd: usize| -> usize { if bnd == nl { 1 } else { g } };
+            let mut act_ready = Vec::new();
+            let mut free = Vec::new();
+            for bnd in 0..=nl {
+                act_ready.push(b.locks(&format!("{gname}.act_ready{bnd}"), consumers(bnd), 0));
+                free.push(b.locks(
+                    &format!("{gname}.act_free{bnd}"),
+                    producers(bnd),
+                    slots * consumers(bnd) as u64,
+                ));
+            }
+            // Memory-tile staging of every boundary, all slots.
+            let lanes_out = 1 + k_t;
+            let mut staged = 0u64;
+            for bnd in 0..=nl {
+                let values = if bnd == 0 {
+                    stages[0].input_values
+                } else {
+                    stages[bnd - 1].output_values
+                };
+                let lanes = if bnd == 0 { 1 } else { lanes_out };
+                let bytes = dtype.activation_bytes(values * batch * lanes).0 * slots;
+                staged += bytes;
+                b.buffer(mem, &format!("{gname}.act{bnd}"), bytes, slots, false);
+            }
+            *mem_staged.entry(col).or_insert(0) += staged;
+            let act_buf: Vec<Option<BufferId>> = (0..=nl)
+                .map(|bnd| {
+                    // Index of the buffer just pushed for this boundary.
+                    let idx = b.s.buffers.len() - (nl + 1) + bnd;
+                    if b.s.buffers[idx].tile == mem {
+                        Some(idx as BufferId)
+                    } else {
+                        None
+                    }
+                })
+                .collect();
+            let jvp_ready = if learning {
+                Some(b.locks(&format!("{gname}.jvp_ready"), g, 0))
+            } else {
+                None
+            };
+            let group_est = if learning {
+                Some(b.lock(&format!("{gname}.estimates"), 0))
+            } else {
+                None
+            };
+
+            // Loader.
+            let input_bytes = dtype.activation_bytes(stages[0].input_values * batch).0;
+            b.s.programs.push(Program {
+                name: format!("{gname}.loader"),
+                unit: Unit::Dma,
+                tile: Some(shim),
+                partition: Some(pi),
+                prologue: vec![],
+                body: vec![Block {
+                    ops: vec![
+                        Op::Acquire { lock: stream, n: 1 },
+                        Op::Dispatch { every: calls_every },
+                        Op::Acquire {
+                            lock: free[0],
+                            n: consumers(0) as u64,
+                        },
+                        Op::Transfer {
+                            route: loader_route,
+                            bytes: input_bytes,
+                            fill: act_buf[0],
+                            free: None,
+                        },
+                        Op::Release {
+                            lock: act_ready[0],
+                            count: consumers(0) as u32,
+                            n: 1,
+                        },
+                    ],
+                    repeat: 1,
+                }],
+            });
+            // Drainer.
+            let out_values = stages[nl - 1].output_values * batch * lanes_out;
+            let mut drain_ops = vec![
+                Op::Acquire {
+                    lock: act_ready[nl],
+                    n: producers(nl) as u64,
+                },
+                Op::Transfer {
+                    route: drain_route,
+                    bytes: dtype.activation_bytes(out_values).0,
+                    fill: None,
+                    free: act_buf[nl],
+                },
+                Op::Release {
+                    lock: free[nl],
+                    count: producers(nl) as u32,
+                    n: 1,
+                },
+                Op::Count {
+                    counter: samples_counter,
+                    n: batch,
+                },
+            ];
+            if let Some(j) = jvp_ready {
+                drain_ops.push(Op::Release {
+                    lock: j,
+                    count: g as u32,
+                    n: 1,
+                });
+            }
+            b.s.programs.push(Program {
+                name: format!("{gname}.drainer"),
+                unit: Unit::Dma,
+                tile: Some(shim),
+                partition: Some(pi),
+                prologue: vec![],
+                body: vec![Block {
+                    ops: drain_ops,
+                    repeat: 1,
+                }],
+            });
+            if let (Some(ge), Some(pe), Some(ec)) = (group_est, estimates_lock, estimates_counter) {
+                b.s.programs.push(Program {
+                    name: format!("{gname}.estimate_collector"),
+                    unit: Unit::Dma,
+                    tile: Some(shim),
+                    partition: Some(pi),
+                    prologue: vec![],
+                    body: vec![Block {
+                        ops: vec![
+                            Op::Acquire { lock: ge, n: g as u64 },
+                            Op::Release {
+                                lock: pe,
+                                count: 1,
+                                n: 1,
+                            },
+                            Op::Count { counter: ec, n: 1 },
+                        ],
+                        repeat: 1,
+                    }],
+                });
+            }
+
+            // Tiles.
+            for (ti, &tile) in group.iter().enumerate() {
+                let tin0 = b.resource(ResourceKind::TileDmaIn, Some(tile), 0);
+                let tin1 = b.resource(ResourceKind::TileDmaIn, Some(tile), 1 % m.compute.dma_in);
+                let tout0 = b.resource(ResourceKind::TileDmaOut, Some(tile), 0);
+                let mem_out = b.resource(ResourceKind::MemDmaOut, Some(mem), tile_mem_out[ti]);
+                let mem_in = b.resource(ResourceKind::MemDmaIn, Some(mem), tile_mem_in[ti]);
+                let c_in = b.circuit();
+                let c_out = b.circuit();
+                let in_route = b.route(mem, tile, DramUse::None, vec![mem_out, tin0], c_in);
+                let out_route = b.route(tile, mem, DramUse::None, vec![tout0, mem_in], c_out);
+                let w_route =
+                    b.route(shim, tile, DramUse::Read, vec![r_dram, shim_mm2s1, tin1], c_weights);
+                // Estimates: tile → memory tile (same circuit as outputs) → shim → DRAM.
+                let est_route = b.route(
+                    tile,
+                    shim,
+                    DramUse::Write,
+                    vec![tout0, mem_in, mem_drain_out, shim_s2mm1, r_dram],
+                    c_out,
+                );
+
+                // L1 buffers.
+                let mut a_max = 0;
+                let mut c_max = 0;
+                let mut w_max = 0;
+                let mut resident_bytes = 0;
+                for (li, lp) in plan.layers.iter().enumerate() {
+                    let s = &stages[li];
+                    let (n0, n1) = lp.ranges[ti];
+                    let work = LayerWork {
+                        m: s.m * batch,
+                        k: s.k,
+                        n_t: n1 - n0,
+                    };
+                    let bf = buffers(&work, &lp.tiling, dtype, lp.resident, slots, lp.lanes);
+                    a_max = a_max.max(bf.a.0);
+                    c_max = c_max.max(bf.c.0);
+                    w_max = w_max.max(bf.w.0);
+                    if lp.resident && n1 > n0 {
+                        let wb = dtype.weight_bytes(s.k * (n1 - n0)).0;
+                        resident_bytes += wb;
+                        b.buffer(tile, &format!("weights.l{}", s.layer), wb, 1, true);
+                        resident_layers.insert(s.layer);
+                    }
+                    b.s.slices.push(SliceAssignment {
+                        partition: pi,
+                        group: gi,
+                        layer: s.layer,
+                        tile,
+                        channels: s.n,
+                        n_range: (n0, n1),
+                        resident: lp.resident,
+                    });
+                }
+                let a_buf = b.buffer(tile, "inputs", a_max, slots, false);
+                let c_buf = b.buffer(tile, "outputs", c_max, slots, false);
+                let w_buf = b.buffer(tile, "weight_chunks", w_max, slots, false);
+                let e_buf = b.buffer(tile, "estimate", plan.estimate_chunk * slots, slots, false);
+                if learning {
+                    b.buffer(tile, "jvp_and_rng", plan.fixed_bytes - plan.estimate_chunk * slots, 1, true);
+                }
+                let total = resident_bytes + a_max + c_max + w_max + plan.fixed_bytes;
+                peak_l1 = peak_l1.max(total);
+
+                let a_full = b.lock(&format!("{tile}.a_full"), 0);
+                let a_empty = b.lock(&format!("{tile}.a_empty"), slots);
+                let w_full = b.lock(&format!("{tile}.w_full"), 0);
+                let w_empty = b.lock(&format!("{tile}.w_empty"), slots);
+                let c_full = b.lock(&format!("{tile}.c_full"), 0);
+                let c_empty = b.lock(&format!("{tile}.c_empty"), slots);
+                let (e_full, e_empty) = if learning {
+                    (
+                        Some(b.lock(&format!("{tile}.e_full"), 0)),
+                        Some(b.lock(&format!("{tile}.e_empty"), slots)),
+                    )
+                } else {
+                    (None, None)
+                };
+
+                let mut in0 = Vec::new();
+                let mut in1 = Vec::new();
+                let mut core = Vec::new();
+                let mut out0 = Vec::new();
+                if let Some(v) = version
+                    && resident_bytes > 0
+                {
+                    in1.push(Block {
+                        ops: vec![Op::Refresh {
+                            route: w_route,
+                            bytes: resident_bytes,
+                            version: v,
+                        }],
+                        repeat: 1,
+                    });
+                }
+                for (li, lp) in plan.layers.iter().enumerate() {
+                    let s = &stages[li];
+                    let (n0, n1) = lp.ranges[ti];
+                    let n_t = n1 - n0;
+                    if n_t == 0 {
+                        // Nothing to compute, but the hand-offs still happen so that
+                        // consumers count every producer.
+                        in0.push(Block {
+                            ops: vec![
+                                Op::Acquire {
+                                    lock: act_ready[li] + ti as u32,
+                                    n: producers(li) as u64,
+                                },
+                                Op::Release {
+                                    lock: free[li],
+                                    count: producers(li) as u32,
+                                    n: 1,
+                                },
+                            ],
+                            repeat: 1,
+                        });
+                        out0.push(Block {
+                            ops: vec![
+                                Op::Acquire {
+                                    lock: free[li + 1] + ti as u32,
+                                    n: consumers(li + 1) as u64,
+                                },
+                                Op::Release {
+                                    lock: act_ready[li + 1],
+                                    count: consumers(li + 1) as u32,
+                                    n: 1,
+                                },
+                            ],
+                            repeat: 1,
+                        });
+                        continue;
+                    }
+                    let work = LayerWork {
+                        m: s.m * batch,
+                        k: s.k,
+                        n_t,
+                    };
+                    let t = lp.tiling;
+                    let (mb, nb, kb) = t.blocks(&work);
+                    let steps = mb * nb * kb;
+                    let obs = mb * nb;
+                    let a_total = dtype.activation_bytes(work.m * work.k * lp.lanes.a).0 * nb;
+                    let w_total = if lp.resident {
+                        0
+                    } else {
+                        dtype.weight_bytes(work.k * n_t).0 * mb
+                    };
+                    let c_total = dtype.activation_bytes(work.m * n_t * lp.lanes.c).0;
+                    let mac_factor = match p.kind {
+                        PartitionKind::Inference => 1,
+                        // Primal once; per tangent V·x, plus W·ẋ where the input carries a
+                        // tangent (every layer but the first).
+                        PartitionKind::ForwardGradient { .. } => {
+                            1 + k_t * if li == 0 { 1 } else { 2 }
+                        }
+                    };
+                    let macs_total = work.m * work.k * n_t * mac_factor;
+                    // Elementwise: activations (per output, every lane) and, for learning,
+                    // regenerating the K perturbation chunks of the weights.
+                    let elem_total = s.elementwise_per_sample * batch * n_t / s.n.max(1) * lp.lanes.c
+                        + k_t * work.k * n_t * mb;
+
+                    // in0: inputs.
+                    let mut ops = vec![Op::Acquire {
+                        lock: act_ready[li] + ti as u32,
+                        n: producers(li) as u64,
+                    }];
+                    in0.push(Block { ops: std::mem::take(&mut ops), repeat: 1 });
+                    for (start, len) in runs(0, steps, &[(a_total, steps)], &[]) {
+                        in0.push(Block {
+                            ops: vec![
+                                Op::Acquire { lock: a_empty, n: 1 },
+                                Op::Transfer {
+                                    route: in_route,
+                                    bytes: part(a_total, steps, start),
+                                    fill: a_buf,
+                                    free: None,
+                                },
+                                Op::Release {
+                                    lock: a_full,
+                                    count: 1,
+                                    n: 1,
+                                },
+                            ],
+                            repeat: len,
+                        });
+                    }
+                    in0.push(Block {
+                        ops: vec![Op::Release {
+                            lock: free[li],
+                            count: producers(li) as u32,
+                            n: 1,
+                        }],
+                        repeat: 1,
+                    });
+                    // in1: streamed weights.
+                    if !lp.resident {
+                        for (start, len) in runs(0, steps, &[(w_total, steps)], &[]) {
+                            in1.push(Block {
+                                ops: vec![
+                                    Op::Acquire { lock: w_empty, n: 1 },
+                                    Op::Transfer {
+                                        route: w_route,
+                                        bytes: part(w_total, steps, start),
+                                        fill: w_buf,
+                                        free: None,
+                                    },
+                                    Op::Release {
+                                        lock: w_full,
+                                        count: 1,
+                                        n: 1,
+                                    },
+                                ],
+                                repeat: len,
+                            });
+                        }
+                    }
+                    // core.
+                    let kind = if learning {
+                        ComputeKind::ForwardTangent
+                    } else {
+                        ComputeKind::Forward
+                    };
+                    let mut breaks = Vec::new();
+                    for ob in 0..obs {
+                        breaks.push(ob * kb);
+                        breaks.push(ob * kb + 1);
+                        breaks.push(ob * kb + kb - 1);
+                    }
+                    // Output blocks repeat with identical k-loops, so emit one OB's runs when
+                    // all OBs are identical (no remainders), else every OB.
+                    let totals = [(macs_total, steps), (elem_total, steps)];
+                    let uniform = macs_total % steps == 0 && elem_total % steps == 0;
+                    let ob_list: Vec<u64> = if uniform { vec![0] } else { (0..obs).collect() };
+                    let ob_repeat = if uniform { obs } else { 1 };
+                    let mut core_blocks = Vec::new();
+                    for &ob in &ob_list {
+                        let first = ob * kb;
+                        let last = first + kb - 1;
+                        for (start, len) in runs(first, first + kb, &totals, &breaks) {
+                            let macs = part(macs_total, steps, start);
+                            let elem = part(elem_total, steps, start);
+                            let mut ops = vec![Op::Acquire { lock: a_full, n: 1 }];
+                            if !lp.resident {
+                                ops.push(Op::Acquire { lock: w_full, n: 1 });
+                            }
+                            if start == first {
+                                ops.push(Op::Acquire { lock: c_empty, n: 1 });
+                            }
+                            ops.push(Op::Compute {
+                                cycles: cycles_for(macs, elem),
+                                macs,
+                                kind,
+                                layer: Some(s.layer as u32),
+                                fill: if start == first { c_buf } else { None },
+                                free: a_buf,
+                            });
+                            ops.push(Op::Release {
+                                lock: a_empty,
+                                count: 1,
+                                n: 1,
+                            });
+                            if !lp.resident {
+                                ops.push(Op::Release {
+                                    lock: w_empty,
+                                    count: 1,
+                                    n: 1,
+                                });
+                            }
+                            if start + len - 1 == last {
+                                ops.push(Op::Release {
+                                    lock: c_full,
+                                    count: 1,
+                                    n: 1,
+                                });
+                            }
+                            core_blocks.push(Block { ops, repeat: len });
+                        }
+                    }
+                    for _ in 0..ob_repeat {
+                        core.extend(core_blocks.iter().cloned());
+                    }
+                    // out0: output blocks.
+                    out0.push(Block {
+                        ops: vec![Op::Acquire {
+                            lock: free[li + 1] + ti as u32,
+                            n: consumers(li + 1) as u64,
+                        }],
+                        repeat: 1,
+                    });
+                    for (start, len) in runs(0, obs, &[(c_total, obs)], &[]) {
+                        out0.push(Block {
+                            ops: vec![
+                                Op::Acquire { lock: c_full, n: 1 },
+                                Op::Transfer {
+                                    route: out_route,
+                                    bytes: part(c_total, obs, start),
+                                    fill: act_buf[li + 1],
+                                    free: c_buf,
+                                },
+                                Op::Release {
+                                    lock: c_empty,
+                                    count: 1,
+                                    n: 1,
+                                },
+                            ],
+                            repeat: len,
+                        });
+                    }
+                    out0.push(Block {
+                        ops: vec![Op::Release {
+                            lock: act_ready[li + 1],
+                            count: consumers(li + 1) as u32,
+                            n: 1,
+                        }],
+                        repeat: 1,
+                    });
+                }
+                // Estimates.
+                if let (Some(j), Some(ef), Some(ee), Some(ge)) = (jvp_ready, e_full, e_empty, group_est)
+                {
+                    let w_slice: u64 = plan
+                        .layers
+                        .iter()
+                        .enumerate()
+                        .map(|(li, lp)| {
+                            let (n0, n1) = lp.ranges[ti];
+                            dtype.weight_bytes(stages[li].k * (n1 - n0)).0
+                        })
+                        .sum();
+                    let values: u64 = plan
+                        .layers
+                        .iter()
+                        .enumerate()
+                        .map(|(li, lp)| {
+                            let (n0, n1) = lp.ranges[ti];
+                            stages[li].k * (n1 - n0)
+                        })
+                        .sum();
+                    let e_steps = w_slice.div_ceil(plan.estimate_chunk.max(1)).max(1);
+                    core.push(Block {
+                        ops: vec![Op::Acquire {
+                            lock: j + ti as u32,
+                            n: 1,
+                        }],
+                        repeat: 1,
+                    });
+                    let elem_total = k_t * values;
+                    for (start, len) in runs(0, e_steps, &[(elem_total, e_steps)], &[]) {
+                        core.push(Block {
+                            ops: vec![
+                                Op::Acquire { lock: ee, n: 1 },
+                                Op::Compute {
+                                    cycles: Cycles(fill + part(elem_total, e_steps, start).div_ceil(lanes_hw)),
+                                    macs: 0,
+                                    kind: ComputeKind::Estimate,
+                                    layer: None,
+                                    fill: e_buf,
+                                    free: None,
+                                },
+                                Op::Release {
+                                    lock: ef,
+                                    count: 1,
+                                    n: 1,
+                                },
+                            ],
+                            repeat: len,
+                        });
+                    }
+                    for (start, len) in runs(0, e_steps, &[(w_slice, e_steps)], &[]) {
+                        out0.push(Block {
+                            ops: vec![
+                                Op::Acquire { lock: ef, n: 1 },
+                                Op::Transfer {
+                                    route: est_route,
+                                    bytes: part(w_slice, e_steps, start),
+                                    fill: None,
+                                    free: e_buf,
+                                },
+                                Op::Release {
+                                    lock: ee,
+                                    count: 1,
+                                    n: 1,
+                                },
+                            ],
+                            repeat: len,
+                        });
+                    }
+                    out0.push(Block {
+                        ops: vec![Op::Release {
+                            lock: ge,
+                            count: 1,
+                            n: 1,
+                        }],
+                        repeat: 1,
+                    });
+                }
+                for (suffix, unit, body) in [
+                    ("in0", Unit::Dma, in0),
+                    ("in1", Unit::Dma, in1),
+                    ("core", Unit::Core, core),
+                    ("out0", Unit::Dma, out0),
+                ] {
+                    if body.is_empty() {
+                        continue;
+                    }
+                    b.s.programs.push(Program {
+                        name: format!("{gname}.{tile}.{suffix}"),
+                        unit,
+                        tile: Some(tile),
+                        partition: Some(pi),
+                        prologue: vec![],
+                        body,
+                    });
+                }
+            }
+        }
+        // Host optimizer for this learning partition.
+        if let (Some(pe), Some(opt)) = (estimates_lock, w.optimizer) {
+            let weights = w.weight_values();
+            let wbytes = p.dtype.weight_bytes(weights).0;
+            let u = u64::from(opt.apply_every);
+            let read = b.route(
+                m.shim_of(pool[0].col).unwrap_or(pool[0]),
+                m.shim_of(pool[0].col).unwrap_or(pool[0]),
+                DramUse::Read,
+                vec![dram],
+                u32::MAX,
+            );
+            let write = b.route(
+                m.shim_of(pool[0].col).unwrap_or(pool[0]),
+                m.shim_of(pool[0].col).unwrap_or(pool[0]),
+                DramUse::Write,
+                vec![dram],
+                u32::MAX,
+            );
+            // f64 work: accumulate U estimates, then one SGD step (2 flops per weight), plus
+            // widening and narrowing conversions (1 op per value each way).
+            let flops = u * weights + 2 * weights + (u + 1) * weights;
+            let host_cycles =
+                Cycles((flops as f64 / m.host.f64_flops_per_s * m.clock_hz).ceil() as u64);
+            let updates = b.counter(CounterKind::WeightUpdates, pi);
+            b.s.programs.push(Program {
+                name: format!("{}.host_optimizer", p.name),
+                unit: Unit::Host,
+                tile: None,
+                partition: Some(pi),
+                prologue: vec![],
+                body: vec![Block {
+                    ops: vec![
+                        Op::Acquire { lock: pe, n: u },
+                        Op::Dispatch { every: 1 },
+                        Op::Transfer {
+                            route: read,
+                            bytes: u * wbytes,
+                            fill: None,
+                            free: None,
+                        },
+                        Op::Compute {
+                            cycles: host_cycles,
+                            macs: 0,
+                            kind: ComputeKind::HostUpdate,
+                            layer: None,
+                            fill: None,
+                            free: None,
+                        },
+                        Op::Transfer {
+                            route: write,
+                            bytes: wbytes,
+                            fill: None,
+                            free: None,
+                        },
+                        Op::Publish {
+                            version: version.unwrap_or(0),
+                        },
+                        Op::Count {
+                            counter: updates,
+                            n: 1,
+                        },
+                    ],
+                    repeat: 1,
+                }],
+            });
+        }
+        b.s.partitions.push(PartitionPlan {
+            name: p.name.clone(),
+            kind: p.kind.as_str().into(),
+            tiles: tiles.clone(),
+            groups,
+            resident_layers: resident_layers.into_iter().collect(),
+            peak_l1_bytes: Bytes(peak_l1),
+        });
+    }
+    for (&col, &needed) in &mem_staged {
+        let cap = m.mem.capacity.0;
+        if needed > cap {
+            return Err(MapError::MemTileFull {
+                col,
+                needed,
+                capacity: cap,
+                short: needed - cap,
+            });
+        }
+    }
+    b.s.stop = if served_counters.is_empty() {
+        StopCondition {
+            counters: learned_counters,
+            target: w.samples,
+        }
+    } else {
+        StopCondition {
+            counters: served_counters,
+            target: w.samples,
+        }
+    };
+    let schedule = b.s;
+    super::check::check(&schedule, m).map_err(|e| MapError::Internal(e.to_string()))?;
+    Ok(schedule)
+}

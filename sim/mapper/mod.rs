@@ -1,0 +1,13 @@
+//! Mapper: partitions, tiling to fit L1, routes → [`TileSchedule`]; [`check()`] is the
+//! oracle any schedule must pass.
+
+mod builder;
+pub mod check;
+mod map;
+mod schedule;
+mod tiling;
+
+pub use check::{CheckError, check};
+pub use map::{MapError, map};
+pub use schedule::*;
+pub use tiling::{LayerBuffers, LayerTiling, LayerWork, Lanes, buffers, choose_tiling};

@@ -1,0 +1,478 @@
+//! The resolved machine: a checked grid with every unit converted to cycles and bytes.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::problem::{Problems, ResolveError, Source};
+use super::units::{Bytes, Cycles, DataType, TileCoord, TileKind};
+use crate::spec::{ArchSpec, DramKind, PagePolicy, TileKindSpec};
+
+/// A compute tile's resources.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ComputeTile {
+    /// L1 capacity.
+    pub l1: Bytes,
+    /// Logical L1 banks.
+    pub l1_banks: u32,
+    /// MACs per cycle for each supported datatype.
+    pub macs_per_cycle: BTreeMap<DataType, u32>,
+    /// Sustained fraction of the MAC peak.
+    pub mac_efficiency: f64,
+    /// Elementwise lanes per cycle.
+    pub elementwise_lanes: u32,
+    /// Fill/drain latency per kernel invocation.
+    pub pipeline_fill: Cycles,
+    /// S2MM channels.
+    pub dma_in: u32,
+    /// MM2S channels.
+    pub dma_out: u32,
+    /// Buffer-descriptor setup per transfer.
+    pub bd_setup: Cycles,
+    /// Locks.
+    pub locks: u32,
+    /// Bytes per cycle of a stream port / DMA channel.
+    pub stream_bytes_per_cycle: f64,
+}
+
+/// A memory tile's resources.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MemTile {
+    /// Capacity.
+    pub capacity: Bytes,
+    /// Banks.
+    pub banks: u32,
+    /// S2MM channels.
+    pub dma_in: u32,
+    /// MM2S channels.
+    pub dma_out: u32,
+    /// Locks.
+    pub locks: u32,
+    /// Bytes per cycle of a channel.
+    pub channel_bytes_per_cycle: f64,
+}
+
+/// A shim tile's resources.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ShimTile {
+    /// S2MM channels (array → DRAM).
+    pub dma_in: u32,
+    /// MM2S channels (DRAM → array).
+    pub dma_out: u32,
+    /// Bytes per cycle of a channel.
+    pub channel_bytes_per_cycle: f64,
+}
+
+/// Stream-switch port counts (circuits per direction) and hop latency.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StreamSwitch {
+    /// Hop latency.
+    pub hop_latency: Cycles,
+    /// Compute tile → north circuits.
+    pub north_out: u32,
+    /// Compute tile → south circuits.
+    pub south_out: u32,
+    /// Compute tile → east circuits.
+    pub east_out: u32,
+    /// Compute tile → west circuits.
+    pub west_out: u32,
+    /// Memory tile → north circuits.
+    pub mem_north_out: u32,
+    /// Memory tile → south circuits.
+    pub mem_south_out: u32,
+    /// Shim → north circuits.
+    pub shim_north_out: u32,
+}
+
+/// The shared DRAM, reduced to what the engine's bandwidth model needs.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Dram {
+    /// Technology.
+    pub kind: DramKind,
+    /// Peak bytes per second (data rate × bus width).
+    pub peak_bytes_per_s: f64,
+    /// Peak bytes per array cycle.
+    pub peak_bytes_per_cycle: f64,
+    /// Share of time lost to refresh (tRFC / tREFI).
+    pub refresh_fraction: f64,
+    /// Latency of a row miss before data flows (tRP + tRCD + CL), in array cycles.
+    pub row_miss_latency: Cycles,
+    /// Latency of a row hit (CL), in array cycles.
+    pub row_hit_latency: Cycles,
+    /// Row size per channel.
+    pub row_bytes: Bytes,
+    /// Channels.
+    pub channels: u32,
+    /// Banks per channel.
+    pub banks: u32,
+    /// Page policy.
+    pub page_policy: PagePolicy,
+}
+
+/// The host CPU.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Host {
+    /// f64 operations per second.
+    pub f64_flops_per_s: f64,
+    /// Dispatch latency per invocation.
+    pub dispatch: Cycles,
+}
+
+/// A neuromorphic core (carried for later stages).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NeuroCore {
+    /// Neurons per core.
+    pub neurons: u32,
+    /// Synapses per core.
+    pub synapses: u64,
+    /// Bits per weight.
+    pub weight_bits: u32,
+    /// Spike hop latency.
+    pub spike_latency: Cycles,
+    /// Synaptic ops per cycle.
+    pub synaptic_ops_per_cycle: u32,
+    /// On-chip STDP.
+    pub stdp: bool,
+}
+
+/// A checked machine. Invariants: the grid is non-empty; every column with compute tiles
+/// has a memory tile and a shim below them; every rate and capacity is positive.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Machine {
+    /// Name.
+    pub name: String,
+    /// Array clock in Hz.
+    pub clock_hz: f64,
+    /// Columns.
+    pub cols: u32,
+    /// Rows.
+    pub rows: u32,
+    /// Tile kinds, row-major (`row * cols + col`).
+    pub kinds: Vec<TileKind>,
+    /// Compute tiles.
+    pub compute: ComputeTile,
+    /// Memory tiles.
+    pub mem: MemTile,
+    /// Shim tiles.
+    pub shim: ShimTile,
+    /// Stream switch.
+    pub switch: StreamSwitch,
+    /// DRAM.
+    pub dram: Dram,
+    /// Host.
+    pub host: Host,
+    /// Neuromorphic cores, when the grid has them.
+    pub neuro: Option<NeuroCore>,
+}
+
+impl Machine {
+    /// The kind of the tile at `t`.
+    pub fn kind(&self, t: TileCoord) -> TileKind {
+        self.kinds[(t.row * self.cols + t.col) as usize]
+    }
+
+    /// Every tile coordinate, column-major (column 0 bottom to top, then column 1, ...).
+    pub fn tiles(&self) -> impl Iterator<Item = TileCoord> + '_ {
+        (0..self.cols).flat_map(move |col| (0..self.rows).map(move |row| TileCoord { col, row }))
+    }
+
+    /// Compute tiles in allocation order: column-major, bottom row first.
+    pub fn compute_tiles(&self) -> Vec<TileCoord> {
+        self.tiles()
+            .filter(|&t| self.kind(t) == TileKind::Compute)
+            .collect()
+    }
+
+    /// The memory tile serving column `col` (the highest memory-tile row below the compute
+    /// rows).
+    pub fn mem_tile_of(&self, col: u32) -> Option<TileCoord> {
+        (0..self.rows)
+            .map(|row| TileCoord { col, row })
+            .filter(|&t| self.kind(t) == TileKind::Mem)
+            .last()
+    }
+
+    /// The shim tile of column `col`.
+    pub fn shim_of(&self, col: u32) -> Option<TileCoord> {
+        (0..self.rows)
+            .map(|row| TileCoord { col, row })
+            .find(|&t| self.kind(t) == TileKind::Shim)
+    }
+
+    /// Seconds per cycle.
+    pub fn seconds(&self, c: Cycles) -> f64 {
+        c.0 as f64 / self.clock_hz
+    }
+
+    /// Cycles in `ns` nanoseconds, rounded up.
+    pub fn ns_to_cycles(&self, ns: f64) -> Cycles {
+        Cycles((ns * 1e-9 * self.clock_hz).ceil() as u64)
+    }
+
+    /// Peak MACs per cycle of one compute tile for `dtype`, if supported.
+    pub fn macs_per_cycle(&self, dtype: DataType) -> Option<u32> {
+        self.compute.macs_per_cycle.get(&dtype).copied()
+    }
+}
+
+fn kind_of(k: TileKindSpec) -> TileKind {
+    match k {
+        TileKindSpec::Shim => TileKind::Shim,
+        TileKindSpec::Mem => TileKind::Mem,
+        TileKindSpec::Compute => TileKind::Compute,
+        TileKindSpec::Neuro => TileKind::Neuro,
+        TileKindSpec::Unavailable => TileKind::Unavailable,
+    }
+}
+
+/// Largest grid dimension accepted (keeps every index in `u32` and reports readable).
+pub const MAX_GRID_DIM: u32 = 256;
+
+/// Checks an architecture spec and converts it into a [`Machine`], listing every problem.
+pub fn resolve_machine(spec: &ArchSpec) -> Result<Machine, ResolveError> {
+    let mut p = Problems::new(Source::Arch);
+    if spec.name.trim().is_empty() {
+        p.push("name", "must not be empty");
+    }
+    p.positive_f64("clock_mhz", spec.clock_mhz);
+    let g = &spec.grid;
+    let rows = g.rows.len() as u32;
+    if g.cols == 0 || g.cols > MAX_GRID_DIM {
+        p.push_hint(
+            "grid.cols",
+            format!("must be in 1..={MAX_GRID_DIM}, got {}", g.cols),
+            "a zero-sized grid has no tiles",
+        );
+    }
+    if rows == 0 || rows > MAX_GRID_DIM {
+        p.push_hint(
+            "grid.rows",
+            format!("must list 1..={MAX_GRID_DIM} rows, got {rows}"),
+            "e.g. rows: [Shim, Mem, Compute, Compute, Compute, Compute]",
+        );
+    }
+    let c = &spec.compute;
+    p.positive("compute.l1_bytes", c.l1_bytes);
+    p.positive("compute.l1_banks", c.l1_banks);
+    p.positive("compute.dma_in_channels", c.dma_in_channels);
+    p.positive("compute.dma_out_channels", c.dma_out_channels);
+    p.positive("compute.locks", c.locks);
+    p.positive("compute.elementwise_lanes", c.elementwise_lanes);
+    p.positive_f64("compute.stream_bytes_per_cycle", c.stream_bytes_per_cycle);
+    p.fraction("compute.mac_efficiency", c.mac_efficiency);
+    let mut macs = BTreeMap::new();
+    for (dt, v, name) in [
+        (DataType::Int4, c.macs_per_cycle.int4, "int4"),
+        (DataType::Int8, c.macs_per_cycle.int8, "int8"),
+        (DataType::Int16, c.macs_per_cycle.int16, "int16"),
+        (DataType::Bf16, c.macs_per_cycle.bf16, "bf16"),
+        (DataType::Bfp16, c.macs_per_cycle.bfp16, "bfp16"),
+        (DataType::F32, c.macs_per_cycle.f32, "f32"),
+    ] {
+        if let Some(v) = v {
+            if v == 0 {
+                p.push_hint(
+                    format!("compute.macs_per_cycle.{name}"),
+                    "must be greater than 0",
+                    "write None (or leave it out) if the datatype is not supported",
+                );
+            } else {
+                macs.insert(dt, v);
+            }
+        }
+    }
+    if macs.is_empty() {
+        p.push("compute.macs_per_cycle", "no datatype has a MAC rate");
+    }
+    let m = &spec.mem_tile;
+    p.positive("mem_tile.bytes", m.bytes);
+    p.positive("mem_tile.banks", m.banks);
+    p.positive("mem_tile.dma_in_channels", m.dma_in_channels);
+    p.positive("mem_tile.dma_out_channels", m.dma_out_channels);
+    p.positive_f64("mem_tile.channel_bytes_per_cycle", m.channel_bytes_per_cycle);
+    let s = &spec.shim;
+    p.positive("shim.dma_in_channels", s.dma_in_channels);
+    p.positive("shim.dma_out_channels", s.dma_out_channels);
+    p.positive_f64("shim.channel_bytes_per_cycle", s.channel_bytes_per_cycle);
+    let sw = &spec.stream_switch;
+    for (f, v) in [
+        ("stream_switch.north_out_ports", sw.north_out_ports),
+        ("stream_switch.south_out_ports", sw.south_out_ports),
+        ("stream_switch.mem_north_out_ports", sw.mem_north_out_ports),
+        ("stream_switch.mem_south_out_ports", sw.mem_south_out_ports),
+        ("stream_switch.shim_north_out_ports", sw.shim_north_out_ports),
+    ] {
+        p.positive(f, v);
+    }
+    let d = &spec.dram;
+    p.positive_f64("dram.data_rate_mts", d.data_rate_mts);
+    p.positive("dram.bus_width_bits", d.bus_width_bits);
+    p.positive("dram.channels", d.channels);
+    p.positive("dram.bank_groups", d.bank_groups);
+    p.positive("dram.banks_per_group", d.banks_per_group);
+    p.positive("dram.burst_length", d.burst_length);
+    p.positive("dram.row_bytes", d.row_bytes);
+    for (f, v) in [
+        ("dram.t_rcd_ns", d.t_rcd_ns),
+        ("dram.t_rp_ns", d.t_rp_ns),
+        ("dram.cl_ns", d.cl_ns),
+        ("dram.t_ras_ns", d.t_ras_ns),
+        ("dram.t_rfc_ns", d.t_rfc_ns),
+        ("dram.t_refi_ns", d.t_refi_ns),
+    ] {
+        p.positive_f64(f, v);
+    }
+    if d.t_rfc_ns.is_finite() && d.t_refi_ns.is_finite() && d.t_rfc_ns >= d.t_refi_ns {
+        p.push("dram.t_rfc_ns", "refresh cycle time must be shorter than the refresh interval");
+    }
+    p.positive_f64("host.f64_gflops", spec.host.f64_gflops);
+    if !(spec.host.dispatch_latency_us.is_finite() && spec.host.dispatch_latency_us >= 0.0) {
+        p.push("host.dispatch_latency_us", "must be a finite number >= 0");
+    }
+    if let Some(n) = &spec.neuro {
+        p.positive("neuro.neurons", n.neurons);
+        p.positive("neuro.synapses", n.synapses);
+        p.positive("neuro.weight_bits", n.weight_bits);
+        p.positive("neuro.synaptic_ops_per_cycle", n.synaptic_ops_per_cycle);
+    }
+
+    // Grid layout.
+    let cols = g.cols.min(MAX_GRID_DIM);
+    let rows_n = rows.min(MAX_GRID_DIM);
+    let mut kinds: Vec<TileKind> = Vec::with_capacity((cols * rows_n) as usize);
+    for r in 0..rows_n {
+        for _ in 0..cols {
+            kinds.push(kind_of(g.rows[r as usize]));
+        }
+    }
+    for (i, o) in g.overrides.iter().enumerate() {
+        if o.col >= cols {
+            p.push(
+                format!("grid.overrides[{i}].col"),
+                format!("column {} is outside the grid (0..{cols})", o.col),
+            );
+            continue;
+        }
+        match o.row {
+            Some(r) if r >= rows_n => p.push(
+                format!("grid.overrides[{i}].row"),
+                format!("row {r} is outside the grid (0..{rows_n})"),
+            ),
+            Some(r) => kinds[(r * cols + o.col) as usize] = kind_of(o.kind),
+            None => {
+                for r in 0..rows_n {
+                    kinds[(r * cols + o.col) as usize] = kind_of(o.kind);
+                }
+            }
+        }
+    }
+    let has_neuro = kinds.contains(&TileKind::Neuro);
+    if has_neuro && spec.neuro.is_none() {
+        p.push_hint(
+            "neuro",
+            "the grid has Neuro tiles but no neuro core is described",
+            "add `neuro: (neurons: ..., synapses: ..., ...)`",
+        );
+    }
+    let machine_kinds = kinds.clone();
+    let at = |col: u32, row: u32| machine_kinds[(row * cols + col) as usize];
+    let mut any_compute = false;
+    for col in 0..cols {
+        let compute_rows: Vec<u32> = (0..rows_n)
+            .filter(|&r| at(col, r) == TileKind::Compute)
+            .collect();
+        if compute_rows.is_empty() {
+            continue;
+        }
+        any_compute = true;
+        let lowest = compute_rows[0];
+        let mem_below = (0..lowest).any(|r| at(col, r) == TileKind::Mem);
+        let shim_below = (0..lowest).any(|r| at(col, r) == TileKind::Shim);
+        if !mem_below || !shim_below {
+            p.push_hint(
+                "grid",
+                format!("column {col} has compute tiles but no memory tile and shim below them"),
+                "every column with compute tiles needs a Mem row and a Shim row beneath",
+            );
+        }
+    }
+    if cols > 0 && rows_n > 0 && !any_compute && !has_neuro {
+        p.push_hint(
+            "grid.rows",
+            "the grid has no compute or neuro tiles",
+            "add Compute rows",
+        );
+    }
+    p.finish()?;
+
+    let clock_hz = spec.clock_mhz * 1e6;
+    let peak_bytes_per_s = d.data_rate_mts * 1e6 * f64::from(d.bus_width_bits) / 8.0;
+    let ns = |x: f64| Cycles((x * 1e-9 * clock_hz).ceil() as u64);
+    Ok(Machine {
+        name: spec.name.clone(),
+        clock_hz,
+        cols,
+        rows: rows_n,
+        kinds,
+        compute: ComputeTile {
+            l1: Bytes(c.l1_bytes),
+            l1_banks: c.l1_banks,
+            macs_per_cycle: macs,
+            mac_efficiency: c.mac_efficiency,
+            elementwise_lanes: c.elementwise_lanes,
+            pipeline_fill: Cycles(c.pipeline_fill_cycles),
+            dma_in: c.dma_in_channels,
+            dma_out: c.dma_out_channels,
+            bd_setup: Cycles(c.dma_bd_setup_cycles),
+            locks: c.locks,
+            stream_bytes_per_cycle: c.stream_bytes_per_cycle,
+        },
+        mem: MemTile {
+            capacity: Bytes(m.bytes),
+            banks: m.banks,
+            dma_in: m.dma_in_channels,
+            dma_out: m.dma_out_channels,
+            locks: m.locks,
+            channel_bytes_per_cycle: m.channel_bytes_per_cycle,
+        },
+        shim: ShimTile {
+            dma_in: s.dma_in_channels,
+            dma_out: s.dma_out_channels,
+            channel_bytes_per_cycle: s.channel_bytes_per_cycle,
+        },
+        switch: StreamSwitch {
+            hop_latency: Cycles(sw.hop_latency_cycles),
+            north_out: sw.north_out_ports,
+            south_out: sw.south_out_ports,
+            east_out: sw.east_out_ports,
+            west_out: sw.west_out_ports,
+            mem_north_out: sw.mem_north_out_ports,
+            mem_south_out: sw.mem_south_out_ports,
+            shim_north_out: sw.shim_north_out_ports,
+        },
+        dram: Dram {
+            kind: d.kind,
+            peak_bytes_per_s,
+            peak_bytes_per_cycle: peak_bytes_per_s / clock_hz,
+            refresh_fraction: d.t_rfc_ns / d.t_refi_ns,
+            row_miss_latency: ns(d.t_rp_ns + d.t_rcd_ns + d.cl_ns),
+            row_hit_latency: ns(d.cl_ns),
+            row_bytes: Bytes(d.row_bytes),
+            channels: d.channels,
+            banks: d.bank_groups * d.banks_per_group,
+            page_policy: d.page_policy,
+        },
+        host: Host {
+            f64_flops_per_s: spec.host.f64_gflops * 1e9,
+            dispatch: ns(spec.host.dispatch_latency_us * 1e3),
+        },
+        neuro: spec.neuro.as_ref().map(|n| NeuroCore {
+            neurons: n.neurons,
+            synapses: n.synapses,
+            weight_bits: n.weight_bits,
+            spike_latency: Cycles(n.spike_latency_cycles),
+            synaptic_ops_per_cycle: n.synaptic_ops_per_cycle,
+            stdp: n.stdp,
+        }),
+    })
+}

@@ -1,0 +1,134 @@
+//! Semantic problems found while resolving specs. Resolution lists every problem it finds,
+//! not just the first, so a user fixes a file in one round.
+
+use std::fmt;
+
+/// One thing wrong with a spec's meaning (as opposed to its syntax).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problem {
+    /// Which spec the problem is in.
+    pub source: Source,
+    /// Dotted path of the offending field, e.g. `compute.l1_bytes` or `model[2].in`.
+    pub field: String,
+    /// What is wrong.
+    pub message: String,
+    /// What to do about it.
+    pub hint: Option<String>,
+}
+
+/// The spec a problem belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// The architecture file.
+    Arch,
+    /// The workload file.
+    Workload,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)?;
+        if let Some(h) = &self.hint {
+            write!(f, " (hint: {h})")?;
+        }
+        Ok(())
+    }
+}
+
+/// Resolution failed: the list of every problem found. Always an input error (fatal for
+/// the scenario; exit code 2).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResolveError {
+    /// Every problem, in the order the fields appear in the spec.
+    pub problems: Vec<Problem>,
+}
+
+impl fmt::Display for ResolveError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} problem(s):", self.problems.len())?;
+        for p in &self.problems {
+            write!(f, "\n  {p}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ResolveError {}
+
+/// Collects problems while resolving one spec.
+#[derive(Debug)]
+pub(crate) struct Problems {
+    source: Source,
+    pub(crate) list: Vec<Problem>,
+}
+
+impl Problems {
+    pub(crate) fn new(source: Source) -> Self {
+        Problems {
+            source,
+            list: Vec::new(),
+        }
+    }
+
+    pub(crate) fn push(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.list.push(Problem {
+            source: self.source,
+            field: field.into(),
+            message: message.into(),
+            hint: None,
+        });
+    }
+
+    pub(crate) fn push_hint(
+        &mut self,
+        field: impl Into<String>,
+        message: impl Into<String>,
+        hint: impl Into<String>,
+    ) {
+        self.list.push(Problem {
+            source: self.source,
+            field: field.into(),
+            message: message.into(),
+            hint: Some(hint.into()),
+        });
+    }
+
+    /// Requires `v > 0`.
+    pub(crate) fn positive<T: PartialOrd + Default + fmt::Display>(&mut self, field: &str, v: T) {
+        if !(v > T::default()) {
+            self.push_hint(field, format!("must be greater than 0, got {v}"), "use a positive value");
+        }
+    }
+
+    /// Requires a finite `v > 0`.
+    pub(crate) fn positive_f64(&mut self, field: &str, v: f64) {
+        if !(v.is_finite() && v > 0.0) {
+            self.push_hint(
+                field,
+                format!("must be a finite number greater than 0, got {v}"),
+                "use a positive value",
+            );
+        }
+    }
+
+    /// Requires `0 < v <= 1`.
+    pub(crate) fn fraction(&mut self, field: &str, v: f64) {
+        if !(v.is_finite() && v > 0.0 && v <= 1.0) {
+            self.push_hint(
+                field,
+                format!("must be in (0, 1], got {v}"),
+                "a fraction such as 0.5",
+            );
+        }
+    }
+
+    pub(crate) fn finish(self) -> Result<(), ResolveError> {
+        if self.list.is_empty() {
+            Ok(())
+        } else {
+            Err(ResolveError {
+                problems: self.list,
+            })
+        }
+    }
+}

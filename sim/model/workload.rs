@@ -1,0 +1,475 @@
+//! The resolved workload: layers reduced to matrix shapes, partitions with tile counts,
+//! every default filled in.
+
+use serde::Serialize;
+
+use super::machine::Machine;
+use super::problem::{Problems, ResolveError, Source};
+use super::units::DataType;
+use crate::spec::{
+    ActivationSpec, BufferingSpec, ElementwiseOpSpec, LayerSpec, LearningMethodSpec,
+    OptimizerSpec, PartitionSpec, TilesSpec, WorkloadSpec,
+};
+
+/// What a layer computes, per sample.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum LayerOp {
+    /// A matrix product per sample: (m × k) · (k × n) with weights k × n.
+    Matmul {
+        /// Rows per sample (1 for dense, output pixels for conv, m for GEMM).
+        m: u64,
+        /// Inner dimension.
+        k: u64,
+        /// Output channels.
+        n: u64,
+    },
+    /// An elementwise op over `size` values per sample.
+    Elementwise {
+        /// Values per sample.
+        size: u64,
+    },
+}
+
+/// One resolved layer.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Layer {
+    /// Position in the model.
+    pub index: usize,
+    /// Human-readable kind, e.g. "dense", "gemm", "conv2d".
+    pub kind: &'static str,
+    /// What it computes.
+    pub op: LayerOp,
+    /// Activation after it.
+    pub activation: ActivationSpec,
+    /// Values into the layer per sample.
+    pub input_values: u64,
+    /// Values out of the layer per sample.
+    pub output_values: u64,
+}
+
+impl Layer {
+    /// Weights of the layer (k × n for matmuls, 0 otherwise).
+    pub fn weight_values(&self) -> u64 {
+        match self.op {
+            LayerOp::Matmul { k, n, .. } => k * n,
+            LayerOp::Elementwise { .. } => 0,
+        }
+    }
+
+    /// MACs per sample.
+    pub fn macs_per_sample(&self) -> u64 {
+        match self.op {
+            LayerOp::Matmul { m, k, n } => m * k * n,
+            LayerOp::Elementwise { .. } => 0,
+        }
+    }
+}
+
+/// What a partition does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum PartitionKind {
+    /// Serves the stream.
+    Inference,
+    /// Computes forward-gradient estimates with `perturbations` tangents per sample.
+    ForwardGradient {
+        /// Tangents per sample.
+        perturbations: u32,
+    },
+}
+
+impl PartitionKind {
+    /// "inference" or "learning".
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PartitionKind::Inference => "inference",
+            PartitionKind::ForwardGradient { .. } => "learning",
+        }
+    }
+}
+
+/// One resolved partition.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Partition {
+    /// Name (unique).
+    pub name: String,
+    /// Inference or learning.
+    pub kind: PartitionKind,
+    /// Compute tiles it gets.
+    pub tiles: u32,
+    /// Datapath datatype.
+    pub dtype: DataType,
+}
+
+/// The host optimizer.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Optimizer {
+    /// Learning rate.
+    pub lr: f64,
+    /// Gradient estimates per update.
+    pub apply_every: u32,
+}
+
+/// Resolved mapping hints.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Mapping {
+    /// Columns allowed (sorted, unique); all columns when the file gives none.
+    pub columns: Vec<u32>,
+    /// Kernel tile (m, k, n) for streamed-weight layers, if pinned.
+    pub kernel_tile: Option<(u64, u64, u64)>,
+    /// Buffers per DMA/compute hand-off: 1 single, 2 double.
+    pub buffers: u32,
+    /// Tiles per layer-splitting group, if pinned.
+    pub group_tiles: Option<u32>,
+    /// MAC efficiency of the kernel.
+    pub mac_efficiency: f64,
+}
+
+/// A checked workload, resolved against a machine.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Workload {
+    /// Name.
+    pub name: String,
+    /// Layers in order.
+    pub layers: Vec<Layer>,
+    /// Samples per iteration.
+    pub batch: u32,
+    /// Samples in the stream.
+    pub samples: u64,
+    /// Samples per host invocation.
+    pub samples_per_call: u64,
+    /// Partitions, inference first in file order.
+    pub partitions: Vec<Partition>,
+    /// The host optimizer (present when there is a learning partition).
+    pub optimizer: Option<Optimizer>,
+    /// Mapping hints.
+    pub mapping: Mapping,
+}
+
+impl Workload {
+    /// Total weights of the model.
+    pub fn weight_values(&self) -> u64 {
+        self.layers.iter().map(Layer::weight_values).sum()
+    }
+
+    /// Iterations (batches) in the stream.
+    pub fn iterations(&self) -> u64 {
+        self.samples.div_ceil(u64::from(self.batch))
+    }
+}
+
+/// Largest value accepted for any single dimension (keeps every product in `u64`).
+pub const MAX_DIM: u64 = 1 << 24;
+
+fn dim(p: &mut Problems, field: String, v: u64) {
+    if v == 0 {
+        p.push_hint(field, "must be greater than 0", "zero-sized layers compute nothing");
+    } else if v > MAX_DIM {
+        p.push(field, format!("{v} is larger than the supported maximum {MAX_DIM}"));
+    }
+}
+
+/// Checks a workload spec against a machine and fills every default, listing every
+/// problem found.
+pub fn resolve_workload(spec: &WorkloadSpec, machine: &Machine) -> Result<Workload, ResolveError> {
+    let mut p = Problems::new(Source::Workload);
+    if spec.name.trim().is_empty() {
+        p.push("name", "must not be empty");
+    }
+    if spec.model.is_empty() {
+        p.push_hint("model", "the model has no layers", "add e.g. Dense(in: 784, out: 256)");
+    }
+    if spec.batch == 0 {
+        p.push("batch", "must be greater than 0");
+    }
+    if spec.stream.samples == 0 {
+        p.push("stream.samples", "must be greater than 0");
+    }
+    if spec.stream.samples_per_call == Some(0) {
+        p.push("stream.samples_per_call", "must be greater than 0");
+    }
+
+    let mut layers = Vec::new();
+    let mut prev_out: Option<u64> = None;
+    for (i, l) in spec.model.iter().enumerate() {
+        let f = |name: &str| format!("model[{i}].{name}");
+        let (kind, op, activation, input_values, output_values) = match *l {
+            LayerSpec::Dense {
+                inputs,
+                out,
+                activation,
+            } => {
+                dim(&mut p, f("in"), inputs);
+                dim(&mut p, f("out"), out);
+                (
+                    "dense",
+                    LayerOp::Matmul { m: 1, k: inputs, n: out },
+                    activation,
+                    inputs,
+                    out,
+                )
+            }
+            LayerSpec::Gemm { m, k, n } => {
+                dim(&mut p, f("m"), m);
+                dim(&mut p, f("k"), k);
+                dim(&mut p, f("n"), n);
+                (
+                    "gemm",
+                    LayerOp::Matmul { m, k, n },
+                    ActivationSpec::None,
+                    m.saturating_mul(k),
+                    m.saturating_mul(n),
+                )
+            }
+            LayerSpec::Conv2d {
+                h,
+                w,
+                c_in,
+                c_out,
+                kernel,
+                stride,
+            } => {
+                for (name, v) in [
+                    ("h", h),
+                    ("w", w),
+                    ("c_in", c_in),
+                    ("c_out", c_out),
+                    ("kernel", kernel),
+                    ("stride", stride),
+                ] {
+                    dim(&mut p, f(name), v);
+                }
+                if kernel > h || kernel > w {
+                    p.push(f("kernel"), format!("kernel {kernel} is larger than the {h}×{w} input"));
+                }
+                let ho = if stride > 0 && kernel <= h { (h - kernel) / stride + 1 } else { 1 };
+                let wo = if stride > 0 && kernel <= w { (w - kernel) / stride + 1 } else { 1 };
+                (
+                    "conv2d",
+                    LayerOp::Matmul {
+                        m: ho * wo,
+                        k: kernel.saturating_mul(kernel).saturating_mul(c_in),
+                        n: c_out,
+                    },
+                    ActivationSpec::None,
+                    h.saturating_mul(w).saturating_mul(c_in),
+                    ho.saturating_mul(wo).saturating_mul(c_out),
+                )
+            }
+            LayerSpec::Elementwise { op, size } => {
+                dim(&mut p, f("size"), size);
+                let act = if op == ElementwiseOpSpec::Relu {
+                    ActivationSpec::Relu
+                } else {
+                    ActivationSpec::None
+                };
+                ("elementwise", LayerOp::Elementwise { size }, act, size, size)
+            }
+        };
+        if let Some(prev) = prev_out
+            && prev != input_values
+        {
+            p.push_hint(
+                format!("model[{i}]"),
+                format!("takes {input_values} values per sample but layer {} produces {prev}", i - 1),
+                "make each layer's input size match the previous layer's output",
+            );
+        }
+        prev_out = Some(output_values);
+        layers.push(Layer {
+            index: i,
+            kind,
+            op,
+            activation,
+            input_values,
+            output_values,
+        });
+    }
+
+    // Partitions.
+    let total_tiles = machine.compute_tiles().len() as u32;
+    let mut partitions = Vec::new();
+    let mut sum = 0u32;
+    let mut any_learning = false;
+    for (i, ps) in spec.partitions.iter().enumerate() {
+        let (name, kind, tiles, dtype) = match ps {
+            PartitionSpec::Inference { name, tiles, dtype } => (
+                name.clone().unwrap_or_else(|| "inference".into()),
+                PartitionKind::Inference,
+                *tiles,
+                *dtype,
+            ),
+            PartitionSpec::Learning {
+                name,
+                method,
+                tiles,
+                dtype,
+            } => {
+                any_learning = true;
+                let LearningMethodSpec::ForwardGradient { perturbations } = method;
+                if *perturbations == 0 {
+                    p.push(
+                        format!("partitions[{i}].method.perturbations"),
+                        "must be at least 1",
+                    );
+                }
+                (
+                    name.clone().unwrap_or_else(|| "learning".into()),
+                    PartitionKind::ForwardGradient {
+                        perturbations: (*perturbations).max(1),
+                    },
+                    *tiles,
+                    *dtype,
+                )
+            }
+        };
+        let count = match tiles {
+            TilesSpec::Count(n) => {
+                if n == 0 {
+                    p.push(format!("partitions[{i}].tiles"), "must be at least 1 tile");
+                }
+                n
+            }
+            TilesSpec::Fraction(f) => {
+                if !(f.is_finite() && f > 0.0 && f <= 1.0) {
+                    p.push_hint(
+                        format!("partitions[{i}].tiles"),
+                        format!("fraction must be in (0, 1], got {f}"),
+                        "e.g. Fraction(0.25) or Count(8)",
+                    );
+                    0
+                } else {
+                    ((f * f64::from(total_tiles)).round() as u32).max(1)
+                }
+            }
+        };
+        let dtype = DataType::from(dtype);
+        if machine.macs_per_cycle(dtype).is_none() {
+            let supported: Vec<&str> = machine
+                .compute
+                .macs_per_cycle
+                .keys()
+                .map(|d| d.as_str())
+                .collect();
+            p.push_hint(
+                format!("partitions[{i}].dtype"),
+                format!("machine {} has no {} datapath", machine.name, dtype.as_str()),
+                format!("use one of: {}", supported.join(", ")),
+            );
+        }
+        if partitions.iter().any(|q: &Partition| q.name == name) {
+            p.push_hint(
+                format!("partitions[{i}].name"),
+                format!("duplicate partition name {name:?}"),
+                "give each partition its own name",
+            );
+        }
+        sum = sum.saturating_add(count);
+        partitions.push(Partition {
+            name,
+            kind,
+            tiles: count,
+            dtype,
+        });
+    }
+    if partitions.is_empty() {
+        p.push_hint(
+            "partitions",
+            "no partitions",
+            "add e.g. Inference(tiles: Count(16))",
+        );
+    }
+
+    // Mapping hints, needed for the capacity check below.
+    let mapping = &spec.mapping;
+    let mut columns: Vec<u32> = match &mapping.columns {
+        Some(cs) => {
+            for &c in cs {
+                if c >= machine.cols {
+                    p.push(
+                        "mapping.columns",
+                        format!("column {c} is outside the machine's 0..{}", machine.cols),
+                    );
+                }
+            }
+            cs.iter().copied().filter(|&c| c < machine.cols).collect()
+        }
+        None => (0..machine.cols).collect(),
+    };
+    columns.sort_unstable();
+    columns.dedup();
+    let available = machine
+        .compute_tiles()
+        .iter()
+        .filter(|t| columns.contains(&t.col))
+        .count() as u32;
+    if sum > available {
+        p.push_hint(
+            "partitions",
+            format!("partitions ask for {sum} compute tiles but {available} are available"),
+            format!("machine {} has {total_tiles} compute tiles; lower the counts or fractions", machine.name),
+        );
+    }
+    let kernel_tile = mapping.kernel_tile.map(|k| {
+        for (n, v) in [("m", k.m), ("k", k.k), ("n", k.n)] {
+            dim(&mut p, format!("mapping.kernel_tile.{n}"), v);
+        }
+        (k.m, k.k, k.n)
+    });
+    if let Some(g) = mapping.group_tiles
+        && g == 0
+    {
+        p.push("mapping.group_tiles", "must be at least 1");
+    }
+    let mac_efficiency = mapping.mac_efficiency.unwrap_or(machine.compute.mac_efficiency);
+    if mapping.mac_efficiency.is_some() {
+        p.fraction("mapping.mac_efficiency", mac_efficiency);
+    }
+
+    let optimizer = match &spec.optimizer {
+        Some(OptimizerSpec::Sgd { lr, apply_every }) => {
+            if !(lr.is_finite() && *lr > 0.0) {
+                p.push("optimizer.lr", format!("must be a finite number > 0, got {lr}"));
+            }
+            if *apply_every == 0 {
+                p.push("optimizer.apply_every", "must be at least 1");
+            }
+            Some(Optimizer {
+                lr: *lr,
+                apply_every: (*apply_every).max(1),
+            })
+        }
+        None => None,
+    };
+    if any_learning && optimizer.is_none() {
+        p.push_hint(
+            "optimizer",
+            "a learning partition needs a host optimizer",
+            "add optimizer: Sgd(lr: 0.01, apply_every: 16)",
+        );
+    }
+    if any_learning && layers.iter().all(|l| l.weight_values() == 0) {
+        p.push("partitions", "a learning partition needs a model with weights");
+    }
+    p.finish()?;
+
+    let samples_per_call = spec.stream.samples_per_call.unwrap_or(spec.stream.samples);
+    Ok(Workload {
+        name: spec.name.clone(),
+        layers,
+        batch: spec.batch,
+        samples: spec.stream.samples,
+        samples_per_call,
+        partitions,
+        optimizer,
+        mapping: Mapping {
+            columns,
+            kernel_tile,
+            buffers: match mapping.buffering.unwrap_or(BufferingSpec::Double) {
+                BufferingSpec::Single => 1,
+                BufferingSpec::Double => 2,
+            },
+            group_tiles: mapping.group_tiles,
+            mac_efficiency,
+        },
+    })
+}

@@ -1,0 +1,340 @@
+//! Reading spec files: RON text to spec types, with errors that carry file:line:col and a
+//! hint about what to write instead.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::de::DeserializeOwned;
+
+use super::{ArchSpec, WorkloadSpec};
+
+/// Which kind of spec a file holds, decided by its top-level name (`Arch(...)`,
+/// `Workload(...)`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpecKind {
+    /// An architecture file.
+    Arch,
+    /// A workload file.
+    Workload,
+}
+
+impl SpecKind {
+    fn top_level_name(self) -> &'static str {
+        match self {
+            SpecKind::Arch => "Arch",
+            SpecKind::Workload => "Workload",
+        }
+    }
+}
+
+/// A spec that was read from a file.
+#[derive(Debug, Clone)]
+pub enum AnySpec {
+    /// An architecture.
+    Arch(ArchSpec),
+    /// A workload.
+    Workload(WorkloadSpec),
+}
+
+/// Why a spec file could not be read. Every variant is fatal for that file and means the
+/// user's input is wrong, except [`SpecError::Io`] which may be the environment's fault.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SpecError {
+    /// The file could not be read.
+    Io {
+        /// The file.
+        file: PathBuf,
+        /// The OS error text.
+        message: String,
+    },
+    /// The file is not valid UTF-8 text (a binary file, for example).
+    NotText {
+        /// The file.
+        file: PathBuf,
+        /// Byte offset of the first invalid byte.
+        offset: usize,
+    },
+    /// The text does not parse as the expected spec.
+    Syntax {
+        /// The file.
+        file: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        col: usize,
+        /// What the parser expected or found.
+        message: String,
+        /// What to do about it.
+        hint: Option<String>,
+    },
+}
+
+impl SpecError {
+    /// The file this error is about.
+    pub fn file(&self) -> &Path {
+        match self {
+            SpecError::Io { file, .. }
+            | SpecError::NotText { file, .. }
+            | SpecError::Syntax { file, .. } => file,
+        }
+    }
+
+    /// True when the user's input is at fault (exit code 2), false for I/O failures.
+    pub fn is_input_error(&self) -> bool {
+        !matches!(self, SpecError::Io { .. })
+    }
+}
+
+impl fmt::Display for SpecError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SpecError::Io { file, message } => {
+                write!(f, "{}: cannot read: {message}", file.display())
+            }
+            SpecError::NotText { file, offset } => write!(
+                f,
+                "{}: not a text file (invalid UTF-8 at byte {offset})\n  hint: spec files are RON text, e.g. `Arch(name: \"...\", ...)`",
+                file.display()
+            ),
+            SpecError::Syntax {
+                file,
+                line,
+                col,
+                message,
+                hint,
+            } => {
+                write!(f, "{}:{line}:{col}: {message}", file.display())?;
+                if let Some(h) = hint {
+                    write!(f, "\n  hint: {h}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl std::error::Error for SpecError {}
+
+/// Reads a file as UTF-8 text.
+pub fn read_text(path: &Path) -> Result<String, SpecError> {
+    let bytes = std::fs::read(path).map_err(|e| SpecError::Io {
+        file: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    String::from_utf8(bytes).map_err(|e| SpecError::NotText {
+        file: path.to_path_buf(),
+        offset: e.utf8_error().valid_up_to(),
+    })
+}
+
+/// Parses RON text into a spec type, with `implicit_some` on so optional fields may be
+/// written bare (`row: 3` as well as `row: Some(3)`).
+pub fn parse<T: DeserializeOwned>(
+    file: &Path,
+    text: &str,
+    kind: SpecKind,
+) -> Result<T, SpecError> {
+    if text.trim().is_empty() || strip_comments(text).trim().is_empty() {
+        return Err(SpecError::Syntax {
+            file: file.to_path_buf(),
+            line: 1,
+            col: 1,
+            message: "the file is empty".into(),
+            hint: Some(format!(
+                "a {} file starts with `{}(` and lists its fields; see the README",
+                kind.top_level_name().to_lowercase(),
+                kind.top_level_name()
+            )),
+        });
+    }
+    let options = ron::Options::default()
+        .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME);
+    options.from_str::<T>(text).map_err(|e| {
+        let message = e.code.to_string();
+        let hint = hint_for(&e.code, kind);
+        SpecError::Syntax {
+            file: file.to_path_buf(),
+            line: e.span.start.line,
+            col: e.span.start.col,
+            message,
+            hint,
+        }
+    })
+}
+
+/// Reads and parses an architecture file.
+pub fn load_arch(path: &Path) -> Result<ArchSpec, SpecError> {
+    let text = read_text(path)?;
+    parse(path, &text, SpecKind::Arch)
+}
+
+/// Reads and parses a workload file.
+pub fn load_workload(path: &Path) -> Result<WorkloadSpec, SpecError> {
+    let text = read_text(path)?;
+    parse(path, &text, SpecKind::Workload)
+}
+
+/// Reads a file whose kind is given by its top-level name.
+pub fn load_any(path: &Path) -> Result<AnySpec, SpecError> {
+    let text = read_text(path)?;
+    match detect_kind(&text) {
+        Some(SpecKind::Arch) => parse(path, &text, SpecKind::Arch).map(AnySpec::Arch),
+        Some(SpecKind::Workload) => {
+            parse(path, &text, SpecKind::Workload).map(AnySpec::Workload)
+        }
+        None => {
+            if strip_comments(&text).trim().is_empty() {
+                // Let `parse` produce the empty-file error.
+                return parse::<ArchSpec>(path, &text, SpecKind::Arch).map(AnySpec::Arch);
+            }
+            let (line, col) = first_token_position(&text);
+            Err(SpecError::Syntax {
+                file: path.to_path_buf(),
+                line,
+                col,
+                message: "cannot tell what kind of spec this is".into(),
+                hint: Some(
+                    "start the file with `Arch(` for a machine or `Workload(` for a workload"
+                        .into(),
+                ),
+            })
+        }
+    }
+}
+
+/// Detects the kind of spec from the first identifier after comments and `#![...]`
+/// attributes.
+pub fn detect_kind(text: &str) -> Option<SpecKind> {
+    let body = strip_comments(text);
+    let mut rest = body.trim_start();
+    while let Some(stripped) = rest.strip_prefix("#!") {
+        let end = stripped.find(']')?;
+        rest = stripped[end + 1..].trim_start();
+    }
+    let ident: String = rest
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    match ident.as_str() {
+        "Arch" => Some(SpecKind::Arch),
+        "Workload" => Some(SpecKind::Workload),
+        _ => None,
+    }
+}
+
+/// Replaces `//` line comments and `/* */` block comments by spaces (keeping newlines so
+/// positions stay meaningful).
+fn strip_comments(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    let mut in_string = false;
+    while let Some(c) = chars.next() {
+        if in_string {
+            out.push(c);
+            if c == '\\' {
+                if let Some(n) = chars.next() {
+                    out.push(n);
+                }
+            } else if c == '"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match (c, chars.peek()) {
+            ('"', _) => {
+                in_string = true;
+                out.push(c);
+            }
+            ('/', Some('/')) => {
+                for n in chars.by_ref() {
+                    if n == '\n' {
+                        out.push('\n');
+                        break;
+                    }
+                }
+            }
+            ('/', Some('*')) => {
+                chars.next();
+                let mut prev = ' ';
+                for n in chars.by_ref() {
+                    if n == '\n' {
+                        out.push('\n');
+                    }
+                    if prev == '*' && n == '/' {
+                        break;
+                    }
+                    prev = n;
+                }
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+fn first_token_position(text: &str) -> (usize, usize) {
+    let body = strip_comments(text);
+    for (i, line) in body.lines().enumerate() {
+        if let Some(col) = line.find(|c: char| !c.is_whitespace()) {
+            return (i + 1, line[..col].chars().count() + 1);
+        }
+    }
+    (1, 1)
+}
+
+fn hint_for(code: &ron::Error, kind: SpecKind) -> Option<String> {
+    use ron::Error as E;
+    let s = code.to_string();
+    match code {
+        E::NoSuchStructField { .. } => Some(
+            "check the spelling; the message lists the fields this struct accepts".into(),
+        ),
+        E::NoSuchEnumVariant { .. } => {
+            Some("check the spelling; the message lists the accepted variants".into())
+        }
+        E::MissingStructField { field, .. } => Some(format!(
+            "add `{field}: ...` to this struct (see the README for its meaning and unit)"
+        )),
+        E::Eof => Some("the file ends early: a closing `)` or `]` may be missing".into()),
+        E::ExpectedStructName(_) | E::ExpectedNamedStructLike(_) => Some(format!(
+            "the file should start with `{}(`",
+            kind.top_level_name()
+        )),
+        E::DuplicateStructField { .. } => Some("remove the repeated field".into()),
+        _ if s.contains("Expected") || s.contains("expected") || s.contains("invalid type") => {
+            Some("check the value's type and unit against the README's format table".into())
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detects_kind_after_comments_and_attributes() {
+        assert_eq!(
+            detect_kind("// c\n/* x */ #![enable(implicit_some)]\nArch(name: \"a\")"),
+            Some(SpecKind::Arch)
+        );
+        assert_eq!(detect_kind("Workload(name: \"w\")"), Some(SpecKind::Workload));
+        assert_eq!(detect_kind("(name: \"w\")"), None);
+    }
+
+    #[test]
+    fn empty_file_is_reported_with_hint() {
+        let e = parse::<ArchSpec>(Path::new("x.ron"), "  // only a comment\n", SpecKind::Arch)
+            .unwrap_err();
+        let s = e.to_string();
+        assert!(s.starts_with("x.ron:1:1: the file is empty"), "{s}");
+        assert!(s.contains("Arch("), "{s}");
+    }
+
+    #[test]
+    fn comments_keep_line_numbers() {
+        let s = strip_comments("a // b\n/* c\n d */ e \"// not\"");
+        assert_eq!(s.lines().count(), 3);
+        assert!(s.contains("\"// not\""));
+    }
+}

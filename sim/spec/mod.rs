@@ -1,0 +1,16 @@
+//! Spec: what the files say. Serde types that mirror `arch/*.ron` and `workloads/*.ron`
+//! one to one (`deny_unknown_fields` everywhere, so a typo is an error with a list of the
+//! valid names), and loading with file:line:col errors.
+//!
+//! Nothing here checks meaning: that is [`crate::model::resolve`]'s job.
+
+mod arch;
+mod load;
+mod workload;
+
+pub use arch::*;
+pub use load::{
+    AnySpec, SpecError, SpecKind, detect_kind, load_any, load_arch, load_workload, parse,
+    read_text,
+};
+pub use workload::*;
