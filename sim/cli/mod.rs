@@ -3,7 +3,10 @@
 //! Every command returns `Result<(), CliError>`; the variant decides the exit code, so a
 //! library error that means "the user's input is wrong" always exits 2.
 
+mod check;
+mod load;
 mod repr;
+mod run;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -20,6 +23,11 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run a scenario: an architecture and a workload (default: the built-in
+    /// xdna2-strix-halo + mlp-continual).
+    Run(run::RunArgs),
+    /// Validate architecture and workload files (and, given both, that each workload fits).
+    Check(check::CheckArgs),
     /// Show how values are encoded in a numeric format and what the conversion loses.
     Repr(repr::ReprArgs),
 }
@@ -55,6 +63,8 @@ pub fn main() -> ExitCode {
     let stdout = io::stdout();
     let mut out = stdout.lock();
     let result = match cli.command {
+        Command::Run(args) => run::run(&args, &mut out),
+        Command::Check(args) => check::run(&args, &mut out),
         Command::Repr(args) => repr::run(&args, &mut out),
     };
     let result = result.and_then(|()| out.flush().map_err(CliError::from));

@@ -131,7 +131,7 @@ impl<'a> Builder<'a> {
         to: TileCoord,
         dram: DramUse,
         resources: Vec<ResourceId>,
-        circuit: u32,
+        circuit: impl Fn(&Link) -> u32,
     ) -> RouteId {
         let mut links = Vec::new();
         if from.col == to.col && from.row != to.row {
@@ -152,13 +152,14 @@ impl<'a> Builder<'a> {
                 r = next;
             }
         }
+        let circuits = links.iter().map(&circuit).collect();
         self.s.routes.push(Route {
             from,
             to,
             dram,
             links,
             resources,
-            circuit,
+            circuits,
         });
         (self.s.routes.len() - 1) as RouteId
     }

@@ -138,15 +138,19 @@ pub fn check(s: &TileSchedule, m: &Machine) -> Result<(), CheckError> {
             v.push(format!("route {i} from {} to {} leaves the grid", r.from, r.to));
             continue;
         }
+        if r.circuits.len() != r.links.len() {
+            v.push(format!("route {i} has {} circuits for {} links", r.circuits.len(), r.links.len()));
+            continue;
+        }
         let mut at = r.from;
-        for l in &r.links {
+        for (l, &c) in r.links.iter().zip(&r.circuits) {
             let adjacent = l.from.col.abs_diff(l.to.col) + l.from.row.abs_diff(l.to.row) == 1;
             if l.from != at || !adjacent || !in_grid(m, l.to) {
                 v.push(format!("route {i} has a broken link {} → {}", l.from, l.to));
                 break;
             }
             at = l.to;
-            circuits.entry(*l).or_default().insert(r.circuit);
+            circuits.entry(*l).or_default().insert(c);
         }
         if !r.links.is_empty() && at != r.to {
             v.push(format!("route {i} ends at {at}, not at {}", r.to));
@@ -219,7 +223,7 @@ pub fn check(s: &TileSchedule, m: &Machine) -> Result<(), CheckError> {
                         }
                     }
                     Op::Compute { fill, free, .. } => {
-                        for b in [fill, free].into_iter().flatten() {
+                        for b in [fill, free[0], free[1]].into_iter().flatten() {
                             if b as usize >= s.buffers.len() {
                                 v.push(format!("program {} uses unknown buffer {b}", p.name));
                             }

@@ -42,20 +42,6 @@ pub enum MapError {
         /// needed − capacity.
         short: u64,
     },
-    /// The memory tile cannot hold the activations it stages.
-    #[error(
-        "memory tile of column {col} needs {needed} bytes for staged activations but holds {capacity} ({short} bytes short)"
-    )]
-    MemTileFull {
-        /// Column.
-        col: u32,
-        /// Needed.
-        needed: u64,
-        /// Capacity.
-        capacity: u64,
-        /// Short by.
-        short: u64,
-    },
     /// The model has nothing to place on tiles.
     #[error("the model has no matrix layer (Dense, Gemm or Conv2d) to map")]
     NoMatmul,
@@ -409,14 +395,14 @@ pub fn map(sc: &Scenario) -> Result<TileSchedule, MapError> {
                 mem,
                 DramUse::Read,
                 vec![r_dram, shim_mm2s0, mem_loader_in],
-                c_loader,
+                |_| c_loader,
             );
             let drain_route = b.route(
                 mem,
                 shim,
                 DramUse::Write,
                 vec![mem_drain_out, shim_s2mm0, r_dram],
-                c_drain,
+                |_| c_drain,
             );
 
             // Locks between stages: boundary b has producers and consumers.
@@ -435,9 +421,10 @@ pub fn map(sc: &Scenario) -> Result<TileSchedule, MapError> {
                     slots * consumers(bnd) as u64,
                 ));
             }
-            // Memory-tile staging of every boundary, all slots.
+            // Each boundary's activations are staged in the memory tile while they fit
+            // (all slots); otherwise they go through DRAM.
             let lanes_out = 1 + k_t;
-            let mut staged = 0u64;
+            let mut in_mem = Vec::with_capacity(nl + 1);
             for bnd in 0..=nl {
                 let values = if bnd == 0 {
                     stages[0].input_values
@@ -446,21 +433,15 @@ pub fn map(sc: &Scenario) -> Result<TileSchedule, MapError> {
                 };
                 let lanes = if bnd == 0 { 1 } else { lanes_out };
                 let bytes = dtype.activation_bytes(values * batch * lanes).0 * slots;
-                staged += bytes;
-                b.buffer(mem, &format!("{gname}.act{bnd}"), bytes, slots, false);
+                let used = mem_staged.entry(col).or_insert(0);
+                if *used + bytes <= m.mem.capacity.0 {
+                    *used += bytes;
+                    b.buffer(mem, &format!("{gname}.act{bnd}"), bytes, slots, false);
+                    in_mem.push(true);
+                } else {
+                    in_mem.push(false);
+                }
             }
-            *mem_staged.entry(col).or_insert(0) += staged;
-            let act_buf: Vec<Option<BufferId>> = (0..=nl)
-                .map(|bnd| {
-                    // Index of the buffer just pushed for this boundary.
-                    let idx = b.s.buffers.len() - (nl + 1) + bnd;
-                    if b.s.buffers[idx].tile == mem {
-                        Some(idx as BufferId)
-                    } else {
-                        None
-                    }
-                })
-                .collect();
             let jvp_ready = if learning {
                 Some(b.locks(&format!("{gname}.jvp_ready"), g, 0))
             } else {
@@ -488,34 +469,38 @@ pub fn map(sc: &Scenario) -> Result<TileSchedule, MapError> {
                             lock: free[0],
                             n: consumers(0) as u64,
                         },
-                        Op::Transfer {
-                            route: loader_route,
-                            bytes: input_bytes,
-                            fill: act_buf[0],
-                            free: None,
-                        },
-                        Op::Release {
-                            lock: act_ready[0],
-                            count: consumers(0) as u32,
-                            n: 1,
-                        },
-                    ],
+                    ]
+                    .into_iter()
+                    .chain(in_mem[0].then_some(Op::Transfer {
+                        route: loader_route,
+                        bytes: input_bytes,
+                        fill: None,
+                        free: None,
+                    }))
+                    .chain([Op::Release {
+                        lock: act_ready[0],
+                        count: consumers(0) as u32,
+                        n: 1,
+                    }])
+                    .collect(),
                     repeat: 1,
                 }],
             });
             // Drainer.
             let out_values = stages[nl - 1].output_values * batch * lanes_out;
-            let mut drain_ops = vec![
-                Op::Acquire {
-                    lock: act_ready[nl],
-                    n: producers(nl) as u64,
-                },
-                Op::Transfer {
+            let mut drain_ops = vec![Op::Acquire {
+                lock: act_ready[nl],
+                n: producers(nl) as u64,
+            }];
+            if in_mem[nl] {
+                drain_ops.push(Op::Transfer {
                     route: drain_route,
                     bytes: dtype.activation_bytes(out_values).0,
                     fill: None,
-                    free: act_buf[nl],
-                },
+                    free: None,
+                });
+            }
+            drain_ops.extend([
                 Op::Release {
                     lock: free[nl],
                     count: producers(nl) as u32,
@@ -525,7 +510,7 @@ pub fn map(sc: &Scenario) -> Result<TileSchedule, MapError> {
                     counter: samples_counter,
                     n: batch,
                 },
-            ];
+            ]);
             if let Some(j) = jvp_ready {
                 drain_ops.push(Op::Release {
                     lock: j,
@@ -575,17 +560,41 @@ pub fn map(sc: &Scenario) -> Result<TileSchedule, MapError> {
                 let mem_in = b.resource(ResourceKind::MemDmaIn, Some(mem), tile_mem_in[ti]);
                 let c_in = b.circuit();
                 let c_out = b.circuit();
-                let in_route = b.route(mem, tile, DramUse::None, vec![mem_out, tin0], c_in);
-                let out_route = b.route(tile, mem, DramUse::None, vec![tout0, mem_in], c_out);
-                let w_route =
-                    b.route(shim, tile, DramUse::Read, vec![r_dram, shim_mm2s1, tin1], c_weights);
-                // Estimates: tile → memory tile (same circuit as outputs) → shim → DRAM.
+                let in_route = b.route(mem, tile, DramUse::None, vec![mem_out, tin0], |_| c_in);
+                let out_route = b.route(tile, mem, DramUse::None, vec![tout0, mem_in], |_| c_out);
+                // Shim ↔ memory-tile links carry packets on the group's loader/drainer
+                // circuits; links above the memory tile use the tile's own circuits.
+                let mem_row = mem.row;
+                let below_mem = move |l: &Link| l.from.row.min(l.to.row) < mem_row;
+                let w_route = b.route(
+                    shim,
+                    tile,
+                    DramUse::Read,
+                    vec![r_dram, shim_mm2s1, tin1],
+                    |l| if below_mem(l) { c_loader } else { c_weights },
+                );
+                let in_dram_route = b.route(
+                    shim,
+                    tile,
+                    DramUse::Read,
+                    vec![r_dram, shim_mm2s0, tin0],
+                    |l| if below_mem(l) { c_loader } else { c_in },
+                );
+                let out_dram_route = b.route(
+                    tile,
+                    shim,
+                    DramUse::Write,
+                    vec![tout0, shim_s2mm0, r_dram],
+                    |l| if below_mem(l) { c_drain } else { c_out },
+                );
+                // Estimates: on the output circuit to the memory tile, then as packets on
+                // the drainer's circuit down to the shim and DRAM.
                 let est_route = b.route(
                     tile,
                     shim,
                     DramUse::Write,
-                    vec![tout0, mem_in, mem_drain_out, shim_s2mm1, r_dram],
-                    c_out,
+                    vec![tout0, shim_s2mm1, r_dram],
+                    |l| if below_mem(l) { c_drain } else { c_out },
                 );
 
                 // L1 buffers.
@@ -653,7 +662,7 @@ pub fn map(sc: &Scenario) -> Result<TileSchedule, MapError> {
                 if let Some(v) = version
                     && resident_bytes > 0
                 {
-                    in1.push(Block {
+                    in0.push(Block {
                         ops: vec![Op::Refresh {
                             route: w_route,
                             bytes: resident_bytes,
@@ -740,7 +749,7 @@ pub fn map(sc: &Scenario) -> Result<TileSchedule, MapError> {
                             ops: vec![
                                 Op::Acquire { lock: a_empty, n: 1 },
                                 Op::Transfer {
-                                    route: in_route,
+                                    route: if in_mem[li] { in_route } else { in_dram_route },
                                     bytes: part(a_total, steps, start),
                                     fill: a_buf,
                                     free: None,
@@ -822,7 +831,7 @@ pub fn map(sc: &Scenario) -> Result<TileSchedule, MapError> {
                                 kind,
                                 layer: Some(s.layer as u32),
                                 fill: if start == first { c_buf } else { None },
-                                free: a_buf,
+                                free: [a_buf, if lp.resident { None } else { w_buf }],
                             });
                             ops.push(Op::Release {
                                 lock: a_empty,
@@ -862,9 +871,9 @@ pub fn map(sc: &Scenario) -> Result<TileSchedule, MapError> {
                             ops: vec![
                                 Op::Acquire { lock: c_full, n: 1 },
                                 Op::Transfer {
-                                    route: out_route,
+                                    route: if in_mem[li + 1] { out_route } else { out_dram_route },
                                     bytes: part(c_total, obs, start),
-                                    fill: act_buf[li + 1],
+                                    fill: None,
                                     free: c_buf,
                                 },
                                 Op::Release {
@@ -925,7 +934,7 @@ pub fn map(sc: &Scenario) -> Result<TileSchedule, MapError> {
                                     kind: ComputeKind::Estimate,
                                     layer: None,
                                     fill: e_buf,
-                                    free: None,
+                                    free: [None, None],
                                 },
                                 Op::Release {
                                     lock: ef,
@@ -994,14 +1003,14 @@ pub fn map(sc: &Scenario) -> Result<TileSchedule, MapError> {
                 m.shim_of(pool[0].col).unwrap_or(pool[0]),
                 DramUse::Read,
                 vec![dram],
-                u32::MAX,
+                |_| u32::MAX,
             );
             let write = b.route(
                 m.shim_of(pool[0].col).unwrap_or(pool[0]),
                 m.shim_of(pool[0].col).unwrap_or(pool[0]),
                 DramUse::Write,
                 vec![dram],
-                u32::MAX,
+                |_| u32::MAX,
             );
             // f64 work: accumulate U estimates, then one SGD step (2 flops per weight), plus
             // widening and narrowing conversions (1 op per value each way).
@@ -1031,7 +1040,7 @@ pub fn map(sc: &Scenario) -> Result<TileSchedule, MapError> {
                             kind: ComputeKind::HostUpdate,
                             layer: None,
                             fill: None,
-                            free: None,
+                            free: [None, None],
                         },
                         Op::Transfer {
                             route: write,
@@ -1059,17 +1068,6 @@ pub fn map(sc: &Scenario) -> Result<TileSchedule, MapError> {
             resident_layers: resident_layers.into_iter().collect(),
             peak_l1_bytes: Bytes(peak_l1),
         });
-    }
-    for (&col, &needed) in &mem_staged {
-        let cap = m.mem.capacity.0;
-        if needed > cap {
-            return Err(MapError::MemTileFull {
-                col,
-                needed,
-                capacity: cap,
-                short: needed - cap,
-            });
-        }
     }
     b.s.stop = if served_counters.is_empty() {
         StopCondition {

@@ -89,9 +89,9 @@ pub struct Route {
     pub links: Vec<Link>,
     /// Resources reserved by each transfer (DMA channels, DRAM).
     pub resources: Vec<ResourceId>,
-    /// Circuit id: routes with the same id share one circuit per link (packet switching),
-    /// so port counts are checked per distinct circuit.
-    pub circuit: u32,
+    /// Circuit id of each link: routes with the same id on a link share one circuit
+    /// (packet switching), so port counts are checked per distinct circuit.
+    pub circuits: Vec<u32>,
 }
 
 /// How a route touches DRAM.
@@ -180,9 +180,9 @@ pub enum Op {
         route: RouteId,
         /// Bytes.
         bytes: u64,
-        /// Buffer that becomes live when the transfer starts.
+        /// Buffer slot that becomes live when the transfer starts.
         fill: Option<BufferId>,
-        /// Buffer that stops being live when the transfer ends.
+        /// Buffer slot that stops being live when the transfer ends.
         free: Option<BufferId>,
     },
     /// Occupy the tile's core (or the host core) for `cycles`.
@@ -195,10 +195,10 @@ pub enum Op {
         kind: ComputeKind,
         /// Layer index, if any.
         layer: Option<u32>,
-        /// Buffer that becomes live at start.
+        /// Buffer slot that becomes live at start.
         fill: Option<BufferId>,
-        /// Buffer freed at the end.
-        free: Option<BufferId>,
+        /// Buffer slots freed at the end.
+        free: [Option<BufferId>; 2],
     },
     /// Charge one host dispatch, on every `every`-th pass through the program body.
     Dispatch {

@@ -171,6 +171,16 @@ fn dim(p: &mut Problems, field: String, v: u64) {
 /// Checks a workload spec against a machine and fills every default, listing every
 /// problem found.
 pub fn resolve_workload(spec: &WorkloadSpec, machine: &Machine) -> Result<Workload, ResolveError> {
+    resolve_with(spec, Some(machine)).map(|w| w.expect("a machine was given"))
+}
+
+/// Checks everything about a workload that does not depend on a machine (layer shapes
+/// and chaining, counts, the optimizer), listing every problem found.
+pub fn validate_workload(spec: &WorkloadSpec) -> Result<(), ResolveError> {
+    resolve_with(spec, None).map(|_| ())
+}
+
+fn resolve_with(spec: &WorkloadSpec, machine: Option<&Machine>) -> Result<Option<Workload>, ResolveError> {
     let mut p = Problems::new(Source::Workload);
     if spec.name.trim().is_empty() {
         p.push("name", "must not be empty");
@@ -286,7 +296,7 @@ pub fn resolve_workload(spec: &WorkloadSpec, machine: &Machine) -> Result<Worklo
     }
 
     // Partitions.
-    let total_tiles = machine.compute_tiles().len() as u32;
+    let total_tiles = machine.map_or(0, |m| m.compute_tiles().len() as u32);
     let mut partitions = Vec::new();
     let mut sum = 0u32;
     let mut any_learning = false;
@@ -343,7 +353,9 @@ pub fn resolve_workload(spec: &WorkloadSpec, machine: &Machine) -> Result<Worklo
             }
         };
         let dtype = DataType::from(dtype);
-        if machine.macs_per_cycle(dtype).is_none() {
+        if let Some(machine) = machine
+            && machine.macs_per_cycle(dtype).is_none()
+        {
             let supported: Vec<&str> = machine
                 .compute
                 .macs_per_cycle
@@ -381,28 +393,32 @@ pub fn resolve_workload(spec: &WorkloadSpec, machine: &Machine) -> Result<Worklo
 
     // Mapping hints, needed for the capacity check below.
     let mapping = &spec.mapping;
+    let cols = machine.map_or(u32::MAX, |m| m.cols);
     let mut columns: Vec<u32> = match &mapping.columns {
         Some(cs) => {
             for &c in cs {
-                if c >= machine.cols {
+                if c >= cols {
                     p.push(
                         "mapping.columns",
-                        format!("column {c} is outside the machine's 0..{}", machine.cols),
+                        format!("column {c} is outside the machine's 0..{cols}"),
                     );
                 }
             }
-            cs.iter().copied().filter(|&c| c < machine.cols).collect()
+            cs.iter().copied().filter(|&c| c < cols).collect()
         }
-        None => (0..machine.cols).collect(),
+        None => (0..machine.map_or(0, |m| m.cols)).collect(),
     };
     columns.sort_unstable();
     columns.dedup();
-    let available = machine
-        .compute_tiles()
-        .iter()
-        .filter(|t| columns.contains(&t.col))
-        .count() as u32;
-    if sum > available {
+    let available = machine.map_or(u32::MAX, |m| {
+        m.compute_tiles()
+            .iter()
+            .filter(|t| columns.contains(&t.col))
+            .count() as u32
+    });
+    if let Some(machine) = machine
+        && sum > available
+    {
         p.push_hint(
             "partitions",
             format!("partitions ask for {sum} compute tiles but {available} are available"),
@@ -420,7 +436,9 @@ pub fn resolve_workload(spec: &WorkloadSpec, machine: &Machine) -> Result<Worklo
     {
         p.push("mapping.group_tiles", "must be at least 1");
     }
-    let mac_efficiency = mapping.mac_efficiency.unwrap_or(machine.compute.mac_efficiency);
+    let mac_efficiency = mapping
+        .mac_efficiency
+        .unwrap_or(machine.map_or(1.0, |m| m.compute.mac_efficiency));
     if mapping.mac_efficiency.is_some() {
         p.fraction("mapping.mac_efficiency", mac_efficiency);
     }
@@ -451,9 +469,12 @@ pub fn resolve_workload(spec: &WorkloadSpec, machine: &Machine) -> Result<Worklo
         p.push("partitions", "a learning partition needs a model with weights");
     }
     p.finish()?;
+    if machine.is_none() {
+        return Ok(None);
+    }
 
     let samples_per_call = spec.stream.samples_per_call.unwrap_or(spec.stream.samples);
-    Ok(Workload {
+    Ok(Some(Workload {
         name: spec.name.clone(),
         layers,
         batch: spec.batch,
@@ -471,5 +492,5 @@ pub fn resolve_workload(spec: &WorkloadSpec, machine: &Machine) -> Result<Worklo
             group_tiles: mapping.group_tiles,
             mac_efficiency,
         },
-    })
+    }))
 }

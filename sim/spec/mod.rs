@@ -6,6 +6,7 @@
 
 mod arch;
 mod load;
+mod locate;
 mod workload;
 
 pub use arch::*;
@@ -13,4 +14,5 @@ pub use load::{
     AnySpec, SpecError, SpecKind, detect_kind, load_any, load_arch, load_workload, parse,
     read_text,
 };
+pub use locate::locate;
 pub use workload::*;

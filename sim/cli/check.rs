@@ -1,0 +1,101 @@
+//! `tilesim check`: validates architecture and workload files; with both kinds given,
+//! also maps every workload onto every machine to show that it fits.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::anyhow;
+use tilesim::model::{resolve, resolve_machine, validate_workload};
+use tilesim::spec::{self, AnySpec};
+
+use super::load::{Loaded, resolve_error, spec_error};
+use super::{CliError, CliResult};
+
+/// Arguments of `tilesim check`.
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// Architecture and workload files (kind told by the top-level name).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+}
+
+/// Runs `tilesim check`.
+pub fn run(args: &CheckArgs, out: &mut dyn Write) -> CliResult {
+    let mut errors: Vec<String> = Vec::new();
+    let mut io_error = None;
+    let mut archs = Vec::new();
+    let mut workloads = Vec::new();
+    for path in &args.files {
+        let text = match spec::read_text(path) {
+            Ok(t) => t,
+            Err(e) => {
+                if !e.is_input_error() {
+                    io_error = Some(e.to_string());
+                }
+                errors.push(e.to_string());
+                continue;
+            }
+        };
+        match spec::load_any(path) {
+            Ok(AnySpec::Arch(a)) => match resolve_machine(&a) {
+                Ok(_) => {
+                    writeln!(out, "{}: ok (architecture {})", path.display(), a.name)?;
+                    archs.push(Loaded {
+                        spec: a,
+                        path: path.clone(),
+                        text,
+                    });
+                }
+                Err(e) => errors.push(msg(resolve_error(&e, Some((path, &text)), None))),
+            },
+            Ok(AnySpec::Workload(w)) => match validate_workload(&w) {
+                Ok(()) => {
+                    writeln!(out, "{}: ok (workload {})", path.display(), w.name)?;
+                    workloads.push(Loaded {
+                        spec: w,
+                        path: path.clone(),
+                        text,
+                    });
+                }
+                Err(e) => errors.push(msg(resolve_error(&e, None, Some((path, &text))))),
+            },
+            Err(e) => errors.push(msg(spec_error(e))),
+        }
+    }
+    for a in &archs {
+        for w in &workloads {
+            let r = resolve(&a.spec, &w.spec, 0).map_err(|e| {
+                resolve_error(&e, Some((&a.path, &a.text)), Some((&w.path, &w.text)))
+            });
+            match r.map(|sc| tilesim::mapper::map(&sc)) {
+                Ok(Ok(s)) => writeln!(
+                    out,
+                    "{} on {}: fits ({} programs)",
+                    w.path.display(),
+                    a.path.display(),
+                    s.programs.len()
+                )?,
+                Ok(Err(e)) => errors.push(format!(
+                    "{}: does not fit {}: {e}",
+                    w.path.display(),
+                    a.path.display()
+                )),
+                Err(e) => errors.push(msg(e)),
+            }
+        }
+    }
+    if errors.is_empty() {
+        return Ok(());
+    }
+    let all = errors.join("\n");
+    match io_error {
+        Some(_) if errors.len() == 1 => Err(CliError::Other(anyhow!(all))),
+        _ => Err(CliError::Input(anyhow!(all))),
+    }
+}
+
+fn msg(e: CliError) -> String {
+    match e {
+        CliError::Input(e) | CliError::Other(e) => format!("{e:#}"),
+    }
+}

@@ -1,0 +1,228 @@
+//! ECS components and resources of the engine: hardware as entities, program state as
+//! components, the event queue and lock table as resources.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeSet, BinaryHeap};
+use std::sync::Arc;
+
+use bevy_ecs::prelude::*;
+
+use crate::mapper::TileSchedule;
+use crate::model::{TileCoord, TileKind};
+
+/// Where a program is in its block list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Running the prologue.
+    Prologue,
+    /// Running the body.
+    Body,
+    /// Nothing left to run.
+    Finished,
+}
+
+/// What a program is doing now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeqState {
+    /// Can run its next op.
+    Ready,
+    /// Waiting for a lock.
+    Blocked(u32),
+    /// Waiting for its transfer to be arbitrated.
+    Pending,
+    /// Its current op ends at the given cycle.
+    Busy(u64),
+    /// Done.
+    Finished,
+}
+
+/// A running program (the core's loop or a DMA channel's descriptor chain).
+#[derive(Component, Debug, Clone)]
+pub struct Sequencer {
+    /// Index into the schedule's programs; also the tie-breaking key.
+    pub program: u32,
+    /// The tile entity it runs on (for occupancy and the core).
+    pub tile: Option<Entity>,
+    /// Prologue or body.
+    pub phase: Phase,
+    /// Block index.
+    pub block: u32,
+    /// Op index within the block.
+    pub op: u32,
+    /// Repetition of the current block.
+    pub rep: u64,
+    /// Completed passes through the body.
+    pub iteration: u64,
+    /// Weight version this program's tile holds.
+    pub held_version: u64,
+    /// State.
+    pub state: SeqState,
+}
+
+/// A tile of the grid with its occupancy and activity counters.
+#[derive(Component, Debug, Clone)]
+pub struct TileState {
+    /// Position.
+    pub coord: TileCoord,
+    /// Kind.
+    pub kind: TileKind,
+    /// Capacity of its memory (L1 or memory-tile).
+    pub capacity: u64,
+    /// Bytes allocated by the schedule.
+    pub allocated: u64,
+    /// Bytes live now.
+    pub live: u64,
+    /// Highest live.
+    pub peak: u64,
+    /// ∫ live dt, in byte-cycles.
+    pub integral: u128,
+    /// Cycle of the last change of `live`.
+    pub last_change: u64,
+    /// The core is reserved until this cycle.
+    pub core_busy_until: u64,
+    /// Core busy cycles by compute kind (forward, forward+tangent, estimate, host).
+    pub busy_by_kind: [u64; 4],
+    /// MACs performed.
+    pub macs: u64,
+}
+
+/// A bandwidth resource (DMA channel, DRAM, host path) reserved by transfers in time order.
+#[derive(Component, Debug, Clone)]
+pub struct Channel {
+    /// Index in the schedule's resources.
+    pub index: u32,
+    /// Bytes per cycle.
+    pub bytes_per_cycle: f64,
+    /// Reserved until this cycle.
+    pub busy_until: u64,
+    /// Cycles reserved in total.
+    pub busy_cycles: u64,
+    /// Bytes moved.
+    pub bytes: u64,
+    /// Transfers served.
+    pub transfers: u64,
+}
+
+/// The current simulated cycle.
+#[derive(Resource, Debug, Default)]
+pub struct Clock {
+    /// Now.
+    pub now: u64,
+}
+
+/// Pending completions, ordered by (cycle, program index): the stable tie-break.
+#[derive(Resource, Debug, Default)]
+pub struct EventQueue {
+    /// Min-heap.
+    pub heap: BinaryHeap<Reverse<(u64, u32)>>,
+}
+
+/// Programs whose op completes at the current cycle.
+#[derive(Resource, Debug, Default)]
+pub struct Due {
+    /// Program indices, ascending.
+    pub list: Vec<u32>,
+}
+
+/// Programs that can run an op now, processed in ascending program index.
+#[derive(Resource, Debug, Default)]
+pub struct ReadySet {
+    /// Program indices.
+    pub set: BTreeSet<u32>,
+}
+
+/// Transfers and reservations waiting for arbitration this cycle.
+#[derive(Resource, Debug, Default)]
+pub struct Requests {
+    /// (program index, request).
+    pub list: Vec<(u32, Request)>,
+}
+
+/// A request for shared resources.
+#[derive(Debug, Clone, Copy)]
+pub enum Request {
+    /// Move bytes along a route.
+    Transfer {
+        /// Route index.
+        route: u32,
+        /// Bytes.
+        bytes: u64,
+    },
+    /// Hold a resource for a fixed number of cycles (dispatch, host compute).
+    Hold {
+        /// Resource index.
+        resource: u32,
+        /// Cycles.
+        cycles: u64,
+    },
+}
+
+/// Lock values and the programs waiting on each lock.
+#[derive(Resource, Debug, Default)]
+pub struct Locks {
+    /// Values.
+    pub values: Vec<u64>,
+    /// Waiters per lock.
+    pub waiters: Vec<Vec<u32>>,
+}
+
+/// Changes of live bytes per tile entity, applied by `record_occupancy`.
+#[derive(Resource, Debug, Default)]
+pub struct OccupancyDeltas {
+    /// (tile entity, signed bytes).
+    pub list: Vec<(Entity, i64)>,
+}
+
+/// The schedule being run and entity lookups.
+#[derive(Resource, Debug)]
+pub struct Plan {
+    /// The schedule.
+    pub schedule: Arc<TileSchedule>,
+    /// Program index → entity.
+    pub programs: Vec<Entity>,
+    /// Resource index → entity.
+    pub channels: Vec<Entity>,
+    /// Buffer index → (tile entity, bytes per slot).
+    pub buffers: Vec<(Entity, u64)>,
+    /// Hop latency in cycles.
+    pub hop_latency: u64,
+    /// DMA buffer-descriptor setup in cycles.
+    pub bd_setup: u64,
+    /// DRAM latency before data flows.
+    pub dram_latency: u64,
+    /// Host dispatch in cycles.
+    pub dispatch: u64,
+    /// Index of the host-dispatch resource.
+    pub host_dispatch: u32,
+    /// Index of the host-compute resource.
+    pub host_compute: u32,
+}
+
+/// Counters the engine keeps while running.
+#[derive(Resource, Debug, Default, Clone)]
+pub struct Stats {
+    /// Statistics counters of the schedule.
+    pub counters: Vec<u64>,
+    /// Weight versions published.
+    pub versions: Vec<u64>,
+    /// Completed timed ops (events).
+    pub events: u64,
+    /// Zero-time ops executed.
+    pub instant_ops: u64,
+    /// Bytes read from DRAM.
+    pub dram_read: u64,
+    /// Bytes written to DRAM.
+    pub dram_written: u64,
+    /// Host dispatches charged.
+    pub dispatches: u64,
+    /// Sum over refresh checks of (published − held) versions.
+    pub staleness_sum: u64,
+    /// Refresh checks.
+    pub staleness_checks: u64,
+    /// Set when the stop condition is met.
+    pub stopped_at: Option<u64>,
+    /// Zero-time ops executed in the current cycle (livelock guard).
+    pub instant_this_cycle: u64,
+    /// Set when a program spins without time passing.
+    pub livelock: Option<u32>,
+}

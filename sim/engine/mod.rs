@@ -1,0 +1,14 @@
+//! Engine: a discrete-event simulation of a [`crate::mapper::TileSchedule`] over a
+//! bevy_ecs world.
+//!
+//! Hardware is entities (tiles with [`TileState`], DMA channels, DRAM and host paths with
+//! [`Channel`]); every program of the schedule is an entity with a [`Sequencer`]. One pass
+//! of the systems runs per distinct event time; the clock jumps straight to the next
+//! event and never steps through idle cycles.
+
+mod components;
+mod simulate;
+mod systems;
+
+pub use components::{Channel, Sequencer, TileState};
+pub use simulate::{EngineError, ResourceActivity, SimOptions, TileActivity, Timeline, simulate};

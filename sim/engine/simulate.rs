@@ -1,0 +1,394 @@
+//! `simulate()`: builds the ECS world from a schedule, runs the systems until the stop
+//! condition holds, and returns the [`Timeline`].
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use bevy_ecs::prelude::*;
+use bevy_ecs::schedule::{LogLevel, ScheduleBuildSettings, SingleThreadedExecutor};
+
+use super::components::*;
+use super::systems::{
+    advance_clock, arbitrate, complete_ops, normalize, record_occupancy, run_ready,
+};
+use crate::mapper::{ResourceKind, TileSchedule};
+use crate::model::{Machine, TileCoord, TileKind};
+
+/// Why a simulation could not finish. All variants are fatal for the run.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum EngineError {
+    /// Every program is blocked and no event is pending, before the stop condition held.
+    #[error(
+        "deadlock at cycle {cycle}: no event pending and {blocked} program(s) blocked, e.g. {examples}"
+    )]
+    Deadlock {
+        /// Cycle.
+        cycle: u64,
+        /// Blocked programs.
+        blocked: usize,
+        /// A few of them with the lock each waits on.
+        examples: String,
+    },
+    /// A program ran zero-time ops without end at one cycle.
+    #[error("livelock at cycle {cycle}: program {program} runs without time passing")]
+    Livelock {
+        /// Cycle.
+        cycle: u64,
+        /// Program name.
+        program: String,
+    },
+    /// The bevy schedule could not be built (an ordering ambiguity: a bug).
+    #[error("internal error: engine schedule: {0}")]
+    Schedule(String),
+    /// The run exceeded the cycle limit given in the options.
+    #[error("simulation exceeded the limit of {limit} cycles")]
+    CycleLimit {
+        /// Limit.
+        limit: u64,
+    },
+}
+
+/// Options of one simulation.
+#[derive(Debug, Clone)]
+pub struct SimOptions {
+    /// Stop with an error past this many cycles.
+    pub max_cycles: u64,
+}
+
+impl Default for SimOptions {
+    fn default() -> Self {
+        SimOptions {
+            max_cycles: u64::MAX / 4,
+        }
+    }
+}
+
+/// What happened on one tile.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TileActivity {
+    /// Position.
+    pub coord: TileCoord,
+    /// Kind.
+    pub kind: TileKind,
+    /// Memory capacity.
+    pub capacity: u64,
+    /// Bytes allocated by the schedule.
+    pub allocated: u64,
+    /// Peak live bytes.
+    pub peak: u64,
+    /// Time-averaged live bytes.
+    pub mean: f64,
+    /// Core busy cycles by kind: forward, forward+tangent, estimate, host.
+    pub busy_by_kind: [u64; 4],
+    /// MACs.
+    pub macs: u64,
+}
+
+/// What happened on one resource.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResourceActivity {
+    /// Kind.
+    pub kind: ResourceKind,
+    /// Tile.
+    pub tile: Option<TileCoord>,
+    /// Channel.
+    pub channel: u32,
+    /// Cycles reserved.
+    pub busy_cycles: u64,
+    /// Bytes moved.
+    pub bytes: u64,
+    /// Transfers.
+    pub transfers: u64,
+}
+
+/// The result of a simulation: counters and per-tile and per-resource activity.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Timeline {
+    /// Cycle at which the run ended.
+    pub cycles: u64,
+    /// Timed ops completed.
+    pub events: u64,
+    /// Zero-time ops executed.
+    pub instant_ops: u64,
+    /// Schedule passes (distinct event times).
+    pub steps: u64,
+    /// Statistics counters (indexed like the schedule's counters).
+    pub counters: Vec<u64>,
+    /// Weight versions published.
+    pub versions: Vec<u64>,
+    /// Tiles (in grid order).
+    pub tiles: Vec<TileActivity>,
+    /// Resources (indexed like the schedule's resources).
+    pub resources: Vec<ResourceActivity>,
+    /// DRAM bytes read.
+    pub dram_read: u64,
+    /// DRAM bytes written.
+    pub dram_written: u64,
+    /// Host dispatches.
+    pub dispatches: u64,
+    /// Mean weight versions behind the host at each refresh check.
+    pub staleness_mean: f64,
+}
+
+/// Runs `schedule` on `machine`.
+pub fn simulate(
+    schedule: &TileSchedule,
+    machine: &Machine,
+    options: &SimOptions,
+) -> Result<Timeline, EngineError> {
+    let schedule = Arc::new(schedule.clone());
+    let mut world = World::new();
+
+    // Tiles as entities.
+    let mut allocated: BTreeMap<TileCoord, u64> = BTreeMap::new();
+    for b in &schedule.buffers {
+        *allocated.entry(b.tile).or_default() += b.bytes.0;
+    }
+    let mut tile_entities: BTreeMap<TileCoord, Entity> = BTreeMap::new();
+    for t in machine.tiles() {
+        let kind = machine.kind(t);
+        let capacity = match kind {
+            TileKind::Compute => machine.compute.l1.0,
+            TileKind::Mem => machine.mem.capacity.0,
+            _ => 0,
+        };
+        let alloc = allocated.get(&t).copied().unwrap_or(0);
+        let always: u64 = schedule
+            .buffers
+            .iter()
+            .filter(|b| b.tile == t && b.always_live)
+            .map(|b| b.bytes.0)
+            .sum();
+        // Memory tiles hold their staging buffers for the whole run.
+        let live = if kind == TileKind::Mem { alloc } else { always };
+        let e = world
+            .spawn(TileState {
+                coord: t,
+                kind,
+                capacity,
+                allocated: alloc,
+                live,
+                peak: live,
+                integral: 0,
+                last_change: 0,
+                core_busy_until: 0,
+                busy_by_kind: [0; 4],
+                macs: 0,
+            })
+            .id();
+        tile_entities.insert(t, e);
+    }
+    // Resources as entities.
+    let mut channels = Vec::new();
+    let mut host_dispatch = 0;
+    let mut host_compute = 0;
+    for (i, r) in schedule.resources.iter().enumerate() {
+        if r.kind == ResourceKind::HostDispatch {
+            host_dispatch = i as u32;
+        }
+        if r.kind == ResourceKind::HostCompute {
+            host_compute = i as u32;
+        }
+        channels.push(
+            world
+                .spawn(Channel {
+                    index: i as u32,
+                    bytes_per_cycle: r.bytes_per_cycle,
+                    busy_until: 0,
+                    busy_cycles: 0,
+                    bytes: 0,
+                    transfers: 0,
+                })
+                .id(),
+        );
+    }
+    // Programs as entities, all ready at cycle 0.
+    let mut programs = Vec::new();
+    let mut ready = ReadySet::default();
+    for (i, p) in schedule.programs.iter().enumerate() {
+        let mut seq = Sequencer {
+            program: i as u32,
+            tile: p.tile.and_then(|t| tile_entities.get(&t).copied()),
+            phase: if p.prologue.is_empty() {
+                Phase::Body
+            } else {
+                Phase::Prologue
+            },
+            block: 0,
+            op: 0,
+            rep: 0,
+            iteration: 0,
+            held_version: 0,
+            state: SeqState::Ready,
+        };
+        if seq.phase == Phase::Body && p.body.is_empty() {
+            seq.phase = Phase::Finished;
+            seq.state = SeqState::Finished;
+        } else {
+            normalize(&schedule, &mut seq);
+        }
+        if seq.phase != Phase::Finished {
+            ready.set.insert(i as u32);
+        }
+        programs.push(world.spawn(seq).id());
+    }
+    let buffers = schedule
+        .buffers
+        .iter()
+        .map(|b| (tile_entities[&b.tile], b.bytes.0 / b.slots.max(1)))
+        .collect();
+    world.insert_resource(Plan {
+        schedule: schedule.clone(),
+        programs,
+        channels,
+        buffers,
+        hop_latency: machine.switch.hop_latency.0,
+        bd_setup: machine.compute.bd_setup.0,
+        dram_latency: machine.dram.row_miss_latency.0,
+        dispatch: machine.host.dispatch.0,
+        host_dispatch,
+        host_compute,
+    });
+    world.insert_resource(Clock::default());
+    world.insert_resource(EventQueue::default());
+    world.insert_resource(Due::default());
+    world.insert_resource(ready);
+    world.insert_resource(Requests::default());
+    world.insert_resource(OccupancyDeltas::default());
+    world.insert_resource(Locks {
+        values: schedule.locks.iter().map(|l| l.initial).collect(),
+        waiters: vec![Vec::new(); schedule.locks.len()],
+    });
+    world.insert_resource(Stats {
+        counters: vec![0; schedule.counters.len()],
+        versions: vec![0; schedule.versions.len()],
+        ..Default::default()
+    });
+
+    let mut sched = Schedule::default();
+    sched.set_executor(SingleThreadedExecutor::new());
+    sched.set_build_settings(ScheduleBuildSettings {
+        ambiguity_detection: LogLevel::Error,
+        ..Default::default()
+    });
+    sched.add_systems(
+        (
+            advance_clock,
+            complete_ops,
+            run_ready,
+            arbitrate,
+            record_occupancy,
+        )
+            .chain(),
+    );
+    sched
+        .initialize(&mut world)
+        .map_err(|e| EngineError::Schedule(format!("{e:?}")))?;
+
+    let mut steps = 0u64;
+    loop {
+        sched.run(&mut world);
+        steps += 1;
+        let stats = world.resource::<Stats>();
+        if stats.stopped_at.is_some() {
+            break;
+        }
+        if let Some(k) = stats.livelock {
+            return Err(EngineError::Livelock {
+                cycle: world.resource::<Clock>().now,
+                program: schedule.programs[k as usize].name.clone(),
+            });
+        }
+        let now = world.resource::<Clock>().now;
+        if now > options.max_cycles {
+            return Err(EngineError::CycleLimit {
+                limit: options.max_cycles,
+            });
+        }
+        if world.resource::<EventQueue>().heap.is_empty() {
+            // Nothing can happen any more.
+            let mut blocked = Vec::new();
+            let mut q = world.query::<&Sequencer>();
+            for seq in q.iter(&world) {
+                if let SeqState::Blocked(lock) = seq.state {
+                    blocked.push((seq.program, lock));
+                }
+            }
+            blocked.sort_unstable();
+            let examples = blocked
+                .iter()
+                .take(3)
+                .map(|(p, l)| {
+                    format!(
+                        "{} waits on {}",
+                        schedule.programs[*p as usize].name, schedule.locks[*l as usize].name
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            return Err(EngineError::Deadlock {
+                cycle: now,
+                blocked: blocked.len(),
+                examples,
+            });
+        }
+    }
+
+    let end = world.resource::<Stats>().stopped_at.unwrap_or(0);
+    let stats = world.resource::<Stats>().clone();
+    let mut tiles = Vec::new();
+    let mut q = world.query::<&TileState>();
+    let mut states: Vec<TileState> = q.iter(&world).cloned().collect();
+    states.sort_by_key(|t| (t.coord.row, t.coord.col));
+    for t in states {
+        let integral = t.integral + u128::from(t.live) * u128::from(end.saturating_sub(t.last_change));
+        let mean = if end > 0 {
+            integral as f64 / end as f64
+        } else {
+            t.live as f64
+        };
+        tiles.push(TileActivity {
+            coord: t.coord,
+            kind: t.kind,
+            capacity: t.capacity,
+            allocated: t.allocated,
+            peak: t.peak,
+            mean,
+            busy_by_kind: t.busy_by_kind,
+            macs: t.macs,
+        });
+    }
+    let mut resources = Vec::new();
+    let mut qc = world.query::<&Channel>();
+    let mut chans: Vec<Channel> = qc.iter(&world).cloned().collect();
+    chans.sort_by_key(|c| c.index);
+    for c in chans {
+        let r = &schedule.resources[c.index as usize];
+        resources.push(ResourceActivity {
+            kind: r.kind,
+            tile: r.tile,
+            channel: r.channel,
+            busy_cycles: c.busy_cycles,
+            bytes: c.bytes,
+            transfers: c.transfers,
+        });
+    }
+    Ok(Timeline {
+        cycles: end,
+        events: stats.events,
+        instant_ops: stats.instant_ops,
+        steps,
+        counters: stats.counters,
+        versions: stats.versions,
+        tiles,
+        resources,
+        dram_read: stats.dram_read,
+        dram_written: stats.dram_written,
+        dispatches: stats.dispatches,
+        staleness_mean: if stats.staleness_checks > 0 {
+            stats.staleness_sum as f64 / stats.staleness_checks as f64
+        } else {
+            0.0
+        },
+    })
+}

@@ -1,0 +1,16 @@
+//! Report: the schema of report.json, the summary table, and safe writing of outputs.
+
+mod report;
+mod table;
+mod write;
+
+pub use report::*;
+pub use table::render as render_table;
+pub use write::{MARKER, WriteError, prepare_dir, write_atomic};
+
+/// Serializes a report as pretty JSON with a trailing newline (stable key order).
+pub fn to_json(r: &Report) -> String {
+    let mut s = serde_json::to_string_pretty(r).expect("a report always serializes");
+    s.push('\n');
+    s
+}

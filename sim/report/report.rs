@@ -1,0 +1,359 @@
+//! The Report: one stable, documented schema with a section per concern (README,
+//! "report.json"). Built from the scenario, the schedule and the timeline; every map is
+//! ordered, so the same inputs give byte-identical JSON.
+
+use serde::Serialize;
+
+use crate::engine::Timeline;
+use crate::mapper::{CounterKind, ResourceKind, TileSchedule};
+use crate::model::{PartitionKind, Scenario, TileKind};
+
+/// Schema version of report.json; bumped on any incompatible change.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Which scenario was run.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScenarioInfo {
+    /// Architecture name.
+    pub arch: String,
+    /// Workload name.
+    pub workload: String,
+    /// Seed.
+    pub seed: u64,
+    /// Samples in the stream.
+    pub samples: u64,
+    /// Batch.
+    pub batch: u32,
+}
+
+/// Throughput section.
+#[derive(Debug, Clone, Serialize)]
+pub struct Throughput {
+    /// Samples served by inference partitions per simulated second.
+    pub inference_samples_per_s: f64,
+    /// Samples consumed by learning partitions per second.
+    pub learning_samples_per_s: f64,
+    /// Gradient estimates completed per second.
+    pub gradient_estimates_per_s: f64,
+    /// Host weight updates per second.
+    pub weight_updates_per_s: f64,
+    /// MACs performed.
+    pub macs: u64,
+    /// MACs per cycle, whole array.
+    pub macs_per_cycle: f64,
+    /// Datapath peak MACs per cycle of every compute tile (each at its partition's dtype).
+    pub peak_macs_per_cycle: f64,
+    /// macs_per_cycle / peak_macs_per_cycle.
+    pub utilization: f64,
+    /// 2 × MACs per second.
+    pub ops_per_s: f64,
+}
+
+/// One tile's memory.
+#[derive(Debug, Clone, Serialize)]
+pub struct TileMemory {
+    /// Column.
+    pub col: u32,
+    /// Row.
+    pub row: u32,
+    /// "compute" | "memory" | "shim" | "neuro" | "unavailable".
+    pub kind: &'static str,
+    /// Partition using the tile, if any.
+    pub partition: Option<String>,
+    /// Capacity in bytes (0 for tiles without data memory).
+    pub capacity_bytes: u64,
+    /// Bytes the schedule allocates.
+    pub allocated_bytes: u64,
+    /// Peak live bytes.
+    pub peak_bytes: u64,
+    /// Time-averaged live bytes.
+    pub mean_bytes: f64,
+}
+
+/// One partition's memory.
+#[derive(Debug, Clone, Serialize)]
+pub struct PartitionMemory {
+    /// Name.
+    pub name: String,
+    /// Highest allocation on any of its tiles.
+    pub peak_bytes_per_tile: u64,
+    /// Layers whose weights stay in L1.
+    pub resident_layers: Vec<usize>,
+    /// Layers streamed from DRAM every iteration.
+    pub streamed_layers: Vec<usize>,
+}
+
+/// Memory section.
+#[derive(Debug, Clone, Serialize)]
+pub struct Memory {
+    /// Every tile of the grid, row-major.
+    pub tiles: Vec<TileMemory>,
+    /// Per partition.
+    pub partitions: Vec<PartitionMemory>,
+}
+
+/// DRAM section.
+#[derive(Debug, Clone, Serialize)]
+pub struct Ddr {
+    /// Bytes read.
+    pub bytes_read: u64,
+    /// Bytes written.
+    pub bytes_written: u64,
+    /// Peak bandwidth (data rate × bus width).
+    pub peak_bandwidth_bytes_per_s: f64,
+    /// (read + written) / simulated seconds.
+    pub achieved_bandwidth_bytes_per_s: f64,
+    /// Share of the run the controller was transferring.
+    pub busy_fraction: f64,
+}
+
+/// One partition.
+#[derive(Debug, Clone, Serialize)]
+pub struct PartitionReport {
+    /// Name.
+    pub name: String,
+    /// "inference" | "learning".
+    pub kind: &'static str,
+    /// Compute tiles.
+    pub tiles: u32,
+    /// Groups (replicas).
+    pub groups: usize,
+    /// Datapath datatype.
+    pub dtype: &'static str,
+    /// Mean share of the run its cores were busy.
+    pub busy_fraction: f64,
+    /// Samples it processed.
+    pub samples: u64,
+    /// MACs it performed.
+    pub macs: u64,
+}
+
+/// Learning section (timing only; values come with the learning stage).
+#[derive(Debug, Clone, Serialize)]
+pub struct Learning {
+    /// Gradient estimates completed.
+    pub gradient_estimates: u64,
+    /// Host weight updates applied.
+    pub weight_updates: u64,
+    /// Mean weight versions behind the host when a tile checked for new weights.
+    pub weight_staleness_mean: f64,
+}
+
+/// Engine counters (deterministic; wall time is not part of the report).
+#[derive(Debug, Clone, Serialize)]
+pub struct EngineCounters {
+    /// Timed ops completed.
+    pub events: u64,
+    /// Distinct event times (schedule passes).
+    pub steps: u64,
+    /// Zero-time ops.
+    pub instant_ops: u64,
+    /// Host dispatches charged.
+    pub dispatches: u64,
+    /// Programs in the schedule.
+    pub programs: usize,
+}
+
+/// The whole report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// Schema version.
+    pub schema_version: u32,
+    /// tilesim version.
+    pub tilesim_version: &'static str,
+    /// Scenario.
+    pub scenario: ScenarioInfo,
+    /// Cycles simulated.
+    pub simulated_cycles: u64,
+    /// Seconds simulated.
+    pub simulated_seconds: f64,
+    /// Array clock.
+    pub clock_hz: f64,
+    /// Throughput.
+    pub throughput: Throughput,
+    /// Memory.
+    pub memory: Memory,
+    /// DRAM.
+    pub ddr: Ddr,
+    /// Partitions.
+    pub partitions: Vec<PartitionReport>,
+    /// Learning.
+    pub learning: Learning,
+    /// Engine counters.
+    pub engine: EngineCounters,
+}
+
+fn ratio(a: f64, b: f64) -> f64 {
+    if b > 0.0 { a / b } else { 0.0 }
+}
+
+/// Builds the report of one run.
+pub fn build(sc: &Scenario, schedule: &TileSchedule, t: &Timeline) -> Report {
+    let m = &sc.machine;
+    let w = &sc.workload;
+    let cycles = t.cycles;
+    let seconds = m.seconds(crate::model::Cycles(cycles));
+    let per_s = |x: u64| ratio(x as f64, seconds);
+
+    let sum_counter = |kind: CounterKind, part: Option<usize>| -> u64 {
+        schedule
+            .counters
+            .iter()
+            .zip(&t.counters)
+            .filter(|(c, _)| c.kind == kind && part.is_none_or(|p| p == c.partition))
+            .map(|(_, v)| *v)
+            .sum()
+    };
+    let served = sum_counter(CounterKind::SamplesServed, None).min(w.samples);
+    let learned = sum_counter(CounterKind::SamplesLearned, None).min(w.samples);
+    let estimates = sum_counter(CounterKind::Estimates, None);
+    let updates = sum_counter(CounterKind::WeightUpdates, None);
+
+    // Partition owning each tile.
+    let owner = |c: crate::model::TileCoord| -> Option<usize> {
+        schedule.partitions.iter().position(|p| p.tiles.contains(&c))
+    };
+    let macs: u64 = t.tiles.iter().map(|x| x.macs).sum();
+    let default_dtype = w.partitions.first().map(|p| p.dtype);
+    let peak: f64 = t
+        .tiles
+        .iter()
+        .filter(|x| x.kind == TileKind::Compute)
+        .map(|x| {
+            let dt = owner(x.coord).map(|i| w.partitions[i].dtype).or(default_dtype);
+            dt.and_then(|d| m.macs_per_cycle(d)).map_or(0.0, f64::from)
+        })
+        .sum();
+    let macs_per_cycle = ratio(macs as f64, cycles as f64);
+
+    let tiles = t
+        .tiles
+        .iter()
+        .map(|x| TileMemory {
+            col: x.coord.col,
+            row: x.coord.row,
+            kind: x.kind.as_str(),
+            partition: owner(x.coord).map(|i| schedule.partitions[i].name.clone()),
+            capacity_bytes: x.capacity,
+            allocated_bytes: x.allocated,
+            peak_bytes: x.peak,
+            mean_bytes: x.mean,
+        })
+        .collect();
+    let stage_layers: Vec<usize> = schedule
+        .slices
+        .iter()
+        .map(|s| s.layer)
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mem_partitions = schedule
+        .partitions
+        .iter()
+        .map(|p| PartitionMemory {
+            name: p.name.clone(),
+            peak_bytes_per_tile: p.peak_l1_bytes.0,
+            resident_layers: p.resident_layers.clone(),
+            streamed_layers: stage_layers
+                .iter()
+                .copied()
+                .filter(|l| !p.resident_layers.contains(l))
+                .collect(),
+        })
+        .collect();
+
+    let dram_busy: u64 = t
+        .resources
+        .iter()
+        .filter(|r| r.kind == ResourceKind::Dram)
+        .map(|r| r.busy_cycles)
+        .sum();
+
+    let partitions = schedule
+        .partitions
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let part = &w.partitions[i];
+            let busy: u64 = t
+                .tiles
+                .iter()
+                .filter(|x| p.tiles.contains(&x.coord))
+                .map(|x| x.busy_by_kind.iter().take(3).sum::<u64>())
+                .sum();
+            let pmacs = t
+                .tiles
+                .iter()
+                .filter(|x| p.tiles.contains(&x.coord))
+                .map(|x| x.macs)
+                .sum();
+            let samples = match part.kind {
+                PartitionKind::Inference => sum_counter(CounterKind::SamplesServed, Some(i)),
+                PartitionKind::ForwardGradient { .. } => {
+                    sum_counter(CounterKind::SamplesLearned, Some(i))
+                }
+            }
+            .min(w.samples);
+            PartitionReport {
+                name: p.name.clone(),
+                kind: part.kind.as_str(),
+                tiles: part.tiles,
+                groups: p.groups.len(),
+                dtype: part.dtype.as_str(),
+                busy_fraction: ratio(busy as f64, (cycles * p.tiles.len() as u64) as f64).min(1.0),
+                samples,
+                macs: pmacs,
+            }
+        })
+        .collect();
+
+    Report {
+        schema_version: SCHEMA_VERSION,
+        tilesim_version: env!("CARGO_PKG_VERSION"),
+        scenario: ScenarioInfo {
+            arch: m.name.clone(),
+            workload: w.name.clone(),
+            seed: sc.seed,
+            samples: w.samples,
+            batch: w.batch,
+        },
+        simulated_cycles: cycles,
+        simulated_seconds: seconds,
+        clock_hz: m.clock_hz,
+        throughput: Throughput {
+            inference_samples_per_s: per_s(served),
+            learning_samples_per_s: per_s(learned),
+            gradient_estimates_per_s: per_s(estimates),
+            weight_updates_per_s: per_s(updates),
+            macs,
+            macs_per_cycle,
+            peak_macs_per_cycle: peak,
+            utilization: ratio(macs_per_cycle, peak),
+            ops_per_s: 2.0 * per_s(macs),
+        },
+        memory: Memory {
+            tiles,
+            partitions: mem_partitions,
+        },
+        ddr: Ddr {
+            bytes_read: t.dram_read,
+            bytes_written: t.dram_written,
+            peak_bandwidth_bytes_per_s: m.dram.peak_bytes_per_s,
+            achieved_bandwidth_bytes_per_s: per_s(t.dram_read + t.dram_written),
+            busy_fraction: ratio(dram_busy as f64, cycles as f64).min(1.0),
+        },
+        partitions,
+        learning: Learning {
+            gradient_estimates: estimates,
+            weight_updates: updates,
+            weight_staleness_mean: t.staleness_mean,
+        },
+        engine: EngineCounters {
+            events: t.events,
+            steps: t.steps,
+            instant_ops: t.instant_ops,
+            dispatches: t.dispatches,
+            programs: schedule.programs.len(),
+        },
+    }
+}

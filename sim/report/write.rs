@@ -1,0 +1,99 @@
+//! Writing run outputs safely: each file goes to a temporary name and is renamed, so an
+//! interrupted run never leaves a half-written report; a directory is reused only if
+//! tilesim made it, so a user's files are never overwritten without `--force`.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Name of the marker file tilesim puts in every output directory it creates.
+pub const MARKER: &str = ".tilesim-output";
+
+/// Why outputs could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    /// The directory has files tilesim did not write.
+    #[error(
+        "{dir} exists and was not created by tilesim; refusing to overwrite its files (use --force, or choose another --out)"
+    )]
+    NotOurs {
+        /// Directory.
+        dir: PathBuf,
+    },
+    /// I/O failure.
+    #[error("{path}: {source}")]
+    Io {
+        /// Path.
+        path: PathBuf,
+        /// Cause.
+        source: std::io::Error,
+    },
+}
+
+impl WriteError {
+    /// True when the user's choice of directory is at fault.
+    pub fn is_input_error(&self) -> bool {
+        matches!(self, WriteError::NotOurs { .. })
+    }
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> WriteError + '_ {
+    move |source| WriteError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Creates `dir` (or reuses it if tilesim made it, or `force`).
+pub fn prepare_dir(dir: &Path, force: bool) -> Result<(), WriteError> {
+    if dir.exists() {
+        let ours = dir.join(MARKER).exists();
+        let empty = fs::read_dir(dir).map_err(io(dir))?.next().is_none();
+        if !ours && !empty && !force {
+            return Err(WriteError::NotOurs {
+                dir: dir.to_path_buf(),
+            });
+        }
+    } else {
+        fs::create_dir_all(dir).map_err(io(dir))?;
+    }
+    let marker = dir.join(MARKER);
+    fs::write(&marker, b"written by tilesim; files here may be replaced by the next run\n")
+        .map_err(io(&marker))?;
+    Ok(())
+}
+
+/// Writes `bytes` to `path` through a temporary file and a rename.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
+    let tmp = path.with_extension(format!(
+        "{}.tmp{}",
+        path.extension().and_then(|e| e.to_str()).unwrap_or(""),
+        std::process::id()
+    ));
+    {
+        let mut f = fs::File::create(&tmp).map_err(io(&tmp))?;
+        f.write_all(bytes).map_err(io(&tmp))?;
+        f.sync_all().map_err(io(&tmp))?;
+    }
+    fs::rename(&tmp, path).map_err(io(path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_foreign_directory_and_accepts_its_own() {
+        let base = std::env::temp_dir().join(format!("tilesim-write-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&base);
+        fs::create_dir_all(&base).unwrap();
+        fs::write(base.join("notes.txt"), "mine").unwrap();
+        assert!(matches!(prepare_dir(&base, false), Err(WriteError::NotOurs { .. })));
+        let own = base.join("run");
+        prepare_dir(&own, false).unwrap();
+        write_atomic(&own.join("report.json"), b"{}").unwrap();
+        prepare_dir(&own, false).unwrap();
+        assert_eq!(fs::read(own.join("report.json")).unwrap(), b"{}");
+        fs::remove_dir_all(&base).unwrap();
+    }
+}
