@@ -46,7 +46,11 @@ pub struct RunOutput {
 }
 
 /// Runs a scenario end to end.
-pub fn run(arch: &ArchSpec, workload: &WorkloadSpec, seed: u64) -> Result<RunOutput, PipelineError> {
+pub fn run(
+    arch: &ArchSpec,
+    workload: &WorkloadSpec,
+    seed: u64,
+) -> Result<RunOutput, PipelineError> {
     let scenario = resolve(arch, workload, seed)?;
     run_scenario(scenario)
 }

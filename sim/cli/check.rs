@@ -64,9 +64,8 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> CliResult {
     }
     for a in &archs {
         for w in &workloads {
-            let r = resolve(&a.spec, &w.spec, 0).map_err(|e| {
-                resolve_error(&e, Some((&a.path, &a.text)), Some((&w.path, &w.text)))
-            });
+            let r = resolve(&a.spec, &w.spec, 0)
+                .map_err(|e| resolve_error(&e, Some((&a.path, &a.text)), Some((&w.path, &w.text))));
             match r.map(|sc| tilesim::mapper::map(&sc)) {
                 Ok(Ok(s)) => writeln!(
                     out,

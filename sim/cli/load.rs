@@ -88,7 +88,12 @@ pub fn resolve_error(
         match file {
             Some((path, text)) => {
                 let (line, col) = spec::locate(text, &p.field).unwrap_or((1, 1));
-                msg.push_str(&format!("{}:{line}:{col}: {}: {}", path.display(), p.field, p.message));
+                msg.push_str(&format!(
+                    "{}:{line}:{col}: {}: {}",
+                    path.display(),
+                    p.field,
+                    p.message
+                ));
             }
             None => msg.push_str(&format!("{}: {}", p.field, p.message)),
         }

@@ -16,5 +16,7 @@ pub struct ReprArgs {
 
 /// Runs `tilesim repr`.
 pub fn run(_args: &ReprArgs, _out: &mut dyn Write) -> CliResult {
-    Err(super::CliError::Other(anyhow::anyhow!("repr is not built yet")))
+    Err(super::CliError::Other(anyhow::anyhow!(
+        "repr is not built yet"
+    )))
 }

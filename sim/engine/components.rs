@@ -2,7 +2,7 @@
 //! components, the event queue and lock table as resources.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeSet, BinaryHeap};
+use std::collections::BinaryHeap;
 use std::sync::Arc;
 
 use bevy_ecs::prelude::*;
@@ -103,39 +103,50 @@ pub struct Channel {
     pub transfers: u64,
 }
 
-/// The current simulated cycle.
+/// Engine bookkeeping: the clock, the event queue, the ready set, pending requests,
+/// locks, occupancy changes and counters. One resource, so a system fetches it once.
 #[derive(Resource, Debug, Default)]
-pub struct Clock {
-    /// Now.
+pub struct Sim {
+    /// The current cycle.
     pub now: u64,
+    /// Pending completions, ordered by (cycle, program index): the stable tie-break.
+    pub queue: BinaryHeap<Reverse<(u64, u32)>>,
+    /// Programs whose op completes now, ascending.
+    pub due: Vec<u32>,
+    /// Programs that can run an op now (min-heap by program index).
+    pub ready: BinaryHeap<Reverse<u32>>,
+    /// Whether a program is in `ready`.
+    pub in_ready: Vec<bool>,
+    /// Transfers and holds waiting for arbitration now: (program index, request).
+    pub requests: Vec<(u32, Request)>,
+    /// Lock values.
+    pub locks: Vec<u64>,
+    /// Programs waiting on each lock.
+    pub waiters: Vec<Vec<u32>>,
+    /// Changes of live bytes: (tile entity, signed bytes).
+    pub occupancy: Vec<(Entity, i64)>,
+    /// Counters.
+    pub stats: Stats,
+    /// The schedule and entity lookups (read-only while running).
+    pub plan: Arc<Plan>,
 }
 
-/// Pending completions, ordered by (cycle, program index): the stable tie-break.
-#[derive(Resource, Debug, Default)]
-pub struct EventQueue {
-    /// Min-heap.
-    pub heap: BinaryHeap<Reverse<(u64, u32)>>,
-}
+impl Sim {
+    /// Marks program `k` ready (once).
+    pub fn make_ready(&mut self, k: u32) {
+        let slot = &mut self.in_ready[k as usize];
+        if !*slot {
+            *slot = true;
+            self.ready.push(Reverse(k));
+        }
+    }
 
-/// Programs whose op completes at the current cycle.
-#[derive(Resource, Debug, Default)]
-pub struct Due {
-    /// Program indices, ascending.
-    pub list: Vec<u32>,
-}
-
-/// Programs that can run an op now, processed in ascending program index.
-#[derive(Resource, Debug, Default)]
-pub struct ReadySet {
-    /// Program indices.
-    pub set: BTreeSet<u32>,
-}
-
-/// Transfers and reservations waiting for arbitration this cycle.
-#[derive(Resource, Debug, Default)]
-pub struct Requests {
-    /// (program index, request).
-    pub list: Vec<(u32, Request)>,
+    /// Takes the lowest ready program.
+    pub fn pop_ready(&mut self) -> Option<u32> {
+        let Reverse(k) = self.ready.pop()?;
+        self.in_ready[k as usize] = false;
+        Some(k)
+    }
 }
 
 /// A request for shared resources.
@@ -157,24 +168,8 @@ pub enum Request {
     },
 }
 
-/// Lock values and the programs waiting on each lock.
-#[derive(Resource, Debug, Default)]
-pub struct Locks {
-    /// Values.
-    pub values: Vec<u64>,
-    /// Waiters per lock.
-    pub waiters: Vec<Vec<u32>>,
-}
-
-/// Changes of live bytes per tile entity, applied by `record_occupancy`.
-#[derive(Resource, Debug, Default)]
-pub struct OccupancyDeltas {
-    /// (tile entity, signed bytes).
-    pub list: Vec<(Entity, i64)>,
-}
-
 /// The schedule being run and entity lookups.
-#[derive(Resource, Debug)]
+#[derive(Debug, Default)]
 pub struct Plan {
     /// The schedule.
     pub schedule: Arc<TileSchedule>,
@@ -199,7 +194,7 @@ pub struct Plan {
 }
 
 /// Counters the engine keeps while running.
-#[derive(Resource, Debug, Default, Clone)]
+#[derive(Debug, Default, Clone)]
 pub struct Stats {
     /// Statistics counters of the schedule.
     pub counters: Vec<u64>,

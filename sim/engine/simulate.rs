@@ -204,7 +204,17 @@ pub fn simulate(
     }
     // Programs as entities, all ready at cycle 0.
     let mut programs = Vec::new();
-    let mut ready = ReadySet::default();
+    let mut sim = Sim {
+        in_ready: vec![false; schedule.programs.len()],
+        locks: schedule.locks.iter().map(|l| l.initial).collect(),
+        waiters: vec![Vec::new(); schedule.locks.len()],
+        stats: Stats {
+            counters: vec![0; schedule.counters.len()],
+            versions: vec![0; schedule.versions.len()],
+            ..Default::default()
+        },
+        ..Default::default()
+    };
     for (i, p) in schedule.programs.iter().enumerate() {
         let mut seq = Sequencer {
             program: i as u32,
@@ -228,7 +238,7 @@ pub fn simulate(
             normalize(&schedule, &mut seq);
         }
         if seq.phase != Phase::Finished {
-            ready.set.insert(i as u32);
+            sim.make_ready(i as u32);
         }
         programs.push(world.spawn(seq).id());
     }
@@ -237,7 +247,7 @@ pub fn simulate(
         .iter()
         .map(|b| (tile_entities[&b.tile], b.bytes.0 / b.slots.max(1)))
         .collect();
-    world.insert_resource(Plan {
+    sim.plan = Arc::new(Plan {
         schedule: schedule.clone(),
         programs,
         channels,
@@ -249,21 +259,7 @@ pub fn simulate(
         host_dispatch,
         host_compute,
     });
-    world.insert_resource(Clock::default());
-    world.insert_resource(EventQueue::default());
-    world.insert_resource(Due::default());
-    world.insert_resource(ready);
-    world.insert_resource(Requests::default());
-    world.insert_resource(OccupancyDeltas::default());
-    world.insert_resource(Locks {
-        values: schedule.locks.iter().map(|l| l.initial).collect(),
-        waiters: vec![Vec::new(); schedule.locks.len()],
-    });
-    world.insert_resource(Stats {
-        counters: vec![0; schedule.counters.len()],
-        versions: vec![0; schedule.versions.len()],
-        ..Default::default()
-    });
+    world.insert_resource(sim);
 
     let mut sched = Schedule::default();
     sched.set_executor(SingleThreadedExecutor::new());
@@ -289,23 +285,23 @@ pub fn simulate(
     loop {
         sched.run(&mut world);
         steps += 1;
-        let stats = world.resource::<Stats>();
-        if stats.stopped_at.is_some() {
+        let sim = world.resource::<Sim>();
+        if sim.stats.stopped_at.is_some() {
             break;
         }
-        if let Some(k) = stats.livelock {
+        let now = sim.now;
+        if let Some(k) = sim.stats.livelock {
             return Err(EngineError::Livelock {
-                cycle: world.resource::<Clock>().now,
+                cycle: now,
                 program: schedule.programs[k as usize].name.clone(),
             });
         }
-        let now = world.resource::<Clock>().now;
         if now > options.max_cycles {
             return Err(EngineError::CycleLimit {
                 limit: options.max_cycles,
             });
         }
-        if world.resource::<EventQueue>().heap.is_empty() {
+        if sim.queue.is_empty() {
             // Nothing can happen any more.
             let mut blocked = Vec::new();
             let mut q = world.query::<&Sequencer>();
@@ -334,14 +330,15 @@ pub fn simulate(
         }
     }
 
-    let end = world.resource::<Stats>().stopped_at.unwrap_or(0);
-    let stats = world.resource::<Stats>().clone();
+    let stats = world.resource::<Sim>().stats.clone();
+    let end = stats.stopped_at.unwrap_or(0);
     let mut tiles = Vec::new();
     let mut q = world.query::<&TileState>();
     let mut states: Vec<TileState> = q.iter(&world).cloned().collect();
     states.sort_by_key(|t| (t.coord.row, t.coord.col));
     for t in states {
-        let integral = t.integral + u128::from(t.live) * u128::from(end.saturating_sub(t.last_change));
+        let integral =
+            t.integral + u128::from(t.live) * u128::from(end.saturating_sub(t.last_change));
         let mean = if end > 0 {
             integral as f64 / end as f64
         } else {

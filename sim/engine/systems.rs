@@ -79,41 +79,35 @@ fn advance(s: &TileSchedule, seq: &mut Sequencer) {
 }
 
 /// Jumps the clock to the next event time and collects the programs due then.
-pub fn advance_clock(
-    mut clock: ResMut<Clock>,
-    mut queue: ResMut<EventQueue>,
-    mut due: ResMut<Due>,
-    mut stats: ResMut<Stats>,
-) {
-    due.list.clear();
-    let Some(&Reverse((t, _))) = queue.heap.peek() else {
+pub fn advance_clock(mut sim: ResMut<Sim>) {
+    let sim = &mut *sim;
+    sim.due.clear();
+    let Some(&Reverse((t, _))) = sim.queue.peek() else {
         return;
     };
-    clock.now = t;
-    stats.instant_this_cycle = 0;
-    while let Some(&Reverse((t2, k))) = queue.heap.peek() {
+    sim.now = t;
+    sim.stats.instant_this_cycle = 0;
+    while let Some(&Reverse((t2, k))) = sim.queue.peek() {
         if t2 != t {
             break;
         }
-        queue.heap.pop();
-        due.list.push(k);
+        sim.queue.pop();
+        sim.due.push(k);
     }
 }
 
 /// Completes the ops that end now: frees buffers, counts MACs and busy time, moves each
 /// program to its next op.
-#[allow(clippy::too_many_arguments)]
 pub fn complete_ops(
-    plan: Res<Plan>,
-    due: Res<Due>,
-    mut ready: ResMut<ReadySet>,
+    mut sim: ResMut<Sim>,
     mut seqs: Query<&mut Sequencer>,
     mut tiles: Query<&mut TileState>,
-    mut occ: ResMut<OccupancyDeltas>,
-    mut stats: ResMut<Stats>,
 ) {
+    let sim = &mut *sim;
+    let plan = sim.plan.clone();
     let s = &*plan.schedule;
-    for &k in &due.list {
+    let due = std::mem::take(&mut sim.due);
+    for &k in &due {
         let e = plan.programs[k as usize];
         let Ok(mut seq) = seqs.get_mut(e) else {
             continue;
@@ -121,7 +115,7 @@ pub fn complete_ops(
         match current_op(s, &seq) {
             Some(Op::Transfer { free: Some(b), .. }) => {
                 let (te, bytes) = plan.buffers[*b as usize];
-                occ.list.push((te, -(bytes as i64)));
+                sim.occupancy.push((te, -(bytes as i64)));
             }
             Some(Op::Compute {
                 cycles,
@@ -132,7 +126,7 @@ pub fn complete_ops(
             }) => {
                 for b in free.iter().flatten() {
                     let (te, bytes) = plan.buffers[*b as usize];
-                    occ.list.push((te, -(bytes as i64)));
+                    sim.occupancy.push((te, -(bytes as i64)));
                 }
                 if let Some(te) = seq.tile
                     && let Ok(mut t) = tiles.get_mut(te)
@@ -149,45 +143,40 @@ pub fn complete_ops(
             }
             _ => {}
         }
-        stats.events += 1;
+        sim.stats.events += 1;
         advance(s, &mut seq);
         if seq.phase != Phase::Finished {
             seq.state = SeqState::Ready;
-            ready.set.insert(k);
+            sim.make_ready(k);
         } else {
             seq.state = SeqState::Finished;
         }
     }
+    sim.due = due;
 }
 
 /// Runs every ready program until it blocks on a lock, starts a timed op or finishes.
 /// Zero-time ops (lock acquire/release, counters, version checks) execute here.
-#[allow(clippy::too_many_arguments)]
 pub fn run_ready(
-    plan: Res<Plan>,
-    clock: Res<Clock>,
-    mut ready: ResMut<ReadySet>,
-    mut locks: ResMut<Locks>,
-    mut requests: ResMut<Requests>,
-    mut queue: ResMut<EventQueue>,
+    mut sim: ResMut<Sim>,
     mut seqs: Query<&mut Sequencer>,
     mut tiles: Query<&mut TileState>,
-    mut occ: ResMut<OccupancyDeltas>,
-    mut stats: ResMut<Stats>,
 ) {
+    let sim = &mut *sim;
+    let plan = sim.plan.clone();
     let s = &*plan.schedule;
-    let now = clock.now;
-    while let Some(k) = ready.set.pop_first() {
+    let now = sim.now;
+    while let Some(k) = sim.pop_ready() {
         let e = plan.programs[k as usize];
         let Ok(mut seq) = seqs.get_mut(e) else {
             continue;
         };
         let unit = s.programs[k as usize].unit;
         loop {
-            stats.instant_this_cycle += 1;
-            stats.instant_ops += 1;
-            if stats.instant_this_cycle > INSTANT_OP_LIMIT {
-                stats.livelock = Some(k);
+            sim.stats.instant_this_cycle += 1;
+            sim.stats.instant_ops += 1;
+            if sim.stats.instant_this_cycle > INSTANT_OP_LIMIT {
+                sim.stats.livelock = Some(k);
                 return;
             }
             let Some(op) = current_op(s, &seq) else {
@@ -196,49 +185,51 @@ pub fn run_ready(
             };
             match *op {
                 Op::Acquire { lock, n } => {
-                    let v = &mut locks.values[lock as usize];
+                    let v = &mut sim.locks[lock as usize];
                     if *v >= n {
                         *v -= n;
                         advance(s, &mut seq);
                     } else {
-                        locks.waiters[lock as usize].push(k);
+                        sim.waiters[lock as usize].push(k);
                         seq.state = SeqState::Blocked(lock);
                         break;
                     }
                 }
                 Op::Release { lock, count, n } => {
                     for l in lock..lock + count {
-                        locks.values[l as usize] += n;
-                        let waiters = std::mem::take(&mut locks.waiters[l as usize]);
-                        for w in waiters {
-                            ready.set.insert(w);
+                        sim.locks[l as usize] += n;
+                        let mut waiters = std::mem::take(&mut sim.waiters[l as usize]);
+                        for &w in &waiters {
+                            sim.make_ready(w);
                         }
+                        waiters.clear();
+                        sim.waiters[l as usize] = waiters;
                     }
                     advance(s, &mut seq);
                 }
                 Op::Count { counter, n } => {
-                    stats.counters[counter as usize] += n;
-                    if stats.stopped_at.is_none() && s.stop.counters.contains(&counter) {
+                    sim.stats.counters[counter as usize] += n;
+                    if sim.stats.stopped_at.is_none() && s.stop.counters.contains(&counter) {
                         let sum: u64 = s
                             .stop
                             .counters
                             .iter()
-                            .map(|&c| stats.counters[c as usize])
+                            .map(|&c| sim.stats.counters[c as usize])
                             .sum();
                         if sum >= s.stop.target {
-                            stats.stopped_at = Some(now);
+                            sim.stats.stopped_at = Some(now);
                         }
                     }
                     advance(s, &mut seq);
                 }
                 Op::Publish { version } => {
-                    stats.versions[version as usize] += 1;
+                    sim.stats.versions[version as usize] += 1;
                     advance(s, &mut seq);
                 }
                 Op::Dispatch { every } => {
                     if seq.iteration % every == 0 {
-                        stats.dispatches += 1;
-                        requests.list.push((
+                        sim.stats.dispatches += 1;
+                        sim.requests.push((
                             k,
                             Request::Hold {
                                 resource: plan.host_dispatch,
@@ -255,12 +246,12 @@ pub fn run_ready(
                     bytes,
                     version,
                 } => {
-                    let published = stats.versions[version as usize];
-                    stats.staleness_sum += published - seq.held_version;
-                    stats.staleness_checks += 1;
+                    let published = sim.stats.versions[version as usize];
+                    sim.stats.staleness_sum += published - seq.held_version;
+                    sim.stats.staleness_checks += 1;
                     if published > seq.held_version {
                         seq.held_version = published;
-                        requests.list.push((k, Request::Transfer { route, bytes }));
+                        sim.requests.push((k, Request::Transfer { route, bytes }));
                         seq.state = SeqState::Pending;
                         break;
                     }
@@ -271,19 +262,19 @@ pub fn run_ready(
                 } => {
                     if let Some(b) = fill {
                         let (te, slot) = plan.buffers[b as usize];
-                        occ.list.push((te, slot as i64));
+                        sim.occupancy.push((te, slot as i64));
                     }
-                    requests.list.push((k, Request::Transfer { route, bytes }));
+                    sim.requests.push((k, Request::Transfer { route, bytes }));
                     seq.state = SeqState::Pending;
                     break;
                 }
                 Op::Compute { cycles, fill, .. } => {
                     if let Some(b) = fill {
                         let (te, slot) = plan.buffers[b as usize];
-                        occ.list.push((te, slot as i64));
+                        sim.occupancy.push((te, slot as i64));
                     }
                     if unit == Unit::Host || seq.tile.is_none() {
-                        requests.list.push((
+                        sim.requests.push((
                             k,
                             Request::Hold {
                                 resource: plan.host_compute,
@@ -302,7 +293,7 @@ pub fn run_ready(
                         }
                         Err(_) => now + cycles.0,
                     };
-                    queue.heap.push(Reverse((end, k)));
+                    sim.queue.push(Reverse((end, k)));
                     seq.state = SeqState::Busy(end);
                     break;
                 }
@@ -317,18 +308,17 @@ pub fn run_ready(
 /// Grants shared resources in (program index) order: a transfer starts when every
 /// resource on its route is free and holds each for its bytes at that resource's rate.
 pub fn arbitrate(
-    plan: Res<Plan>,
-    clock: Res<Clock>,
-    mut requests: ResMut<Requests>,
-    mut queue: ResMut<EventQueue>,
+    mut sim: ResMut<Sim>,
     mut seqs: Query<&mut Sequencer>,
     mut channels: Query<&mut Channel>,
-    mut stats: ResMut<Stats>,
 ) {
+    let sim = &mut *sim;
+    let plan = sim.plan.clone();
     let s = &*plan.schedule;
-    let now = clock.now;
-    requests.list.sort_by_key(|r| r.0);
-    for (k, req) in std::mem::take(&mut requests.list) {
+    let now = sim.now;
+    let mut requests = std::mem::take(&mut sim.requests);
+    requests.sort_by_key(|r| r.0);
+    for &(k, req) in &requests {
         let end = match req {
             Request::Transfer { route, bytes } => {
                 let r = &s.routes[route as usize];
@@ -350,11 +340,11 @@ pub fn arbitrate(
                     DramUse::None => {}
                     DramUse::Read => {
                         latency += plan.dram_latency;
-                        stats.dram_read += bytes;
+                        sim.stats.dram_read += bytes;
                     }
                     DramUse::Write => {
                         latency += plan.dram_latency;
-                        stats.dram_written += bytes;
+                        sim.stats.dram_written += bytes;
                     }
                 }
                 for &res in &r.resources {
@@ -388,19 +378,18 @@ pub fn arbitrate(
         if let Ok(mut seq) = seqs.get_mut(plan.programs[k as usize]) {
             seq.state = SeqState::Busy(end);
         }
-        queue.heap.push(Reverse((end, k)));
+        sim.queue.push(Reverse((end, k)));
     }
+    requests.clear();
+    sim.requests = requests;
 }
 
 /// Integrates live bytes over time and tracks the peak, for every tile whose live bytes
 /// changed this cycle.
-pub fn record_occupancy(
-    clock: Res<Clock>,
-    mut occ: ResMut<OccupancyDeltas>,
-    mut tiles: Query<&mut TileState>,
-) {
-    let now = clock.now;
-    for (e, d) in occ.list.drain(..) {
+pub fn record_occupancy(mut sim: ResMut<Sim>, mut tiles: Query<&mut TileState>) {
+    let sim = &mut *sim;
+    let now = sim.now;
+    for (e, d) in sim.occupancy.drain(..) {
         if let Ok(mut t) = tiles.get_mut(e) {
             let dt = now - t.last_change;
             t.integral += u128::from(t.live) * u128::from(dt);

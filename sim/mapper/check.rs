@@ -28,7 +28,10 @@ pub fn check(s: &TileSchedule, m: &Machine) -> Result<(), CheckError> {
     let mut used: BTreeMap<TileCoord, u64> = BTreeMap::new();
     for b in &s.buffers {
         if !in_grid(m, b.tile) {
-            v.push(format!("buffer {} is on {} outside the grid", b.name, b.tile));
+            v.push(format!(
+                "buffer {} is on {} outside the grid",
+                b.name, b.tile
+            ));
             continue;
         }
         *used.entry(b.tile).or_default() += b.bytes.0;
@@ -52,7 +55,10 @@ pub fn check(s: &TileSchedule, m: &Machine) -> Result<(), CheckError> {
     for p in &s.partitions {
         for &t in &p.tiles {
             if !in_grid(m, t) || m.kind(t) != TileKind::Compute {
-                v.push(format!("partition {} uses {t}, which is not a compute tile", p.name));
+                v.push(format!(
+                    "partition {} uses {t}, which is not a compute tile",
+                    p.name
+                ));
             }
             if let Some(prev) = owner.insert(t, &p.name) {
                 v.push(format!("{t} is in partitions {prev} and {}", p.name));
@@ -115,7 +121,11 @@ pub fn check(s: &TileSchedule, m: &Machine) -> Result<(), CheckError> {
             _ => continue,
         };
         if m.kind(t) != kind {
-            v.push(format!("{:?} channel on {t}, a {} tile", r.kind, m.kind(t).as_str()));
+            v.push(format!(
+                "{:?} channel on {t}, a {} tile",
+                r.kind,
+                m.kind(t).as_str()
+            ));
         }
         if r.channel >= limit {
             v.push(format!(
@@ -135,11 +145,18 @@ pub fn check(s: &TileSchedule, m: &Machine) -> Result<(), CheckError> {
             }
         }
         if !in_grid(m, r.from) || !in_grid(m, r.to) {
-            v.push(format!("route {i} from {} to {} leaves the grid", r.from, r.to));
+            v.push(format!(
+                "route {i} from {} to {} leaves the grid",
+                r.from, r.to
+            ));
             continue;
         }
         if r.circuits.len() != r.links.len() {
-            v.push(format!("route {i} has {} circuits for {} links", r.circuits.len(), r.links.len()));
+            v.push(format!(
+                "route {i} has {} circuits for {} links",
+                r.circuits.len(),
+                r.links.len()
+            ));
             continue;
         }
         let mut at = r.from;
@@ -197,7 +214,9 @@ pub fn check(s: &TileSchedule, m: &Machine) -> Result<(), CheckError> {
                             released.insert(l);
                         }
                     }
-                    Op::Transfer { route, fill, free, .. } => {
+                    Op::Transfer {
+                        route, fill, free, ..
+                    } => {
                         if route as usize >= s.routes.len() {
                             v.push(format!("program {} uses unknown route {route}", p.name));
                         }
@@ -208,18 +227,28 @@ pub fn check(s: &TileSchedule, m: &Machine) -> Result<(), CheckError> {
                         }
                     }
                     Op::Refresh { route, version, .. } => {
-                        if route as usize >= s.routes.len() || version as usize >= s.versions.len() {
-                            v.push(format!("program {} refreshes over an unknown route or version", p.name));
+                        if route as usize >= s.routes.len() || version as usize >= s.versions.len()
+                        {
+                            v.push(format!(
+                                "program {} refreshes over an unknown route or version",
+                                p.name
+                            ));
                         }
                     }
                     Op::Publish { version } => {
                         if version as usize >= s.versions.len() {
-                            v.push(format!("program {} publishes unknown version {version}", p.name));
+                            v.push(format!(
+                                "program {} publishes unknown version {version}",
+                                p.name
+                            ));
                         }
                     }
                     Op::Count { counter, .. } => {
                         if counter as usize >= s.counters.len() {
-                            v.push(format!("program {} counts unknown counter {counter}", p.name));
+                            v.push(format!(
+                                "program {} counts unknown counter {counter}",
+                                p.name
+                            ));
                         }
                     }
                     Op::Compute { fill, free, .. } => {

@@ -15,10 +15,8 @@
 
 use super::builder::{Builder, part, runs};
 use super::schedule::*;
-use super::tiling::{LayerTiling, LayerWork, Lanes, buffers, choose_tiling};
-use crate::model::{
-    Bytes, Cycles, LayerOp, Partition, PartitionKind, Scenario, TileCoord,
-};
+use super::tiling::{Lanes, LayerTiling, LayerWork, buffers, choose_tiling};
+use crate::model::{Bytes, Cycles, LayerOp, Partition, PartitionKind, Scenario, TileCoord};
 
 /// Why a workload could not be mapped. All variants are input errors (the workload does
 /// not fit this machine) except [`MapError::Internal`].
@@ -347,7 +345,9 @@ pub fn map(sc: &Scenario) -> Result<TileSchedule, MapError> {
         for (gi, group) in groups.iter().enumerate() {
             let plan = plan_group(sc, p, &stages, group)?;
             let col = group[0].col;
-            let mem = m.mem_tile_of(col).expect("resolve guarantees a memory tile");
+            let mem = m
+                .mem_tile_of(col)
+                .expect("resolve guarantees a memory tile");
             let shim = m.shim_of(col).expect("resolve guarantees a shim");
             let gname = format!("{}.g{gi}", p.name);
             let g = group.len();
@@ -360,7 +360,8 @@ pub fn map(sc: &Scenario) -> Result<TileSchedule, MapError> {
             let fill = m.compute.pipeline_fill.0;
             let cycles_for = |macs: u64, elementwise: u64| -> Cycles {
                 Cycles(
-                    fill + (macs as f64 / (mpc * eff)).ceil() as u64 + elementwise.div_ceil(lanes_hw),
+                    fill + (macs as f64 / (mpc * eff)).ceil() as u64
+                        + elementwise.div_ceil(lanes_hw),
                 )
             };
 
@@ -538,7 +539,10 @@ pub fn map(sc: &Scenario) -> Result<TileSchedule, MapError> {
                     prologue: vec![],
                     body: vec![Block {
                         ops: vec![
-                            Op::Acquire { lock: ge, n: g as u64 },
+                            Op::Acquire {
+                                lock: ge,
+                                n: g as u64,
+                            },
                             Op::Release {
                                 lock: pe,
                                 count: 1,
@@ -635,7 +639,13 @@ pub fn map(sc: &Scenario) -> Result<TileSchedule, MapError> {
                 let w_buf = b.buffer(tile, "weight_chunks", w_max, slots, false);
                 let e_buf = b.buffer(tile, "estimate", plan.estimate_chunk * slots, slots, false);
                 if learning {
-                    b.buffer(tile, "jvp_and_rng", plan.fixed_bytes - plan.estimate_chunk * slots, 1, true);
+                    b.buffer(
+                        tile,
+                        "jvp_and_rng",
+                        plan.fixed_bytes - plan.estimate_chunk * slots,
+                        1,
+                        true,
+                    );
                 }
                 let total = resident_bytes + a_max + c_max + w_max + plan.fixed_bytes;
                 peak_l1 = peak_l1.max(total);
@@ -735,7 +745,8 @@ pub fn map(sc: &Scenario) -> Result<TileSchedule, MapError> {
                     let macs_total = work.m * work.k * n_t * mac_factor;
                     // Elementwise: activations (per output, every lane) and, for learning,
                     // regenerating the K perturbation chunks of the weights.
-                    let elem_total = s.elementwise_per_sample * batch * n_t / s.n.max(1) * lp.lanes.c
+                    let elem_total = s.elementwise_per_sample * batch * n_t / s.n.max(1)
+                        * lp.lanes.c
                         + k_t * work.k * n_t * mb;
 
                     // in0: inputs.
@@ -743,11 +754,17 @@ pub fn map(sc: &Scenario) -> Result<TileSchedule, MapError> {
                         lock: act_ready[li] + ti as u32,
                         n: producers(li) as u64,
                     }];
-                    in0.push(Block { ops: std::mem::take(&mut ops), repeat: 1 });
+                    in0.push(Block {
+                        ops: std::mem::take(&mut ops),
+                        repeat: 1,
+                    });
                     for (start, len) in runs(0, steps, &[(a_total, steps)], &[]) {
                         in0.push(Block {
                             ops: vec![
-                                Op::Acquire { lock: a_empty, n: 1 },
+                                Op::Acquire {
+                                    lock: a_empty,
+                                    n: 1,
+                                },
                                 Op::Transfer {
                                     route: if in_mem[li] { in_route } else { in_dram_route },
                                     bytes: part(a_total, steps, start),
@@ -776,7 +793,10 @@ pub fn map(sc: &Scenario) -> Result<TileSchedule, MapError> {
                         for (start, len) in runs(0, steps, &[(w_total, steps)], &[]) {
                             in1.push(Block {
                                 ops: vec![
-                                    Op::Acquire { lock: w_empty, n: 1 },
+                                    Op::Acquire {
+                                        lock: w_empty,
+                                        n: 1,
+                                    },
                                     Op::Transfer {
                                         route: w_route,
                                         bytes: part(w_total, steps, start),
@@ -823,7 +843,10 @@ pub fn map(sc: &Scenario) -> Result<TileSchedule, MapError> {
                                 ops.push(Op::Acquire { lock: w_full, n: 1 });
                             }
                             if start == first {
-                                ops.push(Op::Acquire { lock: c_empty, n: 1 });
+                                ops.push(Op::Acquire {
+                                    lock: c_empty,
+                                    n: 1,
+                                });
                             }
                             ops.push(Op::Compute {
                                 cycles: cycles_for(macs, elem),
@@ -871,7 +894,11 @@ pub fn map(sc: &Scenario) -> Result<TileSchedule, MapError> {
                             ops: vec![
                                 Op::Acquire { lock: c_full, n: 1 },
                                 Op::Transfer {
-                                    route: if in_mem[li + 1] { out_route } else { out_dram_route },
+                                    route: if in_mem[li + 1] {
+                                        out_route
+                                    } else {
+                                        out_dram_route
+                                    },
                                     bytes: part(c_total, obs, start),
                                     fill: None,
                                     free: c_buf,
@@ -895,7 +922,8 @@ pub fn map(sc: &Scenario) -> Result<TileSchedule, MapError> {
                     });
                 }
                 // Estimates.
-                if let (Some(j), Some(ef), Some(ee), Some(ge)) = (jvp_ready, e_full, e_empty, group_est)
+                if let (Some(j), Some(ef), Some(ee), Some(ge)) =
+                    (jvp_ready, e_full, e_empty, group_est)
                 {
                     let w_slice: u64 = plan
                         .layers
@@ -929,7 +957,9 @@ pub fn map(sc: &Scenario) -> Result<TileSchedule, MapError> {
                             ops: vec![
                                 Op::Acquire { lock: ee, n: 1 },
                                 Op::Compute {
-                                    cycles: Cycles(fill + part(elem_total, e_steps, start).div_ceil(lanes_hw)),
+                                    cycles: Cycles(
+                                        fill + part(elem_total, e_steps, start).div_ceil(lanes_hw),
+                                    ),
                                     macs: 0,
                                     kind: ComputeKind::Estimate,
                                     layer: None,

@@ -10,4 +10,4 @@ mod tiling;
 pub use check::{CheckError, check};
 pub use map::{MapError, map};
 pub use schedule::*;
-pub use tiling::{LayerBuffers, LayerTiling, LayerWork, Lanes, buffers, choose_tiling};
+pub use tiling::{Lanes, LayerBuffers, LayerTiling, LayerWork, buffers, choose_tiling};

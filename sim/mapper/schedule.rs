@@ -305,7 +305,7 @@ pub struct PartitionPlan {
 }
 
 /// When the simulation is complete.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct StopCondition {
     /// Counters whose sum is watched.
     pub counters: Vec<CounterId>,
@@ -314,7 +314,7 @@ pub struct StopCondition {
 }
 
 /// The mapper's output: everything the engine needs, and nothing it has to guess.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct TileSchedule {
     /// Programs.
     pub programs: Vec<Program>,

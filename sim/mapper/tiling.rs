@@ -158,14 +158,29 @@ mod tests {
 
     #[test]
     fn resident_tiling_keeps_whole_layer_when_it_fits() {
-        let w = LayerWork { m: 8, k: 256, n_t: 32 };
+        let w = LayerWork {
+            m: 8,
+            k: 256,
+            n_t: 32,
+        };
         let t = choose_tiling(&w, DataType::Bf16, true, 2, ONE, Bytes(64 * 1024), None).unwrap();
-        assert_eq!(t, LayerTiling { m_c: 8, k_c: 256, n_c: 32 });
+        assert_eq!(
+            t,
+            LayerTiling {
+                m_c: 8,
+                k_c: 256,
+                n_c: 32
+            }
+        );
     }
 
     #[test]
     fn tiling_shrinks_until_it_fits() {
-        let w = LayerWork { m: 4096, k: 2048, n_t: 128 };
+        let w = LayerWork {
+            m: 4096,
+            k: 2048,
+            n_t: 128,
+        };
         let budget = Bytes(48 * 1024);
         let t = choose_tiling(&w, DataType::Int8, false, 2, ONE, budget, None).unwrap();
         let b = buffers(&w, &t, DataType::Int8, false, 2, ONE);

@@ -289,7 +289,10 @@ pub fn resolve_machine(spec: &ArchSpec) -> Result<Machine, ResolveError> {
     p.positive("mem_tile.banks", m.banks);
     p.positive("mem_tile.dma_in_channels", m.dma_in_channels);
     p.positive("mem_tile.dma_out_channels", m.dma_out_channels);
-    p.positive_f64("mem_tile.channel_bytes_per_cycle", m.channel_bytes_per_cycle);
+    p.positive_f64(
+        "mem_tile.channel_bytes_per_cycle",
+        m.channel_bytes_per_cycle,
+    );
     let s = &spec.shim;
     p.positive("shim.dma_in_channels", s.dma_in_channels);
     p.positive("shim.dma_out_channels", s.dma_out_channels);
@@ -300,7 +303,10 @@ pub fn resolve_machine(spec: &ArchSpec) -> Result<Machine, ResolveError> {
         ("stream_switch.south_out_ports", sw.south_out_ports),
         ("stream_switch.mem_north_out_ports", sw.mem_north_out_ports),
         ("stream_switch.mem_south_out_ports", sw.mem_south_out_ports),
-        ("stream_switch.shim_north_out_ports", sw.shim_north_out_ports),
+        (
+            "stream_switch.shim_north_out_ports",
+            sw.shim_north_out_ports,
+        ),
     ] {
         p.positive(f, v);
     }
@@ -323,7 +329,10 @@ pub fn resolve_machine(spec: &ArchSpec) -> Result<Machine, ResolveError> {
         p.positive_f64(f, v);
     }
     if d.t_rfc_ns.is_finite() && d.t_refi_ns.is_finite() && d.t_rfc_ns >= d.t_refi_ns {
-        p.push("dram.t_rfc_ns", "refresh cycle time must be shorter than the refresh interval");
+        p.push(
+            "dram.t_rfc_ns",
+            "refresh cycle time must be shorter than the refresh interval",
+        );
     }
     p.positive_f64("host.f64_gflops", spec.host.f64_gflops);
     if !(spec.host.dispatch_latency_us.is_finite() && spec.host.dispatch_latency_us >= 0.0) {

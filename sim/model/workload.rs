@@ -7,8 +7,8 @@ use super::machine::Machine;
 use super::problem::{Problems, ResolveError, Source};
 use super::units::DataType;
 use crate::spec::{
-    ActivationSpec, BufferingSpec, ElementwiseOpSpec, LayerSpec, LearningMethodSpec,
-    OptimizerSpec, PartitionSpec, TilesSpec, WorkloadSpec,
+    ActivationSpec, BufferingSpec, ElementwiseOpSpec, LayerSpec, LearningMethodSpec, OptimizerSpec,
+    PartitionSpec, TilesSpec, WorkloadSpec,
 };
 
 /// What a layer computes, per sample.
@@ -162,9 +162,16 @@ pub const MAX_DIM: u64 = 1 << 24;
 
 fn dim(p: &mut Problems, field: String, v: u64) {
     if v == 0 {
-        p.push_hint(field, "must be greater than 0", "zero-sized layers compute nothing");
+        p.push_hint(
+            field,
+            "must be greater than 0",
+            "zero-sized layers compute nothing",
+        );
     } else if v > MAX_DIM {
-        p.push(field, format!("{v} is larger than the supported maximum {MAX_DIM}"));
+        p.push(
+            field,
+            format!("{v} is larger than the supported maximum {MAX_DIM}"),
+        );
     }
 }
 
@@ -180,13 +187,20 @@ pub fn validate_workload(spec: &WorkloadSpec) -> Result<(), ResolveError> {
     resolve_with(spec, None).map(|_| ())
 }
 
-fn resolve_with(spec: &WorkloadSpec, machine: Option<&Machine>) -> Result<Option<Workload>, ResolveError> {
+fn resolve_with(
+    spec: &WorkloadSpec,
+    machine: Option<&Machine>,
+) -> Result<Option<Workload>, ResolveError> {
     let mut p = Problems::new(Source::Workload);
     if spec.name.trim().is_empty() {
         p.push("name", "must not be empty");
     }
     if spec.model.is_empty() {
-        p.push_hint("model", "the model has no layers", "add e.g. Dense(in: 784, out: 256)");
+        p.push_hint(
+            "model",
+            "the model has no layers",
+            "add e.g. Dense(in: 784, out: 256)",
+        );
     }
     if spec.batch == 0 {
         p.push("batch", "must be greater than 0");
@@ -212,7 +226,11 @@ fn resolve_with(spec: &WorkloadSpec, machine: Option<&Machine>) -> Result<Option
                 dim(&mut p, f("out"), out);
                 (
                     "dense",
-                    LayerOp::Matmul { m: 1, k: inputs, n: out },
+                    LayerOp::Matmul {
+                        m: 1,
+                        k: inputs,
+                        n: out,
+                    },
                     activation,
                     inputs,
                     out,
@@ -249,10 +267,21 @@ fn resolve_with(spec: &WorkloadSpec, machine: Option<&Machine>) -> Result<Option
                     dim(&mut p, f(name), v);
                 }
                 if kernel > h || kernel > w {
-                    p.push(f("kernel"), format!("kernel {kernel} is larger than the {h}×{w} input"));
+                    p.push(
+                        f("kernel"),
+                        format!("kernel {kernel} is larger than the {h}×{w} input"),
+                    );
                 }
-                let ho = if stride > 0 && kernel <= h { (h - kernel) / stride + 1 } else { 1 };
-                let wo = if stride > 0 && kernel <= w { (w - kernel) / stride + 1 } else { 1 };
+                let ho = if stride > 0 && kernel <= h {
+                    (h - kernel) / stride + 1
+                } else {
+                    1
+                };
+                let wo = if stride > 0 && kernel <= w {
+                    (w - kernel) / stride + 1
+                } else {
+                    1
+                };
                 (
                     "conv2d",
                     LayerOp::Matmul {
@@ -272,7 +301,13 @@ fn resolve_with(spec: &WorkloadSpec, machine: Option<&Machine>) -> Result<Option
                 } else {
                     ActivationSpec::None
                 };
-                ("elementwise", LayerOp::Elementwise { size }, act, size, size)
+                (
+                    "elementwise",
+                    LayerOp::Elementwise { size },
+                    act,
+                    size,
+                    size,
+                )
             }
         };
         if let Some(prev) = prev_out
@@ -280,7 +315,10 @@ fn resolve_with(spec: &WorkloadSpec, machine: Option<&Machine>) -> Result<Option
         {
             p.push_hint(
                 format!("model[{i}]"),
-                format!("takes {input_values} values per sample but layer {} produces {prev}", i - 1),
+                format!(
+                    "takes {input_values} values per sample but layer {} produces {prev}",
+                    i - 1
+                ),
                 "make each layer's input size match the previous layer's output",
             );
         }
@@ -364,7 +402,11 @@ fn resolve_with(spec: &WorkloadSpec, machine: Option<&Machine>) -> Result<Option
                 .collect();
             p.push_hint(
                 format!("partitions[{i}].dtype"),
-                format!("machine {} has no {} datapath", machine.name, dtype.as_str()),
+                format!(
+                    "machine {} has no {} datapath",
+                    machine.name,
+                    dtype.as_str()
+                ),
                 format!("use one of: {}", supported.join(", ")),
             );
         }
@@ -422,7 +464,10 @@ fn resolve_with(spec: &WorkloadSpec, machine: Option<&Machine>) -> Result<Option
         p.push_hint(
             "partitions",
             format!("partitions ask for {sum} compute tiles but {available} are available"),
-            format!("machine {} has {total_tiles} compute tiles; lower the counts or fractions", machine.name),
+            format!(
+                "machine {} has {total_tiles} compute tiles; lower the counts or fractions",
+                machine.name
+            ),
         );
     }
     let kernel_tile = mapping.kernel_tile.map(|k| {
@@ -446,7 +491,10 @@ fn resolve_with(spec: &WorkloadSpec, machine: Option<&Machine>) -> Result<Option
     let optimizer = match &spec.optimizer {
         Some(OptimizerSpec::Sgd { lr, apply_every }) => {
             if !(lr.is_finite() && *lr > 0.0) {
-                p.push("optimizer.lr", format!("must be a finite number > 0, got {lr}"));
+                p.push(
+                    "optimizer.lr",
+                    format!("must be a finite number > 0, got {lr}"),
+                );
             }
             if *apply_every == 0 {
                 p.push("optimizer.apply_every", "must be at least 1");
@@ -466,7 +514,10 @@ fn resolve_with(spec: &WorkloadSpec, machine: Option<&Machine>) -> Result<Option
         );
     }
     if any_learning && layers.iter().all(|l| l.weight_values() == 0) {
-        p.push("partitions", "a learning partition needs a model with weights");
+        p.push(
+            "partitions",
+            "a learning partition needs a model with weights",
+        );
     }
     p.finish()?;
     if machine.is_none() {

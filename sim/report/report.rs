@@ -211,7 +211,10 @@ pub fn build(sc: &Scenario, schedule: &TileSchedule, t: &Timeline) -> Report {
 
     // Partition owning each tile.
     let owner = |c: crate::model::TileCoord| -> Option<usize> {
-        schedule.partitions.iter().position(|p| p.tiles.contains(&c))
+        schedule
+            .partitions
+            .iter()
+            .position(|p| p.tiles.contains(&c))
     };
     let macs: u64 = t.tiles.iter().map(|x| x.macs).sum();
     let default_dtype = w.partitions.first().map(|p| p.dtype);
@@ -220,7 +223,9 @@ pub fn build(sc: &Scenario, schedule: &TileSchedule, t: &Timeline) -> Report {
         .iter()
         .filter(|x| x.kind == TileKind::Compute)
         .map(|x| {
-            let dt = owner(x.coord).map(|i| w.partitions[i].dtype).or(default_dtype);
+            let dt = owner(x.coord)
+                .map(|i| w.partitions[i].dtype)
+                .or(default_dtype);
             dt.and_then(|d| m.macs_per_cycle(d)).map_or(0.0, f64::from)
         })
         .sum();

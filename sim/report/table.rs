@@ -37,10 +37,26 @@ pub fn render(r: &Report) -> String {
     let _ = writeln!(s);
     let t = &r.throughput;
     let _ = writeln!(s, "throughput");
-    let _ = writeln!(s, "  inference samples/s   {:>14}", si(t.inference_samples_per_s, ""));
-    let _ = writeln!(s, "  learning samples/s    {:>14}", si(t.learning_samples_per_s, ""));
-    let _ = writeln!(s, "  gradient estimates/s  {:>14}", si(t.gradient_estimates_per_s, ""));
-    let _ = writeln!(s, "  weight updates/s      {:>14}", si(t.weight_updates_per_s, ""));
+    let _ = writeln!(
+        s,
+        "  inference samples/s   {:>14}",
+        si(t.inference_samples_per_s, "")
+    );
+    let _ = writeln!(
+        s,
+        "  learning samples/s    {:>14}",
+        si(t.learning_samples_per_s, "")
+    );
+    let _ = writeln!(
+        s,
+        "  gradient estimates/s  {:>14}",
+        si(t.gradient_estimates_per_s, "")
+    );
+    let _ = writeln!(
+        s,
+        "  weight updates/s      {:>14}",
+        si(t.weight_updates_per_s, "")
+    );
     let _ = writeln!(
         s,
         "  MACs/cycle            {:>14.1}  of {:.0} peak ({:.1} %)",
@@ -86,7 +102,10 @@ pub fn render(r: &Report) -> String {
         si(d.peak_bandwidth_bytes_per_s, "B/s")
     );
     let _ = writeln!(s);
-    let _ = writeln!(s, "peak L1 occupancy per compute tile (bytes / capacity), row by row:");
+    let _ = writeln!(
+        s,
+        "peak L1 occupancy per compute tile (bytes / capacity), row by row:"
+    );
     let mut rows: Vec<u32> = r
         .memory
         .tiles
@@ -113,7 +132,9 @@ pub fn render(r: &Report) -> String {
         let _ = writeln!(
             s,
             "learning: {} estimates, {} weight updates, mean staleness {:.2} versions",
-            r.learning.gradient_estimates, r.learning.weight_updates, r.learning.weight_staleness_mean
+            r.learning.gradient_estimates,
+            r.learning.weight_updates,
+            r.learning.weight_staleness_mean
         );
     }
     s

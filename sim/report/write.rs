@@ -58,8 +58,11 @@ pub fn prepare_dir(dir: &Path, force: bool) -> Result<(), WriteError> {
         fs::create_dir_all(dir).map_err(io(dir))?;
     }
     let marker = dir.join(MARKER);
-    fs::write(&marker, b"written by tilesim; files here may be replaced by the next run\n")
-        .map_err(io(&marker))?;
+    fs::write(
+        &marker,
+        b"written by tilesim; files here may be replaced by the next run\n",
+    )
+    .map_err(io(&marker))?;
     Ok(())
 }
 
@@ -88,7 +91,10 @@ mod tests {
         let _ = fs::remove_dir_all(&base);
         fs::create_dir_all(&base).unwrap();
         fs::write(base.join("notes.txt"), "mine").unwrap();
-        assert!(matches!(prepare_dir(&base, false), Err(WriteError::NotOurs { .. })));
+        assert!(matches!(
+            prepare_dir(&base, false),
+            Err(WriteError::NotOurs { .. })
+        ));
         let own = base.join("run");
         prepare_dir(&own, false).unwrap();
         write_atomic(&own.join("report.json"), b"{}").unwrap();

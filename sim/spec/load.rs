@@ -129,11 +129,7 @@ pub fn read_text(path: &Path) -> Result<String, SpecError> {
 
 /// Parses RON text into a spec type, with `implicit_some` on so optional fields may be
 /// written bare (`row: 3` as well as `row: Some(3)`).
-pub fn parse<T: DeserializeOwned>(
-    file: &Path,
-    text: &str,
-    kind: SpecKind,
-) -> Result<T, SpecError> {
+pub fn parse<T: DeserializeOwned>(file: &Path, text: &str, kind: SpecKind) -> Result<T, SpecError> {
     if text.trim().is_empty() || strip_comments(text).trim().is_empty() {
         return Err(SpecError::Syntax {
             file: file.to_path_buf(),
@@ -147,8 +143,8 @@ pub fn parse<T: DeserializeOwned>(
             )),
         });
     }
-    let options = ron::Options::default()
-        .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME);
+    let options =
+        ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME);
     options.from_str::<T>(text).map_err(|e| {
         let message = e.code.to_string();
         let hint = hint_for(&e.code, kind);
@@ -179,9 +175,7 @@ pub fn load_any(path: &Path) -> Result<AnySpec, SpecError> {
     let text = read_text(path)?;
     match detect_kind(&text) {
         Some(SpecKind::Arch) => parse(path, &text, SpecKind::Arch).map(AnySpec::Arch),
-        Some(SpecKind::Workload) => {
-            parse(path, &text, SpecKind::Workload).map(AnySpec::Workload)
-        }
+        Some(SpecKind::Workload) => parse(path, &text, SpecKind::Workload).map(AnySpec::Workload),
         None => {
             if strip_comments(&text).trim().is_empty() {
                 // Let `parse` produce the empty-file error.
@@ -286,9 +280,9 @@ fn hint_for(code: &ron::Error, kind: SpecKind) -> Option<String> {
     use ron::Error as E;
     let s = code.to_string();
     match code {
-        E::NoSuchStructField { .. } => Some(
-            "check the spelling; the message lists the fields this struct accepts".into(),
-        ),
+        E::NoSuchStructField { .. } => {
+            Some("check the spelling; the message lists the fields this struct accepts".into())
+        }
         E::NoSuchEnumVariant { .. } => {
             Some("check the spelling; the message lists the accepted variants".into())
         }
@@ -318,7 +312,10 @@ mod tests {
             detect_kind("// c\n/* x */ #![enable(implicit_some)]\nArch(name: \"a\")"),
             Some(SpecKind::Arch)
         );
-        assert_eq!(detect_kind("Workload(name: \"w\")"), Some(SpecKind::Workload));
+        assert_eq!(
+            detect_kind("Workload(name: \"w\")"),
+            Some(SpecKind::Workload)
+        );
         assert_eq!(detect_kind("(name: \"w\")"), None);
     }
 

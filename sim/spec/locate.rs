@@ -9,7 +9,10 @@ pub fn locate(text: &str, path: &str) -> Option<(usize, usize)> {
     let mut found = None;
     for seg in path.split('.') {
         let (name, index) = match seg.find('[') {
-            Some(i) => (&seg[..i], seg[i + 1..].trim_end_matches(']').parse::<usize>().ok()),
+            Some(i) => (
+                &seg[..i],
+                seg[i + 1..].trim_end_matches(']').parse::<usize>().ok(),
+            ),
             None => (seg, None),
         };
         if !name.is_empty() {

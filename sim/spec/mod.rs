@@ -11,8 +11,7 @@ mod workload;
 
 pub use arch::*;
 pub use load::{
-    AnySpec, SpecError, SpecKind, detect_kind, load_any, load_arch, load_workload, parse,
-    read_text,
+    AnySpec, SpecError, SpecKind, detect_kind, load_any, load_arch, load_workload, parse, read_text,
 };
 pub use locate::locate;
 pub use workload::*;
