@@ -6,7 +6,8 @@
 //!    not the same as going through f32 (ml_dtypes double-rounds) nor as `half`'s `from_f64`
 //!    (drops the low 32 significand bits before rounding): 1 + 2^−8 + 2^−40 gives `0x3F81`.
 //! 2. Finite values above the rounding boundary of bf16's max go to ±∞ (f32 max → `0x7F80`).
-//! 3. NaN gives the quiet NaN `0x7FC0` with the input's sign; ±∞ is kept.
+//! 3. NaN gives the canonical quiet NaN `0x7FC0` with the input's sign (as ml_dtypes does; the
+//!    payload is not kept); ±∞ is kept.
 //! 4. Subnormals are [`Subnormals::Keep`] by default, as in ml_dtypes and the Rust `half`
 //!    crate (f32 1e−40 → `0x0001`). [`Subnormals::Flush`] models Intel's VCVTNEPS2BF16
 //!    ("output denormals are always flushed to zero and input denormals are always treated as
@@ -33,7 +34,7 @@ pub const MIN_NORMAL: f64 = f32::MIN_POSITIVE as f64;
 pub fn from_f32(x: f32, mode: Subnormals) -> u16 {
     let b = x.to_bits();
     if x.is_nan() {
-        return ((b >> 16) as u16) | 0x7FC0;
+        return (((b >> 16) as u16) & 0x8000) | 0x7FC0;
     }
     if mode == Subnormals::Flush && x.abs() < f32::MIN_POSITIVE {
         return ((b >> 16) & 0x8000) as u16;
