@@ -160,11 +160,8 @@ impl PositSpec {
         // The n-1 bits after the sign, left-aligned in a u64.
         let v = (abs as u64) << (65 - self.n);
         let r0 = v >> 63 != 0;
-        let run = if r0 {
-            v.leading_ones()
-        } else {
-            v.leading_zeros()
-        };
+        // Leading ones of v are the leading zeros of !v: one branch-free count.
+        let run = (v ^ ((v as i64 >> 63) as u64)).leading_zeros();
         let m = run.min(self.rs);
         let k = if r0 { m as i32 - 1 } else { -(m as i32) };
         let skip = m + u32::from(m < self.rs);
@@ -193,24 +190,31 @@ impl PositSpec {
         } else if k < self.kmin() {
             1
         } else {
-            let e = (scale & ((1 << self.es) - 1)) as u128;
+            // The posit string (regime, exponent, fraction) left-aligned in a u64; fraction
+            // bits that do not fit are folded into `sticky`.
             let (m, ones) = if k >= 0 {
                 ((k + 1) as u32, true)
             } else {
                 ((-k) as u32, false)
             };
             let term = u32::from(m < self.rs);
-            let reg: u128 = if ones {
-                ((1u128 << m) - 1) << term
+            let len = m + term;
+            let mut x = if ones {
+                !0u64 << (64 - m)
             } else {
-                term as u128
+                u64::from(term) << (63 - m)
             };
-            let total = m + term + self.es + 63;
-            let s = (reg << (self.es + 63)) | (e << 63) | (sig & !(1 << 63)) as u128;
-            let cut = total - (self.n - 1);
-            let mut p = (s >> cut) as u32;
-            let guard = (s >> (cut - 1)) & 1 != 0;
-            let rest = s & ((1u128 << (cut - 1)) - 1) != 0 || sticky;
+            if self.es > 0 {
+                let e = (scale & ((1 << self.es) - 1)) as u64;
+                x |= e << (64 - len - self.es);
+            }
+            let used = len + self.es;
+            let frac = sig << 1;
+            x |= frac >> used;
+            let sticky = sticky || frac << (64 - used) != 0;
+            let mut p = (x >> (65 - self.n)) as u32;
+            let guard = (x >> (64 - self.n)) & 1 != 0;
+            let rest = x << self.n != 0 || sticky;
             if guard && (rest || p & 1 != 0) {
                 p += 1;
             }
@@ -251,47 +255,59 @@ impl PositSpec {
     /// Sum, rounded once.
     #[inline]
     pub fn add(&self, a: u32, b: u32) -> u32 {
-        let (ua, ub) = (self.decode(a), self.decode(b));
-        let (na, sa, ma, nb, sb, mb) = match (ua, ub) {
-            (Unpacked::NaR, _) | (_, Unpacked::NaR) => return self.nar(),
-            (Unpacked::Zero, _) => return b & self.mask(),
-            (_, Unpacked::Zero) => return a & self.mask(),
-            (
-                Unpacked::Real {
-                    neg: na,
-                    scale: sa,
-                    sig: ma,
-                },
-                Unpacked::Real {
-                    neg: nb,
-                    scale: sb,
-                    sig: mb,
-                },
-            ) => (na, sa, ma, nb, sb, mb),
+        let (a, b) = (a & self.mask(), b & self.mask());
+        if a == self.nar() || b == self.nar() {
+            return self.nar();
+        }
+        if a == 0 || b == 0 {
+            return a | b;
+        }
+        // Patterns are monotone in value, so comparing absolute patterns orders by magnitude.
+        let abs = |p: u32| {
+            if p >> (self.n - 1) != 0 {
+                p.wrapping_neg() & self.mask()
+            } else {
+                p
+            }
         };
-        // Order by magnitude so that the first operand is the larger.
-        let (na, sa, ma, nb, sb, mb) = if (sa, ma) >= (sb, mb) {
-            (na, sa, ma, nb, sb, mb)
-        } else {
-            (nb, sb, mb, na, sa, ma)
+        let (a, b) = if abs(a) >= abs(b) { (a, b) } else { (b, a) };
+        let (
+            Unpacked::Real {
+                neg: na,
+                scale: sa,
+                sig: ma,
+            },
+            Unpacked::Real {
+                neg: nb,
+                scale: sb,
+                sig: mb,
+            },
+        ) = (self.decode(a), self.decode(b))
+        else {
+            unreachable!("zero and NaR handled above")
         };
+        // Significands have ≤ 30 significant bits (bits 63..34), so a u64 with the hidden bit
+        // at 62 has room for the carry, and an operand shifted far right keeps its lost bits
+        // as one jammed sticky bit at bit 0, far below the rounding position.
         let d = (sa - sb) as u32;
-        let big = (ma as u128) << 62;
-        let small = if d >= 126 {
-            1 // jammed sticky: below every bit that can matter
+        let big = ma >> 1;
+        let small = if d >= 63 {
+            1
         } else {
-            let full = (mb as u128) << 62;
+            let full = mb >> 1;
             let shifted = full >> d;
-            shifted | u128::from(shifted << d != full)
+            shifted | u64::from(shifted << d != full)
         };
-        let sum = if na == nb { big + small } else { big - small };
+        let sum = big.wrapping_add(if na == nb {
+            small
+        } else {
+            small.wrapping_neg()
+        });
         if sum == 0 {
             return 0;
         }
         let lz = sum.leading_zeros();
-        let norm = sum << lz;
-        let scale = sa + 2 - lz as i32;
-        self.encode(na, scale, (norm >> 64) as u64, norm as u64 != 0)
+        self.encode(na, sa + 1 - lz as i32, sum << lz, false)
     }
 
     /// Difference `a − b`, rounded once.
@@ -318,11 +334,10 @@ impl PositSpec {
                     sig: mb,
                 },
             ) => {
-                let p = (ma as u128) * (mb as u128);
+                // ≤ 30 significant bits each (bits 63..34): the 32-bit halves multiply exactly.
+                let p = (ma >> 32) * (mb >> 32);
                 let lz = p.leading_zeros();
-                let norm = p << lz;
-                let scale = sa + sb + 1 - lz as i32;
-                self.encode(na != nb, scale, (norm >> 64) as u64, norm as u64 != 0)
+                self.encode(na != nb, sa + sb + 1 - lz as i32, p << lz, false)
             }
         }
     }

@@ -1,0 +1,92 @@
+//! Throughput of the numerics hot paths, one core: posit32 and b-posit32 add/mul/div,
+//! f64 → bf16, and quire accumulation. Run with `cargo bench --bench numerics`.
+//!
+//! Plain `Instant` loops over 4096 random operands (seeded), repeated until about 0.3 s
+//! has passed; `black_box` keeps the work from being optimised away.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use rand::{RngExt, SeedableRng};
+use rand_pcg::Pcg64Mcg;
+use tilesim::numerics::{BPOSIT32, POSIT32, PositSpec, Quire, Subnormals, bf16};
+
+const N: usize = 4096;
+
+/// Runs `f` over the whole operand set until 0.3 s has passed; returns operations per second.
+fn measure(mut f: impl FnMut() -> u64) -> f64 {
+    let start = Instant::now();
+    let mut rounds = 0u64;
+    let mut sink = 0u64;
+    while start.elapsed() < Duration::from_millis(300) {
+        sink = sink.wrapping_add(f());
+        rounds += 1;
+    }
+    black_box(sink);
+    (rounds * N as u64) as f64 / start.elapsed().as_secs_f64()
+}
+
+fn operands(spec: PositSpec, rng: &mut Pcg64Mcg) -> Vec<(u32, u32)> {
+    // Values of moderate magnitude (N(0,1)-like scales), as the simulator sees them.
+    (0..N)
+        .map(|_| {
+            let x = (rng.random::<f64>() - 0.5) * 8.0;
+            let y = (rng.random::<f64>() - 0.5) * 8.0;
+            (spec.from_f64(x), spec.from_f64(y))
+        })
+        .collect()
+}
+
+fn report(name: &str, ops: f64) {
+    println!("{name:<28} {:>8.1} M ops/s", ops / 1e6);
+}
+
+fn main() {
+    let mut rng = Pcg64Mcg::seed_from_u64(1);
+    for (label, spec) in [("posit32", POSIT32), ("bposit32", BPOSIT32)] {
+        let ops = operands(spec, &mut rng);
+        let bin = |f: fn(&PositSpec, u32, u32) -> u32| {
+            measure(|| {
+                let mut acc = 0u64;
+                for &(a, b) in black_box(&ops) {
+                    acc = acc.wrapping_add(u64::from(f(&spec, a, b)));
+                }
+                acc
+            })
+        };
+        report(&format!("{label} add"), bin(PositSpec::add));
+        report(&format!("{label} mul"), bin(PositSpec::mul));
+        report(&format!("{label} div"), bin(PositSpec::div));
+        report(
+            &format!("{label} from_f64"),
+            measure(|| {
+                let mut acc = 0u64;
+                for &(a, _) in black_box(&ops) {
+                    acc = acc.wrapping_add(u64::from(spec.from_f64(f64::from(a) * 1e-3)));
+                }
+                acc
+            }),
+        );
+        let mut q = Quire::new(spec);
+        report(
+            &format!("{label} quire mul-add"),
+            measure(|| {
+                for &(a, b) in black_box(&ops) {
+                    q.add_product(a, b);
+                }
+                u64::from(q.to_posit())
+            }),
+        );
+    }
+    let xs: Vec<f64> = (0..N).map(|_| (rng.random::<f64>() - 0.5) * 1e3).collect();
+    report(
+        "f64 -> bf16",
+        measure(|| {
+            let mut acc = 0u64;
+            for &x in black_box(&xs) {
+                acc = acc.wrapping_add(u64::from(bf16::from_f64(x, Subnormals::Keep)));
+            }
+            acc
+        }),
+    );
+}
