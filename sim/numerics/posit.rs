@@ -192,32 +192,26 @@ impl PositSpec {
         } else {
             // The posit string (regime, exponent, fraction) left-aligned in a u64; fraction
             // bits that do not fit are folded into `sticky`.
-            let (m, ones) = if k >= 0 {
-                ((k + 1) as u32, true)
-            } else {
-                ((-k) as u32, false)
-            };
+            // Written without data-dependent branches: regime sizes and rounding directions
+            // are close to random in real data.
+            let ones = k >= 0;
+            let m = ((k ^ (k >> 31)) + 1) as u32; // k + 1 for k ≥ 0, −k for k < 0
             let term = u32::from(m < self.rs);
             let len = m + term;
-            let mut x = if ones {
-                !0u64 << (64 - m)
-            } else {
-                u64::from(term) << (63 - m)
-            };
-            if self.es > 0 {
-                let e = (scale & ((1 << self.es) - 1)) as u64;
-                x |= e << (64 - len - self.es);
-            }
+            let x_ones = !0u64 << (64 - m);
+            let x_zeros = u64::from(term) << (63 - m);
+            let mut x = if ones { x_ones } else { x_zeros };
+            let e = (scale & ((1 << self.es) - 1)) as u64;
+            x |= (e << (63 - len - self.es)) << 1; // the exponent field (nothing if es = 0)
             let used = len + self.es;
             let frac = sig << 1;
             x |= frac >> used;
-            let sticky = sticky || frac << (64 - used) != 0;
-            let mut p = (x >> (65 - self.n)) as u32;
+            let sticky = sticky | (frac << (64 - used) != 0);
+            let p = (x >> (65 - self.n)) as u32;
             let guard = (x >> (64 - self.n)) & 1 != 0;
-            let rest = x << self.n != 0 || sticky;
-            if guard && (rest || p & 1 != 0) {
-                p += 1;
-            }
+            let rest = (x << self.n != 0) | sticky;
+            let up = guard & (rest | (p & 1 != 0));
+            let p = p + u32::from(up);
             p.clamp(1, self.maxpos())
         };
         if neg {
