@@ -1,8 +1,8 @@
 //! Throughput of the numerics hot paths, one core: posit32 and b-posit32 add/mul/div,
 //! f64 → bf16, and quire accumulation. Run with `cargo bench --bench numerics`.
 //!
-//! Plain `Instant` loops over 4096 random operands (seeded), best of 40 batches of 10 ms;
-//! `black_box` keeps the work from being optimised away.
+//! Plain loops over 4096 random operands (seeded), best of 10 batches of 30 ms timed by the
+//! thread's CPU time; `black_box` keeps the work from being optimised away.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -13,20 +13,31 @@ use tilesim::numerics::{BPOSIT32, POSIT32, PositSpec, Quire, Subnormals, bf16};
 
 const N: usize = 4096;
 
-/// Runs `f` over the whole operand set in 40 batches of about 10 ms and returns the
-/// operations per second of the fastest batch: the machine is shared, and the best batch is
-/// the closest estimate of one uncontended core.
+/// Nanoseconds this thread has spent on a CPU (Linux `/proc/thread-self/schedstat`), so that
+/// time the scheduler gives to other processes on a shared machine is not counted.
+fn cpu_ns() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    text.split_whitespace().next()?.parse().ok()
+}
+
+/// Runs `f` over the whole operand set in 10 batches of about 30 ms and returns the operations
+/// per second of the fastest batch, timed by this thread's CPU time where Linux provides it
+/// (wall-clock time otherwise).
 fn measure(mut f: impl FnMut() -> u64) -> f64 {
     let mut sink = 0u64;
     let mut best = 0.0f64;
-    for _ in 0..40 {
-        let start = Instant::now();
+    for _ in 0..10 {
+        let (start, cpu0) = (Instant::now(), cpu_ns());
         let mut rounds = 0u64;
-        while start.elapsed() < Duration::from_millis(10) {
+        while start.elapsed() < Duration::from_millis(30) {
             sink = sink.wrapping_add(f());
             rounds += 1;
         }
-        best = best.max((rounds * N as u64) as f64 / start.elapsed().as_secs_f64());
+        let secs = match (cpu0, cpu_ns()) {
+            (Some(a), Some(b)) if b > a => (b - a) as f64 * 1e-9,
+            _ => start.elapsed().as_secs_f64(),
+        };
+        best = best.max((rounds * N as u64) as f64 / secs);
     }
     black_box(sink);
     best

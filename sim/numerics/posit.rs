@@ -142,7 +142,7 @@ impl PositSpec {
     }
 
     /// Decodes a pattern (reference §1.2). Bits above `n` are ignored.
-    #[inline]
+    #[inline(always)]
     pub fn decode(&self, bits: u32) -> Unpacked {
         let bits = bits & self.mask();
         if bits == 0 {
@@ -151,12 +151,16 @@ impl PositSpec {
         if bits == self.nar() {
             return Unpacked::NaR;
         }
-        let neg = bits >> (self.n - 1) != 0;
-        let abs = if neg {
-            bits.wrapping_neg() & self.mask()
-        } else {
-            bits
-        };
+        let (neg, scale, sig) = self.decode_real(bits);
+        Unpacked::Real { neg, scale, sig }
+    }
+
+    /// Decodes a pattern known to be neither 0 nor NaR: `(neg, scale, sig)`.
+    #[inline(always)]
+    fn decode_real(&self, bits: u32) -> (bool, i32, u64) {
+        let neg = bits >> (self.n - 1) & 1 != 0;
+        let nm = 0u32.wrapping_sub(u32::from(neg)); // all ones if negative
+        let abs = (bits ^ nm).wrapping_sub(nm) & self.mask();
         // The n-1 bits after the sign, left-aligned in a u64.
         let v = (abs as u64) << (65 - self.n);
         let r0 = v >> 63 != 0;
@@ -166,22 +170,14 @@ impl PositSpec {
         let k = if r0 { m as i32 - 1 } else { -(m as i32) };
         let skip = m + u32::from(m < self.rs);
         let rest = v << skip;
-        let e = if self.es == 0 {
-            0
-        } else {
-            (rest >> (64 - self.es)) as i32
-        };
+        let e = ((rest >> 32) >> (32 - self.es)) as i32; // 0 when es = 0
         let frac = rest << self.es;
-        Unpacked::Real {
-            neg,
-            scale: (k << self.es) + e,
-            sig: (1 << 63) | (frac >> 1),
-        }
+        (neg, (k << self.es) + e, (1 << 63) | (frac >> 1))
     }
 
     /// Encodes `(−1)^neg · 2^scale · sig/2^63` (top bit of `sig` set), where `sticky` says the
     /// exact value has further nonzero bits below `sig`. One rounding (reference §1.3).
-    #[inline]
+    #[inline(always)]
     pub fn encode(&self, neg: bool, scale: i32, sig: u64, sticky: bool) -> u32 {
         debug_assert!(sig >> 63 == 1);
         let k = scale >> self.es;
@@ -214,11 +210,8 @@ impl PositSpec {
             let p = p + u32::from(up);
             p.clamp(1, self.maxpos())
         };
-        if neg {
-            p.wrapping_neg() & self.mask()
-        } else {
-            p
-        }
+        let nm = 0u32.wrapping_sub(u32::from(neg));
+        (p ^ nm).wrapping_sub(nm) & self.mask()
     }
 
     /// Rounds an f64 to this format (NaN and ±∞ give NaR; 0 gives 0).
@@ -258,28 +251,11 @@ impl PositSpec {
         }
         // Patterns are monotone in value, so comparing absolute patterns orders by magnitude.
         let abs = |p: u32| {
-            if p >> (self.n - 1) != 0 {
-                p.wrapping_neg() & self.mask()
-            } else {
-                p
-            }
+            let nm = 0u32.wrapping_sub(p >> (self.n - 1) & 1);
+            (p ^ nm).wrapping_sub(nm) & self.mask()
         };
         let (a, b) = if abs(a) >= abs(b) { (a, b) } else { (b, a) };
-        let (
-            Unpacked::Real {
-                neg: na,
-                scale: sa,
-                sig: ma,
-            },
-            Unpacked::Real {
-                neg: nb,
-                scale: sb,
-                sig: mb,
-            },
-        ) = (self.decode(a), self.decode(b))
-        else {
-            unreachable!("zero and NaR handled above")
-        };
+        let ((na, sa, ma), (nb, sb, mb)) = (self.decode_real(a), self.decode_real(b));
         // Significands have ≤ 30 significant bits (bits 63..34), so a u64 with the hidden bit
         // at 62 has room for the carry, and an operand shifted far right keeps its lost bits
         // as one jammed sticky bit at bit 0, far below the rounding position.
@@ -313,27 +289,18 @@ impl PositSpec {
     /// Product, rounded once.
     #[inline]
     pub fn mul(&self, a: u32, b: u32) -> u32 {
-        match (self.decode(a), self.decode(b)) {
-            (Unpacked::NaR, _) | (_, Unpacked::NaR) => self.nar(),
-            (Unpacked::Zero, _) | (_, Unpacked::Zero) => 0,
-            (
-                Unpacked::Real {
-                    neg: na,
-                    scale: sa,
-                    sig: ma,
-                },
-                Unpacked::Real {
-                    neg: nb,
-                    scale: sb,
-                    sig: mb,
-                },
-            ) => {
-                // ≤ 30 significant bits each (bits 63..34): the 32-bit halves multiply exactly.
-                let p = (ma >> 32) * (mb >> 32);
-                let lz = p.leading_zeros();
-                self.encode(na != nb, sa + sb + 1 - lz as i32, p << lz, false)
-            }
+        let (a, b) = (a & self.mask(), b & self.mask());
+        if a == self.nar() || b == self.nar() {
+            return self.nar();
         }
+        if a == 0 || b == 0 {
+            return 0;
+        }
+        let ((na, sa, ma), (nb, sb, mb)) = (self.decode_real(a), self.decode_real(b));
+        // ≤ 30 significant bits each (bits 63..34): the 32-bit halves multiply exactly.
+        let p = (ma >> 32) * (mb >> 32);
+        let lz = p.leading_zeros();
+        self.encode(na != nb, sa + sb + 1 - lz as i32, p << lz, false)
     }
 
     /// Quotient, rounded once; `x / 0` and anything involving NaR give NaR.
