@@ -167,7 +167,8 @@ impl PositSpec {
         // Leading ones of v are the leading zeros of !v: one branch-free count.
         let run = (v ^ ((v as i64 >> 63) as u64)).leading_zeros();
         let m = run.min(self.rs);
-        let k = if r0 { m as i32 - 1 } else { -(m as i32) };
+        let (r, sm) = (i32::from(r0), i32::from(r0) - 1);
+        let k = ((m as i32 ^ sm) - sm) - r; // m − 1 for a run of ones, −m for zeros
         let skip = m + u32::from(m < self.rs);
         let rest = v << skip;
         let e = ((rest >> 32) >> (32 - self.es)) as i32; // 0 when es = 0
@@ -196,7 +197,8 @@ impl PositSpec {
             let len = m + term;
             let x_ones = !0u64 << (64 - m);
             let x_zeros = u64::from(term) << (63 - m);
-            let mut x = if ones { x_ones } else { x_zeros };
+            let om = 0u64.wrapping_sub(u64::from(ones));
+            let mut x = (x_ones & om) | (x_zeros & !om);
             let e = (scale & ((1 << self.es) - 1)) as u64;
             x |= (e << (63 - len - self.es)) << 1; // the exponent field (nothing if es = 0)
             let used = len + self.es;
@@ -254,25 +256,19 @@ impl PositSpec {
             let nm = 0u32.wrapping_sub(p >> (self.n - 1) & 1);
             (p ^ nm).wrapping_sub(nm) & self.mask()
         };
-        let (a, b) = if abs(a) >= abs(b) { (a, b) } else { (b, a) };
+        let t = (a ^ b) & 0u32.wrapping_sub(u32::from(abs(a) < abs(b)));
+        let (a, b) = (a ^ t, b ^ t);
         let ((na, sa, ma), (nb, sb, mb)) = (self.decode_real(a), self.decode_real(b));
         // Significands have ≤ 30 significant bits (bits 63..34), so a u64 with the hidden bit
         // at 62 has room for the carry, and an operand shifted far right keeps its lost bits
         // as one jammed sticky bit at bit 0, far below the rounding position.
-        let d = (sa - sb) as u32;
+        let d = ((sa - sb) as u32).min(63);
         let big = ma >> 1;
-        let small = if d >= 63 {
-            1
-        } else {
-            let full = mb >> 1;
-            let shifted = full >> d;
-            shifted | u64::from(shifted << d != full)
-        };
-        let sum = big.wrapping_add(if na == nb {
-            small
-        } else {
-            small.wrapping_neg()
-        });
+        let full = mb >> 1;
+        let shifted = full >> d; // d = 63 leaves only the jammed bit below
+        let small = shifted | u64::from(shifted << d != full);
+        let sm = 0u64.wrapping_sub(u64::from(na != nb));
+        let sum = big.wrapping_add((small ^ sm).wrapping_sub(sm));
         if sum == 0 {
             return 0;
         }
