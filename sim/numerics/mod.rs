@@ -12,6 +12,8 @@
 //!
 //! Sources for every constant are in `docs/numerics.md` and the reference it cites.
 
+#![warn(missing_docs)]
+
 pub mod bf16;
 pub mod format;
 pub mod ieee;
