@@ -583,4 +583,80 @@ mod tests {
         let f: Format = ron::from_str("Posit(n: 16, es: 2)").unwrap();
         assert_eq!(f, Format::POSIT16);
     }
+
+    #[test]
+    fn quantize_counts_events_per_format() {
+        let o = QuantizeOptions::default();
+        let p = Format::POSIT8
+            .quantize(&[1e30, -1e-30, f64::INFINITY, f64::NAN, 1.0], &o)
+            .unwrap();
+        assert_eq!(
+            (p.events.posit_maxpos, p.events.posit_minpos, p.events.nan),
+            (1, 1, 2)
+        );
+        assert_eq!(p.bits, vec![0x7F, 0xFF, 0x80, 0x80, 0x40]);
+        let b = Format::Bf16.quantize(&[1e-50, 1e39, -1e-40], &o).unwrap();
+        assert_eq!(
+            (b.events.underflow_to_zero, b.events.overflow_to_inf),
+            (1, 1)
+        );
+        assert_eq!(b.events.flushed_to_zero, 0);
+        let flush = QuantizeOptions {
+            subnormals: Subnormals::Flush,
+            ..o
+        };
+        let b = Format::Bf16
+            .quantize(&[1e-50, -1e-40, 1.0], &flush)
+            .unwrap();
+        assert_eq!(
+            (b.events.flushed_to_zero, b.events.underflow_to_zero),
+            (2, 0)
+        );
+        assert_eq!(b.bits, vec![0x0000, 0x8000, 0x3F80]);
+        let f = Format::F32.quantize(&[1e39, 1e-50, 0.1], &o).unwrap();
+        assert_eq!(
+            (f.events.overflow_to_inf, f.events.underflow_to_zero),
+            (1, 1)
+        );
+        let scale = QuantizeOptions {
+            scale: ScaleChoice::Explicit(0.5),
+            ..o
+        };
+        let i = Format::Int4
+            .quantize(&[0.25, 0.75, 5.0, -5.0], &scale)
+            .unwrap();
+        assert_eq!(i.bits, vec![0x0, 0x2, 0x7, 0x9]); // 0.5 → 0 and 1.5 → 2 (ties to even)
+        assert_eq!(i.events.saturated, 2);
+        let m = i.metrics(&[0.25, 0.75, 5.0, -5.0]);
+        assert!(
+            (m.max_ulp - 3.0).abs() < 1e-9,
+            "saturated 5.0 → 3.5 is 3 steps off: {}",
+            m.max_ulp
+        );
+    }
+
+    #[test]
+    fn native_accumulation_loses_what_the_quire_keeps() {
+        let big = 2f64.powi(30);
+        let (a, b) = ([big, 1.0, -big], [1.0; 3]);
+        for f in [Format::Bf16, Format::F32, Format::BPOSIT32] {
+            assert_eq!(f.dot(&a, &b, Accumulation::Native), 0.0, "{f}");
+            assert_eq!(f.dot(&a, &b, Accumulation::Quire), 1.0, "{f}");
+        }
+        // f64 keeps 2^30 + 1 exactly, natively and in the exact sum.
+        assert_eq!(Format::F64.dot(&a, &b, Accumulation::Native), 1.0);
+        // int8: q(a) = [127, −127, 64] (63.5 → 64), q(b) = 127s; sum 64·127 → 64/127.
+        let a = [1.0, -1.0, 0.5];
+        let want = 64.0 * 127.0 * (1.0 / 127.0) * (1.0 / 127.0);
+        assert!((Format::Int8.dot(&a, &b, Accumulation::Native) - want).abs() < 1e-15);
+        assert!((Format::Int8.dot(&a, &b, Accumulation::Quire) - 64.0 / 127.0).abs() < 1e-15);
+    }
+
+    #[test]
+    fn ulp_at_per_format() {
+        assert_eq!(Format::Bf16.ulp_at(1.0), 2f64.powi(-7));
+        assert_eq!(Format::F32.ulp_at(1.0), 2f64.powi(-23));
+        assert_eq!(Format::POSIT16.ulp_at(1.0), 2f64.powi(-11));
+        assert_eq!(Format::Int8.ulp_at(123.0), 1.0);
+    }
 }
