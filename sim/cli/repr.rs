@@ -264,5 +264,6 @@ fn table(xs: &[f64], q: &Quantized, m: &ErrorMetrics) -> String {
         e.posit_minpos,
         e.nan
     );
-    s
+    // No trailing spaces from the padded last column.
+    s.lines().map(|l| format!("{}\n", l.trim_end())).collect()
 }
