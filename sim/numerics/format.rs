@@ -582,6 +582,10 @@ mod tests {
         assert!(serde_json::from_str::<Format>(r#"{"Posit":{"n":40,"es":2}}"#).is_err());
         let f: Format = ron::from_str("Posit(n: 16, es: 2)").unwrap();
         assert_eq!(f, Format::POSIT16);
+        let f: Format = ron::from_str("BPosit(n: 32, es: 5, rs: 6)").unwrap();
+        assert_eq!(f, Format::BPOSIT32);
+        assert_eq!(ron::from_str::<Format>("Int4").unwrap(), Format::Int4);
+        assert!(ron::from_str::<Format>("BPosit(n: 16, es: 5, rs: 16)").is_err());
     }
 
     #[test]
