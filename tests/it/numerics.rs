@@ -729,6 +729,19 @@ proptest! {
     }
 
     #[test]
+    fn rounding_picks_a_bracketing_pattern(spec in any_spec(), t in 0.0f64..1.0) {
+        // Inside [minPos, maxPos] the result is one of the two patterns around x; x is drawn
+        // log-uniformly over that range.
+        let (min, max) = (spec.to_f64(1), spec.to_f64(spec.maxpos()));
+        let x = (min.log2() + t * (max.log2() - min.log2())).exp2().clamp(min, max);
+        let p = spec.from_f64(x);
+        let v = spec.to_f64(p);
+        let other = if v <= x || p == 1 { spec.to_f64(p + 1) } else { spec.to_f64(p - 1) };
+        prop_assert!((v <= x && x <= other) || (other <= x && x <= v) || (v == x),
+            "{x:e} -> {v:e}, {other:e}");
+    }
+
+    #[test]
     fn commutative_and_sign_symmetric(spec in any_spec(), a in any::<u32>(), b in any::<u32>()) {
         let (a, b) = (a & spec.mask(), b & spec.mask());
         prop_assert_eq!(spec.add(a, b), spec.add(b, a));
