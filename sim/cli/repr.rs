@@ -1,22 +1,269 @@
 //! `tilesim repr`: encode values in a numeric format and report the conversion error.
+//!
+//! For each value: the stored bit pattern in hex, the decoded value, the absolute and relative
+//! error; then the summary metrics of `tilesim::numerics::metrics` for the whole set. Values
+//! come from the command line and/or a file (whitespace-separated); a bad token in a file is
+//! reported with its `path:line:col`.
 
+use std::fmt::Write as _;
 use std::io::Write;
+use std::path::PathBuf;
 
-use super::CliResult;
+use anyhow::anyhow;
+use serde_json::{Value, json};
+use tilesim::numerics::metrics::rel_error;
+use tilesim::numerics::{
+    ErrorMetrics, Format, QuantizeOptions, Quantized, ScaleChoice, Subnormals,
+};
+
+use super::{CliError, CliResult};
 
 /// Arguments of `tilesim repr`.
 #[derive(Debug, clap::Args)]
 pub struct ReprArgs {
-    /// Target format.
+    /// Target format: f64, f32, bf16, int8, int4, posit8, posit16, posit32 (es = 2),
+    /// bposit16, bposit32 (es = 5, rS = 6), posit<N,ES>, bposit<N,ES,RS>.
     #[arg(long)]
     pub format: String,
-    /// Values to encode.
+    /// Values to encode: any f64 spelling (1.5, -2e-3, 1e-40, inf, nan). Put `--` before
+    /// values that clap would read as flags, such as -inf: `repr --format bf16 -- -inf`.
+    #[arg(allow_negative_numbers = true)]
     pub values: Vec<String>,
+    /// Also read values from this file (separated by whitespace or newlines).
+    #[arg(long)]
+    pub file: Option<PathBuf>,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Scale of int8/int4 (default: max|x| / qmax over the inputs).
+    #[arg(long)]
+    pub scale: Option<f64>,
+    /// bf16: flush values below 2^-126 to zero (Intel VCVTNEPS2BF16) instead of keeping
+    /// subnormals (ml_dtypes, the default).
+    #[arg(long)]
+    pub flush_subnormals: bool,
 }
 
+fn input(msg: String) -> CliError {
+    CliError::Input(anyhow!(msg))
+}
+
+const NUMBER_HINT: &str = "expected an f64 such as 1.5, -2e-3, 1e-40, inf or nan";
+
 /// Runs `tilesim repr`.
-pub fn run(_args: &ReprArgs, _out: &mut dyn Write) -> CliResult {
-    Err(super::CliError::Other(anyhow::anyhow!(
-        "repr is not built yet"
-    )))
+pub fn run(args: &ReprArgs, out: &mut dyn Write) -> CliResult {
+    let format: Format = args
+        .format
+        .parse()
+        .map_err(|e| input(format!("--format: {e}")))?;
+    let mut xs = Vec::new();
+    for v in &args.values {
+        let x: f64 = v
+            .trim()
+            .parse()
+            .map_err(|_| input(format!("`{v}` is not a number ({NUMBER_HINT})")))?;
+        xs.push(x);
+    }
+    if let Some(path) = &args.file {
+        xs.extend(read_values(path)?);
+    }
+    if xs.is_empty() {
+        return Err(input(
+            "no values given: pass values as arguments or use --file PATH".into(),
+        ));
+    }
+    let mut opts = QuantizeOptions::default();
+    if args.flush_subnormals {
+        opts.subnormals = Subnormals::Flush;
+    }
+    if let Some(s) = args.scale {
+        if !matches!(format, Format::Int8 | Format::Int4) {
+            return Err(input(format!(
+                "--scale applies to int8 and int4 only, not to {format}"
+            )));
+        }
+        if !(s.is_finite() && s > 0.0) {
+            return Err(input(format!(
+                "--scale {s} is not a positive finite number"
+            )));
+        }
+        opts.scale = ScaleChoice::Explicit(s);
+    }
+    let q = format
+        .quantize(&xs, &opts)
+        .map_err(|e| input(e.to_string()))?;
+    let metrics = q.metrics(&xs);
+    let text = if args.json {
+        let mut s = serde_json::to_string_pretty(&to_json(&xs, &q, &metrics))
+            .map_err(|e| CliError::Other(e.into()))?;
+        s.push('\n');
+        s
+    } else {
+        table(&xs, &q, &metrics)
+    };
+    out.write_all(text.as_bytes())?;
+    Ok(())
+}
+
+/// Reads whitespace-separated values, naming `path:line:col` of a bad token.
+fn read_values(path: &PathBuf) -> Result<Vec<f64>, CliError> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        input(format!(
+            "cannot read values file `{}`: {e} (check the path given to --file)",
+            path.display()
+        ))
+    })?;
+    let mut xs = Vec::new();
+    for (ln, line) in text.lines().enumerate() {
+        let mut start = None;
+        for (i, c) in line
+            .char_indices()
+            .chain(std::iter::once((line.len(), ' ')))
+        {
+            if !c.is_whitespace() {
+                start.get_or_insert(i);
+                continue;
+            }
+            let Some(s) = start.take() else { continue };
+            let tok = &line[s..i];
+            let x: f64 = tok.parse().map_err(|_| {
+                let col = line[..s].chars().count() + 1;
+                input(format!(
+                    "{}:{}:{col}: `{tok}` is not a number ({NUMBER_HINT})",
+                    path.display(),
+                    ln + 1
+                ))
+            })?;
+            xs.push(x);
+        }
+    }
+    Ok(xs)
+}
+
+/// Hex digits for a format's bit pattern (`0x3f81` for bf16).
+fn hex(bits: u64, format: Format) -> String {
+    let w = format.bits().div_ceil(4) as usize;
+    format!("0x{bits:0w$x}")
+}
+
+/// A number for people: plain decimals in a middle range, exponent notation outside it.
+fn num(x: f64) -> String {
+    let a = x.abs();
+    if x == 0.0 || (1e-4..1e16).contains(&a) || !x.is_finite() {
+        format!("{x}")
+    } else {
+        format!("{x:e}")
+    }
+}
+
+/// A number for JSON: finite values as numbers, others as the strings "inf", "-inf", "nan".
+fn jnum(x: f64) -> Value {
+    if x.is_finite() {
+        json!(x)
+    } else {
+        json!(format!("{x}").to_lowercase())
+    }
+}
+
+fn abs_error(x: f64, y: f64) -> f64 {
+    if x.is_finite() && y.is_finite() {
+        (x - y).abs()
+    } else {
+        f64::NAN
+    }
+}
+
+fn to_json(xs: &[f64], q: &Quantized, m: &ErrorMetrics) -> Value {
+    let values: Vec<Value> = xs
+        .iter()
+        .zip(&q.values)
+        .zip(&q.bits)
+        .map(|((&x, &y), &b)| {
+            let rel = rel_error(x, y);
+            json!({
+                "input": jnum(x),
+                "bits": hex(b, q.format),
+                "value": jnum(y),
+                "abs_error": if x.is_finite() && y.is_finite() { json!((x - y).abs()) } else { Value::Null },
+                "rel_error": if rel.is_nan() { Value::Null } else { json!(rel) },
+            })
+        })
+        .collect();
+    let mut summary = json!({
+        "count": m.count,
+        "compared": m.compared,
+        "max_abs_error": jnum(m.max_abs),
+        "max_rel_error": jnum(m.max_rel),
+        "rms_error": jnum(m.rms),
+        "sqnr_db": jnum(m.sqnr_db),
+        "max_ulp_error": jnum(m.max_ulp),
+        "mean_ulp_error": jnum(m.mean_ulp),
+        "events": m.events,
+    });
+    if let Some(p) = q.int_params.first() {
+        summary["scale"] = json!(p.scale);
+        summary["zero_point"] = json!(p.zero_point);
+    }
+    json!({
+        "format": q.format.name(),
+        "bits_per_value": q.format.bits(),
+        "values": values,
+        "summary": summary,
+    })
+}
+
+fn table(xs: &[f64], q: &Quantized, m: &ErrorMetrics) -> String {
+    let mut s = String::new();
+    let f = q.format;
+    let _ = writeln!(s, "format {f}: {} bits per value", f.bits());
+    if let Some(p) = q.int_params.first() {
+        let _ = writeln!(s, "scale {} (zero point {})", num(p.scale), p.zero_point);
+    }
+    let hw = (f.bits().div_ceil(4) as usize + 2).max(4);
+    let _ = writeln!(
+        s,
+        "{:<24} {:<hw$} {:<24} {:<12} {:<12}",
+        "input", "bits", "value", "abs_error", "rel_error"
+    );
+    for ((&x, &y), &b) in xs.iter().zip(&q.values).zip(&q.bits) {
+        let e = abs_error(x, y);
+        let r = rel_error(x, y);
+        let show = |v: f64| {
+            if v.is_nan() {
+                "-".to_string()
+            } else {
+                format!("{v:.3e}")
+            }
+        };
+        let _ = writeln!(
+            s,
+            "{:<24} {:<hw$} {:<24} {:<12} {:<12}",
+            num(x),
+            hex(b, f),
+            num(y),
+            show(e),
+            show(r)
+        );
+    }
+    let _ = writeln!(
+        s,
+        "summary: {} values ({} finite pairs), max abs {:.3e}, max rel {:.3e}, rms {:.3e}, \
+         SQNR {:.2} dB, max {:.3} ulp",
+        m.count, m.compared, m.max_abs, m.max_rel, m.rms, m.sqnr_db, m.max_ulp
+    );
+    let e = m.events;
+    let _ = writeln!(
+        s,
+        "events: saturated {}, overflow to inf {}, flushed to zero {}, underflow to zero {}, \
+         posit maxpos {}, posit minpos {}, nan/nar {}",
+        e.saturated,
+        e.overflow_to_inf,
+        e.flushed_to_zero,
+        e.underflow_to_zero,
+        e.posit_maxpos,
+        e.posit_minpos,
+        e.nan
+    );
+    // No trailing spaces from the padded last column.
+    s.lines().map(|l| format!("{}\n", l.trim_end())).collect()
 }
