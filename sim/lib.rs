@@ -10,3 +10,5 @@ pub mod numerics;
 pub mod pipeline;
 pub mod report;
 pub mod spec;
+#[cfg(feature = "testing")]
+pub mod testing;

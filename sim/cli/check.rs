@@ -41,7 +41,7 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> CliResult {
                 Ok(_) => {
                     writeln!(out, "{}: ok (architecture {})", path.display(), a.name)?;
                     archs.push(Loaded {
-                        spec: a,
+                        spec: *a,
                         path: path.clone(),
                         text,
                     });
@@ -52,7 +52,7 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> CliResult {
                 Ok(()) => {
                     writeln!(out, "{}: ok (workload {})", path.display(), w.name)?;
                     workloads.push(Loaded {
-                        spec: w,
+                        spec: *w,
                         path: path.clone(),
                         text,
                     });

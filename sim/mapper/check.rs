@@ -67,7 +67,9 @@ pub fn check(s: &TileSchedule, m: &Machine) -> Result<(), CheckError> {
     }
 
     // Every slice of every layer mapped exactly once per group.
-    let mut by_group: BTreeMap<(usize, usize, usize), Vec<(u64, u64, u64)>> = BTreeMap::new();
+    // (partition, group, layer) → (n0, n1, channels) of each slice.
+    type Key = (usize, usize, usize);
+    let mut by_group: BTreeMap<Key, Vec<(u64, u64, u64)>> = BTreeMap::new();
     for a in &s.slices {
         by_group
             .entry((a.partition, a.group, a.layer))

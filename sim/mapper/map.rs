@@ -292,8 +292,9 @@ pub fn map(sc: &Scenario) -> Result<TileSchedule, MapError> {
         .collect();
     let mut next = 0usize;
     let iterations = w.iterations();
-    let calls_every = w.samples_per_call.div_ceil(u64::from(w.batch)).max(1);
+    let iterations_per_call = w.samples_per_call.div_ceil(u64::from(w.batch)).max(1);
     let mut served_counters = Vec::new();
+    let mut streams: Vec<(bool, LockId, LockId)> = Vec::new();
     let mut learned_counters = Vec::new();
     // Per memory tile: channel cursor and staged bytes.
     let mut mem_in_next: std::collections::BTreeMap<u32, u32> = Default::default();
@@ -318,7 +319,11 @@ pub fn map(sc: &Scenario) -> Result<TileSchedule, MapError> {
                 _ => groups.push(vec![*t]),
             }
         }
-        let stream = b.lock(&format!("{}.stream", p.name), iterations);
+        // The stream: the host's dispatcher adds one call's worth of batches at a time
+        // (see below); `done` counts finished batches.
+        let stream = b.lock(&format!("{}.stream", p.name), 0);
+        let done = b.lock(&format!("{}.batches_done", p.name), 0);
+        streams.push((learning, stream, done));
         let samples_counter = b.counter(
             if learning {
                 CounterKind::SamplesLearned
@@ -465,7 +470,6 @@ pub fn map(sc: &Scenario) -> Result<TileSchedule, MapError> {
                 body: vec![Block {
                     ops: vec![
                         Op::Acquire { lock: stream, n: 1 },
-                        Op::Dispatch { every: calls_every },
                         Op::Acquire {
                             lock: free[0],
                             n: consumers(0) as u64,
@@ -510,6 +514,11 @@ pub fn map(sc: &Scenario) -> Result<TileSchedule, MapError> {
                 Op::Count {
                     counter: samples_counter,
                     n: batch,
+                },
+                Op::Release {
+                    lock: done,
+                    count: 1,
+                    n: 1,
                 },
             ]);
             if let Some(j) = jvp_ready {
@@ -828,7 +837,7 @@ pub fn map(sc: &Scenario) -> Result<TileSchedule, MapError> {
                     // Output blocks repeat with identical k-loops, so emit one OB's runs when
                     // all OBs are identical (no remainders), else every OB.
                     let totals = [(macs_total, steps), (elem_total, steps)];
-                    let uniform = macs_total % steps == 0 && elem_total % steps == 0;
+                    let uniform = macs_total.is_multiple_of(steps) && elem_total.is_multiple_of(steps);
                     let ob_list: Vec<u64> = if uniform { vec![0] } else { (0..obs).collect() };
                     let ob_repeat = if uniform { obs } else { 1 };
                     let mut core_blocks = Vec::new();
@@ -1099,6 +1108,72 @@ pub fn map(sc: &Scenario) -> Result<TileSchedule, MapError> {
             peak_l1_bytes: Bytes(peak_l1),
         });
     }
+    // One host dispatcher for the whole design. Each invocation (call) releases one call's
+    // batches to every inference partition and waits for them; the first invocation also
+    // starts every learning partition, which then runs persistently on the whole stream.
+    let per_call = iterations_per_call.min(iterations);
+    let inference: Vec<(LockId, LockId)> = streams
+        .iter()
+        .filter(|x| !x.0)
+        .map(|x| (x.1, x.2))
+        .collect();
+    let call_ops = |n: u64, first: bool| -> Vec<Op> {
+        let mut ops = vec![Op::Dispatch { every: 1 }];
+        if first {
+            for &(_, stream, _) in streams.iter().filter(|x| x.0) {
+                ops.push(Op::Release {
+                    lock: stream,
+                    count: 1,
+                    n: iterations,
+                });
+            }
+        }
+        for &(stream, _) in &inference {
+            ops.push(Op::Release {
+                lock: stream,
+                count: 1,
+                n,
+            });
+        }
+        for &(_, done) in &inference {
+            ops.push(Op::Acquire { lock: done, n });
+        }
+        ops
+    };
+    let mut calls = Vec::new();
+    if inference.is_empty() {
+        calls.push(Block {
+            ops: call_ops(0, true),
+            repeat: 1,
+        });
+    } else {
+        let (full, last) = (iterations / per_call, iterations % per_call);
+        calls.push(Block {
+            ops: call_ops(per_call, true),
+            repeat: 1,
+        });
+        if full > 1 {
+            calls.push(Block {
+                ops: call_ops(per_call, false),
+                repeat: full - 1,
+            });
+        }
+        if last > 0 {
+            calls.push(Block {
+                ops: call_ops(last, false),
+                repeat: 1,
+            });
+        }
+    }
+    b.s.programs.push(Program {
+        name: "host.dispatcher".into(),
+        unit: Unit::Host,
+        tile: None,
+        partition: None,
+        prologue: calls,
+        body: vec![],
+    });
+
     b.s.stop = if served_counters.is_empty() {
         StopCondition {
             counters: learned_counters,

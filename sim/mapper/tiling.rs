@@ -98,6 +98,11 @@ pub fn buffers(
     }
 }
 
+/// The smallest kernel tile (m, k, n) a core runs: one native matrix-multiply block of the
+/// AIE vector unit (bf16 4×8×4 on XDNA [S31]); smaller chunks would leave the datapath
+/// idle, so no tiling goes below it (a dimension smaller than this is taken whole).
+pub const MIN_KERNEL: (u64, u64, u64) = (4, 8, 4);
+
 /// Chooses the largest tiling that fits `budget` bytes of buffers, or `None` if even a
 /// 1 × 1 × 1 tiling does not fit. Resident layers keep `n_c = n_t`; streamed layers start
 /// from `hint` (or 64 × 64 × 64) and halve the largest dimension until they fit.
@@ -131,19 +136,28 @@ pub fn choose_tiling(
             n_c: n.min(w.n_t),
         }
     };
+    let (min_m, min_k, min_n) = (
+        MIN_KERNEL.0.min(w.m),
+        MIN_KERNEL.1.min(w.k),
+        MIN_KERNEL.2.min(w.n_t),
+    );
     loop {
         if buffers(w, &t, dtype, resident, slots, lanes).total() <= budget {
             return Some(t);
         }
-        // Shrink the dimension that frees the most: rows first, then k, then n (streamed).
-        if t.m_c > 1 && (t.m_c >= t.k_c || t.k_c == 1) && (resident || t.m_c >= t.n_c) {
-            t.m_c = t.m_c.div_ceil(2);
-        } else if t.k_c > 1 && (resident || t.k_c >= t.n_c) {
-            t.k_c = t.k_c.div_ceil(2);
-        } else if !resident && t.n_c > 1 {
-            t.n_c = t.n_c.div_ceil(2);
-        } else if t.m_c > 1 {
-            t.m_c = t.m_c.div_ceil(2);
+        // Shrink the dimension that frees the most: rows first, then k, then n (streamed),
+        // never below one native matrix-multiply block.
+        let can_m = t.m_c > min_m;
+        let can_k = t.k_c > min_k;
+        let can_n = !resident && t.n_c > min_n;
+        if can_m && (t.m_c >= t.k_c || !can_k) && (t.m_c >= t.n_c || !can_n) {
+            t.m_c = t.m_c.div_ceil(2).max(min_m);
+        } else if can_k && (t.k_c >= t.n_c || !can_n) {
+            t.k_c = t.k_c.div_ceil(2).max(min_k);
+        } else if can_n {
+            t.n_c = t.n_c.div_ceil(2).max(min_n);
+        } else if can_m {
+            t.m_c = t.m_c.div_ceil(2).max(min_m);
         } else {
             return None;
         }
@@ -192,5 +206,8 @@ mod tests {
     fn nothing_fits_in_a_tiny_budget() {
         let w = LayerWork { m: 1, k: 1, n_t: 1 };
         assert!(choose_tiling(&w, DataType::F32, false, 2, ONE, Bytes(4), None).is_none());
+        // A big layer cannot shrink below one native block.
+        let w = LayerWork { m: 64, k: 4096, n_t: 4096 };
+        assert!(choose_tiling(&w, DataType::Bf16, false, 2, ONE, Bytes(64), None).is_none());
     }
 }

@@ -187,9 +187,9 @@ impl Machine {
     /// rows).
     pub fn mem_tile_of(&self, col: u32) -> Option<TileCoord> {
         (0..self.rows)
+            .rev()
             .map(|row| TileCoord { col, row })
-            .filter(|&t| self.kind(t) == TileKind::Mem)
-            .last()
+            .find(|&t| self.kind(t) == TileKind::Mem)
     }
 
     /// The shim tile of column `col`.

@@ -94,8 +94,8 @@ impl Problems {
     }
 
     /// Requires `v > 0`.
-    pub(crate) fn positive<T: PartialOrd + Default + fmt::Display>(&mut self, field: &str, v: T) {
-        if !(v > T::default()) {
+    pub(crate) fn positive<T: Ord + Default + fmt::Display>(&mut self, field: &str, v: T) {
+        if v <= T::default() {
             self.push_hint(
                 field,
                 format!("must be greater than 0, got {v}"),

@@ -1,10 +1,10 @@
 //! Report: the schema of report.json, the summary table, and safe writing of outputs.
 
-mod report;
+mod schema;
 mod table;
 mod write;
 
-pub use report::*;
+pub use schema::*;
 pub use table::render as render_table;
 pub use write::{MARKER, WriteError, prepare_dir, write_atomic};
 

@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use super::report::Report;
+use super::schema::Report;
 
 fn si(x: f64, unit: &str) -> String {
     let (v, p) = if x.abs() >= 1e12 {

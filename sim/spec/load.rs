@@ -31,9 +31,9 @@ impl SpecKind {
 #[derive(Debug, Clone)]
 pub enum AnySpec {
     /// An architecture.
-    Arch(ArchSpec),
+    Arch(Box<ArchSpec>),
     /// A workload.
-    Workload(WorkloadSpec),
+    Workload(Box<WorkloadSpec>),
 }
 
 /// Why a spec file could not be read. Every variant is fatal for that file and means the
@@ -174,12 +174,13 @@ pub fn load_workload(path: &Path) -> Result<WorkloadSpec, SpecError> {
 pub fn load_any(path: &Path) -> Result<AnySpec, SpecError> {
     let text = read_text(path)?;
     match detect_kind(&text) {
-        Some(SpecKind::Arch) => parse(path, &text, SpecKind::Arch).map(AnySpec::Arch),
-        Some(SpecKind::Workload) => parse(path, &text, SpecKind::Workload).map(AnySpec::Workload),
+        Some(SpecKind::Arch) => parse(path, &text, SpecKind::Arch).map(|a| AnySpec::Arch(Box::new(a))),
+        Some(SpecKind::Workload) => parse(path, &text, SpecKind::Workload).map(|w| AnySpec::Workload(Box::new(w))),
         None => {
             if strip_comments(&text).trim().is_empty() {
                 // Let `parse` produce the empty-file error.
-                return parse::<ArchSpec>(path, &text, SpecKind::Arch).map(AnySpec::Arch);
+                return parse::<ArchSpec>(path, &text, SpecKind::Arch)
+                    .map(|a| AnySpec::Arch(Box::new(a)));
             }
             let (line, col) = first_token_position(&text);
             Err(SpecError::Syntax {

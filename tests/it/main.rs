@@ -1,2 +1,5 @@
+//! tilesim's integration tests: one binary, modules named by behaviour.
+
 mod cli_repr;
+mod cli_run;
 mod numerics;

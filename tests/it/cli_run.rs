@@ -1,0 +1,286 @@
+//! `tilesim run` and `tilesim check` as a user runs them: outputs, exit codes and messages
+//! for every class of bad input.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::Command;
+
+fn tilesim() -> Command {
+    Command::cargo_bin("tilesim").expect("binary builds")
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn spec(name: &str) -> PathBuf {
+    root().join("tests/data/specs").join(name)
+}
+
+fn arch() -> PathBuf {
+    root().join("arch/xdna2-strix-halo.ron")
+}
+
+/// A fresh scratch directory for one test.
+fn scratch(test: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("tilesim-it-{}-{test}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn run_small(out: &Path, extra: &[&str]) -> Output {
+    let mut c = tilesim();
+    c.arg("run")
+        .arg(arch())
+        .arg(spec("small-continual.ron"))
+        .arg("--out")
+        .arg(out)
+        .args(extra);
+    c.output().unwrap()
+}
+
+#[test]
+fn run_writes_report_and_resolved_spec_and_prints_table() {
+    let d = scratch("run");
+    let out = d.join("r");
+    let o = run_small(&out, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let table = String::from_utf8(o.stdout).unwrap();
+    assert!(table.contains("inference samples/s"), "{table}");
+    assert!(table.contains("serve") && table.contains("learn"), "{table}");
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
+    for key in [
+        "/simulated_cycles",
+        "/simulated_seconds",
+        "/clock_hz",
+        "/throughput/inference_samples_per_s",
+        "/throughput/gradient_estimates_per_s",
+        "/throughput/weight_updates_per_s",
+        "/throughput/macs_per_cycle",
+        "/throughput/peak_macs_per_cycle",
+        "/throughput/utilization",
+        "/throughput/ops_per_s",
+        "/memory/tiles/0/col",
+        "/memory/tiles/0/row",
+        "/memory/tiles/0/kind",
+        "/memory/tiles/0/partition",
+        "/memory/tiles/0/capacity_bytes",
+        "/memory/tiles/0/peak_bytes",
+        "/memory/tiles/0/mean_bytes",
+        "/ddr/bytes_read",
+        "/ddr/bytes_written",
+        "/ddr/peak_bandwidth_bytes_per_s",
+        "/ddr/achieved_bandwidth_bytes_per_s",
+        "/partitions/0/name",
+        "/partitions/0/kind",
+        "/partitions/0/tiles",
+        "/partitions/0/busy_fraction",
+    ] {
+        assert!(report.pointer(key).is_some(), "report.json lacks {key}");
+    }
+    assert_eq!(report["partitions"][1]["kind"], "learning");
+    assert!(report["throughput"]["gradient_estimates_per_s"].as_f64().unwrap() > 0.0);
+    let resolved = std::fs::read_to_string(out.join("resolved.ron")).unwrap();
+    assert!(resolved.contains("small-continual") && resolved.contains("seed: 1"));
+}
+
+#[test]
+fn same_seed_gives_byte_identical_reports() {
+    let d = scratch("determinism");
+    let a = run_small(&d.join("a"), &["--seed", "7"]);
+    let b = run_small(&d.join("b"), &["--seed", "7"]);
+    assert!(a.status.success() && b.status.success());
+    let ra = std::fs::read(d.join("a/report.json")).unwrap();
+    let rb = std::fs::read(d.join("b/report.json")).unwrap();
+    assert_eq!(ra, rb);
+}
+
+#[test]
+fn json_flag_prints_the_report() {
+    let d = scratch("json");
+    let o = run_small(&d.join("r"), &["--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["scenario"]["workload"], "small-continual");
+}
+
+#[test]
+fn default_scenario_runs_from_any_directory() {
+    let d = scratch("default");
+    let o = tilesim()
+        .current_dir(&d)
+        .args(["run", "--out", "out"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("out/report.json")).unwrap()).unwrap();
+    assert_eq!(v["scenario"]["arch"], "xdna2-strix-halo");
+    assert_eq!(v["scenario"]["workload"], "mlp-continual");
+    assert_eq!(v["scenario"]["samples"], 100000);
+    assert!(v["throughput"]["inference_samples_per_s"].as_f64().unwrap() > 0.0);
+}
+
+#[test]
+fn refuses_to_overwrite_a_directory_it_did_not_create() {
+    let d = scratch("foreign");
+    std::fs::write(d.join("thesis.tex"), "precious").unwrap();
+    let o = run_small(&d, &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--force"), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(d.join("thesis.tex")).unwrap(), "precious");
+    let o = run_small(&d, &["--force"]);
+    assert!(o.status.success());
+    assert_eq!(std::fs::read_to_string(d.join("thesis.tex")).unwrap(), "precious");
+}
+
+#[test]
+fn closed_stdout_pipe_is_not_an_error() {
+    let d = scratch("pipe");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("tilesim"))
+        .arg("run")
+        .arg(arch())
+        .arg(spec("small-continual.ron"))
+        .arg("--out")
+        .arg(d.join("r"))
+        .arg("--json")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+/// Runs `tilesim check FILE` and returns (exit code, stderr).
+fn check(files: &[&Path]) -> (Option<i32>, String) {
+    let o = tilesim().arg("check").args(files).output().unwrap();
+    (o.status.code(), stderr(&o))
+}
+
+#[test]
+fn check_accepts_every_shipped_file() {
+    let mut files: Vec<PathBuf> = Vec::new();
+    for dir in ["arch", "workloads"] {
+        for e in std::fs::read_dir(root().join(dir)).unwrap() {
+            files.push(e.unwrap().path());
+        }
+    }
+    files.sort();
+    let refs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+    let o = tilesim().arg("check").args(&refs).output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let stdout = String::from_utf8(o.stdout).unwrap();
+    assert!(stdout.contains("fits"), "{stdout}");
+}
+
+#[test]
+fn syntax_error_names_file_line_and_col() {
+    let f = spec("bad-syntax.ron");
+    let (code, err) = check(&[&f]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("bad-syntax.ron:4:"), "{err}");
+}
+
+#[test]
+fn unknown_field_lists_the_valid_ones() {
+    let (code, err) = check(&[&spec("bad-unknown-field.ron")]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("bad-unknown-field.ron:4:5"), "{err}");
+    assert!(err.contains("batchsize") && err.contains("batch"), "{err}");
+    assert!(err.contains("hint:"), "{err}");
+}
+
+#[test]
+fn wrong_type_is_reported_with_position() {
+    let (code, err) = check(&[&spec("bad-wrong-type.ron")]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("bad-wrong-type.ron:3:"), "{err}");
+}
+
+#[test]
+fn out_of_range_values_are_all_listed() {
+    let (code, err) = check(&[&spec("bad-zero-channels.ron")]);
+    assert_eq!(code, Some(2));
+    // Both problems: the zero and the chain mismatch it causes.
+    assert!(err.contains("model[0].out: must be greater than 0"), "{err}");
+    assert!(err.contains("model[1]"), "{err}");
+    assert!(err.contains("bad-zero-channels.ron:3:"), "{err}");
+}
+
+#[test]
+fn zero_sized_grid_is_refused() {
+    let d = scratch("zero-grid");
+    let f = d.join("zero.ron");
+    let text = std::fs::read_to_string(arch()).unwrap().replace("cols: 8,", "cols: 0,");
+    std::fs::write(&f, text).unwrap();
+    let (code, err) = check(&[&f]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("grid.cols"), "{err}");
+    assert!(err.contains("zero.ron:"), "{err}");
+}
+
+#[test]
+fn l1_smaller_than_any_slice_is_refused_with_bytes_short() {
+    let d = scratch("tiny-l1");
+    let f = d.join("tiny.ron");
+    let text = std::fs::read_to_string(arch())
+        .unwrap()
+        .replace("l1_bytes: 65536,", "l1_bytes: 64,");
+    std::fs::write(&f, text).unwrap();
+    let o = tilesim()
+        .arg("run")
+        .arg(&f)
+        .arg(spec("too-big.ron"))
+        .arg("--out")
+        .arg(d.join("r"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("does not fit") && err.contains("bytes short"), "{err}");
+    assert!(err.contains("layer 0"), "{err}");
+}
+
+#[test]
+fn empty_file_is_refused() {
+    let (code, err) = check(&[&spec("bad-empty.ron")]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("bad-empty.ron:1:1: the file is empty"), "{err}");
+}
+
+#[test]
+fn truncated_file_is_refused() {
+    let d = scratch("truncated");
+    let f = d.join("cut.ron");
+    let text = std::fs::read_to_string(arch()).unwrap();
+    std::fs::write(&f, &text[..text.len() / 2]).unwrap();
+    let (code, err) = check(&[&f]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("cut.ron:"), "{err}");
+}
+
+#[test]
+fn binary_file_is_refused() {
+    let d = scratch("binary");
+    let f = d.join("blob.ron");
+    std::fs::write(&f, [0x7f, b'E', b'L', b'F', 0xff, 0x00, 0x13, 0x37]).unwrap();
+    let (code, err) = check(&[&f]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("not a text file"), "{err}");
+}
+
+#[test]
+fn missing_file_is_an_io_error() {
+    let (code, err) = check(&[Path::new("/nonexistent/arch.ron")]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("/nonexistent/arch.ron"), "{err}");
+}
