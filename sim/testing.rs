@@ -17,8 +17,8 @@ use proptest::prelude::*;
 use crate::mapper::{MapError, TileSchedule, map};
 use crate::model::{ResolveError, Scenario, resolve};
 use crate::spec::{
-    ArchSpec, DataTypeSpec, LayerSpec, LearningMethodSpec, OptimizerSpec, PartitionSpec,
-    SpecKind, StreamSpec, TileKindSpec, TilesSpec, WorkloadSpec, parse,
+    ArchSpec, DataTypeSpec, LayerSpec, LearningMethodSpec, OptimizerSpec, PartitionSpec, SpecKind,
+    StreamSpec, TileKindSpec, TilesSpec, WorkloadSpec, parse,
 };
 
 /// The XDNA 2 architecture shipped with tilesim, parsed.
@@ -37,7 +37,13 @@ pub fn arb_arch() -> impl Strategy<Value = ArchSpec> {
     (
         1u32..=8,
         1usize..=4,
-        prop::sample::select(vec![8 * 1024u64, 16 * 1024, 32 * 1024, 64 * 1024, 128 * 1024]),
+        prop::sample::select(vec![
+            8 * 1024u64,
+            16 * 1024,
+            32 * 1024,
+            64 * 1024,
+            128 * 1024,
+        ]),
         prop::sample::select(vec![0.5f64, 1.0, 2.0]),
         prop::sample::select(vec![0.5f64, 1.0, 2.0]),
     )
@@ -46,7 +52,9 @@ pub fn arb_arch() -> impl Strategy<Value = ArchSpec> {
             a.name = format!("xdna2-{cols}x{compute_rows}");
             a.grid.cols = cols;
             a.grid.rows = vec![TileKindSpec::Shim, TileKindSpec::Mem];
-            a.grid.rows.extend(std::iter::repeat_n(TileKindSpec::Compute, compute_rows));
+            a.grid
+                .rows
+                .extend(std::iter::repeat_n(TileKindSpec::Compute, compute_rows));
             a.compute.l1_bytes = l1;
             a.compute.stream_bytes_per_cycle *= stream;
             a.mem_tile.channel_bytes_per_cycle *= stream;
@@ -133,9 +141,8 @@ pub fn arb_specs() -> impl Strategy<Value = (ArchSpec, WorkloadSpec)> {
 
 /// A resolved scenario.
 pub fn arb_scenario() -> impl Strategy<Value = Scenario> {
-    (arb_specs(), any::<u64>()).prop_map(|((a, w), seed)| {
-        resolve(&a, &w, seed).expect("generated specs always resolve")
-    })
+    (arb_specs(), any::<u64>())
+        .prop_map(|((a, w), seed)| resolve(&a, &w, seed).expect("generated specs always resolve"))
 }
 
 /// A scenario and what the mapper made of it: a schedule, or its refusal.

@@ -93,7 +93,10 @@ pub struct Channel {
     pub index: u32,
     /// Bytes per cycle.
     pub bytes_per_cycle: f64,
-    /// Reserved until this cycle.
+    /// Shared by many flows at once (DRAM): its work queues from the request time, as in
+    /// a fluid model, instead of blocking each transfer's start.
+    pub shared: bool,
+    /// Reserved (exclusive) or backlogged (shared) until this cycle.
     pub busy_until: u64,
     /// Cycles reserved in total.
     pub busy_cycles: u64,

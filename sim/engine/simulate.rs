@@ -194,6 +194,7 @@ pub fn simulate(
                 .spawn(Channel {
                     index: i as u32,
                     bytes_per_cycle: r.bytes_per_cycle,
+                    shared: r.kind == ResourceKind::Dram,
                     busy_until: 0,
                     busy_cycles: 0,
                     bytes: 0,
@@ -388,4 +389,168 @@ pub fn simulate(
             0.0
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mapper::{
+        Block, ComputeKind, Counter, CounterKind, DramUse, Link, Lock, Op, Program, Resource,
+        Route, StopCondition, Unit,
+    };
+    use crate::model::{Cycles, resolve_machine};
+    use crate::spec::{SpecKind, parse};
+    use std::path::Path;
+
+    fn machine() -> Machine {
+        let spec = parse(
+            Path::new("xdna2"),
+            include_str!("../../arch/xdna2-strix-halo.ron"),
+            SpecKind::Arch,
+        )
+        .unwrap();
+        resolve_machine(&spec).unwrap()
+    }
+
+    /// A DMA program streams 400-byte transfers (100 cycles at 4 B/cycle plus one 2-cycle
+    /// hop) and hands each to a core program that computes for 50 cycles.
+    fn ping_pong() -> TileSchedule {
+        let tile = TileCoord { col: 0, row: 2 };
+        let mem = TileCoord { col: 0, row: 1 };
+        let mut s = TileSchedule::default();
+        for (kind, t) in [
+            (ResourceKind::MemDmaOut, mem),
+            (ResourceKind::TileDmaIn, tile),
+        ] {
+            s.resources.push(Resource {
+                kind,
+                tile: Some(t),
+                channel: 0,
+                bytes_per_cycle: 4.0,
+            });
+        }
+        for kind in [ResourceKind::HostDispatch, ResourceKind::HostCompute] {
+            s.resources.push(Resource {
+                kind,
+                tile: None,
+                channel: 0,
+                bytes_per_cycle: f64::INFINITY,
+            });
+        }
+        s.routes.push(Route {
+            from: mem,
+            to: tile,
+            dram: DramUse::None,
+            links: vec![Link {
+                from: mem,
+                to: tile,
+            }],
+            resources: vec![0, 1],
+            circuits: vec![0],
+        });
+        s.locks.push(Lock {
+            name: "full".into(),
+            initial: 0,
+        });
+        s.counters.push(Counter {
+            kind: CounterKind::SamplesServed,
+            partition: 0,
+        });
+        s.programs.push(Program {
+            name: "dma".into(),
+            unit: Unit::Dma,
+            tile: Some(tile),
+            partition: Some(0),
+            prologue: vec![],
+            body: vec![Block {
+                ops: vec![
+                    Op::Transfer {
+                        route: 0,
+                        bytes: 400,
+                        fill: None,
+                        free: None,
+                    },
+                    Op::Release {
+                        lock: 0,
+                        count: 1,
+                        n: 1,
+                    },
+                    Op::Count { counter: 0, n: 1 },
+                ],
+                repeat: 1,
+            }],
+        });
+        s.programs.push(Program {
+            name: "core".into(),
+            unit: Unit::Core,
+            tile: Some(tile),
+            partition: Some(0),
+            prologue: vec![],
+            body: vec![Block {
+                ops: vec![
+                    Op::Acquire { lock: 0, n: 1 },
+                    Op::Compute {
+                        cycles: Cycles(50),
+                        macs: 1000,
+                        kind: ComputeKind::Forward,
+                        layer: Some(0),
+                        fill: None,
+                        free: [None, None],
+                    },
+                ],
+                repeat: 1,
+            }],
+        });
+        s.stop = StopCondition {
+            counters: vec![0],
+            target: 3,
+        };
+        s
+    }
+
+    #[test]
+    fn transfers_and_computes_take_exactly_their_modelled_cycles() {
+        let m = machine();
+        let t = simulate(&ping_pong(), &m, &SimOptions::default()).unwrap();
+        // Transfers end at 102, 204, 306; the third count stops the run.
+        assert_eq!(t.cycles, 306);
+        let tile = t
+            .tiles
+            .iter()
+            .find(|x| x.coord == TileCoord { col: 0, row: 2 })
+            .unwrap();
+        // Computes 102..152 and 204..254 completed; the one started at 306 did not.
+        assert_eq!(tile.busy_by_kind[0], 100);
+        assert_eq!(tile.macs, 2000);
+        assert_eq!(t.events, 5);
+        assert_eq!(t.resources[1].bytes, 1200);
+        assert_eq!(t.resources[1].busy_cycles, 300);
+    }
+
+    #[test]
+    fn a_wait_nobody_satisfies_is_a_deadlock() {
+        let m = machine();
+        let mut s = ping_pong();
+        // The core waits for two hand-offs per compute but the stop needs ten transfers:
+        // fine. Make the DMA wait on a lock nobody releases instead.
+        s.locks.push(Lock {
+            name: "never".into(),
+            initial: 0,
+        });
+        s.programs[0].body[0]
+            .ops
+            .insert(0, Op::Acquire { lock: 1, n: 1 });
+        let e = simulate(&s, &m, &SimOptions::default()).unwrap_err();
+        assert!(matches!(e, EngineError::Deadlock { .. }), "{e}");
+        assert!(e.to_string().contains("waits on never"), "{e}");
+    }
+
+    #[test]
+    fn a_cycle_limit_stops_a_long_run() {
+        let m = machine();
+        let mut s = ping_pong();
+        s.stop.target = u64::MAX;
+        let e = simulate(&s, &m, &SimOptions { max_cycles: 10_000 }).unwrap_err();
+        assert!(matches!(e, EngineError::CycleLimit { limit: 10_000 }));
+    }
 }

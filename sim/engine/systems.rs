@@ -217,7 +217,10 @@ pub fn run_ready(
                             .map(|&c| sim.stats.counters[c as usize])
                             .sum();
                         if sum >= s.stop.target {
+                            // The run ends here: nothing after this op happens.
                             sim.stats.stopped_at = Some(now);
+                            advance(s, &mut seq);
+                            return;
                         }
                     }
                     advance(s, &mut seq);
@@ -316,16 +319,23 @@ pub fn arbitrate(
     let plan = sim.plan.clone();
     let s = &*plan.schedule;
     let now = sim.now;
+    if sim.stats.stopped_at.is_some() {
+        return;
+    }
     let mut requests = std::mem::take(&mut sim.requests);
     requests.sort_by_key(|r| r.0);
     for &(k, req) in &requests {
         let end = match req {
             Request::Transfer { route, bytes } => {
                 let r = &s.routes[route as usize];
+                // Exclusive resources (DMA channels) serve transfers in order: the transfer
+                // starts when all of them are free and streams at the slowest one's rate.
                 let mut start = now;
                 let mut min_bw = f64::INFINITY;
                 for &res in &r.resources {
-                    if let Ok(ch) = channels.get(plan.channels[res as usize]) {
+                    if let Ok(ch) = channels.get(plan.channels[res as usize])
+                        && !ch.shared
+                    {
                         start = start.max(ch.busy_until);
                         min_bw = min_bw.min(ch.bytes_per_cycle);
                     }
@@ -347,6 +357,7 @@ pub fn arbitrate(
                         sim.stats.dram_written += bytes;
                     }
                 }
+                let mut end = start + latency + stream;
                 for &res in &r.resources {
                     if let Ok(mut ch) = channels.get_mut(plan.channels[res as usize]) {
                         let hold = if ch.bytes_per_cycle.is_finite() {
@@ -354,13 +365,21 @@ pub fn arbitrate(
                         } else {
                             0
                         };
-                        ch.busy_until = start + hold;
+                        if ch.shared {
+                            // Shared bandwidth: the bytes join the backlog now; the transfer
+                            // cannot end before the backlog has drained through them.
+                            let drained = now.max(ch.busy_until) + hold;
+                            ch.busy_until = drained;
+                            end = end.max(drained + latency);
+                        } else {
+                            ch.busy_until = start + hold;
+                        }
                         ch.busy_cycles += hold;
                         ch.bytes += bytes;
                         ch.transfers += 1;
                     }
                 }
-                start + latency + stream
+                end
             }
             Request::Hold { resource, cycles } => {
                 match channels.get_mut(plan.channels[resource as usize]) {

@@ -187,30 +187,61 @@ fn plan_group(
             .filter(|(_, r)| **r)
             .map(|(s, _)| dtype.weight_bytes(s.k * slice_n(s)).0)
             .sum();
-        let budget = l1.saturating_sub(weights + fixed);
-        let tilings: Vec<Option<LayerTiling>> = stages
-            .iter()
-            .enumerate()
-            .map(|(i, s)| {
-                choose_tiling(
+        // Input, output and weight-chunk buffers are each sized for the layer that needs
+        // the most, so the sum of the three maxima must fit what the weights leave free;
+        // shrink the per-layer budget until it does.
+        let free = l1.saturating_sub(weights + fixed);
+        let mut budget = free;
+        let fitted = loop {
+            let tilings: Option<Vec<LayerTiling>> = stages
+                .iter()
+                .enumerate()
+                .map(|(i, s)| {
+                    choose_tiling(
+                        &work(s),
+                        dtype,
+                        resident[i],
+                        slots,
+                        lanes_of(i),
+                        Bytes(budget),
+                        w.mapping.kernel_tile,
+                    )
+                })
+                .collect();
+            let Some(tilings) = tilings else { break None };
+            let (mut a, mut c, mut wb) = (0, 0, 0);
+            for (i, s) in stages.iter().enumerate() {
+                let b = buffers(
                     &work(s),
+                    &tilings[i],
                     dtype,
                     resident[i],
                     slots,
                     lanes_of(i),
-                    Bytes(budget),
-                    w.mapping.kernel_tile,
-                )
-            })
-            .collect();
-        if weights + fixed <= l1 && tilings.iter().all(Option::is_some) {
+                );
+                a = a.max(b.a.0);
+                c = c.max(b.c.0);
+                wb = wb.max(b.w.0);
+            }
+            let combined = a + c + wb;
+            if combined <= free {
+                break Some(tilings);
+            }
+            match budget.checked_sub(combined - free) {
+                Some(b) if b < budget && b > 0 => budget = b,
+                _ => break None,
+            }
+        };
+        if weights + fixed <= l1
+            && let Some(tilings) = fitted
+        {
             let layers = stages
                 .iter()
                 .enumerate()
                 .map(|(i, s)| LayerPlan {
                     ranges: (0..g).map(|t| split_range(s.n, g, t)).collect(),
                     resident: resident[i],
-                    tiling: tilings[i].expect("checked above"),
+                    tiling: tilings[i],
                     lanes: lanes_of(i),
                 })
                 .collect();
@@ -837,7 +868,8 @@ pub fn map(sc: &Scenario) -> Result<TileSchedule, MapError> {
                     // Output blocks repeat with identical k-loops, so emit one OB's runs when
                     // all OBs are identical (no remainders), else every OB.
                     let totals = [(macs_total, steps), (elem_total, steps)];
-                    let uniform = macs_total.is_multiple_of(steps) && elem_total.is_multiple_of(steps);
+                    let uniform =
+                        macs_total.is_multiple_of(steps) && elem_total.is_multiple_of(steps);
                     let ob_list: Vec<u64> = if uniform { vec![0] } else { (0..obs).collect() };
                     let ob_repeat = if uniform { obs } else { 1 };
                     let mut core_blocks = Vec::new();

@@ -207,7 +207,11 @@ mod tests {
         let w = LayerWork { m: 1, k: 1, n_t: 1 };
         assert!(choose_tiling(&w, DataType::F32, false, 2, ONE, Bytes(4), None).is_none());
         // A big layer cannot shrink below one native block.
-        let w = LayerWork { m: 64, k: 4096, n_t: 4096 };
+        let w = LayerWork {
+            m: 64,
+            k: 4096,
+            n_t: 4096,
+        };
         assert!(choose_tiling(&w, DataType::Bf16, false, 2, ONE, Bytes(64), None).is_none());
     }
 }

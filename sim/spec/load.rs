@@ -137,8 +137,7 @@ pub fn parse<T: DeserializeOwned>(file: &Path, text: &str, kind: SpecKind) -> Re
             col: 1,
             message: "the file is empty".into(),
             hint: Some(format!(
-                "a {} file starts with `{}(` and lists its fields; see the README",
-                kind.top_level_name().to_lowercase(),
+                "this file should start with `{}(` and list its fields; see the README",
                 kind.top_level_name()
             )),
         });
@@ -174,13 +173,24 @@ pub fn load_workload(path: &Path) -> Result<WorkloadSpec, SpecError> {
 pub fn load_any(path: &Path) -> Result<AnySpec, SpecError> {
     let text = read_text(path)?;
     match detect_kind(&text) {
-        Some(SpecKind::Arch) => parse(path, &text, SpecKind::Arch).map(|a| AnySpec::Arch(Box::new(a))),
-        Some(SpecKind::Workload) => parse(path, &text, SpecKind::Workload).map(|w| AnySpec::Workload(Box::new(w))),
+        Some(SpecKind::Arch) => {
+            parse(path, &text, SpecKind::Arch).map(|a| AnySpec::Arch(Box::new(a)))
+        }
+        Some(SpecKind::Workload) => {
+            parse(path, &text, SpecKind::Workload).map(|w| AnySpec::Workload(Box::new(w)))
+        }
         None => {
             if strip_comments(&text).trim().is_empty() {
-                // Let `parse` produce the empty-file error.
-                return parse::<ArchSpec>(path, &text, SpecKind::Arch)
-                    .map(|a| AnySpec::Arch(Box::new(a)));
+                return Err(SpecError::Syntax {
+                    file: path.to_path_buf(),
+                    line: 1,
+                    col: 1,
+                    message: "the file is empty".into(),
+                    hint: Some(
+                        "start the file with `Arch(` for a machine or `Workload(` for a workload"
+                            .into(),
+                    ),
+                });
             }
             let (line, col) = first_token_position(&text);
             Err(SpecError::Syntax {
@@ -296,6 +306,10 @@ fn hint_for(code: &ron::Error, kind: SpecKind) -> Option<String> {
             kind.top_level_name()
         )),
         E::DuplicateStructField { .. } => Some("remove the repeated field".into()),
+        E::ExpectedComma => Some(
+            "separate fields and list items with `,`; a `]` or `)` may be missing just before"
+                .into(),
+        ),
         _ if s.contains("Expected") || s.contains("expected") || s.contains("invalid type") => {
             Some("check the value's type and unit against the README's format table".into())
         }

@@ -53,7 +53,10 @@ fn run_writes_report_and_resolved_spec_and_prints_table() {
     assert!(o.status.success(), "{}", stderr(&o));
     let table = String::from_utf8(o.stdout).unwrap();
     assert!(table.contains("inference samples/s"), "{table}");
-    assert!(table.contains("serve") && table.contains("learn"), "{table}");
+    assert!(
+        table.contains("serve") && table.contains("learn"),
+        "{table}"
+    );
     let report: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
     for key in [
@@ -86,7 +89,12 @@ fn run_writes_report_and_resolved_spec_and_prints_table() {
         assert!(report.pointer(key).is_some(), "report.json lacks {key}");
     }
     assert_eq!(report["partitions"][1]["kind"], "learning");
-    assert!(report["throughput"]["gradient_estimates_per_s"].as_f64().unwrap() > 0.0);
+    assert!(
+        report["throughput"]["gradient_estimates_per_s"]
+            .as_f64()
+            .unwrap()
+            > 0.0
+    );
     let resolved = std::fs::read_to_string(out.join("resolved.ron")).unwrap();
     assert!(resolved.contains("small-continual") && resolved.contains("seed: 1"));
 }
@@ -135,10 +143,16 @@ fn refuses_to_overwrite_a_directory_it_did_not_create() {
     let o = run_small(&d, &[]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("--force"), "{}", stderr(&o));
-    assert_eq!(std::fs::read_to_string(d.join("thesis.tex")).unwrap(), "precious");
+    assert_eq!(
+        std::fs::read_to_string(d.join("thesis.tex")).unwrap(),
+        "precious"
+    );
     let o = run_small(&d, &["--force"]);
     assert!(o.status.success());
-    assert_eq!(std::fs::read_to_string(d.join("thesis.tex")).unwrap(), "precious");
+    assert_eq!(
+        std::fs::read_to_string(d.join("thesis.tex")).unwrap(),
+        "precious"
+    );
 }
 
 #[test]
@@ -211,7 +225,10 @@ fn out_of_range_values_are_all_listed() {
     let (code, err) = check(&[&spec("bad-zero-channels.ron")]);
     assert_eq!(code, Some(2));
     // Both problems: the zero and the chain mismatch it causes.
-    assert!(err.contains("model[0].out: must be greater than 0"), "{err}");
+    assert!(
+        err.contains("model[0].out: must be greater than 0"),
+        "{err}"
+    );
     assert!(err.contains("model[1]"), "{err}");
     assert!(err.contains("bad-zero-channels.ron:3:"), "{err}");
 }
@@ -220,7 +237,9 @@ fn out_of_range_values_are_all_listed() {
 fn zero_sized_grid_is_refused() {
     let d = scratch("zero-grid");
     let f = d.join("zero.ron");
-    let text = std::fs::read_to_string(arch()).unwrap().replace("cols: 8,", "cols: 0,");
+    let text = std::fs::read_to_string(arch())
+        .unwrap()
+        .replace("cols: 8,", "cols: 0,");
     std::fs::write(&f, text).unwrap();
     let (code, err) = check(&[&f]);
     assert_eq!(code, Some(2));
@@ -246,7 +265,10 @@ fn l1_smaller_than_any_slice_is_refused_with_bytes_short() {
         .unwrap();
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     let err = stderr(&o);
-    assert!(err.contains("does not fit") && err.contains("bytes short"), "{err}");
+    assert!(
+        err.contains("does not fit") && err.contains("bytes short"),
+        "{err}"
+    );
     assert!(err.contains("layer 0"), "{err}");
 }
 
@@ -254,7 +276,10 @@ fn l1_smaller_than_any_slice_is_refused_with_bytes_short() {
 fn empty_file_is_refused() {
     let (code, err) = check(&[&spec("bad-empty.ron")]);
     assert_eq!(code, Some(2));
-    assert!(err.contains("bad-empty.ron:1:1: the file is empty"), "{err}");
+    assert!(
+        err.contains("bad-empty.ron:1:1: the file is empty"),
+        "{err}"
+    );
 }
 
 #[test]

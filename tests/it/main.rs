@@ -3,3 +3,5 @@
 mod cli_repr;
 mod cli_run;
 mod numerics;
+mod schedule_props;
+mod user_property_example;
