@@ -1,7 +1,113 @@
-//! tilesim: a cycle-approximate simulator for spatial dataflow tile grids.
+//! # tilesim: a practical overview
 //!
+//! tilesim is a cycle-approximate simulator for spatial dataflow tile grids: AI Engine
+//! arrays such as AMD's XDNA and XDNA 2 NPUs, with compute tiles (64 KiB of L1), memory
+//! tiles, shim tiles, a stream switch and a shared DRAM controller. An architect
+//! describes a machine and a workload in RON files; tilesim splits the compute tiles into
+//! *inference* partitions that serve a stream of samples and *learning* partitions that
+//! run the same forward pass with perturbations (forward gradients) and feed a host
+//! optimizer, simulates the result event by event, and reports memory occupancy,
+//! throughput and representation-conversion error.
+//!
+//! ```text
+//!  arch/*.ron ───────┐
+//!  workloads/*.ron ──┤                                   seed
+//!                    ▼                                     │
+//!  spec      what the files say (serde, line:col errors)   │
+//!    │ model::resolve()   every unit checked, every problem listed
+//!    ▼
+//!  model     Machine, Workload, Scenario (Cycles, Bytes, TileCoord)
+//!    │ mapper::map()      partitions, groups, L1 tiling, routes, lock-synchronised programs
+//!    ▼
+//!  TileSchedule  ◄── mapper::check(): the oracle any schedule must pass
+//!    │ engine::simulate() bevy_ecs world, discrete events
+//!    ▼
+//!  Timeline  (counters, per-tile occupancy and activity, per-channel traffic)
+//!    │ report::build()
+//!    ▼
+//!  Report → report.json, resolved.ron, a table on stdout
+//! ```
+//!
+//! [`pipeline::run`] does all of it in one call:
+//!
+//! ```
+//! use std::path::Path;
+//! use tilesim::spec::{parse, SpecKind};
+//!
+//! use tilesim::spec::{ArchSpec, WorkloadSpec};
+//!
+//! let arch: ArchSpec = parse(
+//!     Path::new("arch.ron"),
+//!     include_str!("../arch/xdna2-strix-halo.ron"),
+//!     SpecKind::Arch,
+//! )?;
+//! let mut workload: WorkloadSpec = parse(
+//!     Path::new("workload.ron"),
+//!     include_str!("../workloads/mlp-continual.ron"),
+//!     SpecKind::Workload,
+//! )?;
+//! workload.stream.samples = 4096; // a shorter stream for the example
+//! let out = tilesim::pipeline::run(&arch, &workload, 1)?;
+//! assert!(out.report.throughput.inference_samples_per_s > 0.0);
+//! assert!(out.report.throughput.utilization <= 1.0);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! ## How the hardware is modelled
+//!
+//! Every compute tile, memory tile and shim runs small *programs* (a core's kernel loop,
+//! a DMA channel's chain of buffer descriptors), and programs synchronise only through
+//! *locks* with acquire-and-decrement semantics, as AIE2 hardware does. A partition's
+//! tiles in one column form *groups*: a group splits every layer by output channels
+//! (each tile a contiguous slice), and groups are replicas that claim batches from the
+//! stream. Weights stay in L1 when they fit, otherwise they stream from DRAM each batch;
+//! inputs and outputs are tiled to fit what is left (see [`mapper`]).
+//!
+//! ## Rules the engine guarantees
+//!
+//! 1. Time is counted in array clock cycles. The clock jumps to the next event; it never
+//!    steps through idle cycles. One pass of the systems runs per distinct event time, in
+//!    this order: advance the clock → complete the ops due now → run every ready program
+//!    (zero-time lock operations, counters and version checks happen here) → arbitrate the
+//!    transfers requested now → record occupancy.
+//! 2. Ties are broken by program index: ops completing at the same cycle complete in
+//!    program order, ready programs run in program order, requests are granted in program
+//!    order. Nothing depends on hash order or wall time, so the same scenario and seed give
+//!    the same timeline and byte-identical reports.
+//! 3. A compute op lasts `fill + ⌈MACs / (MACs per cycle × efficiency)⌉ + ⌈elementwise /
+//!    lanes⌉` cycles on its tile's core; ops on one core never overlap.
+//! 4. A transfer reserves every DMA channel on its route: it starts when all are free and
+//!    streams at the slowest one's rate, plus buffer-descriptor setup, 2 cycles per switch
+//!    hop and, through DRAM, the row-miss latency (tRP + tRCD + CL). DMA channels serve
+//!    transfers in grant order.
+//! 5. DRAM is shared bandwidth (peak × (1 − tRFC/tREFI)): each transfer's bytes join its
+//!    backlog when granted, and the transfer cannot end before the backlog has drained
+//!    through them. Row-buffer state, bank conflicts and the controller's scheduling are
+//!    not modelled here.
+//! 6. Host dispatch is a resource: each invocation holds it for the dispatch latency, so
+//!    invocations serialise. The host optimizer's compute holds the host core.
+//! 7. Stream-switch circuits are checked for port counts by [`mapper::check`] but add no
+//!    contention beyond their DMA channels (circuit switching gives each route its own
+//!    wires; packet-switched routes share one circuit).
+//! 8. L1 occupancy counts always-live buffers (resident weights) plus each buffer slot from
+//!    the moment a transfer or compute starts filling it until the op that consumes it
+//!    ends. Memory-tile staging buffers count as live for the whole run.
+//! 9. The run ends at the op that brings the served-sample count to the stream length;
+//!    nothing after that op is simulated. If no event is pending before then, the run fails
+//!    with a deadlock naming the blocked programs and their locks.
+//!
+//! ## Modules
+//!
+//! * [`spec`]: file formats and loading with file:line:col errors.
+//! * [`model`]: resolved machine and workload; every problem listed.
+//! * [`mapper`]: partitions, tiling, routes, programs; [`mapper::check`] is the oracle.
+//! * [`engine`]: the bevy_ecs discrete-event engine.
+//! * [`report`]: report.json schema, the table, safe output writing.
 //! * [`numerics`]: number formats (bf16, int8/int4, posits, b-posits, f64), quires and
 //!   conversion-error metrics.
+//! * [`pipeline`]: the stages in one call.
+//! * `testing` (feature `testing`): proptest strategies for machines, workloads and
+//!   schedules.
 
 pub mod engine;
 pub mod mapper;

@@ -15,7 +15,7 @@
 
 use super::builder::{Builder, part, runs};
 use super::schedule::*;
-use super::tiling::{Lanes, LayerTiling, LayerWork, buffers, choose_tiling};
+use super::tiling::{Lanes, LayerTiling, LayerWork, MIN_KERNEL, buffers, choose_tiling};
 use crate::model::{Bytes, Cycles, LayerOp, Partition, PartitionKind, Scenario, TileCoord};
 
 /// Why a workload could not be mapped. All variants are input errors (the workload does
@@ -266,12 +266,13 @@ fn plan_group(
                     .iter()
                     .enumerate()
                     .map(|(i, s)| {
+                        let wk = work(s);
                         let t = LayerTiling {
-                            m_c: 1,
-                            k_c: 1,
-                            n_c: 1,
+                            m_c: MIN_KERNEL.0.min(wk.m),
+                            k_c: MIN_KERNEL.1.min(wk.k),
+                            n_c: MIN_KERNEL.2.min(wk.n_t).max(1),
                         };
-                        let b = buffers(&work(s), &t, dtype, false, slots, lanes_of(i));
+                        let b = buffers(&wk, &t, dtype, false, slots, lanes_of(i));
                         (s.layer, b.total().0 + fixed)
                     })
                     .max_by_key(|x| x.1)

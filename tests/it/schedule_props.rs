@@ -35,7 +35,8 @@ proptest! {
                 prop_assert!(e.is_input_error(), "internal mapper error: {e}");
                 let msg = e.to_string();
                 prop_assert!(
-                    matches!(e, MapError::DoesNotFit { .. }) && msg.contains("bytes short"),
+                    matches!(e, MapError::DoesNotFit { short, .. } if short > 0)
+                        && msg.contains("bytes short"),
                     "unclear refusal: {msg}"
                 );
             }
