@@ -40,6 +40,15 @@ pub enum MapError {
         /// needed − capacity.
         short: u64,
     },
+    /// The workload is too large to simulate (sizes overflow 64-bit counters, or a tile
+    /// would need more than [`MAX_BLOCKS`] output blocks per batch).
+    #[error("layer {layer} is too large to simulate: {what}")]
+    TooLarge {
+        /// Layer index.
+        layer: usize,
+        /// What overflowed, with a hint.
+        what: String,
+    },
     /// The model has nothing to place on tiles.
     #[error("the model has no matrix layer (Dense, Gemm or Conv2d) to map")]
     NoMatmul,
@@ -102,6 +111,42 @@ fn stages(sc: &Scenario) -> Result<Vec<Stage>, MapError> {
         return Err(MapError::NoMatmul);
     }
     Ok(out)
+}
+
+/// Most output blocks one tile may compute per batch; beyond this the programs (whose
+/// length grows with the blocks, not with the stream) would take too much memory.
+pub const MAX_BLOCKS: u64 = 1 << 20;
+
+/// Refuses workloads whose per-batch counts would overflow 64-bit arithmetic.
+fn check_sizes(sc: &Scenario, stages: &[Stage]) -> Result<(), MapError> {
+    let w = &sc.workload;
+    let k_max = w
+        .partitions
+        .iter()
+        .map(|p| tangents(p.kind))
+        .max()
+        .unwrap_or(0);
+    for s in stages {
+        let macs = (s.m)
+            .checked_mul(u64::from(w.batch))
+            .and_then(|x| x.checked_mul(s.k))
+            .and_then(|x| x.checked_mul(s.n))
+            .and_then(|x| x.checked_mul(1 + 2 * k_max))
+            .and_then(|x| x.checked_mul(64));
+        let values = s
+            .output_values
+            .max(s.input_values)
+            .checked_mul(u64::from(w.batch))
+            .and_then(|x| x.checked_mul(1 + k_max))
+            .and_then(|x| x.checked_mul(64));
+        if macs.is_none() || values.is_none() || w.samples > 1 << 48 {
+            return Err(MapError::TooLarge {
+                layer: s.layer,
+                what: "MACs or values per batch overflow 64-bit counters; use a smaller batch or layer".into(),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// One layer's plan on one group.
@@ -296,6 +341,7 @@ pub fn map(sc: &Scenario) -> Result<TileSchedule, MapError> {
     let m = &sc.machine;
     let w = &sc.workload;
     let stages = stages(sc)?;
+    check_sizes(sc, &stages)?;
     for p in &w.partitions {
         if m.macs_per_cycle(p.dtype).is_none() {
             return Err(MapError::NoDatapath(p.dtype.as_str().into()));
@@ -768,6 +814,14 @@ pub fn map(sc: &Scenario) -> Result<TileSchedule, MapError> {
                     let (mb, nb, kb) = t.blocks(&work);
                     let steps = mb * nb * kb;
                     let obs = mb * nb;
+                    if obs > MAX_BLOCKS {
+                        return Err(MapError::TooLarge {
+                            layer: s.layer,
+                            what: format!(
+                                "{obs} output blocks per tile per batch (limit {MAX_BLOCKS}); use a larger kernel_tile or more L1"
+                            ),
+                        });
+                    }
                     let a_total = dtype.activation_bytes(work.m * work.k * lp.lanes.a).0 * nb;
                     let w_total = if lp.resident {
                         0
