@@ -106,28 +106,52 @@ pub struct Channel {
     pub transfers: u64,
 }
 
+/// A completed op's contribution to a tile's activity, applied by `record_occupancy`
+/// (so that completions past the stop cycle of a pass can be dropped).
+#[derive(Debug, Clone, Copy)]
+pub struct Completion {
+    /// Cycle.
+    pub time: u64,
+    /// Tile whose core did the work, if any.
+    pub tile: Option<Entity>,
+    /// Busy-kind slot (forward, forward+tangent, estimate, host) and cycles.
+    pub busy: Option<(usize, u64)>,
+    /// MACs.
+    pub macs: u64,
+}
+
 /// Engine bookkeeping: the clock, the event queue, the ready set, pending requests,
 /// locks, occupancy changes and counters. One resource, so a system fetches it once.
+///
+/// One pass of the systems covers a *window* of event times `[t, t + window)`, where
+/// `window` is at most the shortest duration any op of the schedule can have: no op
+/// started inside the window can end inside it, so the window's events are known when
+/// the pass starts, and processing them in (time, program) order inside each system is
+/// the same as one pass per time.
 #[derive(Resource, Debug, Default)]
 pub struct Sim {
-    /// The current cycle.
+    /// The cycle being processed.
     pub now: u64,
+    /// Width of a pass in cycles (≥ 1).
+    pub window: u64,
     /// Pending completions, ordered by (cycle, program index): the stable tie-break.
     pub queue: BinaryHeap<Reverse<(u64, u32)>>,
-    /// Programs whose op completes now, ascending.
-    pub due: Vec<u32>,
-    /// Programs that can run an op now (min-heap by program index).
-    pub ready: BinaryHeap<Reverse<u32>>,
+    /// Completions of this pass, ascending (cycle, program).
+    pub due: Vec<(u64, u32)>,
+    /// Programs that can run an op, by (cycle, program index).
+    pub ready: BinaryHeap<Reverse<(u64, u32)>>,
     /// Whether a program is in `ready`.
     pub in_ready: Vec<bool>,
-    /// Transfers and holds waiting for arbitration now: (program index, request).
-    pub requests: Vec<(u32, Request)>,
+    /// Transfers and holds waiting for arbitration: (cycle, program index, request).
+    pub requests: Vec<(u64, u32, Request)>,
     /// Lock values.
     pub locks: Vec<u64>,
     /// Programs waiting on each lock.
     pub waiters: Vec<Vec<u32>>,
-    /// Changes of live bytes: (tile entity, signed bytes).
-    pub occupancy: Vec<(Entity, i64)>,
+    /// Changes of live bytes: (cycle, tile entity, signed bytes).
+    pub occupancy: Vec<(u64, Entity, i64)>,
+    /// Completed ops of this pass.
+    pub completed: Vec<Completion>,
     /// Counters.
     pub stats: Stats,
     /// The schedule and entity lookups (read-only while running).
@@ -135,20 +159,20 @@ pub struct Sim {
 }
 
 impl Sim {
-    /// Marks program `k` ready (once).
-    pub fn make_ready(&mut self, k: u32) {
+    /// Marks program `k` ready at cycle `t` (once).
+    pub fn make_ready(&mut self, t: u64, k: u32) {
         let slot = &mut self.in_ready[k as usize];
         if !*slot {
             *slot = true;
-            self.ready.push(Reverse(k));
+            self.ready.push(Reverse((t, k)));
         }
     }
 
-    /// Takes the lowest ready program.
-    pub fn pop_ready(&mut self) -> Option<u32> {
-        let Reverse(k) = self.ready.pop()?;
+    /// Takes the earliest ready program.
+    pub fn pop_ready(&mut self) -> Option<(u64, u32)> {
+        let Reverse((t, k)) = self.ready.pop()?;
         self.in_ready[k as usize] = false;
-        Some(k)
+        Some((t, k))
     }
 }
 

@@ -11,7 +11,7 @@ use super::components::*;
 use super::systems::{
     advance_clock, arbitrate, complete_ops, normalize, record_occupancy, run_ready,
 };
-use crate::mapper::{ResourceKind, TileSchedule};
+use crate::mapper::{DramUse, Op, ResourceKind, TileSchedule};
 use crate::model::{Machine, TileCoord, TileKind};
 
 /// Why a simulation could not finish. All variants are fatal for the run.
@@ -53,14 +53,69 @@ pub enum EngineError {
 pub struct SimOptions {
     /// Stop with an error past this many cycles.
     pub max_cycles: u64,
+    /// Width of one pass of the systems in cycles; `None` = the shortest duration any op
+    /// of the schedule can have (the widest window that is still exact), `Some(1)` = one
+    /// pass per event time. Results are identical either way; only speed differs.
+    pub window: Option<u64>,
 }
 
 impl Default for SimOptions {
     fn default() -> Self {
         SimOptions {
             max_cycles: u64::MAX / 4,
+            window: None,
         }
     }
+}
+
+/// The shortest duration any op of `schedule` can take on `machine`: a lower bound of
+/// every op's end minus its start, which makes it a safe pass window.
+pub fn min_op_duration(schedule: &TileSchedule, machine: &Machine) -> u64 {
+    let transfer = |route: u32, bytes: u64| -> u64 {
+        let r = &schedule.routes[route as usize];
+        let mut excl = f64::INFINITY;
+        let mut shared = f64::INFINITY;
+        for &res in &r.resources {
+            let x = &schedule.resources[res as usize];
+            if x.kind == ResourceKind::Dram {
+                shared = shared.min(x.bytes_per_cycle);
+            } else {
+                excl = excl.min(x.bytes_per_cycle);
+            }
+        }
+        let bw = if excl.is_finite() { excl } else { shared };
+        let stream = if bw.is_finite() {
+            (bytes as f64 / bw).ceil() as u64
+        } else {
+            0
+        };
+        let dram = if r.dram == DramUse::None {
+            0
+        } else {
+            machine.dram.row_miss_latency.0
+        };
+        machine.compute.bd_setup.0
+            + r.links.len() as u64 * machine.switch.hop_latency.0
+            + dram
+            + stream
+    };
+    let mut best = u64::MAX;
+    for p in &schedule.programs {
+        for b in p.prologue.iter().chain(&p.body) {
+            for op in &b.ops {
+                let d = match *op {
+                    Op::Compute { cycles, .. } => cycles.0,
+                    Op::Transfer { route, bytes, .. } | Op::Refresh { route, bytes, .. } => {
+                        transfer(route, bytes)
+                    }
+                    Op::Dispatch { .. } => machine.host.dispatch.0,
+                    _ => continue,
+                };
+                best = best.min(d);
+            }
+        }
+    }
+    best
 }
 
 /// What happened on one tile.
@@ -205,7 +260,12 @@ pub fn simulate(
     }
     // Programs as entities, all ready at cycle 0.
     let mut programs = Vec::new();
+    let window = options
+        .window
+        .unwrap_or_else(|| min_op_duration(&schedule, machine))
+        .max(1);
     let mut sim = Sim {
+        window,
         in_ready: vec![false; schedule.programs.len()],
         locks: schedule.locks.iter().map(|l| l.initial).collect(),
         waiters: vec![Vec::new(); schedule.locks.len()],
@@ -239,7 +299,7 @@ pub fn simulate(
             normalize(&schedule, &mut seq);
         }
         if seq.phase != Phase::Finished {
-            sim.make_ready(i as u32);
+            sim.make_ready(0, i as u32);
         }
         programs.push(world.spawn(seq).id());
     }
@@ -550,7 +610,11 @@ mod tests {
         let m = machine();
         let mut s = ping_pong();
         s.stop.target = u64::MAX;
-        let e = simulate(&s, &m, &SimOptions { max_cycles: 10_000 }).unwrap_err();
+        let opts = SimOptions {
+            max_cycles: 10_000,
+            ..Default::default()
+        };
+        let e = simulate(&s, &m, &opts).unwrap_err();
         assert!(matches!(e, EngineError::CycleLimit { limit: 10_000 }));
     }
 }

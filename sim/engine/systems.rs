@@ -78,7 +78,8 @@ fn advance(s: &TileSchedule, seq: &mut Sequencer) {
     normalize(s, seq);
 }
 
-/// Jumps the clock to the next event time and collects the programs due then.
+/// Jumps the clock to the next event time and collects the completions of the pass's
+/// window.
 pub fn advance_clock(mut sim: ResMut<Sim>) {
     let sim = &mut *sim;
     sim.due.clear();
@@ -86,28 +87,24 @@ pub fn advance_clock(mut sim: ResMut<Sim>) {
         return;
     };
     sim.now = t;
-    sim.stats.instant_this_cycle = 0;
+    let end = t.saturating_add(sim.window);
     while let Some(&Reverse((t2, k))) = sim.queue.peek() {
-        if t2 != t {
+        if t2 >= end {
             break;
         }
         sim.queue.pop();
-        sim.due.push(k);
+        sim.due.push((t2, k));
     }
 }
 
 /// Completes the ops that end now: frees buffers, counts MACs and busy time, moves each
 /// program to its next op.
-pub fn complete_ops(
-    mut sim: ResMut<Sim>,
-    mut seqs: Query<&mut Sequencer>,
-    mut tiles: Query<&mut TileState>,
-) {
+pub fn complete_ops(mut sim: ResMut<Sim>, mut seqs: Query<&mut Sequencer>) {
     let sim = &mut *sim;
     let plan = sim.plan.clone();
     let s = &*plan.schedule;
     let due = std::mem::take(&mut sim.due);
-    for &k in &due {
+    for &(time, k) in &due {
         let e = plan.programs[k as usize];
         let Ok(mut seq) = seqs.get_mut(e) else {
             continue;
@@ -115,7 +112,13 @@ pub fn complete_ops(
         match current_op(s, &seq) {
             Some(Op::Transfer { free: Some(b), .. }) => {
                 let (te, bytes) = plan.buffers[*b as usize];
-                sim.occupancy.push((te, -(bytes as i64)));
+                sim.occupancy.push((time, te, -(bytes as i64)));
+                sim.completed.push(Completion {
+                    time,
+                    tile: None,
+                    busy: None,
+                    macs: 0,
+                });
             }
             Some(Op::Compute {
                 cycles,
@@ -126,28 +129,32 @@ pub fn complete_ops(
             }) => {
                 for b in free.iter().flatten() {
                     let (te, bytes) = plan.buffers[*b as usize];
-                    sim.occupancy.push((te, -(bytes as i64)));
+                    sim.occupancy.push((time, te, -(bytes as i64)));
                 }
-                if let Some(te) = seq.tile
-                    && let Ok(mut t) = tiles.get_mut(te)
-                {
-                    let slot = match kind {
-                        ComputeKind::Forward => 0,
-                        ComputeKind::ForwardTangent => 1,
-                        ComputeKind::Estimate => 2,
-                        ComputeKind::HostUpdate => 3,
-                    };
-                    t.busy_by_kind[slot] += cycles.0;
-                    t.macs += macs;
-                }
+                let slot = match kind {
+                    ComputeKind::Forward => 0,
+                    ComputeKind::ForwardTangent => 1,
+                    ComputeKind::Estimate => 2,
+                    ComputeKind::HostUpdate => 3,
+                };
+                sim.completed.push(Completion {
+                    time,
+                    tile: seq.tile,
+                    busy: Some((slot, cycles.0)),
+                    macs: *macs,
+                });
             }
-            _ => {}
+            _ => sim.completed.push(Completion {
+                time,
+                tile: None,
+                busy: None,
+                macs: 0,
+            }),
         }
-        sim.stats.events += 1;
         advance(s, &mut seq);
         if seq.phase != Phase::Finished {
             seq.state = SeqState::Ready;
-            sim.make_ready(k);
+            sim.make_ready(time, k);
         } else {
             seq.state = SeqState::Finished;
         }
@@ -165,8 +172,13 @@ pub fn run_ready(
     let sim = &mut *sim;
     let plan = sim.plan.clone();
     let s = &*plan.schedule;
-    let now = sim.now;
-    while let Some(k) = sim.pop_ready() {
+    let mut cycle = None;
+    while let Some((now, k)) = sim.pop_ready() {
+        if cycle != Some(now) {
+            cycle = Some(now);
+            sim.now = now;
+            sim.stats.instant_this_cycle = 0;
+        }
         let e = plan.programs[k as usize];
         let Ok(mut seq) = seqs.get_mut(e) else {
             continue;
@@ -200,7 +212,7 @@ pub fn run_ready(
                         sim.locks[l as usize] += n;
                         let mut waiters = std::mem::take(&mut sim.waiters[l as usize]);
                         for &w in &waiters {
-                            sim.make_ready(w);
+                            sim.make_ready(now, w);
                         }
                         waiters.clear();
                         sim.waiters[l as usize] = waiters;
@@ -233,6 +245,7 @@ pub fn run_ready(
                     if seq.iteration % every == 0 {
                         sim.stats.dispatches += 1;
                         sim.requests.push((
+                            now,
                             k,
                             Request::Hold {
                                 resource: plan.host_dispatch,
@@ -254,7 +267,8 @@ pub fn run_ready(
                     sim.stats.staleness_checks += 1;
                     if published > seq.held_version {
                         seq.held_version = published;
-                        sim.requests.push((k, Request::Transfer { route, bytes }));
+                        sim.requests
+                            .push((now, k, Request::Transfer { route, bytes }));
                         seq.state = SeqState::Pending;
                         break;
                     }
@@ -265,19 +279,21 @@ pub fn run_ready(
                 } => {
                     if let Some(b) = fill {
                         let (te, slot) = plan.buffers[b as usize];
-                        sim.occupancy.push((te, slot as i64));
+                        sim.occupancy.push((now, te, slot as i64));
                     }
-                    sim.requests.push((k, Request::Transfer { route, bytes }));
+                    sim.requests
+                        .push((now, k, Request::Transfer { route, bytes }));
                     seq.state = SeqState::Pending;
                     break;
                 }
                 Op::Compute { cycles, fill, .. } => {
                     if let Some(b) = fill {
                         let (te, slot) = plan.buffers[b as usize];
-                        sim.occupancy.push((te, slot as i64));
+                        sim.occupancy.push((now, te, slot as i64));
                     }
                     if unit == Unit::Host || seq.tile.is_none() {
                         sim.requests.push((
+                            now,
                             k,
                             Request::Hold {
                                 resource: plan.host_compute,
@@ -318,13 +334,13 @@ pub fn arbitrate(
     let sim = &mut *sim;
     let plan = sim.plan.clone();
     let s = &*plan.schedule;
-    let now = sim.now;
-    if sim.stats.stopped_at.is_some() {
-        return;
-    }
     let mut requests = std::mem::take(&mut sim.requests);
-    requests.sort_by_key(|r| r.0);
-    for &(k, req) in &requests {
+    // Requests made after the stop op never happen; the rest are granted in (cycle,
+    // program) order.
+    let stop = sim.stats.stopped_at.unwrap_or(u64::MAX);
+    requests.retain(|r| r.0 < stop);
+    requests.sort_by_key(|r| (r.0, r.1));
+    for &(now, k, req) in &requests {
         let end = match req {
             Request::Transfer { route, bytes } => {
                 let r = &s.routes[route as usize];
@@ -404,11 +420,29 @@ pub fn arbitrate(
 }
 
 /// Integrates live bytes over time and tracks the peak, for every tile whose live bytes
-/// changed this cycle.
+/// changed in this pass, and adds the pass's completed work to each tile, leaving out
+/// anything after the stop cycle.
 pub fn record_occupancy(mut sim: ResMut<Sim>, mut tiles: Query<&mut TileState>) {
     let sim = &mut *sim;
-    let now = sim.now;
-    for (e, d) in sim.occupancy.drain(..) {
+    let stop = sim.stats.stopped_at.unwrap_or(u64::MAX);
+    for c in sim.completed.drain(..) {
+        if c.time > stop {
+            continue;
+        }
+        sim.stats.events += 1;
+        if let (Some(te), Some((slot, cycles))) = (c.tile, c.busy)
+            && let Ok(mut t) = tiles.get_mut(te)
+        {
+            t.busy_by_kind[slot] += cycles;
+            t.macs += c.macs;
+        }
+    }
+    // Stable: changes at one cycle keep the order they were made in.
+    sim.occupancy.sort_by_key(|x| x.0);
+    for (now, e, d) in sim.occupancy.drain(..) {
+        if now > stop {
+            break;
+        }
         if let Ok(mut t) = tiles.get_mut(e) {
             let dt = now - t.last_change;
             t.integral += u128::from(t.live) * u128::from(dt);

@@ -122,6 +122,7 @@ fn run(arch_text: &str, workload_text: &str) {
         &sc.machine,
         &SimOptions {
             max_cycles: 2_000_000,
+            ..Default::default()
         },
     );
 }

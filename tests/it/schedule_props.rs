@@ -74,6 +74,17 @@ proptest! {
     }
 
     #[test]
+    fn wide_passes_give_the_same_timeline_as_one_pass_per_event_time(sc in arb_scenario()) {
+        let Ok(s) = map(&sc) else { return Ok(()) };
+        let strict = SimOptions { window: Some(1), ..Default::default() };
+        let a = simulate(&s, &sc.machine, &strict).expect("runs");
+        let b = simulate(&s, &sc.machine, &SimOptions::default()).expect("runs");
+        prop_assert!(b.steps <= a.steps);
+        let same_but_steps = |t: &Timeline| Timeline { steps: 0, ..t.clone() };
+        prop_assert_eq!(same_but_steps(&a), same_but_steps(&b));
+    }
+
+    #[test]
     fn same_scenario_and_seed_give_identical_timelines(sc in arb_scenario()) {
         let a = run(&sc);
         let b = run(&sc);
