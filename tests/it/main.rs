@@ -3,6 +3,7 @@
 mod cli_repr;
 mod cli_run;
 mod numerics;
+mod report_golden;
 mod robustness;
 mod schedule_props;
 mod user_property_example;
