@@ -25,9 +25,9 @@ pub struct ReprArgs {
     /// bposit16, bposit32 (es = 5, rS = 6), posit<N,ES>, bposit<N,ES,RS>.
     #[arg(long)]
     pub format: String,
-    /// Values to encode: any f64 spelling (1.5, -2e-3, 1e-40, inf, nan). Put `--` before
-    /// values that clap would read as flags, such as -inf: `repr --format bf16 -- -inf`.
-    #[arg(allow_negative_numbers = true)]
+    /// Values to encode: any f64 spelling (1.5, -2e-3, 1e-40, inf, -inf, nan); options
+    /// may follow them.
+    #[arg(allow_hyphen_values = true)]
     pub values: Vec<String>,
     /// Also read values from this file (separated by whitespace or newlines).
     #[arg(long)]
@@ -50,8 +50,55 @@ fn input(msg: String) -> CliError {
 
 const NUMBER_HINT: &str = "expected an f64 such as 1.5, -2e-3, 1e-40, inf or nan";
 
+/// Values may start with a hyphen (`-inf`, `-nan`), so clap hands every token after the
+/// first value to `values`; this takes the command's own flags back out of them, so
+/// `repr --format bf16 1 -inf --json` means what it says.
+fn with_trailing_flags(args: &ReprArgs) -> Result<ReprArgs, CliError> {
+    let mut a = ReprArgs {
+        format: args.format.clone(),
+        values: Vec::new(),
+        file: args.file.clone(),
+        json: args.json,
+        scale: args.scale,
+        flush_subnormals: args.flush_subnormals,
+    };
+    let mut it = args.values.iter();
+    while let Some(tok) = it.next() {
+        let (flag, inline) = match tok.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f, Some(v.to_string())),
+            _ => (tok.as_str(), None),
+        };
+        let mut value = |name: &str| -> Result<String, CliError> {
+            inline
+                .clone()
+                .or_else(|| it.next().cloned())
+                .ok_or_else(|| input(format!("{name} needs a value")))
+        };
+        match flag {
+            "--json" => a.json = true,
+            "--flush-subnormals" => a.flush_subnormals = true,
+            "--format" => a.format = value("--format")?,
+            "--file" => a.file = Some(PathBuf::from(value("--file")?)),
+            "--scale" => {
+                let v = value("--scale")?;
+                a.scale = Some(v.parse().map_err(|_| {
+                    input(format!("--scale: `{v}` is not a number ({NUMBER_HINT})"))
+                })?);
+            }
+            f if f.starts_with("--") && f.len() > 2 => {
+                return Err(input(format!(
+                    "unknown option `{f}` (repr takes --format, --file, --json, --scale, --flush-subnormals)"
+                )));
+            }
+            _ => a.values.push(tok.clone()),
+        }
+    }
+    Ok(a)
+}
+
 /// Runs `tilesim repr`.
 pub fn run(args: &ReprArgs, out: &mut dyn Write) -> CliResult {
+    let args = &with_trailing_flags(args)?;
     let format: Format = args
         .format
         .parse()

@@ -194,3 +194,21 @@ fn scale_rules() {
     assert_eq!(v["values"][0]["value"], 3.5);
     assert_eq!(v["summary"]["events"]["saturated"], 1);
 }
+
+#[test]
+fn negative_infinity_and_options_after_values() {
+    let o = assert_cmd::Command::cargo_bin("tilesim")
+        .unwrap()
+        .args(["repr", "--format", "bf16", "1", "-inf", "--json"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["values"][1]["bits"], "0xff80");
+    let o = assert_cmd::Command::cargo_bin("tilesim")
+        .unwrap()
+        .args(["repr", "--format", "bf16", "1", "--bogus"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+}
