@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use bevy_ecs::prelude::*;
 
-use crate::mapper::TileSchedule;
+use crate::mapper::{Op, TileSchedule};
 use crate::model::{TileCoord, TileKind};
 
 /// Where a program is in its block list.
@@ -51,6 +51,10 @@ pub struct Sequencer {
     pub op: u32,
     /// Repetition of the current block.
     pub rep: u64,
+    /// Index of the current op in the plan's flat op array.
+    pub cur: u32,
+    /// End (exclusive) of the current block in the flat op array.
+    pub end: u32,
     /// Completed passes through the body.
     pub iteration: u64,
     /// Weight version this program's tile holds.
@@ -200,6 +204,11 @@ pub enum Request {
 pub struct Plan {
     /// The schedule.
     pub schedule: Arc<TileSchedule>,
+    /// Every op of every program, block after block, in one array.
+    pub flat: Vec<Op>,
+    /// Per program, per phase (prologue, body): the index in `flat` where each block
+    /// starts.
+    pub starts: Vec<[Vec<u32>; 2]>,
     /// Program index → entity.
     pub programs: Vec<Entity>,
     /// Resource index → entity.

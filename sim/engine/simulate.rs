@@ -9,7 +9,7 @@ use bevy_ecs::schedule::{LogLevel, ScheduleBuildSettings, SingleThreadedExecutor
 
 use super::components::*;
 use super::systems::{
-    advance_clock, arbitrate, complete_ops, normalize, record_occupancy, run_ready,
+    advance_clock, arbitrate, complete_ops, locate, normalize, record_occupancy, run_ready,
 };
 use crate::mapper::{DramUse, Op, ResourceKind, TileSchedule};
 use crate::model::{Machine, TileCoord, TileKind};
@@ -258,6 +258,19 @@ pub fn simulate(
                 .id(),
         );
     }
+    // Flatten every program's ops into one array so the hot path is one index away.
+    let mut flat = Vec::new();
+    let mut starts = Vec::with_capacity(schedule.programs.len());
+    for p in &schedule.programs {
+        let mut per_phase: [Vec<u32>; 2] = [Vec::new(), Vec::new()];
+        for (i, blocks) in [&p.prologue, &p.body].into_iter().enumerate() {
+            for b in blocks {
+                per_phase[i].push(flat.len() as u32);
+                flat.extend(b.ops.iter().cloned());
+            }
+        }
+        starts.push(per_phase);
+    }
     // Programs as entities, all ready at cycle 0.
     let mut programs = Vec::new();
     let window = options
@@ -290,6 +303,8 @@ pub fn simulate(
             rep: 0,
             iteration: 0,
             held_version: 0,
+            cur: 0,
+            end: 0,
             state: SeqState::Ready,
         };
         if seq.phase == Phase::Body && p.body.is_empty() {
@@ -297,6 +312,7 @@ pub fn simulate(
             seq.state = SeqState::Finished;
         } else {
             normalize(&schedule, &mut seq);
+            locate(&starts, &schedule, &mut seq);
         }
         if seq.phase != Phase::Finished {
             sim.make_ready(0, i as u32);
@@ -310,6 +326,8 @@ pub fn simulate(
         .collect();
     sim.plan = Arc::new(Plan {
         schedule: schedule.clone(),
+        flat,
+        starts,
         programs,
         channels,
         buffers,

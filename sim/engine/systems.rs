@@ -11,17 +11,24 @@ use crate::mapper::{ComputeKind, DramUse, Op, TileSchedule, Unit};
 /// Zero-time ops one cycle may execute before the engine declares a livelock.
 pub const INSTANT_OP_LIMIT: u64 = 50_000_000;
 
-/// The op a sequencer is at, if any.
-pub fn current_op<'a>(s: &'a TileSchedule, seq: &Sequencer) -> Option<&'a Op> {
-    let p = &s.programs[seq.program as usize];
-    let blocks = match seq.phase {
-        Phase::Prologue => &p.prologue,
-        Phase::Body => &p.body,
-        Phase::Finished => return None,
+/// The op a sequencer is at, if any: one index into the plan's flat op array.
+pub fn current_op<'a>(plan: &'a Plan, seq: &Sequencer) -> Option<&'a Op> {
+    if seq.phase == Phase::Finished {
+        return None;
+    }
+    plan.flat.get(seq.cur as usize)
+}
+
+/// Points `seq.cur`/`seq.end` at its (phase, block, op) position in the flat op array.
+pub fn locate(starts: &[[Vec<u32>; 2]], s: &TileSchedule, seq: &mut Sequencer) {
+    let (phase, blocks) = match seq.phase {
+        Phase::Prologue => (0, &s.programs[seq.program as usize].prologue),
+        Phase::Body => (1, &s.programs[seq.program as usize].body),
+        Phase::Finished => return,
     };
-    blocks
-        .get(seq.block as usize)
-        .and_then(|b| b.ops.get(seq.op as usize))
+    let start = starts[seq.program as usize][phase][seq.block as usize];
+    seq.cur = start + seq.op;
+    seq.end = start + blocks[seq.block as usize].ops.len() as u32;
 }
 
 /// Moves `seq` to a valid op position at or after its current one (skipping empty blocks,
@@ -73,9 +80,14 @@ pub fn normalize(s: &TileSchedule, seq: &mut Sequencer) {
     }
 }
 
-fn advance(s: &TileSchedule, seq: &mut Sequencer) {
+fn advance(plan: &Plan, s: &TileSchedule, seq: &mut Sequencer) {
     seq.op += 1;
+    if seq.cur + 1 < seq.end {
+        seq.cur += 1;
+        return;
+    }
     normalize(s, seq);
+    locate(&plan.starts, s, seq);
 }
 
 /// Jumps the clock to the next event time and collects the completions of the pass's
@@ -109,7 +121,7 @@ pub fn complete_ops(mut sim: ResMut<Sim>, mut seqs: Query<&mut Sequencer>) {
         let Ok(mut seq) = seqs.get_mut(e) else {
             continue;
         };
-        match current_op(s, &seq) {
+        match current_op(&plan, &seq) {
             Some(Op::Transfer { free: Some(b), .. }) => {
                 let (te, bytes) = plan.buffers[*b as usize];
                 sim.occupancy.push((time, te, -(bytes as i64)));
@@ -151,7 +163,7 @@ pub fn complete_ops(mut sim: ResMut<Sim>, mut seqs: Query<&mut Sequencer>) {
                 macs: 0,
             }),
         }
-        advance(s, &mut seq);
+        advance(&plan, s, &mut seq);
         if seq.phase != Phase::Finished {
             seq.state = SeqState::Ready;
             sim.make_ready(time, k);
@@ -191,7 +203,7 @@ pub fn run_ready(
                 sim.stats.livelock = Some(k);
                 return;
             }
-            let Some(op) = current_op(s, &seq) else {
+            let Some(op) = current_op(&plan, &seq) else {
                 seq.state = SeqState::Finished;
                 break;
             };
@@ -200,7 +212,7 @@ pub fn run_ready(
                     let v = &mut sim.locks[lock as usize];
                     if *v >= n {
                         *v -= n;
-                        advance(s, &mut seq);
+                        advance(&plan, s, &mut seq);
                     } else {
                         sim.waiters[lock as usize].push(k);
                         seq.state = SeqState::Blocked(lock);
@@ -217,7 +229,7 @@ pub fn run_ready(
                         waiters.clear();
                         sim.waiters[l as usize] = waiters;
                     }
-                    advance(s, &mut seq);
+                    advance(&plan, s, &mut seq);
                 }
                 Op::Count { counter, n } => {
                     sim.stats.counters[counter as usize] += n;
@@ -231,15 +243,15 @@ pub fn run_ready(
                         if sum >= s.stop.target {
                             // The run ends here: nothing after this op happens.
                             sim.stats.stopped_at = Some(now);
-                            advance(s, &mut seq);
+                            advance(&plan, s, &mut seq);
                             return;
                         }
                     }
-                    advance(s, &mut seq);
+                    advance(&plan, s, &mut seq);
                 }
                 Op::Publish { version } => {
                     sim.stats.versions[version as usize] += 1;
-                    advance(s, &mut seq);
+                    advance(&plan, s, &mut seq);
                 }
                 Op::Dispatch { every } => {
                     if seq.iteration % every == 0 {
@@ -255,7 +267,7 @@ pub fn run_ready(
                         seq.state = SeqState::Pending;
                         break;
                     }
-                    advance(s, &mut seq);
+                    advance(&plan, s, &mut seq);
                 }
                 Op::Refresh {
                     route,
@@ -272,7 +284,7 @@ pub fn run_ready(
                         seq.state = SeqState::Pending;
                         break;
                     }
-                    advance(s, &mut seq);
+                    advance(&plan, s, &mut seq);
                 }
                 Op::Transfer {
                     route, bytes, fill, ..
