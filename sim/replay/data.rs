@@ -56,17 +56,25 @@ pub(crate) fn rng(
     Pcg64Mcg::seed_from_u64(h)
 }
 
-/// One N(0, 1) draw (Box–Muller on two uniforms; the sine half is discarded so that every
-/// draw consumes exactly two uniforms and streams stay easy to reason about).
-pub(crate) fn normal(rng: &mut Pcg64Mcg) -> f64 {
+/// Two independent N(0, 1) draws (Box–Muller on two uniforms).
+pub(crate) fn normal_pair(rng: &mut Pcg64Mcg) -> (f64, f64) {
     let u1 = 1.0 - rng.random::<f64>(); // (0, 1]: ln is finite
     let u2 = rng.random::<f64>();
-    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+    let r = (-2.0 * u1.ln()).sqrt();
+    let (s, c) = (std::f64::consts::TAU * u2).sin_cos();
+    (r * c, r * s)
 }
 
 /// `n` draws of N(0, std²).
 pub(crate) fn normals(rng: &mut Pcg64Mcg, n: usize, std: f64) -> Vec<f64> {
-    (0..n).map(|_| std * normal(rng)).collect()
+    let mut out = Vec::with_capacity(n + 1);
+    while out.len() < n {
+        let (a, b) = normal_pair(rng);
+        out.push(std * a);
+        out.push(std * b);
+    }
+    out.truncate(n);
+    out
 }
 
 /// `count` indices spread evenly over `0..total` (all of them when `count >= total`).

@@ -477,27 +477,36 @@ impl Pass<'_> {
         for lw in &self.weights {
             for ci in 0..lw.w64.len() {
                 let k = lw.w64[ci].len();
-                let mut mean = vec![0.0; k];
+                // Only the measured weights are needed (g = d·v is elementwise), except
+                // that an int format's scale depends on the whole column.
+                let int = matches!(fmt, Format::Int8 | Format::Int4);
+                let work: Vec<usize> = (0..k)
+                    .filter(|kk| int || (ci * k + kk).is_multiple_of(lw.stride))
+                    .collect();
+                if work.is_empty() {
+                    continue;
+                }
+                let mut mean = vec![0.0; work.len()];
                 for p in 0..pn {
-                    let g64: Vec<f64> = lw.v64[p][ci].iter().map(|v| d64[p] * v).collect();
-                    let pre: Vec<f64> = lw.vq[p][ci].iter().map(|v| dq[p] * v).collect();
+                    let pre: Vec<f64> = work.iter().map(|&kk| dq[p] * lw.vq[p][ci][kk]).collect();
                     let (gq, scale) = round(fmt, &pre);
-                    for kk in 0..k {
+                    for (i, &kk) in work.iter().enumerate() {
                         if (ci * k + kk).is_multiple_of(lw.stride) {
-                            self.m.gradients.push(fmt, g64[kk], gq[kk], scale);
+                            let g64 = d64[p] * lw.v64[p][ci][kk];
+                            self.m.gradients.push(fmt, g64, gq[i], scale);
                         }
-                        mean[kk] += gq[kk] / pn as f64;
+                        mean[i] += gq[i] / pn as f64;
                     }
                 }
-                let w_new: Vec<f64> = lw.w64[ci]
+                let w_new: Vec<f64> = work
                     .iter()
                     .zip(&mean)
-                    .map(|(w, g)| w - s.lr * g)
+                    .map(|(&kk, g)| lw.w64[ci][kk] - s.lr * g)
                     .collect();
                 let (nq, scale) = round(fmt, &w_new);
-                for kk in 0..k {
+                for (i, &kk) in work.iter().enumerate() {
                     if (ci * k + kk).is_multiple_of(lw.stride) {
-                        self.m.updated.push(fmt, w_new[kk], nq[kk], scale);
+                        self.m.updated.push(fmt, w_new[i], nq[i], scale);
                     }
                 }
             }

@@ -31,17 +31,17 @@ use crate::model::Scenario;
 pub const MAX_SAMPLES: usize = 16;
 /// Multiply-accumulates in the format per partition (forward and tangent passes, all
 /// samples); the number of samples is chosen to stay within it.
-pub const MAX_PASS_MACS: u64 = 1 << 20;
+pub const MAX_PASS_MACS: u64 = 1 << 19;
 /// Output values computed per layer, all measured samples together; larger layers are
 /// sampled by evenly spread rows and columns.
 pub const MAX_OUTPUTS_PER_LAYER: u64 = 65_536;
 /// Multiply-accumulates per layer and pass (bounds the outputs of layers with a long inner
 /// dimension).
-pub const MAX_MACS_PER_LAYER: u64 = 1 << 20;
+pub const MAX_MACS_PER_LAYER: u64 = 1 << 18;
 /// Weights measured per layer (evenly spread when the computed columns hold more).
-pub const MAX_WEIGHTS_PER_LAYER: usize = 65_536;
+pub const MAX_WEIGHTS_PER_LAYER: usize = 16_384;
 /// Dot products per layer whose exact value is computed for the `accumulation` entry.
-pub const MAX_ACCUMULATION_DOTS: usize = 2_048;
+pub const MAX_ACCUMULATION_DOTS: usize = 512;
 
 /// The `representation_error[]` entries of a scenario: every partition that has a value
 /// format, in partition order. Deterministic in the scenario (seed included).
