@@ -3,5 +3,6 @@
 mod cli_repr;
 mod cli_run;
 mod numerics;
+mod representation;
 mod schedule_props;
 mod user_property_example;
