@@ -15,7 +15,7 @@
 
 use crate::model::{Layer, LayerOp, Scenario};
 use crate::numerics::quire::ExactSum;
-use crate::numerics::{Accumulation, Format, QuantizeOptions, ieee};
+use crate::numerics::{Accumulation, Format, PositSpec, QuantizeOptions, Quire, ieee};
 use crate::spec::{ActivationSpec, ElementwiseOpSpec, LayerSpec};
 
 use super::crossings::Pairs;
@@ -90,6 +90,43 @@ pub(crate) fn dot(fmt: Format, a: &[f64], b: &[f64], acc: Accumulation) -> f64 {
                 .fold(0.0f32, |s, (&x, &y)| s + (x as f32) * (y as f32)),
         ),
         _ => fmt.dot(a, b, acc),
+    }
+}
+
+/// Posit bit patterns of format values when the format is a posit (empty otherwise), so
+/// the hot dot products convert each operand once instead of once per dot product.
+fn patterns(spec: Option<PositSpec>, xs: &[f64]) -> Vec<u32> {
+    spec.map_or_else(Vec::new, |s| xs.iter().map(|&x| s.from_f64(x)).collect())
+}
+
+/// [`dot`] with the operands' posit patterns from [`patterns`]: for posits the same
+/// arithmetic as [`Format::dot`] (products rounded and summed in the posit, or a quire),
+/// starting from the patterns.
+fn dot_prepared(
+    fmt: Format,
+    spec: Option<PositSpec>,
+    (a, pa): (&[f64], &[u32]),
+    (b, pb): (&[f64], &[u32]),
+    acc: Accumulation,
+) -> f64 {
+    let Some(s) = spec else {
+        return dot(fmt, a, b, acc);
+    };
+    match acc {
+        Accumulation::Quire => {
+            let mut q = Quire::new(s);
+            for (&x, &y) in pa.iter().zip(pb) {
+                q.add_product(x, y);
+            }
+            s.to_f64(q.to_posit())
+        }
+        Accumulation::Native => {
+            let r = pa
+                .iter()
+                .zip(pb)
+                .fold(0, |acc, (&x, &y)| s.add(acc, s.mul(x, y)));
+            s.to_f64(r)
+        }
     }
 }
 
@@ -254,6 +291,9 @@ impl Pass<'_> {
         let mut v64 = vec![Vec::with_capacity(cols.len()); pn];
         let mut vq = vec![Vec::with_capacity(cols.len()); pn];
         let mut wvq = vec![Vec::with_capacity(cols.len()); pn];
+        let pspec = fmt.posit_spec().and_then(Result::ok);
+        let mut wq_bits = Vec::with_capacity(cols.len());
+        let mut wvq_bits = vec![Vec::with_capacity(cols.len()); pn];
         let stride = (cols.len() * ku).div_ceil(MAX_WEIGHTS_PER_LAYER).max(1);
         let std = (1.0 / k as f64).sqrt();
         for (ci, &j) in cols.iter().enumerate() {
@@ -281,11 +321,14 @@ impl Pass<'_> {
                     1.0,
                 );
                 let (vr, _) = round(fmt, &v);
-                wvq[p].push([q.as_slice(), vr.as_slice()].concat());
+                let wv = [q.as_slice(), vr.as_slice()].concat();
+                wvq_bits[p].push(patterns(pspec, &wv));
+                wvq[p].push(wv);
                 v64[p].push(v);
                 vq[p].push(vr);
             }
             w64.push(w);
+            wq_bits.push(patterns(pspec, &q));
             wq.push(q);
         }
 
@@ -308,13 +351,16 @@ impl Pass<'_> {
                 let txq: Vec<Vec<f64>> = (0..pn)
                     .map(|p| [x.tq[p].as_slice(), x.xq.as_slice()].concat())
                     .collect();
+                let xq_bits = patterns(pspec, &x.xq);
+                let txq_bits: Vec<Vec<u32>> = txq.iter().map(|t| patterns(pspec, t)).collect();
                 let mut z64 = Vec::with_capacity(cols.len());
                 let mut zq = Vec::with_capacity(cols.len());
                 let mut zt64 = vec![Vec::with_capacity(cols.len()); pn];
                 let mut ztq = vec![Vec::with_capacity(cols.len()); pn];
                 for ci in 0..cols.len() {
                     z64.push(dot64(&x.x64, &w64[ci]));
-                    let y = dot(fmt, &x.xq, &wq[ci], acc);
+                    let y =
+                        dot_prepared(fmt, pspec, (&x.xq, &xq_bits), (&wq[ci], &wq_bits[ci]), acc);
                     zq.push(y);
                     if dot_index.is_multiple_of(acc_stride) {
                         // The exact dot product of the operands the format dot used.
@@ -339,7 +385,13 @@ impl Pass<'_> {
                     dot_index += 1;
                     for p in 0..pn {
                         zt64[p].push(dot64(&x.t64[p], &w64[ci]) + dot64(&x.x64, &v64[p][ci]));
-                        ztq[p].push(dot(fmt, &txq[p], &wvq[p][ci], acc));
+                        ztq[p].push(dot_prepared(
+                            fmt,
+                            pspec,
+                            (&txq[p], &txq_bits[p]),
+                            (&wvq[p][ci], &wvq_bits[p][ci]),
+                            acc,
+                        ));
                     }
                 }
                 let a = layer.activation;
@@ -568,6 +620,30 @@ mod tests {
                 assert_eq!(
                     dot(fmt, &a, &b, Accumulation::Native).to_bits(),
                     want.to_bits()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn prepared_posit_dot_matches_the_library() {
+        let mut r = rng(4, 0, 0, Stream::Input, 0);
+        for fmt in [Format::POSIT16, Format::BPOSIT16, Format::POSIT8] {
+            let spec = fmt.posit_spec().and_then(Result::ok);
+            for acc in [Accumulation::Native, Accumulation::Quire] {
+                let (a, _) = round(fmt, &normals(&mut r, 300, 1.0));
+                let (b, _) = round(fmt, &normals(&mut r, 300, 0.1));
+                let got = dot_prepared(
+                    fmt,
+                    spec,
+                    (&a, &patterns(spec, &a)),
+                    (&b, &patterns(spec, &b)),
+                    acc,
+                );
+                assert_eq!(
+                    got.to_bits(),
+                    fmt.dot(&a, &b, acc).to_bits(),
+                    "{fmt} {acc:?}"
                 );
             }
         }
