@@ -1,7 +1,7 @@
 //! Replay → values: the value pass behind `representation_error[]` in report.json.
 //!
 //! The timing stages never touch real numbers. This stage executes the workload's layers on
-//! seeded synthetic values ([`data`](self)), once in f64 and once in each partition's value
+//! seeded synthetic values (`data.rs`), once in f64 and once in each partition's value
 //! format with its accumulator, and measures every place where values cross between
 //! representations (`docs/representation.md`):
 //!

@@ -144,3 +144,40 @@ fn posit16_with_a_quire_is_reported_and_more_accurate_than_bf16() {
         .representation_error;
     assert_eq!(entry(&s, "learn", "accumulation"), acc);
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::default())]
+
+    /// For any seed and float-like format: conversions round to nearest (≤ ½ ulp), a quire
+    /// rounds once (≤ ½ ulp of the exact dot product), every metric is finite.
+    #[test]
+    fn conversions_round_to_nearest_for_any_seed(
+        seed in proptest::prelude::any::<u64>(),
+        fmt in proptest::sample::select(vec![
+            "Bf16", "F32", "Posit(n: 16, es: 2)", "Posit(n: 8, es: 2)", "BPosit(n: 16, es: 5, rs: 6)",
+        ]),
+        learning in proptest::prelude::any::<bool>(),
+    ) {
+        let part = if learning {
+            "Learning(name: \"p\", method: ForwardGradient(perturbations: 1), tiles: Count(2)"
+        } else {
+            "Inference(name: \"p\", tiles: Count(2)"
+        };
+        let text = format!(
+            "Workload(name: \"prop\", model: [Dense(in: 32, out: 16, activation: Tanh), \
+             Dense(in: 16, out: 4)], stream: (samples: 8), \
+             partitions: [{part}, format: {fmt}, accumulator: Quire)], \
+             optimizer: Sgd(lr: 0.1, apply_every: 1))"
+        );
+        let w: WorkloadSpec = parse(Path::new("prop.ron"), &text, SpecKind::Workload).unwrap();
+        let sc = tilesim::model::resolve(&arch(), &w, seed).unwrap();
+        let es = tilesim::replay::representation_error(&sc);
+        proptest::prop_assert_eq!(es.len(), if learning { 5 } else { 3 });
+        for e in &es {
+            sane(e);
+            if matches!(e.tensor, "weights" | "updated_weights" | "accumulation") {
+                proptest::prop_assert!(e.ulp_max <= 0.5 + 1e-9, "{:?}", e);
+            }
+        }
+    }
+}
