@@ -23,6 +23,8 @@
 //!    │ engine::simulate() bevy_ecs world, discrete events
 //!    ▼
 //!  Timeline  (counters, per-tile occupancy and activity, per-channel traffic)
+//!    │ replay::representation_error()  the model's layers on seeded values, in each
+//!    │                                 partition's format and in f64
 //!    │ report::build()
 //!    ▼
 //!  Report → report.json, resolved.ron, a table on stdout
@@ -105,6 +107,7 @@
 //! * [`report`]: report.json schema, the table, safe output writing.
 //! * [`numerics`]: number formats (bf16, int8/int4, posits, b-posits, f64), quires and
 //!   conversion-error metrics.
+//! * [`replay`]: the value pass: representation-conversion error at every crossing.
 //! * [`pipeline`]: the stages in one call.
 //! * `testing` (feature `testing`): proptest strategies for machines, workloads and
 //!   schedules.
@@ -114,6 +117,7 @@ pub mod mapper;
 pub mod model;
 pub mod numerics;
 pub mod pipeline;
+pub mod replay;
 pub mod report;
 pub mod spec;
 #[cfg(feature = "testing")]

@@ -1,5 +1,5 @@
-//! The pipeline in one call: resolve → map → simulate → report, with one error type that
-//! says which stage failed.
+//! The pipeline in one call: resolve → map → simulate → replay values → report, with one
+//! error type that says which stage failed.
 
 use crate::engine::{EngineError, SimOptions, Timeline, simulate};
 use crate::mapper::{MapError, TileSchedule, map};
@@ -59,7 +59,8 @@ pub fn run(
 pub fn run_scenario(scenario: Scenario) -> Result<RunOutput, PipelineError> {
     let schedule = map(&scenario)?;
     let timeline = simulate(&schedule, &scenario.machine, &SimOptions::default())?;
-    let report = build(&scenario, &schedule, &timeline);
+    let values = crate::replay::representation_error(&scenario);
+    let report = build(&scenario, &schedule, &timeline, values);
     Ok(RunOutput {
         scenario,
         schedule,

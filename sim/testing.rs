@@ -98,6 +98,8 @@ pub fn arb_workload(tiles: u32) -> impl Strategy<Value = WorkloadSpec> {
                 name: None,
                 tiles: TilesSpec::Count(infer),
                 dtype,
+                format: None,
+                accumulator: None,
             }];
             if learn > 0 {
                 partitions.push(PartitionSpec::Learning {
@@ -105,6 +107,8 @@ pub fn arb_workload(tiles: u32) -> impl Strategy<Value = WorkloadSpec> {
                     method: LearningMethodSpec::ForwardGradient { perturbations: k },
                     tiles: TilesSpec::Count(learn),
                     dtype,
+                    format: None,
+                    accumulator: None,
                 });
             }
             WorkloadSpec {

@@ -6,9 +6,10 @@ use serde::Serialize;
 use super::machine::Machine;
 use super::problem::{Problems, ResolveError, Source};
 use super::units::DataType;
+use crate::numerics::{Accumulation, Format};
 use crate::spec::{
-    ActivationSpec, BufferingSpec, ElementwiseOpSpec, LayerSpec, LearningMethodSpec, OptimizerSpec,
-    PartitionSpec, TilesSpec, WorkloadSpec,
+    AccumulatorSpec, ActivationSpec, BufferingSpec, DataTypeSpec, ElementwiseOpSpec, LayerSpec,
+    LearningMethodSpec, OptimizerSpec, PartitionSpec, TilesSpec, WorkloadSpec,
 };
 
 /// What a layer computes, per sample.
@@ -96,8 +97,24 @@ pub struct Partition {
     pub kind: PartitionKind,
     /// Compute tiles it gets.
     pub tiles: u32,
-    /// Datapath datatype.
+    /// Datapath datatype (what the timing follows).
     pub dtype: DataType,
+    /// Number format of the values in the value pass: the workload's `format`, else the one
+    /// `dtype` implies; `None` for datatypes without a numerics format (Int16, Bfp16).
+    pub format: Option<Format>,
+    /// How the value pass accumulates dot products.
+    pub accumulation: Accumulation,
+}
+
+/// The value format a datapath datatype implies, if the numerics library has it.
+pub fn default_format(dtype: DataTypeSpec) -> Option<Format> {
+    match dtype {
+        DataTypeSpec::Bf16 => Some(Format::Bf16),
+        DataTypeSpec::Int8 => Some(Format::Int8),
+        DataTypeSpec::Int4 => Some(Format::Int4),
+        DataTypeSpec::F32 => Some(Format::F32),
+        DataTypeSpec::Int16 | DataTypeSpec::Bfp16 => None,
+    }
 }
 
 /// The host optimizer.
@@ -339,18 +356,28 @@ fn resolve_with(
     let mut sum = 0u32;
     let mut any_learning = false;
     for (i, ps) in spec.partitions.iter().enumerate() {
-        let (name, kind, tiles, dtype) = match ps {
-            PartitionSpec::Inference { name, tiles, dtype } => (
+        let (name, kind, tiles, dtype, format, accumulator) = match ps {
+            PartitionSpec::Inference {
+                name,
+                tiles,
+                dtype,
+                format,
+                accumulator,
+            } => (
                 name.clone().unwrap_or_else(|| "inference".into()),
                 PartitionKind::Inference,
                 *tiles,
                 *dtype,
+                *format,
+                *accumulator,
             ),
             PartitionSpec::Learning {
                 name,
                 method,
                 tiles,
                 dtype,
+                format,
+                accumulator,
             } => {
                 any_learning = true;
                 let LearningMethodSpec::ForwardGradient { perturbations } = method;
@@ -367,8 +394,22 @@ fn resolve_with(
                     },
                     *tiles,
                     *dtype,
+                    *format,
+                    *accumulator,
                 )
             }
+        };
+        if let Some(Err(e)) = format.as_ref().and_then(Format::posit_spec) {
+            p.push_hint(
+                format!("partitions[{i}].format"),
+                e.to_string(),
+                "e.g. format: Posit(n: 16, es: 2) or BPosit(n: 32, es: 5, rs: 6)",
+            );
+        }
+        let format = format.or_else(|| default_format(dtype));
+        let accumulation = match accumulator.unwrap_or_default() {
+            AccumulatorSpec::Native => Accumulation::Native,
+            AccumulatorSpec::Quire => Accumulation::Quire,
         };
         let count = match tiles {
             TilesSpec::Count(n) => {
@@ -423,6 +464,8 @@ fn resolve_with(
             kind,
             tiles: count,
             dtype,
+            format,
+            accumulation,
         });
     }
     if partitions.is_empty() {

@@ -7,6 +7,7 @@ use serde::Serialize;
 use crate::engine::Timeline;
 use crate::mapper::{CounterKind, ResourceKind, TileSchedule};
 use crate::model::{PartitionKind, Scenario, TileKind};
+pub use crate::replay::ReprEntry;
 
 /// Schema version of report.json; bumped on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -181,14 +182,23 @@ pub struct Report {
     pub learning: Learning,
     /// Engine counters.
     pub engine: EngineCounters,
+    /// Error of every crossing of values between representations, per partition with a
+    /// value format (the value pass, [`crate::replay`], `docs/representation.md`).
+    pub representation_error: Vec<ReprEntry>,
 }
 
 fn ratio(a: f64, b: f64) -> f64 {
     if b > 0.0 { a / b } else { 0.0 }
 }
 
-/// Builds the report of one run.
-pub fn build(sc: &Scenario, schedule: &TileSchedule, t: &Timeline) -> Report {
+/// Builds the report of one run; `representation_error` comes from the value pass
+/// ([`crate::replay::representation_error`]).
+pub fn build(
+    sc: &Scenario,
+    schedule: &TileSchedule,
+    t: &Timeline,
+    representation_error: Vec<ReprEntry>,
+) -> Report {
     let m = &sc.machine;
     let w = &sc.workload;
     let cycles = t.cycles;
@@ -360,5 +370,6 @@ pub fn build(sc: &Scenario, schedule: &TileSchedule, t: &Timeline) -> Report {
             dispatches: t.dispatches,
             programs: schedule.programs.len(),
         },
+        representation_error,
     }
 }

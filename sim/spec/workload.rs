@@ -178,6 +178,13 @@ pub enum PartitionSpec {
         /// Datapath datatype.
         #[serde(default = "bf16")]
         dtype: DataTypeSpec,
+        /// Number format of the values (the value pass, `docs/representation.md`); default
+        /// derived from `dtype` (Int16 and Bfp16 have none). Timing follows `dtype`.
+        #[serde(default)]
+        format: Option<crate::numerics::Format>,
+        /// How dot products accumulate in the value pass (default native).
+        #[serde(default)]
+        accumulator: Option<AccumulatorSpec>,
     },
     /// Learns from the stream while the inference partition serves it.
     Learning {
@@ -191,7 +198,25 @@ pub enum PartitionSpec {
         /// Datapath datatype.
         #[serde(default = "bf16")]
         dtype: DataTypeSpec,
+        /// Number format of the values (the value pass, `docs/representation.md`); default
+        /// derived from `dtype` (Int16 and Bfp16 have none). Timing follows `dtype`.
+        #[serde(default)]
+        format: Option<crate::numerics::Format>,
+        /// How dot products accumulate in the value pass (default native).
+        #[serde(default)]
+        accumulator: Option<AccumulatorSpec>,
     },
+}
+
+/// How a partition's dot products accumulate in the value pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum AccumulatorSpec {
+    /// As the hardware does it (bf16 products in an f32 accumulator, posit products rounded
+    /// and summed in the posit, int products in an i32). The default.
+    #[default]
+    Native,
+    /// Exactly in a quire (posits) or an exact sum, rounded once at the end.
+    Quire,
 }
 
 fn bf16() -> DataTypeSpec {

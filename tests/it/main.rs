@@ -4,6 +4,7 @@ mod cli_repr;
 mod cli_run;
 mod numerics;
 mod report_golden;
+mod representation;
 mod robustness;
 mod schedule_props;
 mod user_property_example;

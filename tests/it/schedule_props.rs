@@ -120,7 +120,7 @@ proptest! {
             let dtype = match &w.partitions[0] {
                 PartitionSpec::Inference { dtype, .. } | PartitionSpec::Learning { dtype, .. } => *dtype,
             };
-            w.partitions = vec![PartitionSpec::Inference { name: None, tiles: TilesSpec::Count(cols * rows), dtype }];
+            w.partitions = vec![PartitionSpec::Inference { name: None, tiles: TilesSpec::Count(cols * rows), dtype, format: None, accumulator: None }];
             w.optimizer = None;
             w
         };
