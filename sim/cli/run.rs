@@ -93,12 +93,14 @@ fn resolved_ron(sc: &tilesim::model::Scenario) -> Result<String, CliError> {
         seed: u64,
         arch: &'a tilesim::spec::ArchSpec,
         workload: &'a tilesim::spec::WorkloadSpec,
+        partitions: &'a [tilesim::model::Partition],
         mapping: &'a tilesim::model::Mapping,
     }
     let r = Resolved {
         seed: sc.seed,
         arch: &sc.arch_spec,
         workload: &sc.workload_spec,
+        partitions: &sc.workload.partitions,
         mapping: &sc.workload.mapping,
     };
     let mut s = String::from("// The scenario exactly as simulated by tilesim.\n");

@@ -127,6 +127,27 @@ pub fn render(r: &Report) -> String {
         }
         let _ = writeln!(s);
     }
+    if !r.representation_error.is_empty() {
+        let _ = writeln!(s);
+        let _ = writeln!(
+            s,
+            "{:<10} {:<19} {:<22} {:>9} {:>11} {:>9}",
+            "partition", "representation", "crossing", "SQNR dB", "max rel", "values"
+        );
+        for e in &r.representation_error {
+            let sqnr = e.sqnr_db.map_or("exact".to_string(), |v| format!("{v:.1}"));
+            let _ = writeln!(
+                s,
+                "{:<10} {:<19} {:<22} {:>9} {:>11.3e} {:>9}",
+                e.partition,
+                e.tensor,
+                format!("{} → {}", e.from, e.to),
+                sqnr,
+                e.max_rel,
+                e.values_measured
+            );
+        }
+    }
     if r.learning.weight_updates > 0 || r.learning.gradient_estimates > 0 {
         let _ = writeln!(s);
         let _ = writeln!(
