@@ -2,6 +2,11 @@
 //! whoever made it: capacities, disjoint partitions, every slice of every layer mapped
 //! exactly once per group, routes that exist and respect port and channel counts, and
 //! locks that can be satisfied.
+//!
+//! Dependency order is checked statically: every lock a program acquires is released by
+//! some program or starts with enough, and every id an op names exists. A cycle of waits
+//! that only shows at run time is reported by the engine as a deadlock naming the blocked
+//! programs and the locks they wait on.
 
 use std::collections::{BTreeMap, BTreeSet};
 
