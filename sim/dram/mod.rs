@@ -47,6 +47,9 @@ pub mod stats;
 pub mod timing;
 pub mod trace;
 
+#[cfg(test)]
+mod tests;
+
 pub use address::{AddressDecoder, AddressMapping, Location};
 pub use controller::{Command, CommandKind, Completion, DramRun, simulate};
 pub use pattern::{Pattern, PatternSpec};
