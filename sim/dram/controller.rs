@@ -23,6 +23,8 @@
 //! Sources issue in order: each stream admits its next burst when the target channel's
 //! queue has room and otherwise waits (head-of-line blocking), as a shim DMA channel does.
 
+use std::collections::VecDeque;
+
 use super::address::{AddressDecoder, Location};
 use super::bank::Bank;
 use super::stats::{ChannelCounters, DramStats};
@@ -87,6 +89,8 @@ pub struct DramRun {
 #[derive(Debug, Clone, Copy)]
 struct Entry {
     req: u32,
+    /// Index of the bank in `Channel::banks`.
+    bank: u32,
     loc: Location,
     arrival: u64,
 }
@@ -110,8 +114,8 @@ struct Channel {
     id: u32,
     banks: Vec<Bank>,
     ranks: Vec<Rank>,
-    rq: Vec<Entry>,
-    wq: Vec<Entry>,
+    rq: VecDeque<Entry>,
+    wq: VecDeque<Entry>,
     now: u64,
     draining: bool,
     next_rd: u64,
@@ -145,10 +149,6 @@ impl Ctx<'_> {
 }
 
 impl Channel {
-    fn bank_index(ctx: &Ctx, loc: &Location) -> usize {
-        ((loc.rank * ctx.bgs + loc.bank_group) * ctx.banks_per_group + loc.bank) as usize
-    }
-
     /// Issues every refresh due at or before `now`.
     fn refresh(&mut self, ctx: &mut Ctx) {
         let per_rank = (ctx.bgs * ctx.banks_per_group) as usize;
@@ -197,11 +197,16 @@ impl Channel {
     /// before misses and conflicts, then the oldest. A miss's PRE and ACT do not occupy
     /// the data bus, so they are estimated from the bank and rank constraints alone (the
     /// controller issues them while other banks transfer data).
-    fn pick(&self, ctx: &Ctx, queue: &[Entry], write: bool) -> usize {
+    fn pick(&self, ctx: &Ctx, queue: &VecDeque<Entry>, write: bool) -> usize {
         let t = ctx.t;
+        // No column command can issue before the data bus is free: a row hit ready by then
+        // is the choice, and the oldest such one ends the search.
+        let floor = self
+            .now
+            .max(if write { self.next_wr } else { self.next_rd });
         let mut best = (u64::MAX, true, 0usize);
         for (i, e) in queue.iter().enumerate() {
-            let bank = &self.banks[Channel::bank_index(ctx, &e.loc)];
+            let bank = &self.banks[e.bank as usize];
             let rank = &self.ranks[e.loc.rank as usize];
             let g = e.loc.bank_group as usize;
             let ccd = if write {
@@ -221,9 +226,12 @@ impl Channel {
                     (act + t.rcd, true)
                 }
             };
-            let key = (ready.max(ccd).max(e.arrival).max(self.now), miss, i);
+            let key = (ready.max(ccd).max(e.arrival).max(floor), miss, i);
             if key < best {
                 best = key;
+                if key.0 == floor && !miss {
+                    break;
+                }
             }
         }
         best.2
@@ -231,7 +239,7 @@ impl Channel {
 
     /// Makes one scheduling decision; returns the burst served and its completion cycle.
     fn step(&mut self, ctx: &mut Ctx) -> (u32, u64) {
-        let earliest = match (self.rq.first(), self.wq.first()) {
+        let earliest = match (self.rq.front(), self.wq.front()) {
             (Some(a), Some(b)) => a.arrival.min(b.arrival),
             (Some(a), None) => a.arrival,
             (None, Some(b)) => b.arrival,
@@ -258,13 +266,13 @@ impl Channel {
         let queue = if write { &self.wq } else { &self.rq };
         let pick = self.pick(ctx, queue, write);
         let e = if write {
-            self.wq.remove(pick)
+            self.wq.remove(pick).expect("picked from the queue")
         } else {
-            self.rq.remove(pick)
+            self.rq.remove(pick).expect("picked from the queue")
         };
         let t = ctx.t;
         let loc = e.loc;
-        let bi = Channel::bank_index(ctx, &loc);
+        let bi = e.bank as usize;
         let (r, g) = (loc.rank as usize, loc.bank_group as usize);
         match self.banks[bi].open_row {
             Some(row) if row == loc.row => self.counters.row_hits += 1,
@@ -356,6 +364,8 @@ struct Stream {
     next: usize,
     burst: u64,
     t: u64,
+    /// The decoded location of the next burst, if computed.
+    head: Option<Location>,
 }
 
 /// Simulates `requests` on the preset and policies of `config`.
@@ -386,8 +396,8 @@ pub fn simulate(config: &DramConfig, requests: &[Request]) -> Result<DramRun, Dr
                     next_ref: timing.refi * u64::from(r + 1) / u64::from(preset.ranks),
                 })
                 .collect(),
-            rq: Vec::with_capacity(config.read_queue),
-            wq: Vec::with_capacity(config.write_queue),
+            rq: VecDeque::with_capacity(config.read_queue),
+            wq: VecDeque::with_capacity(config.write_queue),
             now: 0,
             draining: false,
             next_rd: 0,
@@ -415,14 +425,16 @@ pub fn simulate(config: &DramConfig, requests: &[Request]) -> Result<DramRun, Dr
             next: 0,
             burst: 0,
             t: 0,
+            head: None,
         })
         .collect();
     for (i, r) in requests.iter().enumerate() {
         streams[r.stream as usize].requests.push(i as u32);
     }
+    let shift = bb.trailing_zeros();
     let bursts_of = |r: &Request| {
-        let first = r.addr / bb;
-        let last = (r.addr + u64::from(r.bytes.max(1)) - 1) / bb;
+        let first = r.addr >> shift;
+        let last = (r.addr + u64::from(r.bytes.max(1)) - 1) >> shift;
         (first, last - first + 1)
     };
     let mut remaining: Vec<u32> = requests.iter().map(|r| bursts_of(r).1 as u32).collect();
@@ -435,14 +447,18 @@ pub fn simulate(config: &DramConfig, requests: &[Request]) -> Result<DramRun, Dr
     ];
     let mut arrivals: Vec<(u64, u32)> = Vec::with_capacity(requests.len());
     let mut active = streams.len();
+    // Per channel: its time if it has queued bursts, else u64::MAX.
+    let mut keys = vec![u64::MAX; channels.len()];
     loop {
         // Admission: each stream issues bursts in order while its target queue has room.
         if active > 0 {
             for s in streams.iter_mut() {
                 while let Some(&ri) = s.requests.get(s.next) {
                     let r = &requests[ri as usize];
-                    let (first, _) = bursts_of(r);
-                    let loc = decoder.decode((first + s.burst) * bb);
+                    let (first, count) = bursts_of(r);
+                    let loc = *s
+                        .head
+                        .get_or_insert_with(|| decoder.decode((first + s.burst) << shift));
                     let ch = &mut channels[loc.channel as usize];
                     let (q, cap) = if r.write {
                         (&mut ch.wq, config.write_queue)
@@ -454,17 +470,22 @@ pub fn simulate(config: &DramConfig, requests: &[Request]) -> Result<DramRun, Dr
                     }
                     let arrival = s.t.max(ch.now);
                     s.t = arrival;
-                    q.push(Entry {
+                    s.head = None;
+                    let bank =
+                        (loc.rank * bgs + loc.bank_group) * preset.banks_per_group + loc.bank;
+                    q.push_back(Entry {
                         req: ri,
+                        bank,
                         loc,
                         arrival,
                     });
+                    keys[loc.channel as usize] = keys[loc.channel as usize].min(ch.now);
                     if s.burst == 0 {
                         completions[ri as usize].arrival = arrival;
                         arrivals.push((arrival, ri));
                     }
                     s.burst += 1;
-                    if s.burst == bursts_of(r).1 {
+                    if s.burst == count {
                         s.burst = 0;
                         s.next += 1;
                         if s.next == s.requests.len() {
@@ -476,16 +497,19 @@ pub fn simulate(config: &DramConfig, requests: &[Request]) -> Result<DramRun, Dr
         }
         // Decision: the channel furthest behind in time goes next.
         let mut best: Option<(u64, usize)> = None;
-        for (i, ch) in channels.iter().enumerate() {
-            if ch.rq.is_empty() && ch.wq.is_empty() {
-                continue;
-            }
-            if best.is_none_or(|(t, _)| ch.now < t) {
-                best = Some((ch.now, i));
+        for (i, &k) in keys.iter().enumerate() {
+            if k != u64::MAX && best.is_none_or(|(t, _)| k < t) {
+                best = Some((k, i));
             }
         }
         let Some((_, c)) = best else { break };
         let (ri, done) = channels[c].step(&mut ctx);
+        let ch = &channels[c];
+        keys[c] = if ch.rq.is_empty() && ch.wq.is_empty() {
+            u64::MAX
+        } else {
+            ch.now
+        };
         let comp = &mut completions[ri as usize];
         comp.done = comp.done.max(done);
         remaining[ri as usize] -= 1;
