@@ -2,6 +2,7 @@
 
 mod cli_repr;
 mod cli_run;
+mod dram;
 mod numerics;
 mod robustness;
 mod schedule_props;
