@@ -370,8 +370,8 @@ struct Stream {
 
 /// Simulates `requests` on the preset and policies of `config`.
 ///
-/// Requests of one stream (`Request::stream`) issue in order; streams are served
-/// round-robin. Each request is split into the bursts it covers.
+/// Requests of one stream (`Request::stream`) issue in order; streams take turns, one
+/// burst each. Each request is split into the bursts it covers.
 pub fn simulate(config: &DramConfig, requests: &[Request]) -> Result<DramRun, DramError> {
     config.validate()?;
     let preset = &config.preset;
@@ -447,13 +447,22 @@ pub fn simulate(config: &DramConfig, requests: &[Request]) -> Result<DramRun, Dr
     ];
     let mut arrivals: Vec<(u64, u32)> = Vec::with_capacity(requests.len());
     let mut active = streams.len();
+    let mut turn = 0usize;
     // Per channel: its time if it has queued bursts, else u64::MAX.
     let mut keys = vec![u64::MAX; channels.len()];
     loop {
-        // Admission: each stream issues bursts in order while its target queue has room.
+        // Admission: each stream issues bursts in order while its target queue has room;
+        // streams take turns one burst at a time, starting from a different stream at each
+        // decision so that none is favoured.
         if active > 0 {
-            for s in streams.iter_mut() {
-                while let Some(&ri) = s.requests.get(s.next) {
+            let n = streams.len();
+            loop {
+                let mut admitted = false;
+                for k in 0..n {
+                    let s = &mut streams[(turn + k) % n];
+                    let Some(&ri) = s.requests.get(s.next) else {
+                        continue;
+                    };
                     let r = &requests[ri as usize];
                     let (first, count) = bursts_of(r);
                     let loc = *s
@@ -466,8 +475,9 @@ pub fn simulate(config: &DramConfig, requests: &[Request]) -> Result<DramRun, Dr
                         (&mut ch.rq, config.read_queue)
                     };
                     if q.len() >= cap {
-                        break;
+                        continue;
                     }
+                    admitted = true;
                     let arrival = s.t.max(ch.now);
                     s.t = arrival;
                     s.head = None;
@@ -493,7 +503,11 @@ pub fn simulate(config: &DramConfig, requests: &[Request]) -> Result<DramRun, Dr
                         }
                     }
                 }
+                if !admitted {
+                    break;
+                }
             }
+            turn = (turn + 1) % n;
         }
         // Decision: the channel furthest behind in time goes next.
         let mut best: Option<(u64, usize)> = None;
