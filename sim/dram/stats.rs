@@ -146,15 +146,15 @@ impl DramStats {
         let bytes = read_bytes + write_bytes;
         let bursts = bytes / bb;
         let mut lat: Vec<u64> = completions.iter().map(|c| c.done - c.arrival).collect();
-        lat.sort_unstable();
-        let pct = |p: f64| {
+        let mut pct = |p: f64| {
             if lat.is_empty() {
                 0.0
             } else {
                 let i = ((lat.len() as f64 * p).ceil() as usize).clamp(1, lat.len()) - 1;
-                lat[i] as f64 * tck
+                *lat.select_nth_unstable(i).1 as f64 * tck
             }
         };
+        let (p50, p99) = (pct(0.5), pct(0.99));
         let n = channels.len().max(1) as f64;
         let achieved = gbps(bytes);
         let peak = preset.peak_bytes_per_s() / 1e9;
@@ -176,9 +176,9 @@ impl DramStats {
             } else {
                 lat.iter().sum::<u64>() as f64 / lat.len() as f64 * tck
             },
-            latency_p50_ns: pct(0.5),
-            latency_p99_ns: pct(0.99),
-            latency_max_ns: lat.last().map_or(0.0, |&l| l as f64 * tck),
+            latency_p50_ns: p50,
+            latency_p99_ns: p99,
+            latency_max_ns: lat.iter().max().map_or(0.0, |&l| l as f64 * tck),
             refresh_share: channels.iter().map(|c| c.refresh_share).sum::<f64>() / n,
             mean_queue: channels.iter().map(|c| c.mean_queue).sum::<f64>() / n,
             channels,
