@@ -130,6 +130,8 @@ struct Ctx<'a> {
     bgs: u32,
     banks_per_group: u32,
     record: bool,
+    /// One source stream: every queue holds its bursts in order of arrival.
+    in_order: bool,
     commands: Vec<Command>,
 }
 
@@ -206,6 +208,15 @@ impl Channel {
             .max(if write { self.next_wr } else { self.next_rd });
         let mut best = (u64::MAX, true, 0usize);
         for (i, e) in queue.iter().enumerate() {
+            // No burst can issue before it arrived: once a ready row hit issues no later
+            // than this one's arrival, this burst cannot beat it, and with one source
+            // (arrivals in queue order) neither can any later one.
+            if !best.1 && e.arrival >= best.0 {
+                if ctx.in_order {
+                    break;
+                }
+                continue;
+            }
             let bank = &self.banks[e.bank as usize];
             let rank = &self.ranks[e.loc.rank as usize];
             let g = e.loc.bank_group as usize;
@@ -412,6 +423,7 @@ pub fn simulate(config: &DramConfig, requests: &[Request]) -> Result<DramRun, Dr
         bgs,
         banks_per_group: preset.banks_per_group,
         record: config.record_commands,
+        in_order: false,
         commands: Vec::new(),
     };
     let n_streams = requests
@@ -431,6 +443,7 @@ pub fn simulate(config: &DramConfig, requests: &[Request]) -> Result<DramRun, Dr
     for (i, r) in requests.iter().enumerate() {
         streams[r.stream as usize].requests.push(i as u32);
     }
+    ctx.in_order = streams.iter().filter(|s| !s.requests.is_empty()).count() <= 1;
     let shift = bb.trailing_zeros();
     let bursts_of = |r: &Request| {
         let first = r.addr >> shift;
