@@ -91,9 +91,9 @@ pub struct DramStats {
     pub latency_p99_ns: f64,
     /// Largest request latency, ns.
     pub latency_max_ns: f64,
-    /// Mean over channels of the refresh share.
+    /// Mean refresh share over the channels that moved data.
     pub refresh_share: f64,
-    /// Mean over channels of the mean queue occupancy (bursts).
+    /// Mean queue occupancy (bursts) over the channels that moved data.
     pub mean_queue: f64,
     /// Per channel.
     pub channels: Vec<ChannelStats>,
@@ -155,7 +155,6 @@ impl DramStats {
             }
         };
         let (p50, p99) = (pct(0.5), pct(0.99));
-        let n = channels.len().max(1) as f64;
         let achieved = gbps(bytes);
         let peak = preset.peak_bytes_per_s() / 1e9;
         DramStats {
@@ -179,8 +178,23 @@ impl DramStats {
             latency_p50_ns: p50,
             latency_p99_ns: p99,
             latency_max_ns: lat.iter().max().map_or(0.0, |&l| l as f64 * tck),
-            refresh_share: channels.iter().map(|c| c.refresh_share).sum::<f64>() / n,
-            mean_queue: channels.iter().map(|c| c.mean_queue).sum::<f64>() / n,
+            refresh_share: {
+                // Channels that moved nothing issued no refresh in the model.
+                let busy: Vec<f64> = channels
+                    .iter()
+                    .filter(|c| c.read_bytes + c.write_bytes > 0)
+                    .map(|c| c.refresh_share)
+                    .collect();
+                busy.iter().sum::<f64>() / busy.len().max(1) as f64
+            },
+            mean_queue: {
+                let busy: Vec<f64> = channels
+                    .iter()
+                    .filter(|c| c.read_bytes + c.write_bytes > 0)
+                    .map(|c| c.mean_queue)
+                    .collect();
+                busy.iter().sum::<f64>() / busy.len().max(1) as f64
+            },
             channels,
         }
     }
