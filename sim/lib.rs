@@ -105,6 +105,8 @@
 //! * [`mapper`]: partitions, tiling, routes, programs; [`mapper::check`] is the oracle.
 //! * [`engine`]: the bevy_ecs discrete-event engine.
 //! * [`report`]: report.json schema, the table, safe output writing.
+//! * [`dram`]: a transaction-level LPDDR5X/DDR5 controller model (banks, JEDEC timing,
+//!   FR-FCFS, refresh) with presets and access patterns; `tilesim dram` runs it.
 //! * [`numerics`]: number formats (bf16, int8/int4, posits, b-posits, f64), quires and
 //!   conversion-error metrics.
 //! * [`replay`]: the value pass: representation-conversion error at every crossing.
@@ -112,6 +114,7 @@
 //! * `testing` (feature `testing`): proptest strategies for machines, workloads and
 //!   schedules.
 
+pub mod dram;
 pub mod engine;
 pub mod mapper;
 pub mod model;

@@ -4,6 +4,7 @@
 //! library error that means "the user's input is wrong" always exits 2.
 
 mod check;
+mod dram;
 mod load;
 mod repr;
 mod run;
@@ -30,6 +31,8 @@ enum Command {
     Check(check::CheckArgs),
     /// Show how values are encoded in a numeric format and what the conversion loses.
     Repr(repr::ReprArgs),
+    /// Simulate a DRAM preset under an access pattern.
+    Dram(dram::DramArgs),
 }
 
 /// An error at the edge of the program, classified by whose fault it is.
@@ -66,6 +69,7 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run::run(&args, &mut out),
         Command::Check(args) => check::run(&args, &mut out),
         Command::Repr(args) => repr::run(&args, &mut out),
+        Command::Dram(args) => dram::run(&args, &mut out),
     };
     let result = result.and_then(|()| out.flush().map_err(CliError::from));
     match result {

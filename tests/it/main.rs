@@ -2,6 +2,7 @@
 
 mod cli_repr;
 mod cli_run;
+mod dram;
 mod numerics;
 mod report_golden;
 mod representation;

@@ -1,0 +1,557 @@
+//! The memory controller: per-channel read and write queues, FR-FCFS scheduling, write
+//! drain, refresh, and the rank- and channel-level timing constraints.
+//!
+//! The model is transaction-level and event-driven: each scheduling decision picks one
+//! queued burst and places its commands (PRE, ACT, RD/WR, and under the closed-page policy
+//! the auto-precharge) at the earliest cycles every constraint allows, so idle cycles cost
+//! nothing. The PRE and ACT of a burst may be placed as early as its arrival, overlapping
+//! earlier bursts' data transfers on other banks, which is what a real controller's
+//! command look-ahead achieves. ACTs of a rank and column commands of a channel are placed
+//! in increasing time order, so tRRD, tFAW and tCCD are checked against their immediate
+//! predecessors.
+//!
+//! Scheduling (per channel, at each decision):
+//!
+//! 1. Refresh: every rank gets an all-bank REF every tREFI; open banks are precharged
+//!    first and every bank of the rank is blocked for tRFC.
+//! 2. Write drain: the controller serves the write queue from the moment it holds
+//!    `high_watermark` entries (or the read queue is empty) until it is down to
+//!    `low_watermark` entries (or empty) with reads waiting.
+//! 3. FR-FCFS within the served queue: the oldest burst whose row is open in its bank,
+//!    otherwise the oldest burst.
+//!
+//! Sources issue in order: each stream admits its next burst when the target channel's
+//! queue has room and otherwise waits (head-of-line blocking), as a shim DMA channel does.
+
+use std::collections::VecDeque;
+
+use super::address::{AddressDecoder, Location};
+use super::bank::Bank;
+use super::stats::{ChannelCounters, DramStats};
+use super::timing::DramTiming;
+use super::{DramConfig, DramError, PagePolicy, Request};
+
+/// A DRAM command as issued by the controller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Command {
+    /// Cycle of issue.
+    pub cycle: u64,
+    /// Channel.
+    pub channel: u32,
+    /// Rank.
+    pub rank: u32,
+    /// Bank group (0 for REF).
+    pub bank_group: u32,
+    /// Bank within the group (0 for REF).
+    pub bank: u32,
+    /// What the command does.
+    pub kind: CommandKind,
+}
+
+/// The kinds of DRAM command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommandKind {
+    /// Activate (open) a row.
+    Act(u32),
+    /// Precharge (close) the open row.
+    Pre,
+    /// Read one burst (of request `.0`).
+    Rd(u32),
+    /// Write one burst (of request `.0`).
+    Wr(u32),
+    /// All-bank refresh of the rank.
+    Ref,
+}
+
+/// When one request arrived and finished.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Completion {
+    /// Cycle the controller accepted the request's first burst.
+    pub arrival: u64,
+    /// Cycle the last data beat of its last burst left the bus.
+    pub done: u64,
+}
+
+/// Everything one simulation produced.
+#[derive(Debug, Clone)]
+pub struct DramRun {
+    /// Aggregated statistics.
+    pub stats: DramStats,
+    /// Per request (same order as the input): arrival and completion.
+    pub completions: Vec<Completion>,
+    /// Request indices in order of arrival (ties by index).
+    pub arrival_order: Vec<u32>,
+    /// Every command issued, per channel in decision order (only if
+    /// [`DramConfig::record_commands`]).
+    pub commands: Vec<Command>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    req: u32,
+    /// Index of the bank in `Channel::banks`.
+    bank: u32,
+    loc: Location,
+    arrival: u64,
+}
+
+#[derive(Debug, Clone)]
+struct Rank {
+    /// Earliest ACT per bank group (tRRD_S/L).
+    next_act_bg: Vec<u64>,
+    /// The last four ACT times, oldest at `faw_head`.
+    faw: [u64; 4],
+    faw_head: usize,
+    acts: u64,
+    /// Earliest RD / WR per bank group (tCCD_S/L, tWTR).
+    next_rd_bg: Vec<u64>,
+    next_wr_bg: Vec<u64>,
+    next_ref: u64,
+}
+
+#[derive(Debug, Clone)]
+struct Channel {
+    id: u32,
+    banks: Vec<Bank>,
+    ranks: Vec<Rank>,
+    rq: VecDeque<Entry>,
+    wq: VecDeque<Entry>,
+    now: u64,
+    draining: bool,
+    next_rd: u64,
+    next_wr: u64,
+    last_col_rank: u32,
+    counters: ChannelCounters,
+}
+
+struct Ctx<'a> {
+    t: &'a DramTiming,
+    cfg: &'a DramConfig,
+    bgs: u32,
+    banks_per_group: u32,
+    record: bool,
+    /// One source stream: every queue holds its bursts in order of arrival.
+    in_order: bool,
+    commands: Vec<Command>,
+}
+
+impl Ctx<'_> {
+    fn log(&mut self, cycle: u64, ch: u32, loc: &Location, kind: CommandKind) {
+        if self.record {
+            self.commands.push(Command {
+                cycle,
+                channel: ch,
+                rank: loc.rank,
+                bank_group: loc.bank_group,
+                bank: loc.bank,
+                kind,
+            });
+        }
+    }
+}
+
+impl Channel {
+    /// Issues every refresh due at or before `now`.
+    fn refresh(&mut self, ctx: &mut Ctx) {
+        let per_rank = (ctx.bgs * ctx.banks_per_group) as usize;
+        for r in 0..self.ranks.len() {
+            while self.ranks[r].next_ref <= self.now {
+                let due = self.ranks[r].next_ref;
+                let mut at = due;
+                for b in 0..per_rank {
+                    let i = r * per_rank + b;
+                    let (pre, ready) = self.banks[i].ready_for_refresh(due, ctx.t);
+                    if let Some(pre) = pre {
+                        self.banks[i].precharge(pre, ctx.t);
+                        let loc = Location {
+                            channel: self.id,
+                            rank: r as u32,
+                            bank_group: b as u32 / ctx.banks_per_group,
+                            bank: b as u32 % ctx.banks_per_group,
+                            row: 0,
+                            column: 0,
+                        };
+                        ctx.log(pre, self.id, &loc, CommandKind::Pre);
+                    }
+                    at = at.max(ready);
+                }
+                for b in 0..per_rank {
+                    let bank = &mut self.banks[r * per_rank + b];
+                    bank.next_act = bank.next_act.max(at + ctx.t.rfc);
+                }
+                let loc = Location {
+                    channel: self.id,
+                    rank: r as u32,
+                    bank_group: 0,
+                    bank: 0,
+                    row: 0,
+                    column: 0,
+                };
+                ctx.log(at, self.id, &loc, CommandKind::Ref);
+                self.counters.refreshes += 1;
+                self.ranks[r].next_ref += ctx.t.refi;
+            }
+        }
+    }
+
+    /// FR-FCFS over `queue`: the burst whose column command could issue first, where every
+    /// burst that could issue by `now` counts as issuing at `now`; among those, row hits
+    /// before misses and conflicts, then the oldest. A miss's PRE and ACT do not occupy
+    /// the data bus, so they are estimated from the bank and rank constraints alone (the
+    /// controller issues them while other banks transfer data).
+    fn pick(&self, ctx: &Ctx, queue: &VecDeque<Entry>, write: bool) -> usize {
+        let t = ctx.t;
+        // No column command can issue before the data bus is free: a row hit ready by then
+        // is the choice, and the oldest such one ends the search.
+        let floor = self
+            .now
+            .max(if write { self.next_wr } else { self.next_rd });
+        let mut best = (u64::MAX, true, 0usize);
+        for (i, e) in queue.iter().enumerate() {
+            // No burst can issue before it arrived: once a ready row hit issues no later
+            // than this one's arrival, this burst cannot beat it, and with one source
+            // (arrivals in queue order) neither can any later one.
+            if !best.1 && e.arrival >= best.0 {
+                if ctx.in_order {
+                    break;
+                }
+                continue;
+            }
+            let bank = &self.banks[e.bank as usize];
+            let rank = &self.ranks[e.loc.rank as usize];
+            let g = e.loc.bank_group as usize;
+            let ccd = if write {
+                rank.next_wr_bg[g]
+            } else {
+                rank.next_rd_bg[g]
+            };
+            let (ready, miss) = match bank.open_row {
+                Some(row) if row == e.loc.row => (bank.next_col, false),
+                open => {
+                    let act_ready = if open.is_some() {
+                        bank.next_act.max(e.arrival.max(bank.next_pre) + t.rp)
+                    } else {
+                        bank.next_act
+                    };
+                    let act = act_ready.max(e.arrival).max(rank.next_act_bg[g]);
+                    (act + t.rcd, true)
+                }
+            };
+            let key = (ready.max(ccd).max(e.arrival).max(floor), miss, i);
+            if key < best {
+                best = key;
+                if key.0 == floor && !miss {
+                    break;
+                }
+            }
+        }
+        best.2
+    }
+
+    /// Makes one scheduling decision; returns the burst served and its completion cycle.
+    fn step(&mut self, ctx: &mut Ctx) -> (u32, u64) {
+        let earliest = match (self.rq.front(), self.wq.front()) {
+            (Some(a), Some(b)) => a.arrival.min(b.arrival),
+            (Some(a), None) => a.arrival,
+            (None, Some(b)) => b.arrival,
+            (None, None) => unreachable!("step on an empty channel"),
+        };
+        self.now = self.now.max(earliest);
+        self.refresh(ctx);
+        let occupancy = (self.rq.len() + self.wq.len()) as u64;
+        self.counters.occupancy_sum += occupancy;
+        self.counters.peak_occupancy = self.counters.peak_occupancy.max(occupancy);
+        self.counters.decisions += 1;
+
+        if self.draining {
+            if self.wq.is_empty() || (self.wq.len() <= ctx.cfg.low_watermark && !self.rq.is_empty())
+            {
+                self.draining = false;
+            }
+        } else if !self.wq.is_empty()
+            && (self.wq.len() >= ctx.cfg.high_watermark || self.rq.is_empty())
+        {
+            self.draining = true;
+        }
+        let write = self.draining;
+        let queue = if write { &self.wq } else { &self.rq };
+        let pick = self.pick(ctx, queue, write);
+        let e = if write {
+            self.wq.remove(pick).expect("picked from the queue")
+        } else {
+            self.rq.remove(pick).expect("picked from the queue")
+        };
+        let t = ctx.t;
+        let loc = e.loc;
+        let bi = e.bank as usize;
+        let (r, g) = (loc.rank as usize, loc.bank_group as usize);
+        match self.banks[bi].open_row {
+            Some(row) if row == loc.row => self.counters.row_hits += 1,
+            open => {
+                if open.is_some() {
+                    self.counters.row_conflicts += 1;
+                    let pre = e.arrival.max(self.banks[bi].next_pre);
+                    self.banks[bi].precharge(pre, t);
+                    ctx.log(pre, self.id, &loc, CommandKind::Pre);
+                } else {
+                    self.counters.row_misses += 1;
+                }
+                let rank = &mut self.ranks[r];
+                let faw_ready = if rank.acts >= 4 {
+                    rank.faw[rank.faw_head] + t.faw
+                } else {
+                    0
+                };
+                let act = e
+                    .arrival
+                    .max(self.banks[bi].next_act)
+                    .max(rank.next_act_bg[g])
+                    .max(faw_ready);
+                self.banks[bi].activate(act, loc.row, t);
+                for (b, next) in rank.next_act_bg.iter_mut().enumerate() {
+                    *next = (*next).max(act + if b == g { t.rrd_l } else { t.rrd_s });
+                }
+                rank.faw[rank.faw_head] = act;
+                rank.faw_head = (rank.faw_head + 1) % 4;
+                rank.acts += 1;
+                ctx.log(act, self.id, &loc, CommandKind::Act(loc.row));
+            }
+        }
+        let rank_switch = if self.last_col_rank != loc.rank { 2 } else { 0 };
+        let rank = &mut self.ranks[r];
+        let col = if write {
+            self.now
+                .max(e.arrival)
+                .max(self.banks[bi].next_col)
+                .max(rank.next_wr_bg[g])
+                .max(self.next_wr + rank_switch)
+        } else {
+            self.now
+                .max(e.arrival)
+                .max(self.banks[bi].next_col)
+                .max(rank.next_rd_bg[g])
+                .max(self.next_rd + rank_switch)
+        };
+        for b in 0..rank.next_rd_bg.len() {
+            let ccd = if b == g { t.ccd_l } else { t.ccd_s };
+            if write {
+                rank.next_wr_bg[b] = rank.next_wr_bg[b].max(col + ccd);
+                rank.next_rd_bg[b] = rank.next_rd_bg[b].max(col + t.wtr_after_write(b == g));
+            } else {
+                rank.next_rd_bg[b] = rank.next_rd_bg[b].max(col + ccd);
+                rank.next_wr_bg[b] = rank.next_wr_bg[b].max(col + ccd.max(t.rtw()));
+            }
+        }
+        let done = if write {
+            self.next_wr = self.next_wr.max(col + t.burst);
+            self.next_rd = self.next_rd.max(col + t.cwl + t.burst + 2);
+            self.banks[bi].write(col, t);
+            ctx.log(col, self.id, &loc, CommandKind::Wr(e.req));
+            self.counters.bursts_written += 1;
+            col + t.cwl + t.burst
+        } else {
+            self.next_rd = self.next_rd.max(col + t.burst);
+            self.next_wr = self.next_wr.max(col + t.rtw());
+            self.banks[bi].read(col, t);
+            ctx.log(col, self.id, &loc, CommandKind::Rd(e.req));
+            self.counters.bursts_read += 1;
+            col + t.cl + t.burst
+        };
+        self.last_col_rank = loc.rank;
+        if ctx.cfg.page == PagePolicy::Closed {
+            let pre = self.banks[bi].next_pre;
+            self.banks[bi].precharge(pre, t);
+            ctx.log(pre, self.id, &loc, CommandKind::Pre);
+        }
+        self.now = col;
+        self.counters.last_done = self.counters.last_done.max(done);
+        (e.req, done)
+    }
+}
+
+/// One source stream: its requests in issue order and where it is.
+struct Stream {
+    requests: Vec<u32>,
+    next: usize,
+    burst: u64,
+    t: u64,
+    /// The decoded location of the next burst, if computed.
+    head: Option<Location>,
+}
+
+/// Simulates `requests` on the preset and policies of `config`.
+///
+/// Requests of one stream (`Request::stream`) issue in order; streams take turns, one
+/// burst each. Each request is split into the bursts it covers.
+pub fn simulate(config: &DramConfig, requests: &[Request]) -> Result<DramRun, DramError> {
+    config.validate()?;
+    let preset = &config.preset;
+    let timing = preset.cycles();
+    let decoder = AddressDecoder::new(preset, config.mapping);
+    let bb = decoder.burst_bytes();
+    let bgs = preset.bank_groups;
+    let nbanks = (preset.ranks * bgs * preset.banks_per_group) as usize;
+    let mut channels: Vec<Channel> = (0..preset.channels)
+        .map(|id| Channel {
+            id,
+            banks: vec![Bank::default(); nbanks],
+            ranks: (0..preset.ranks)
+                .map(|r| Rank {
+                    next_act_bg: vec![0; bgs as usize],
+                    faw: [0; 4],
+                    faw_head: 0,
+                    acts: 0,
+                    next_rd_bg: vec![0; bgs as usize],
+                    next_wr_bg: vec![0; bgs as usize],
+                    // Ranks refresh in turn, spread over one tREFI.
+                    next_ref: timing.refi * u64::from(r + 1) / u64::from(preset.ranks),
+                })
+                .collect(),
+            rq: VecDeque::with_capacity(config.read_queue),
+            wq: VecDeque::with_capacity(config.write_queue),
+            now: 0,
+            draining: false,
+            next_rd: 0,
+            next_wr: 0,
+            last_col_rank: 0,
+            counters: ChannelCounters::default(),
+        })
+        .collect();
+    let mut ctx = Ctx {
+        t: &timing,
+        cfg: config,
+        bgs,
+        banks_per_group: preset.banks_per_group,
+        record: config.record_commands,
+        in_order: false,
+        commands: Vec::new(),
+    };
+    let n_streams = requests
+        .iter()
+        .map(|r| r.stream as usize + 1)
+        .max()
+        .unwrap_or(0);
+    let mut streams: Vec<Stream> = (0..n_streams)
+        .map(|_| Stream {
+            requests: Vec::new(),
+            next: 0,
+            burst: 0,
+            t: 0,
+            head: None,
+        })
+        .collect();
+    for (i, r) in requests.iter().enumerate() {
+        streams[r.stream as usize].requests.push(i as u32);
+    }
+    ctx.in_order = streams.iter().filter(|s| !s.requests.is_empty()).count() <= 1;
+    let shift = bb.trailing_zeros();
+    let bursts_of = |r: &Request| {
+        let first = r.addr >> shift;
+        let last = (r.addr + u64::from(r.bytes.max(1)) - 1) >> shift;
+        (first, last - first + 1)
+    };
+    let mut remaining: Vec<u32> = requests.iter().map(|r| bursts_of(r).1 as u32).collect();
+    let mut completions = vec![
+        Completion {
+            arrival: 0,
+            done: 0
+        };
+        requests.len()
+    ];
+    let mut arrivals: Vec<(u64, u32)> = Vec::with_capacity(requests.len());
+    let mut active = streams.len();
+    let mut turn = 0usize;
+    // Per channel: its time if it has queued bursts, else u64::MAX.
+    let mut keys = vec![u64::MAX; channels.len()];
+    loop {
+        // Admission: each stream issues bursts in order while its target queue has room;
+        // streams take turns one burst at a time, starting from a different stream at each
+        // decision so that none is favoured.
+        if active > 0 {
+            let n = streams.len();
+            loop {
+                let mut admitted = false;
+                for k in 0..n {
+                    let s = &mut streams[(turn + k) % n];
+                    let Some(&ri) = s.requests.get(s.next) else {
+                        continue;
+                    };
+                    let r = &requests[ri as usize];
+                    let (first, count) = bursts_of(r);
+                    let loc = *s
+                        .head
+                        .get_or_insert_with(|| decoder.decode((first + s.burst) << shift));
+                    let ch = &mut channels[loc.channel as usize];
+                    let (q, cap) = if r.write {
+                        (&mut ch.wq, config.write_queue)
+                    } else {
+                        (&mut ch.rq, config.read_queue)
+                    };
+                    if q.len() >= cap {
+                        continue;
+                    }
+                    admitted = true;
+                    let arrival = s.t.max(ch.now);
+                    s.t = arrival;
+                    s.head = None;
+                    let bank =
+                        (loc.rank * bgs + loc.bank_group) * preset.banks_per_group + loc.bank;
+                    q.push_back(Entry {
+                        req: ri,
+                        bank,
+                        loc,
+                        arrival,
+                    });
+                    keys[loc.channel as usize] = keys[loc.channel as usize].min(ch.now);
+                    if s.burst == 0 {
+                        completions[ri as usize].arrival = arrival;
+                        arrivals.push((arrival, ri));
+                    }
+                    s.burst += 1;
+                    if s.burst == count {
+                        s.burst = 0;
+                        s.next += 1;
+                        if s.next == s.requests.len() {
+                            active -= 1;
+                        }
+                    }
+                }
+                if !admitted {
+                    break;
+                }
+            }
+            turn = (turn + 1) % n;
+        }
+        // Decision: the channel furthest behind in time goes next.
+        let mut best: Option<(u64, usize)> = None;
+        for (i, &k) in keys.iter().enumerate() {
+            if k != u64::MAX && best.is_none_or(|(t, _)| k < t) {
+                best = Some((k, i));
+            }
+        }
+        let Some((_, c)) = best else { break };
+        let (ri, done) = channels[c].step(&mut ctx);
+        let ch = &channels[c];
+        keys[c] = if ch.rq.is_empty() && ch.wq.is_empty() {
+            u64::MAX
+        } else {
+            ch.now
+        };
+        let comp = &mut completions[ri as usize];
+        comp.done = comp.done.max(done);
+        remaining[ri as usize] -= 1;
+    }
+    debug_assert!(remaining.iter().all(|&r| r == 0));
+    // One stream admits in time order already; several interleave.
+    if !arrivals.is_sorted() {
+        arrivals.sort_unstable();
+    }
+    let counters: Vec<ChannelCounters> = channels.into_iter().map(|c| c.counters).collect();
+    let stats = DramStats::build(preset, &timing, config, &counters, requests, &completions);
+    Ok(DramRun {
+        stats,
+        completions,
+        arrival_order: arrivals.into_iter().map(|(_, i)| i).collect(),
+        commands: ctx.commands,
+    })
+}

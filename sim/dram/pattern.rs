@@ -1,0 +1,158 @@
+//! Request generators: the access patterns `tilesim dram --pattern` offers.
+//!
+//! Each of `streams` sources moves `total_bytes / streams` bytes in requests of
+//! `request_bytes`. Stream `s` works in its own slice of the address space, starting at
+//! `s × capacity / streams`, so concurrent streams contend for banks the way several shim
+//! DMA channels reading different tensors do.
+
+use std::fmt;
+use std::str::FromStr;
+
+use rand::{RngExt, SeedableRng};
+use rand_pcg::Pcg64Mcg;
+
+use super::{DramError, Request};
+
+/// An access pattern.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Pattern {
+    /// Contiguous reads.
+    Sequential,
+    /// Reads `stride` bytes apart (wrapping inside the stream's slice).
+    Strided(u64),
+    /// Reads at uniformly random request-aligned addresses over the whole capacity.
+    Random,
+    /// Contiguous requests, each a read with probability `read_fraction`, else a write.
+    Mixed(f64),
+}
+
+/// Spellings accepted by [`Pattern::from_str`].
+pub const PATTERN_NAMES: &str = "sequential, strided:BYTES, random, mixed:READ_FRACTION";
+
+impl FromStr for Pattern {
+    type Err = DramError;
+
+    fn from_str(s: &str) -> Result<Pattern, DramError> {
+        let bad = || DramError::UnknownPattern {
+            name: s.to_string(),
+            valid: PATTERN_NAMES,
+        };
+        let (head, arg) = match s.split_once(':') {
+            Some((h, a)) => (h, Some(a)),
+            None => (s, None),
+        };
+        match (head.to_ascii_lowercase().as_str(), arg) {
+            ("sequential", None) => Ok(Pattern::Sequential),
+            ("random", None) => Ok(Pattern::Random),
+            ("strided", Some(a)) => {
+                let stride = super::parse_bytes(a).map_err(|_| bad())?;
+                if stride == 0 {
+                    return Err(bad());
+                }
+                Ok(Pattern::Strided(stride))
+            }
+            ("mixed", Some(a)) => {
+                let p: f64 = a.parse().map_err(|_| bad())?;
+                if !(0.0..=1.0).contains(&p) {
+                    return Err(bad());
+                }
+                Ok(Pattern::Mixed(p))
+            }
+            _ => Err(bad()),
+        }
+    }
+}
+
+impl fmt::Display for Pattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Pattern::Sequential => write!(f, "sequential"),
+            Pattern::Strided(s) => write!(f, "strided:{s}"),
+            Pattern::Random => write!(f, "random"),
+            Pattern::Mixed(p) => write!(f, "mixed:{p}"),
+        }
+    }
+}
+
+/// What to generate.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PatternSpec {
+    /// The access pattern.
+    pub pattern: Pattern,
+    /// Bytes moved by all streams together.
+    pub total_bytes: u64,
+    /// Bytes per request.
+    pub request_bytes: u32,
+    /// Concurrent streams.
+    pub streams: u32,
+    /// Seed of the random choices.
+    pub seed: u64,
+    /// Capacity of the memory (addresses are below it).
+    pub capacity: u64,
+}
+
+/// Generates the requests of `spec`, stream by stream.
+pub fn generate(spec: &PatternSpec) -> Vec<Request> {
+    let rb = u64::from(spec.request_bytes.max(1));
+    let streams = u64::from(spec.streams.max(1));
+    let slice = (spec.capacity / streams) / rb * rb;
+    let per_stream = spec.total_bytes / streams / rb;
+    let mut out = Vec::with_capacity((per_stream * streams) as usize);
+    for s in 0..streams {
+        let base = s * slice;
+        let mut rng = Pcg64Mcg::seed_from_u64(spec.seed ^ (s.wrapping_mul(0x9E37_79B9_7F4A_7C15)));
+        for i in 0..per_stream {
+            let (addr, write) = match spec.pattern {
+                Pattern::Sequential => (base + (i * rb) % slice, false),
+                Pattern::Strided(stride) => (base + (i * stride) % slice / rb * rb, false),
+                Pattern::Random => (rng.random_range(0..spec.capacity / rb) * rb, false),
+                Pattern::Mixed(p) => (base + (i * rb) % slice, !rng.random_bool(p)),
+            };
+            out.push(Request {
+                addr,
+                bytes: spec.request_bytes,
+                write,
+                stream: s as u16,
+            });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_every_spelling() {
+        assert_eq!(
+            "sequential".parse::<Pattern>().unwrap(),
+            Pattern::Sequential
+        );
+        assert_eq!(
+            "strided:4096".parse::<Pattern>().unwrap(),
+            Pattern::Strided(4096)
+        );
+        assert_eq!(
+            "strided:4KiB".parse::<Pattern>().unwrap(),
+            Pattern::Strided(4096)
+        );
+        assert_eq!("mixed:0.7".parse::<Pattern>().unwrap(), Pattern::Mixed(0.7));
+        assert!("mixed:1.5".parse::<Pattern>().is_err());
+        assert!("zigzag".parse::<Pattern>().is_err());
+    }
+
+    #[test]
+    fn same_seed_same_requests() {
+        let spec = PatternSpec {
+            pattern: Pattern::Random,
+            total_bytes: 1 << 16,
+            request_bytes: 64,
+            streams: 2,
+            seed: 3,
+            capacity: 1 << 30,
+        };
+        assert_eq!(generate(&spec), generate(&spec));
+        assert_eq!(generate(&spec).len(), 1024);
+    }
+}

@@ -1,0 +1,216 @@
+//! `tilesim dram`: the table, JSON, the preset list, traces in both formats, and exit code 2
+//! for every class of bad input.
+
+use std::path::PathBuf;
+
+use assert_cmd::Command;
+
+fn dram() -> Command {
+    let mut c = Command::cargo_bin("tilesim").unwrap();
+    c.arg("dram");
+    c
+}
+
+fn stdout_of(args: &[&str]) -> String {
+    let out = dram().args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn fails_with(args: &[&str], needles: &[&str]) {
+    let out = dram().args(args).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{args:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    for n in needles {
+        assert!(err.contains(n), "{args:?}: stderr {err:?} lacks {n:?}");
+    }
+}
+
+fn temp_path(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("tilesim-dram-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+#[test]
+fn list_names_every_preset() {
+    let out = stdout_of(&["--list"]);
+    for name in [
+        "lpddr5x-8000-x256",
+        "lpddr5x-7500-x128",
+        "ddr5-5600-x128",
+        "ddr5-4800-x64",
+        "ddr5-5600-x64",
+        "lpddr5-6400-x16",
+    ] {
+        assert!(out.contains(name), "{out}");
+    }
+    assert!(out.contains("256.0 GB/s"));
+}
+
+#[test]
+fn table_shows_bandwidth_hits_latency_and_channels() {
+    let out = stdout_of(&["lpddr5x-8000-x256", "--bytes", "1MiB"]);
+    assert!(
+        out.starts_with("lpddr5x-8000-x256: sequential x1 streams"),
+        "{out}"
+    );
+    for needle in [
+        "GB/s of 256.00 GB/s peak",
+        "row hits",
+        "p99",
+        "refresh",
+        "channel",
+    ] {
+        assert!(out.contains(needle), "{out}");
+    }
+    // One line per channel after the header.
+    let lines: Vec<&str> = out.lines().collect();
+    let header = lines.iter().position(|l| l.starts_with("channel")).unwrap();
+    assert_eq!(lines.len() - header - 1, 16);
+}
+
+#[test]
+fn json_is_deterministic_and_consistent() {
+    let args = [
+        "ddr5-5600-x128",
+        "--pattern",
+        "mixed:0.7",
+        "--streams",
+        "4",
+        "--bytes",
+        "512KiB",
+        "--json",
+    ];
+    let a = stdout_of(&args);
+    assert_eq!(a, stdout_of(&args));
+    let v: serde_json::Value = serde_json::from_str(&a).unwrap();
+    let s = &v["stats"];
+    let f = s["fraction_of_peak"].as_f64().unwrap();
+    assert!(f > 0.0 && f <= 1.0);
+    assert_eq!(s["bytes"].as_u64().unwrap(), 512 * 1024);
+    assert!(s["write_bytes"].as_u64().unwrap() > 0);
+    assert_eq!(s["channels"].as_array().unwrap().len(), 4);
+    assert_eq!(v["pattern"], "mixed:0.7");
+}
+
+#[test]
+fn random_is_slower_than_sequential() {
+    let gbps = |pattern: &str| {
+        let out = stdout_of(&[
+            "lpddr5x-7500-x128",
+            "--pattern",
+            pattern,
+            "--bytes",
+            "2MiB",
+            "--json",
+        ]);
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        v["stats"]["achieved_gb_per_s"].as_f64().unwrap()
+    };
+    assert!(gbps("random") < 0.5 * gbps("sequential"));
+}
+
+#[test]
+fn native_trace_lists_requests_in_arrival_order() {
+    let path = temp_path("native.trace");
+    stdout_of(&[
+        "ddr5-4800-x64",
+        "--bytes",
+        "4KiB",
+        "--request-bytes",
+        "128",
+        "--trace",
+        path.to_str().unwrap(),
+    ]);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 32);
+    assert_eq!(lines[0], "0 0x0 R 128");
+    assert_eq!(lines[1], "0 0x80 R 128");
+    let mut last = 0u64;
+    for l in &lines {
+        let f: Vec<&str> = l.split(' ').collect();
+        assert_eq!(f.len(), 4, "{l}");
+        let cycle: u64 = f[0].parse().unwrap();
+        assert!(cycle >= last, "{l}");
+        last = cycle;
+        assert!(f[1].starts_with("0x") && f[2] == "R" && f[3] == "128");
+    }
+}
+
+#[test]
+fn ramulator_trace_has_one_line_per_64_bytes() {
+    let path = temp_path("ramulator.trace");
+    stdout_of(&[
+        "lpddr5x-8000-x256",
+        "--pattern",
+        "mixed:0.5",
+        "--bytes",
+        "8KiB",
+        "--request-bytes",
+        "128",
+        "--trace",
+        path.to_str().unwrap(),
+        "--trace-format",
+        "ramulator",
+    ]);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 128);
+    // The golden first lines: each 128-byte request is two 64-byte pieces.
+    let first: Vec<&str> = lines[..2].to_vec();
+    assert!(
+        first == ["LD 0x0", "LD 0x40"] || first == ["ST 0x0", "ST 0x40"],
+        "{first:?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.starts_with("LD 0x") || l.starts_with("ST 0x"))
+    );
+    assert!(lines.iter().any(|l| l.starts_with("ST")));
+}
+
+#[test]
+fn bad_inputs_exit_2_with_the_valid_choices() {
+    fails_with(
+        &["hbm3"],
+        &[
+            "unknown DRAM preset `hbm3`",
+            "lpddr5x-8000-x256",
+            "ddr5-4800-x64",
+        ],
+    );
+    fails_with(
+        &["ddr5-4800-x64", "--pattern", "zigzag"],
+        &[
+            "unknown access pattern `zigzag`",
+            "sequential",
+            "strided:BYTES",
+            "mixed:READ_FRACTION",
+        ],
+    );
+    fails_with(&["ddr5-4800-x64", "--pattern", "mixed:2"], &["mixed:2"]);
+    fails_with(&["ddr5-4800-x64", "--pattern", "strided:0"], &["strided:0"]);
+    fails_with(&["ddr5-4800-x64", "--bytes", "lots"], &["--bytes", "lots"]);
+    fails_with(&["ddr5-4800-x64", "--page", "ajar"], &["--page", "ajar"]);
+    fails_with(
+        &["ddr5-4800-x64", "--mapping", "RoChCo"],
+        &["--mapping", "RoCoBaRaCh"],
+    );
+    fails_with(
+        &["ddr5-4800-x64", "--trace-format", "csv"],
+        &["--trace-format", "ramulator"],
+    );
+    fails_with(&["ddr5-4800-x64", "--streams", "0"], &["--streams"]);
+    fails_with(
+        &["ddr5-4800-x64", "--request-bytes", "0"],
+        &["--request-bytes"],
+    );
+    fails_with(&[], &["PRESET"]);
+}
