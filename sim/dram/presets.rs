@@ -16,8 +16,8 @@
 //!   tREFIab 3.906 µs.
 //! * **Assumption** (stated where used): LPDDR5X-7500/8000 keep the LPDDR5-6400 core
 //!   timings in nanoseconds (the array is the same; JEDEC raises RL/WL in nCK with the
-//!   clock so that they stay roughly constant in ns). Vendor datasheets (e.g. Micron
-//!   MT62F LPDDR5X) list tRCD/tRP 18 ns and tRAS 42 ns at 8533 Mb/s, consistent with this.
+//!   clock so that they stay roughly constant in ns). Not yet checked against a
+//!   vendor LPDDR5X datasheet.
 //!
 //! Bus widths: Strix Halo (Ryzen AI Max) has a 256-bit LPDDR5X-8000 interface (AMD product
 //! page), i.e. 16 x16 channels; Phoenix (Ryzen 7040) has a 128-bit interface: 8 x16
