@@ -165,6 +165,30 @@ impl<'a> Builder<'a> {
     }
 }
 
+impl Builder<'_> {
+    /// A route between a shim and a tile of its column whose links below `mem_row` (shim ↔
+    /// memory tile) ride the `below` circuit and whose links above it ride `above`.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn column_route(
+        &mut self,
+        from: TileCoord,
+        to: TileCoord,
+        dram: DramUse,
+        resources: Vec<ResourceId>,
+        mem_row: u32,
+        below: u32,
+        above: u32,
+    ) -> RouteId {
+        self.route(from, to, dram, resources, |l| {
+            if l.from.row.min(l.to.row) < mem_row {
+                below
+            } else {
+                above
+            }
+        })
+    }
+}
+
 /// Splits `total` into `steps` near-equal integer parts: the first `total % steps` parts
 /// get one more. Returns (base, remainder).
 pub(crate) fn spread(total: u64, steps: u64) -> (u64, u64) {

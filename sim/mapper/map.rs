@@ -655,37 +655,44 @@ pub fn map(sc: &Scenario) -> Result<TileSchedule, MapError> {
                 let out_route = b.route(tile, mem, DramUse::None, vec![tout0, mem_in], |_| c_out);
                 // Shim ↔ memory-tile links carry packets on the group's loader/drainer
                 // circuits; links above the memory tile use the tile's own circuits.
-                let mem_row = mem.row;
-                let below_mem = move |l: &Link| l.from.row.min(l.to.row) < mem_row;
-                let w_route = b.route(
+                // Estimates go on the output circuit to the memory tile, then as packets on
+                // the drainer's circuit down to the shim and DRAM.
+                let row = mem.row;
+                let w_route = b.column_route(
                     shim,
                     tile,
                     DramUse::Read,
                     vec![r_dram, shim_mm2s1, tin1],
-                    |l| if below_mem(l) { c_loader } else { c_weights },
+                    row,
+                    c_loader,
+                    c_weights,
                 );
-                let in_dram_route = b.route(
+                let in_dram_route = b.column_route(
                     shim,
                     tile,
                     DramUse::Read,
                     vec![r_dram, shim_mm2s0, tin0],
-                    |l| if below_mem(l) { c_loader } else { c_in },
+                    row,
+                    c_loader,
+                    c_in,
                 );
-                let out_dram_route = b.route(
+                let out_dram_route = b.column_route(
                     tile,
                     shim,
                     DramUse::Write,
                     vec![tout0, shim_s2mm0, r_dram],
-                    |l| if below_mem(l) { c_drain } else { c_out },
+                    row,
+                    c_drain,
+                    c_out,
                 );
-                // Estimates: on the output circuit to the memory tile, then as packets on
-                // the drainer's circuit down to the shim and DRAM.
-                let est_route = b.route(
+                let est_route = b.column_route(
                     tile,
                     shim,
                     DramUse::Write,
                     vec![tout0, shim_s2mm1, r_dram],
-                    |l| if below_mem(l) { c_drain } else { c_out },
+                    row,
+                    c_drain,
+                    c_out,
                 );
 
                 // L1 buffers.

@@ -2,39 +2,13 @@
 
 use std::path::PathBuf;
 
-use assert_cmd::Command;
-
-fn repr() -> Command {
-    let mut c = Command::cargo_bin("tilesim").unwrap();
-    c.arg("repr");
-    c
-}
+use crate::support::{fails_with, stdout_of};
 
 fn golden(name: &str) -> String {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/data")
         .join(name);
     std::fs::read_to_string(p).unwrap()
-}
-
-fn stdout_of(args: &[&str]) -> String {
-    let out = repr().args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-/// Runs with bad input: exit code 2 and stderr containing every needle.
-fn fails_with(args: &[&str], needles: &[&str]) {
-    let out = repr().args(args).output().unwrap();
-    assert_eq!(out.status.code(), Some(2), "{args:?}");
-    let err = String::from_utf8_lossy(&out.stderr);
-    for n in needles {
-        assert!(err.contains(n), "{args:?}: stderr {err:?} lacks {n:?}");
-    }
 }
 
 fn temp_file(name: &str, text: &str) -> PathBuf {
@@ -47,17 +21,20 @@ fn temp_file(name: &str, text: &str) -> PathBuf {
 fn golden_json_bf16() {
     // 1 + 2^-8 + 2^-40 rounds once to 0x3f81; the exact tie 1 + 2^-8 stays at 0x3f80;
     // -1e-40 keeps its subnormal; 1e39 overflows to inf; nan is the quiet 0x7fc0.
-    let got = stdout_of(&[
-        "--format",
-        "bf16",
-        "--json",
-        "--",
-        "1.0039062500009095",
-        "1.00390625",
-        "-1e-40",
-        "1e39",
-        "nan",
-    ]);
+    let got = stdout_of(
+        "repr",
+        &[
+            "--format",
+            "bf16",
+            "--json",
+            "--",
+            "1.0039062500009095",
+            "1.00390625",
+            "-1e-40",
+            "1e39",
+            "nan",
+        ],
+    );
     assert_eq!(got, golden("repr_bf16_golden.json"));
 }
 
@@ -65,13 +42,16 @@ fn golden_json_bf16() {
 fn golden_json_posit8() {
     // posit<8,2>: 3e7 saturates at maxPos 2^24 (0x7f), 1e-9 at minPos 2^-24 (0x01),
     // 0.3 = 1.2·2^-2 rounds to 0 01 10 010 = 0x32 = 0.3125.
-    let got = stdout_of(&["--format", "posit8", "--json", "3e7", "1e-9", "0.3"]);
+    let got = stdout_of(
+        "repr",
+        &["--format", "posit8", "--json", "3e7", "1e-9", "0.3"],
+    );
     assert_eq!(got, golden("repr_posit8_golden.json"));
 }
 
 #[test]
 fn json_has_the_documented_shape() {
-    let got = stdout_of(&["--format", "int8", "--json", "1", "-0.5", "0.25"]);
+    let got = stdout_of("repr", &["--format", "int8", "--json", "1", "-0.5", "0.25"]);
     let v: serde_json::Value = serde_json::from_str(&got).unwrap();
     assert_eq!(v["format"], "int8");
     assert_eq!(v["values"][1]["bits"], "0xc0"); // -63.5 rounds half to even: -64
@@ -84,7 +64,7 @@ fn json_has_the_documented_shape() {
 
 #[test]
 fn table_output() {
-    let got = stdout_of(&["--format", "bposit32", "1", "3.14159"]);
+    let got = stdout_of("repr", &["--format", "bposit32", "1", "3.14159"]);
     assert!(
         got.starts_with("format bposit32: 32 bits per value"),
         "{got}"
@@ -96,14 +76,17 @@ fn table_output() {
 #[test]
 fn values_from_a_file_and_the_command_line() {
     let p = temp_file("ok.txt", "1.5  2.5\n\n  -0.75\t1e-3\n");
-    let got = stdout_of(&[
-        "--format",
-        "f32",
-        "--json",
-        "4",
-        "--file",
-        p.to_str().unwrap(),
-    ]);
+    let got = stdout_of(
+        "repr",
+        &[
+            "--format",
+            "f32",
+            "--json",
+            "4",
+            "--file",
+            p.to_str().unwrap(),
+        ],
+    );
     let v: serde_json::Value = serde_json::from_str(&got).unwrap();
     assert_eq!(v["values"].as_array().unwrap().len(), 5);
     assert_eq!(v["values"][3]["bits"], "0xbf400000");
@@ -111,7 +94,10 @@ fn values_from_a_file_and_the_command_line() {
 
 #[test]
 fn negative_non_finite_values_after_double_dash() {
-    let got = stdout_of(&["--format", "posit16", "--json", "--", "-inf", "-2"]);
+    let got = stdout_of(
+        "repr",
+        &["--format", "posit16", "--json", "--", "-inf", "-2"],
+    );
     let v: serde_json::Value = serde_json::from_str(&got).unwrap();
     assert_eq!(v["values"][0]["bits"], "0x8000"); // NaR
     // 2.0 = 0 10 01 0… = 0x4800 in posit<16,2>; −2 is its two's complement.
@@ -121,7 +107,10 @@ fn negative_non_finite_values_after_double_dash() {
 
 #[test]
 fn flush_subnormals_option() {
-    let got = stdout_of(&["--format", "bf16", "--json", "--flush-subnormals", "1e-40"]);
+    let got = stdout_of(
+        "repr",
+        &["--format", "bf16", "--json", "--flush-subnormals", "1e-40"],
+    );
     let v: serde_json::Value = serde_json::from_str(&got).unwrap();
     assert_eq!(v["values"][0]["bits"], "0x0000");
     assert_eq!(v["summary"]["events"]["flushed_to_zero"], 1);
@@ -130,6 +119,7 @@ fn flush_subnormals_option() {
 #[test]
 fn bad_format() {
     fails_with(
+        "repr",
         &["--format", "float8", "1"],
         &["float8", "valid:", "posit<N,ES>"],
     );
@@ -138,19 +128,26 @@ fn bad_format() {
 #[test]
 fn format_parameters_out_of_range() {
     fails_with(
+        "repr",
         &["--format", "posit64", "1"],
         &["posit64", "n = 64", "2..=32"],
     );
     fails_with(
+        "repr",
         &["--format", "posit<16,9>", "1"],
         &["posit<16,9>", "es = 9"],
     );
-    fails_with(&["--format", "bposit<16,5,20>", "1"], &["rS", "1..=15"]);
+    fails_with(
+        "repr",
+        &["--format", "bposit<16,5,20>", "1"],
+        &["rS", "1..=15"],
+    );
 }
 
 #[test]
 fn bad_value() {
     fails_with(
+        "repr",
         &["--format", "bf16", "1", "abc"],
         &["`abc`", "not a number", "inf"],
     );
@@ -161,6 +158,7 @@ fn bad_token_in_file_names_line_and_column() {
     let p = temp_file("bad.txt", "1 2\n3   x4 5\n");
     let name = p.to_str().unwrap().to_string();
     fails_with(
+        "repr",
         &["--format", "bf16", "--file", &name],
         &[&format!("{name}:2:5"), "`x4`"],
     );
@@ -169,6 +167,7 @@ fn bad_token_in_file_names_line_and_column() {
 #[test]
 fn missing_file() {
     fails_with(
+        "repr",
         &["--format", "bf16", "--file", "/nonexistent/values.txt"],
         &["/nonexistent/values.txt", "--file"],
     );
@@ -176,20 +175,25 @@ fn missing_file() {
 
 #[test]
 fn no_values() {
-    fails_with(&["--format", "bf16"], &["no values", "--file"]);
+    fails_with("repr", &["--format", "bf16"], &["no values", "--file"]);
 }
 
 #[test]
 fn scale_rules() {
     fails_with(
+        "repr",
         &["--format", "bf16", "--scale", "0.5", "1"],
         &["--scale", "int8"],
     );
     fails_with(
+        "repr",
         &["--format", "int8", "--scale", "-1", "1"],
         &["--scale", "positive"],
     );
-    let got = stdout_of(&["--format", "int4", "--json", "--scale", "0.5", "100"]);
+    let got = stdout_of(
+        "repr",
+        &["--format", "int4", "--json", "--scale", "0.5", "100"],
+    );
     let v: serde_json::Value = serde_json::from_str(&got).unwrap();
     assert_eq!(v["values"][0]["value"], 3.5);
     assert_eq!(v["summary"]["events"]["saturated"], 1);

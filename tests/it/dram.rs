@@ -3,32 +3,7 @@
 
 use std::path::PathBuf;
 
-use assert_cmd::Command;
-
-fn dram() -> Command {
-    let mut c = Command::cargo_bin("tilesim").unwrap();
-    c.arg("dram");
-    c
-}
-
-fn stdout_of(args: &[&str]) -> String {
-    let out = dram().args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn fails_with(args: &[&str], needles: &[&str]) {
-    let out = dram().args(args).output().unwrap();
-    assert_eq!(out.status.code(), Some(2), "{args:?}");
-    let err = String::from_utf8_lossy(&out.stderr);
-    for n in needles {
-        assert!(err.contains(n), "{args:?}: stderr {err:?} lacks {n:?}");
-    }
-}
+use crate::support::{fails_with, stdout_of};
 
 fn temp_path(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("tilesim-dram-{}", std::process::id()));
@@ -38,7 +13,7 @@ fn temp_path(name: &str) -> PathBuf {
 
 #[test]
 fn list_names_every_preset() {
-    let out = stdout_of(&["--list"]);
+    let out = stdout_of("dram", &["--list"]);
     for name in [
         "lpddr5x-8000-x256",
         "lpddr5x-7500-x128",
@@ -54,7 +29,7 @@ fn list_names_every_preset() {
 
 #[test]
 fn table_shows_bandwidth_hits_latency_and_channels() {
-    let out = stdout_of(&["lpddr5x-8000-x256", "--bytes", "1MiB"]);
+    let out = stdout_of("dram", &["lpddr5x-8000-x256", "--bytes", "1MiB"]);
     assert!(
         out.starts_with("lpddr5x-8000-x256: sequential x1 streams"),
         "{out}"
@@ -86,8 +61,8 @@ fn json_is_deterministic_and_consistent() {
         "512KiB",
         "--json",
     ];
-    let a = stdout_of(&args);
-    assert_eq!(a, stdout_of(&args));
+    let a = stdout_of("dram", &args);
+    assert_eq!(a, stdout_of("dram", &args));
     let v: serde_json::Value = serde_json::from_str(&a).unwrap();
     let s = &v["stats"];
     let f = s["fraction_of_peak"].as_f64().unwrap();
@@ -101,14 +76,17 @@ fn json_is_deterministic_and_consistent() {
 #[test]
 fn random_is_slower_than_sequential() {
     let gbps = |pattern: &str| {
-        let out = stdout_of(&[
-            "lpddr5x-7500-x128",
-            "--pattern",
-            pattern,
-            "--bytes",
-            "2MiB",
-            "--json",
-        ]);
+        let out = stdout_of(
+            "dram",
+            &[
+                "lpddr5x-7500-x128",
+                "--pattern",
+                pattern,
+                "--bytes",
+                "2MiB",
+                "--json",
+            ],
+        );
         let v: serde_json::Value = serde_json::from_str(&out).unwrap();
         v["stats"]["achieved_gb_per_s"].as_f64().unwrap()
     };
@@ -118,15 +96,18 @@ fn random_is_slower_than_sequential() {
 #[test]
 fn native_trace_lists_requests_in_arrival_order() {
     let path = temp_path("native.trace");
-    stdout_of(&[
-        "ddr5-4800-x64",
-        "--bytes",
-        "4KiB",
-        "--request-bytes",
-        "128",
-        "--trace",
-        path.to_str().unwrap(),
-    ]);
+    stdout_of(
+        "dram",
+        &[
+            "ddr5-4800-x64",
+            "--bytes",
+            "4KiB",
+            "--request-bytes",
+            "128",
+            "--trace",
+            path.to_str().unwrap(),
+        ],
+    );
     let text = std::fs::read_to_string(&path).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 32);
@@ -146,19 +127,22 @@ fn native_trace_lists_requests_in_arrival_order() {
 #[test]
 fn ramulator_trace_has_one_line_per_64_bytes() {
     let path = temp_path("ramulator.trace");
-    stdout_of(&[
-        "lpddr5x-8000-x256",
-        "--pattern",
-        "mixed:0.5",
-        "--bytes",
-        "8KiB",
-        "--request-bytes",
-        "128",
-        "--trace",
-        path.to_str().unwrap(),
-        "--trace-format",
-        "ramulator",
-    ]);
+    stdout_of(
+        "dram",
+        &[
+            "lpddr5x-8000-x256",
+            "--pattern",
+            "mixed:0.5",
+            "--bytes",
+            "8KiB",
+            "--request-bytes",
+            "128",
+            "--trace",
+            path.to_str().unwrap(),
+            "--trace-format",
+            "ramulator",
+        ],
+    );
     let text = std::fs::read_to_string(&path).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 128);
@@ -179,6 +163,7 @@ fn ramulator_trace_has_one_line_per_64_bytes() {
 #[test]
 fn bad_inputs_exit_2_with_the_valid_choices() {
     fails_with(
+        "dram",
         &["hbm3"],
         &[
             "unknown DRAM preset `hbm3`",
@@ -187,6 +172,7 @@ fn bad_inputs_exit_2_with_the_valid_choices() {
         ],
     );
     fails_with(
+        "dram",
         &["ddr5-4800-x64", "--pattern", "zigzag"],
         &[
             "unknown access pattern `zigzag`",
@@ -195,22 +181,41 @@ fn bad_inputs_exit_2_with_the_valid_choices() {
             "mixed:READ_FRACTION",
         ],
     );
-    fails_with(&["ddr5-4800-x64", "--pattern", "mixed:2"], &["mixed:2"]);
-    fails_with(&["ddr5-4800-x64", "--pattern", "strided:0"], &["strided:0"]);
-    fails_with(&["ddr5-4800-x64", "--bytes", "lots"], &["--bytes", "lots"]);
-    fails_with(&["ddr5-4800-x64", "--page", "ajar"], &["--page", "ajar"]);
     fails_with(
+        "dram",
+        &["ddr5-4800-x64", "--pattern", "mixed:2"],
+        &["mixed:2"],
+    );
+    fails_with(
+        "dram",
+        &["ddr5-4800-x64", "--pattern", "strided:0"],
+        &["strided:0"],
+    );
+    fails_with(
+        "dram",
+        &["ddr5-4800-x64", "--bytes", "lots"],
+        &["--bytes", "lots"],
+    );
+    fails_with(
+        "dram",
+        &["ddr5-4800-x64", "--page", "ajar"],
+        &["--page", "ajar"],
+    );
+    fails_with(
+        "dram",
         &["ddr5-4800-x64", "--mapping", "RoChCo"],
         &["--mapping", "RoCoBaRaCh"],
     );
     fails_with(
+        "dram",
         &["ddr5-4800-x64", "--trace-format", "csv"],
         &["--trace-format", "ramulator"],
     );
-    fails_with(&["ddr5-4800-x64", "--streams", "0"], &["--streams"]);
+    fails_with("dram", &["ddr5-4800-x64", "--streams", "0"], &["--streams"]);
     fails_with(
+        "dram",
         &["ddr5-4800-x64", "--request-bytes", "0"],
         &["--request-bytes"],
     );
-    fails_with(&[], &["PRESET"]);
+    fails_with("dram", &[], &["PRESET"]);
 }

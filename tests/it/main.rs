@@ -8,4 +8,5 @@ mod report_golden;
 mod representation;
 mod robustness;
 mod schedule_props;
+mod support;
 mod user_property_example;
