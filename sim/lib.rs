@@ -68,10 +68,13 @@
 //! ## Rules the engine guarantees
 //!
 //! 1. Time is counted in array clock cycles. The clock jumps to the next event; it never
-//!    steps through idle cycles. One pass of the systems runs per distinct event time, in
-//!    this order: advance the clock → complete the ops due now → run every ready program
-//!    (zero-time lock operations, counters and version checks happen here) → arbitrate the
-//!    transfers requested now → record occupancy.
+//!    steps through idle cycles. The systems run in this order: advance the clock →
+//!    complete the ops due → run every ready program (zero-time lock operations, counters
+//!    and version checks happen here) → arbitrate the transfers requested → record
+//!    occupancy. One pass covers every event time within the shortest duration any op of
+//!    the schedule can have (no op started in that window can end in it), processed in
+//!    (cycle, program) order inside each system, so the result is the same as one pass per
+//!    event time.
 //! 2. Ties are broken by program index: ops completing at the same cycle complete in
 //!    program order, ready programs run in program order, requests are granted in program
 //!    order. Nothing depends on hash order or wall time, so the same scenario and seed give
@@ -88,7 +91,7 @@
 //!    not modelled here.
 //! 6. Host dispatch is a resource: each invocation holds it for the dispatch latency, so
 //!    invocations serialise. The host optimizer's compute holds the host core.
-//! 7. Stream-switch circuits are checked for port counts by [`mapper::check`] but add no
+//! 7. Stream-switch circuits are checked for port counts by [`mapper::check()`] but add no
 //!    contention beyond their DMA channels (circuit switching gives each route its own
 //!    wires; packet-switched routes share one circuit).
 //! 8. L1 occupancy counts always-live buffers (resident weights) plus each buffer slot from
@@ -102,7 +105,7 @@
 //!
 //! * [`spec`]: file formats and loading with file:line:col errors.
 //! * [`model`]: resolved machine and workload; every problem listed.
-//! * [`mapper`]: partitions, tiling, routes, programs; [`mapper::check`] is the oracle.
+//! * [`mapper`]: partitions, tiling, routes, programs; [`mapper::check()`] is the oracle.
 //! * [`engine`]: the bevy_ecs discrete-event engine.
 //! * [`report`]: report.json schema, the table, safe output writing.
 //! * [`dram`]: a transaction-level LPDDR5X/DDR5 controller model (banks, JEDEC timing,

@@ -15,7 +15,7 @@ use std::path::Path;
 use proptest::prelude::*;
 
 use crate::mapper::{MapError, TileSchedule, map};
-use crate::model::{ResolveError, Scenario, resolve};
+use crate::model::{Scenario, resolve};
 use crate::spec::{
     ArchSpec, DataTypeSpec, LayerSpec, LearningMethodSpec, OptimizerSpec, PartitionSpec, SpecKind,
     StreamSpec, TileKindSpec, TilesSpec, WorkloadSpec, parse,
@@ -155,9 +155,4 @@ pub fn arb_mapped() -> impl Strategy<Value = (Scenario, Result<TileSchedule, Map
         let m = map(&sc);
         (sc, m)
     })
-}
-
-/// Resolves a generated pair, for strategies that build their own specs.
-pub fn resolve_specs(a: &ArchSpec, w: &WorkloadSpec, seed: u64) -> Result<Scenario, ResolveError> {
-    resolve(a, w, seed)
 }

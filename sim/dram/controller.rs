@@ -547,7 +547,7 @@ pub fn simulate(config: &DramConfig, requests: &[Request]) -> Result<DramRun, Dr
         arrivals.sort_unstable();
     }
     let counters: Vec<ChannelCounters> = channels.into_iter().map(|c| c.counters).collect();
-    let stats = DramStats::build(preset, &timing, config, &counters, requests, &completions);
+    let stats = DramStats::build(preset, &timing, &counters, requests, &completions);
     Ok(DramRun {
         stats,
         completions,

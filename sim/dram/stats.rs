@@ -3,10 +3,10 @@
 
 use serde::Serialize;
 
+use super::Request;
 use super::controller::Completion;
 use super::presets::DramPreset;
 use super::timing::DramTiming;
-use super::{DramConfig, Request};
 
 /// Raw counts one channel collects while it runs.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -108,12 +108,10 @@ impl DramStats {
     pub fn build(
         preset: &DramPreset,
         timing: &DramTiming,
-        config: &DramConfig,
         counters: &[ChannelCounters],
         requests: &[Request],
         completions: &[Completion],
     ) -> DramStats {
-        let _ = config;
         let tck = preset.tck_ns();
         let bb = preset.burst_bytes();
         let start = completions.iter().map(|c| c.arrival).min().unwrap_or(0);

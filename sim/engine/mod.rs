@@ -3,8 +3,9 @@
 //!
 //! Hardware is entities (tiles with [`TileState`], DMA channels, DRAM and host paths with
 //! [`Channel`]); every program of the schedule is an entity with a [`Sequencer`]. One pass
-//! of the systems runs per distinct event time; the clock jumps straight to the next
-//! event and never steps through idle cycles.
+//! of the systems covers a window of event times that no op can span (rule 1 on the crate's
+//! front page); the clock jumps straight to the next event and never steps through idle
+//! cycles.
 
 mod components;
 mod simulate;

@@ -165,7 +165,7 @@ pub struct Timeline {
     pub events: u64,
     /// Zero-time ops executed.
     pub instant_ops: u64,
-    /// Schedule passes (distinct event times).
+    /// Passes of the systems (each covers a window of event times).
     pub steps: u64,
     /// Statistics counters (indexed like the schedule's counters).
     pub counters: Vec<u64>,

@@ -1,4 +1,5 @@
-//! The engine's systems, run in this order once per distinct event time:
+//! The engine's systems, run in this order once per pass (a window of event times, see
+//! `Sim` in the components):
 //! `advance_clock` → `complete_ops` → `run_ready` → `arbitrate` → `record_occupancy`.
 
 use std::cmp::Reverse;

@@ -55,7 +55,7 @@ pub enum MapError {
     /// A datatype has no MAC rate on this machine.
     #[error("machine has no {0} datapath")]
     NoDatapath(String),
-    /// The emitted schedule failed [`super::check`]; a bug in the mapper.
+    /// The emitted schedule failed [`super::check()`]; a bug in the mapper.
     #[error("internal error: the mapper emitted an invalid schedule: {0}")]
     Internal(String),
 }

@@ -8,6 +8,6 @@ mod schedule;
 mod tiling;
 
 pub use check::{CheckError, check};
-pub use map::{MapError, map};
+pub use map::{MAX_BLOCKS, MapError, map};
 pub use schedule::*;
 pub use tiling::{Lanes, LayerBuffers, LayerTiling, LayerWork, buffers, choose_tiling};

@@ -267,7 +267,7 @@ pub struct Program {
     pub body: Vec<Block>,
 }
 
-/// Which tiles compute which slice of a layer, so [`super::check`] can verify that every
+/// Which tiles compute which slice of a layer, so [`super::check()`] can verify that every
 /// slice is mapped exactly once per group.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SliceAssignment {

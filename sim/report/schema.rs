@@ -145,7 +145,7 @@ pub struct Learning {
 pub struct EngineCounters {
     /// Timed ops completed.
     pub events: u64,
-    /// Distinct event times (schedule passes).
+    /// Passes of the engine's systems (each covers a window of event times).
     pub steps: u64,
     /// Zero-time ops.
     pub instant_ops: u64,
