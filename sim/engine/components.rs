@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use bevy_ecs::prelude::*;
 
-use crate::mapper::{Op, TileSchedule};
+use super::ready::ReadySet;
+use crate::mapper::{DramUse, Op, TileSchedule};
 use crate::model::{TileCoord, TileKind};
 
 /// Where a program is in its block list.
@@ -143,9 +144,7 @@ pub struct Sim {
     /// Completions of this pass, ascending (cycle, program).
     pub due: Vec<(u64, u32)>,
     /// Programs that can run an op, by (cycle, program index).
-    pub ready: BinaryHeap<Reverse<(u64, u32)>>,
-    /// Whether a program is in `ready`.
-    pub in_ready: Vec<bool>,
+    pub ready: ReadySet,
     /// Transfers and holds waiting for arbitration: (cycle, program index, request).
     pub requests: Vec<(u64, u32, Request)>,
     /// Lock values.
@@ -164,19 +163,15 @@ pub struct Sim {
 
 impl Sim {
     /// Marks program `k` ready at cycle `t` (once).
+    #[inline]
     pub fn make_ready(&mut self, t: u64, k: u32) {
-        let slot = &mut self.in_ready[k as usize];
-        if !*slot {
-            *slot = true;
-            self.ready.push(Reverse((t, k)));
-        }
+        self.ready.push(t, k);
     }
 
     /// Takes the earliest ready program.
+    #[inline]
     pub fn pop_ready(&mut self) -> Option<(u64, u32)> {
-        let Reverse((t, k)) = self.ready.pop()?;
-        self.in_ready[k as usize] = false;
-        Some((t, k))
+        self.ready.pop()
     }
 }
 
@@ -215,18 +210,31 @@ pub struct Plan {
     pub channels: Vec<Entity>,
     /// Buffer index → (tile entity, bytes per slot).
     pub buffers: Vec<(Entity, u64)>,
-    /// Hop latency in cycles.
-    pub hop_latency: u64,
-    /// DMA buffer-descriptor setup in cycles.
-    pub bd_setup: u64,
-    /// DRAM latency before data flows.
-    pub dram_latency: u64,
+    /// Route index → what a transfer on it needs, resolved once.
+    pub routes: Vec<RoutePlan>,
     /// Host dispatch in cycles.
     pub dispatch: u64,
     /// Index of the host-dispatch resource.
     pub host_dispatch: u32,
     /// Index of the host-compute resource.
     pub host_compute: u32,
+}
+
+/// A route with its resources resolved to entities and its fixed latency summed, so that
+/// arbitrating a transfer needs no lookups in the schedule.
+#[derive(Debug, Clone)]
+pub struct RoutePlan {
+    /// Exclusive resources (DMA channels): entity and bytes per cycle.
+    pub exclusive: Vec<(Entity, f64)>,
+    /// Shared resources (the DRAM controller): entity and bytes per cycle.
+    pub shared: Vec<(Entity, f64)>,
+    /// The slowest exclusive rate in bytes per cycle (infinite if none).
+    pub min_rate: f64,
+    /// Cycles before data flows: buffer-descriptor setup, switch hops and, for DRAM
+    /// routes, the DRAM access latency.
+    pub latency: u64,
+    /// How the route touches DRAM.
+    pub dram: DramUse,
 }
 
 /// Counters the engine keeps while running.

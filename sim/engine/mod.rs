@@ -8,6 +8,7 @@
 //! cycles.
 
 mod components;
+mod ready;
 mod simulate;
 mod systems;
 

@@ -85,7 +85,7 @@ pub fn min_op_duration(schedule: &TileSchedule, machine: &Machine) -> u64 {
         }
         let bw = if excl.is_finite() { excl } else { shared };
         let stream = if bw.is_finite() {
-            (bytes as f64 / bw).ceil() as u64
+            super::systems::cycles_for(bytes, bw)
         } else {
             0
         };
@@ -279,7 +279,7 @@ pub fn simulate(
         .max(1);
     let mut sim = Sim {
         window,
-        in_ready: vec![false; schedule.programs.len()],
+        ready: super::ready::ReadySet::new(schedule.programs.len()),
         locks: schedule.locks.iter().map(|l| l.initial).collect(),
         waiters: vec![Vec::new(); schedule.locks.len()],
         stats: Stats {
@@ -324,16 +324,44 @@ pub fn simulate(
         .iter()
         .map(|b| (tile_entities[&b.tile], b.bytes.0 / b.slots.max(1)))
         .collect();
+    let routes = schedule
+        .routes
+        .iter()
+        .map(|r| {
+            let mut rp = RoutePlan {
+                min_rate: f64::INFINITY,
+                latency: machine.compute.bd_setup.0
+                    + r.links.len() as u64 * machine.switch.hop_latency.0
+                    + if r.dram == DramUse::None {
+                        0
+                    } else {
+                        machine.dram.row_miss_latency.0
+                    },
+                dram: r.dram,
+                exclusive: Vec::new(),
+                shared: Vec::new(),
+            };
+            for &res in &r.resources {
+                let x = &schedule.resources[res as usize];
+                let e = channels[res as usize];
+                if x.kind == ResourceKind::Dram {
+                    rp.shared.push((e, x.bytes_per_cycle));
+                } else {
+                    rp.exclusive.push((e, x.bytes_per_cycle));
+                    rp.min_rate = rp.min_rate.min(x.bytes_per_cycle);
+                }
+            }
+            rp
+        })
+        .collect();
     sim.plan = Arc::new(Plan {
+        routes,
         schedule: schedule.clone(),
         flat,
         starts,
         programs,
         channels,
         buffers,
-        hop_latency: machine.switch.hop_latency.0,
-        bd_setup: machine.compute.bd_setup.0,
-        dram_latency: machine.dram.row_miss_latency.0,
         dispatch: machine.host.dispatch.0,
         host_dispatch,
         host_compute,

@@ -1,0 +1,204 @@
+//! The set of programs that can run an op, popped in (cycle, program index) order.
+//!
+//! Nearly every wake-up happens at the cycle being processed (a lock release wakes its
+//! waiters "now"), so the programs ready at the current cycle live in a bit set, where
+//! adding and taking the lowest index cost a few instructions; programs ready at a later
+//! cycle of the pass's window (completions) wait in a small heap until their cycle comes.
+//! The pop order is exactly that of one heap ordered by (cycle, program).
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+/// Programs ready to run, ordered by (cycle, program index); each program at most once
+/// per cycle.
+#[derive(Debug, Default, Clone)]
+pub struct ReadySet {
+    /// Cycle of the programs in `now`.
+    time: u64,
+    /// Bit `k` set: program `k` is ready at `time`.
+    now: Vec<u64>,
+    /// Number of bits set in `now`.
+    count: usize,
+    /// Lowest word of `now` that may hold a set bit.
+    low: usize,
+    /// Programs ready at later cycles (every entry's cycle > `time` while `now` is not
+    /// empty).
+    later: BinaryHeap<Reverse<(u64, u32)>>,
+}
+
+impl ReadySet {
+    /// An empty set for `programs` programs.
+    pub fn new(programs: usize) -> ReadySet {
+        ReadySet {
+            now: vec![0; programs.div_ceil(64)],
+            ..Default::default()
+        }
+    }
+
+    /// Whether nothing is ready.
+    #[cfg(test)]
+    pub fn is_empty(&self) -> bool {
+        self.count == 0 && self.later.is_empty()
+    }
+
+    fn set(&mut self, k: u32) {
+        let (w, b) = ((k / 64) as usize, k % 64);
+        let word = &mut self.now[w];
+        if *word & (1 << b) == 0 {
+            *word |= 1 << b;
+            self.count += 1;
+            self.low = self.low.min(w);
+        }
+    }
+
+    /// Marks program `k` ready at cycle `t` (a program already ready at `t` stays once).
+    #[inline]
+    pub fn push(&mut self, t: u64, k: u32) {
+        if self.count == 0 {
+            if self.later.peek().is_some_and(|&Reverse((t2, _))| t2 <= t) {
+                self.later.push(Reverse((t, k)));
+            } else {
+                self.time = t;
+                self.set(k);
+            }
+        } else if t == self.time {
+            self.set(k);
+        } else if t > self.time {
+            self.later.push(Reverse((t, k)));
+        } else {
+            // Earlier than the current cycle (not done by the engine, kept exact anyway):
+            // the current cycle's programs move to the heap.
+            self.spill();
+            self.time = t;
+            self.set(k);
+        }
+    }
+
+    fn spill(&mut self) {
+        for w in 0..self.now.len() {
+            let mut word = std::mem::take(&mut self.now[w]);
+            while word != 0 {
+                let b = word.trailing_zeros();
+                word &= word - 1;
+                self.later.push(Reverse((self.time, w as u32 * 64 + b)));
+            }
+        }
+        self.count = 0;
+        self.low = self.now.len();
+    }
+
+    /// Takes the earliest ready program (lowest index among those of the earliest cycle).
+    #[inline]
+    pub fn pop(&mut self) -> Option<(u64, u32)> {
+        if self.count == 0 {
+            let Reverse((t, k)) = self.later.pop()?;
+            self.time = t;
+            self.set(k);
+            while let Some(&Reverse((t2, k2))) = self.later.peek() {
+                if t2 != t {
+                    break;
+                }
+                self.later.pop();
+                self.set(k2);
+            }
+        }
+        let mut w = self.low;
+        while self.now[w] == 0 {
+            w += 1;
+        }
+        self.low = w;
+        let word = &mut self.now[w];
+        let b = word.trailing_zeros();
+        *word &= *word - 1;
+        self.count -= 1;
+        Some((self.time, w as u32 * 64 + b))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The reference: one heap ordered by (cycle, program), each (cycle, program) once.
+    fn reference(ops: &[(bool, u64, u32)]) -> Vec<(u64, u32)> {
+        let mut heap = BinaryHeap::new();
+        let mut seen = std::collections::BTreeSet::new();
+        let mut out = Vec::new();
+        for &(is_push, t, k) in ops {
+            if is_push {
+                if seen.insert((t, k)) {
+                    heap.push(Reverse((t, k)));
+                }
+            } else if let Some(Reverse(x)) = heap.pop() {
+                seen.remove(&x);
+                out.push(x);
+            }
+        }
+        while let Some(Reverse(x)) = heap.pop() {
+            out.push(x);
+        }
+        out
+    }
+
+    fn run(ops: &[(bool, u64, u32)], programs: usize) -> Vec<(u64, u32)> {
+        let mut r = ReadySet::new(programs);
+        let mut out = Vec::new();
+        for &(is_push, t, k) in ops {
+            if is_push {
+                r.push(t, k);
+            } else if let Some(x) = r.pop() {
+                out.push(x);
+            }
+        }
+        while let Some(x) = r.pop() {
+            out.push(x);
+        }
+        assert!(r.is_empty());
+        out
+    }
+
+    #[test]
+    fn pops_in_cycle_then_program_order() {
+        let ops = [
+            (true, 5, 70),
+            (true, 5, 3),
+            (true, 9, 1),
+            (true, 7, 2),
+            (true, 5, 3),
+            (false, 0, 0),
+            (true, 5, 0),
+            (false, 0, 0),
+            (true, 3, 100),
+            (false, 0, 0),
+        ];
+        assert_eq!(run(&ops, 130), reference(&ops));
+    }
+
+    #[test]
+    fn matches_a_heap_on_a_pseudo_random_sequence() {
+        // A fixed linear congruential sequence: pushes at or after the last popped cycle,
+        // as the engine makes them, mixed with pops.
+        let mut x: u64 = 12345;
+        let mut next = || {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            x >> 33
+        };
+        let mut ops = Vec::new();
+        let mut floor = 0;
+        for _ in 0..5000 {
+            let r = next();
+            if r % 3 == 0 {
+                ops.push((false, 0, 0));
+            } else {
+                let t = floor + next() % 4;
+                ops.push((true, t, (next() % 200) as u32));
+            }
+            if r % 97 == 0 {
+                floor += 1;
+            }
+        }
+        assert_eq!(run(&ops, 200), reference(&ops));
+    }
+}
