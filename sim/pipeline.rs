@@ -57,8 +57,16 @@ pub fn run(
 
 /// Runs an already resolved scenario.
 pub fn run_scenario(scenario: Scenario) -> Result<RunOutput, PipelineError> {
+    run_scenario_with(scenario, &SimOptions::default())
+}
+
+/// Runs an already resolved scenario with engine options (e.g. a DRAM trace).
+pub fn run_scenario_with(
+    scenario: Scenario,
+    options: &SimOptions,
+) -> Result<RunOutput, PipelineError> {
     let schedule = map(&scenario)?;
-    let timeline = simulate(&schedule, &scenario.machine, &SimOptions::default())?;
+    let timeline = simulate(&schedule, &scenario.machine, options)?;
     let values = crate::replay::representation_error(&scenario);
     let report = build(&scenario, &schedule, &timeline, values);
     Ok(RunOutput {

@@ -32,7 +32,8 @@ pub fn xdna2() -> ArchSpec {
 }
 
 /// Machines derived from XDNA 2: 1–8 columns, 1–4 compute rows, L1 of 8–128 KiB,
-/// stream and DRAM bandwidth scaled by 0.5–2.
+/// stream and DRAM bandwidth scaled by 0.5–2 (DRAM timed burst by burst by the
+/// controller model at the shipped rate, by the shared-bandwidth model otherwise).
 pub fn arb_arch() -> impl Strategy<Value = ArchSpec> {
     (
         1u32..=8,
@@ -60,6 +61,11 @@ pub fn arb_arch() -> impl Strategy<Value = ArchSpec> {
             a.mem_tile.channel_bytes_per_cycle *= stream;
             a.shim.channel_bytes_per_cycle *= stream;
             a.dram.data_rate_mts *= dram;
+            if dram != 1.0 {
+                // A controller preset is one memory system: a scaled data rate is
+                // simulated with the shared-bandwidth model.
+                a.dram.controller = None;
+            }
             a
         })
 }

@@ -4,7 +4,9 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::anyhow;
-use tilesim::pipeline::{PipelineError, run_scenario};
+use tilesim::dram::trace::{TraceFormat, write_records};
+use tilesim::engine::SimOptions;
+use tilesim::pipeline::{PipelineError, run_scenario_with};
 use tilesim::report::{self, WriteError};
 use tilesim::spec::SpecKind;
 
@@ -27,9 +29,18 @@ pub struct RunArgs {
     /// Print the report as JSON on stdout instead of the table.
     #[arg(long)]
     pub json: bool,
-    /// Reuse an output directory that tilesim did not create.
+    /// Reuse an output directory that tilesim did not create, and replace an existing
+    /// DRAM trace file.
     #[arg(long)]
     pub force: bool,
+    /// Write the requests the DRAM controller model received to this file, one a line in
+    /// order of arrival (needs an arch whose `dram.controller` names a preset).
+    #[arg(long, value_name = "FILE")]
+    pub dram_trace: Option<PathBuf>,
+    /// DRAM trace format: native (`CYCLE 0xADDR R|W BYTES`, CYCLE in DRAM clock cycles)
+    /// or ramulator (Ramulator 2 `LD|ST 0xADDR`, one line per 64 bytes).
+    #[arg(long, value_name = "FORMAT", default_value = "native")]
+    pub dram_trace_format: String,
 }
 
 fn write_error(e: WriteError) -> CliError {
@@ -57,7 +68,35 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> CliResult {
             Some((&workload.path, &workload.text)),
         )
     })?;
-    let result = run_scenario(scenario).map_err(|e| match e {
+    let trace_format = match args.dram_trace_format.to_ascii_lowercase().as_str() {
+        "native" => TraceFormat::Native,
+        "ramulator" => TraceFormat::Ramulator,
+        other => {
+            return Err(CliError::Input(anyhow!(
+                "--dram-trace-format: `{other}` is not native or ramulator"
+            )));
+        }
+    };
+    if let Some(path) = &args.dram_trace {
+        if scenario.machine.dram.controller.is_none() {
+            return Err(CliError::Input(anyhow!(
+                "--dram-trace: {} has no DRAM controller model; hint: set dram.controller to a \
+                 preset (tilesim dram --list)",
+                arch.path.display()
+            )));
+        }
+        if path.exists() && !args.force {
+            return Err(CliError::Input(anyhow!(
+                "--dram-trace: {} exists; hint: pass --force to replace it",
+                path.display()
+            )));
+        }
+    }
+    let options = SimOptions {
+        dram_trace: args.dram_trace.is_some(),
+        ..SimOptions::default()
+    };
+    let result = run_scenario_with(scenario, &options).map_err(|e| match e {
         PipelineError::Map(m) if m.is_input_error() => CliError::Input(anyhow!(
             "{}: does not fit {}: {m}",
             workload.path.display(),
@@ -77,6 +116,15 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> CliResult {
     report::write_atomic(&dir.join("report.json"), json.as_bytes()).map_err(write_error)?;
     let resolved = resolved_ron(&result.scenario)?;
     report::write_atomic(&dir.join("resolved.ron"), resolved.as_bytes()).map_err(write_error)?;
+    if let Some(path) = &args.dram_trace {
+        let mut text = Vec::new();
+        write_records(
+            &mut text,
+            trace_format,
+            result.timeline.dram_trace.iter().copied(),
+        )?;
+        report::write_atomic(path, &text).map_err(write_error)?;
+    }
     if args.json {
         out.write_all(json.as_bytes())?;
     } else {

@@ -87,16 +87,16 @@ pub struct DramRun {
 }
 
 #[derive(Debug, Clone, Copy)]
-struct Entry {
-    req: u32,
+pub(super) struct Entry {
+    pub(super) req: u32,
     /// Index of the bank in `Channel::banks`.
-    bank: u32,
-    loc: Location,
-    arrival: u64,
+    pub(super) bank: u32,
+    pub(super) loc: Location,
+    pub(super) arrival: u64,
 }
 
 #[derive(Debug, Clone)]
-struct Rank {
+pub(super) struct Rank {
     /// Earliest ACT per bank group (tRRD_S/L).
     next_act_bg: Vec<u64>,
     /// The last four ACT times, oldest at `faw_head`.
@@ -110,29 +110,29 @@ struct Rank {
 }
 
 #[derive(Debug, Clone)]
-struct Channel {
+pub(super) struct Channel {
     id: u32,
     banks: Vec<Bank>,
     ranks: Vec<Rank>,
-    rq: VecDeque<Entry>,
-    wq: VecDeque<Entry>,
-    now: u64,
+    pub(super) rq: VecDeque<Entry>,
+    pub(super) wq: VecDeque<Entry>,
+    pub(super) now: u64,
     draining: bool,
     next_rd: u64,
     next_wr: u64,
     last_col_rank: u32,
-    counters: ChannelCounters,
+    pub(super) counters: ChannelCounters,
 }
 
-struct Ctx<'a> {
-    t: &'a DramTiming,
-    cfg: &'a DramConfig,
-    bgs: u32,
-    banks_per_group: u32,
-    record: bool,
+pub(super) struct Ctx<'a> {
+    pub(super) t: &'a DramTiming,
+    pub(super) cfg: &'a DramConfig,
+    pub(super) bgs: u32,
+    pub(super) banks_per_group: u32,
+    pub(super) record: bool,
     /// One source stream: every queue holds its bursts in order of arrival.
-    in_order: bool,
-    commands: Vec<Command>,
+    pub(super) in_order: bool,
+    pub(super) commands: Vec<Command>,
 }
 
 impl Ctx<'_> {
@@ -249,7 +249,7 @@ impl Channel {
     }
 
     /// Makes one scheduling decision; returns the burst served and its completion cycle.
-    fn step(&mut self, ctx: &mut Ctx) -> (u32, u64) {
+    pub(super) fn step(&mut self, ctx: &mut Ctx) -> (u32, u64) {
         let earliest = match (self.rq.front(), self.wq.front()) {
             (Some(a), Some(b)) => a.arrival.min(b.arrival),
             (Some(a), None) => a.arrival,
@@ -369,29 +369,15 @@ impl Channel {
     }
 }
 
-/// One source stream: its requests in issue order and where it is.
-struct Stream {
-    requests: Vec<u32>,
-    next: usize,
-    burst: u64,
-    t: u64,
-    /// The decoded location of the next burst, if computed.
-    head: Option<Location>,
-}
-
-/// Simulates `requests` on the preset and policies of `config`.
-///
-/// Requests of one stream (`Request::stream`) issue in order; streams take turns, one
-/// burst each. Each request is split into the bursts it covers.
-pub fn simulate(config: &DramConfig, requests: &[Request]) -> Result<DramRun, DramError> {
-    config.validate()?;
-    let preset = &config.preset;
-    let timing = preset.cycles();
-    let decoder = AddressDecoder::new(preset, config.mapping);
-    let bb = decoder.burst_bytes();
+/// The channels of `preset`, idle, with refresh of the ranks spread over one tREFI.
+pub(super) fn new_channels(
+    preset: &super::DramPreset,
+    timing: &DramTiming,
+    config: &DramConfig,
+) -> Vec<Channel> {
     let bgs = preset.bank_groups;
     let nbanks = (preset.ranks * bgs * preset.banks_per_group) as usize;
-    let mut channels: Vec<Channel> = (0..preset.channels)
+    (0..preset.channels)
         .map(|id| Channel {
             id,
             banks: vec![Bank::default(); nbanks],
@@ -416,7 +402,31 @@ pub fn simulate(config: &DramConfig, requests: &[Request]) -> Result<DramRun, Dr
             last_col_rank: 0,
             counters: ChannelCounters::default(),
         })
-        .collect();
+        .collect()
+}
+
+/// One source stream: its requests in issue order and where it is.
+struct Stream {
+    requests: Vec<u32>,
+    next: usize,
+    burst: u64,
+    t: u64,
+    /// The decoded location of the next burst, if computed.
+    head: Option<Location>,
+}
+
+/// Simulates `requests` on the preset and policies of `config`.
+///
+/// Requests of one stream (`Request::stream`) issue in order; streams take turns, one
+/// burst each. Each request is split into the bursts it covers.
+pub fn simulate(config: &DramConfig, requests: &[Request]) -> Result<DramRun, DramError> {
+    config.validate()?;
+    let preset = &config.preset;
+    let timing = preset.cycles();
+    let decoder = AddressDecoder::new(preset, config.mapping);
+    let bb = decoder.burst_bytes();
+    let bgs = preset.bank_groups;
+    let mut channels = new_channels(preset, &timing, config);
     let mut ctx = Ctx {
         t: &timing,
         cfg: config,

@@ -41,6 +41,7 @@
 pub mod address;
 pub mod bank;
 pub mod controller;
+pub mod online;
 pub mod pattern;
 pub mod presets;
 pub mod stats;
@@ -52,6 +53,7 @@ mod tests;
 
 pub use address::{AddressDecoder, AddressMapping, Location};
 pub use controller::{Command, CommandKind, Completion, DramRun, simulate};
+pub use online::{OnlineController, TraceRecord};
 pub use pattern::{Pattern, PatternSpec};
 pub use presets::{DramPreset, PRESETS, preset};
 pub use stats::{ChannelStats, DramStats};

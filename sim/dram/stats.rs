@@ -103,6 +103,42 @@ fn ratio(a: u64, b: u64) -> f64 {
     if b == 0 { 0.0 } else { a as f64 / b as f64 }
 }
 
+/// Request latencies in DRAM cycles, summarised.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct LatencySummary {
+    /// Mean.
+    pub mean: f64,
+    /// Median.
+    pub p50: f64,
+    /// 99th percentile.
+    pub p99: f64,
+    /// Largest.
+    pub max: f64,
+}
+
+impl LatencySummary {
+    /// Exact summary of `lat` (reorders it).
+    pub fn exact(lat: &mut [u64]) -> LatencySummary {
+        if lat.is_empty() {
+            return LatencySummary::default();
+        }
+        let n = lat.len();
+        let mean = lat.iter().sum::<u64>() as f64 / n as f64;
+        let max = lat.iter().copied().max().unwrap_or(0) as f64;
+        let mut pct = |p: f64| {
+            let i = ((n as f64 * p).ceil() as usize).clamp(1, n) - 1;
+            *lat.select_nth_unstable(i).1 as f64
+        };
+        let (p50, p99) = (pct(0.5), pct(0.99));
+        LatencySummary {
+            mean,
+            p50,
+            p99,
+            max,
+        }
+    }
+}
+
 impl DramStats {
     /// Aggregates the counters and completions of a run.
     pub fn build(
@@ -112,10 +148,31 @@ impl DramStats {
         requests: &[Request],
         completions: &[Completion],
     ) -> DramStats {
-        let tck = preset.tck_ns();
-        let bb = preset.burst_bytes();
         let start = completions.iter().map(|c| c.arrival).min().unwrap_or(0);
         let end = completions.iter().map(|c| c.done).max().unwrap_or(0);
+        let mut lat: Vec<u64> = completions.iter().map(|c| c.done - c.arrival).collect();
+        DramStats::assemble(
+            preset,
+            timing,
+            counters,
+            requests.len() as u64,
+            (start, end),
+            LatencySummary::exact(&mut lat),
+        )
+    }
+
+    /// Aggregates channel counters over the span `(start, end)` in DRAM cycles, with
+    /// request latencies (DRAM cycles) already summarised.
+    pub fn assemble(
+        preset: &DramPreset,
+        timing: &DramTiming,
+        counters: &[ChannelCounters],
+        requests: u64,
+        (start, end): (u64, u64),
+        latency: LatencySummary,
+    ) -> DramStats {
+        let tck = preset.tck_ns();
+        let bb = preset.burst_bytes();
         let span = end.saturating_sub(start).max(1);
         let span_ns = span as f64 * tck;
         let gbps = |bytes: u64| bytes as f64 / span_ns;
@@ -143,21 +200,11 @@ impl DramStats {
         let write_bytes = sum(|c| c.bursts_written) * bb;
         let bytes = read_bytes + write_bytes;
         let bursts = bytes / bb;
-        let mut lat: Vec<u64> = completions.iter().map(|c| c.done - c.arrival).collect();
-        let mut pct = |p: f64| {
-            if lat.is_empty() {
-                0.0
-            } else {
-                let i = ((lat.len() as f64 * p).ceil() as usize).clamp(1, lat.len()) - 1;
-                *lat.select_nth_unstable(i).1 as f64 * tck
-            }
-        };
-        let (p50, p99) = (pct(0.5), pct(0.99));
         let achieved = gbps(bytes);
         let peak = preset.peak_bytes_per_s() / 1e9;
         DramStats {
             preset: preset.name.to_string(),
-            requests: requests.len() as u64,
+            requests,
             bytes,
             read_bytes,
             write_bytes,
@@ -168,14 +215,10 @@ impl DramStats {
             row_hit_rate: ratio(sum(|c| c.row_hits), bursts),
             row_misses: sum(|c| c.row_misses),
             row_conflicts: sum(|c| c.row_conflicts),
-            latency_mean_ns: if lat.is_empty() {
-                0.0
-            } else {
-                lat.iter().sum::<u64>() as f64 / lat.len() as f64 * tck
-            },
-            latency_p50_ns: p50,
-            latency_p99_ns: p99,
-            latency_max_ns: lat.iter().max().map_or(0.0, |&l| l as f64 * tck),
+            latency_mean_ns: latency.mean * tck,
+            latency_p50_ns: latency.p50 * tck,
+            latency_p99_ns: latency.p99 * tck,
+            latency_max_ns: latency.max * tck,
             refresh_share: {
                 // Channels that moved nothing issued no refresh in the model.
                 let busy: Vec<f64> = channels

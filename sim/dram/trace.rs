@@ -11,7 +11,7 @@
 
 use std::io::{self, Write};
 
-use super::{DramRun, Request};
+use super::{DramRun, Request, TraceRecord};
 
 /// Trace file formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -30,18 +30,34 @@ pub fn write_trace(
     requests: &[Request],
     run: &DramRun,
 ) -> io::Result<()> {
-    for &i in &run.arrival_order {
+    let records = run.arrival_order.iter().map(|&i| {
         let r = &requests[i as usize];
+        TraceRecord {
+            cycle: run.completions[i as usize].arrival,
+            addr: r.addr,
+            write: r.write,
+            bytes: u64::from(r.bytes),
+        }
+    });
+    write_records(out, format, records)
+}
+
+/// Writes `records` (already in order of arrival).
+pub fn write_records(
+    out: &mut dyn Write,
+    format: TraceFormat,
+    records: impl IntoIterator<Item = TraceRecord>,
+) -> io::Result<()> {
+    for r in records {
         match format {
             TraceFormat::Native => {
-                let cycle = run.completions[i as usize].arrival;
                 let rw = if r.write { 'W' } else { 'R' };
-                writeln!(out, "{cycle} {:#x} {rw} {}", r.addr, r.bytes)?;
+                writeln!(out, "{} {:#x} {rw} {}", r.cycle, r.addr, r.bytes)?;
             }
             TraceFormat::Ramulator => {
                 let op = if r.write { "ST" } else { "LD" };
                 let first = r.addr / 64;
-                let last = (r.addr + u64::from(r.bytes.max(1)) - 1) / 64;
+                let last = (r.addr + r.bytes.max(1) - 1) / 64;
                 for piece in first..=last {
                     writeln!(out, "{op} {:#x}", piece * 64)?;
                 }

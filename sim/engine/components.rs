@@ -8,6 +8,7 @@ use std::sync::Arc;
 use bevy_ecs::prelude::*;
 
 use super::ready::ReadySet;
+use crate::dram::OnlineController;
 use crate::mapper::{DramUse, Op, TileSchedule};
 use crate::model::{TileCoord, TileKind};
 
@@ -159,6 +160,44 @@ pub struct Sim {
     pub stats: Stats,
     /// The schedule and entity lookups (read-only while running).
     pub plan: Arc<Plan>,
+    /// The DRAM controller timing every burst, when the machine names one.
+    pub dram: Option<DramBridge>,
+}
+
+/// The engine's side of the DRAM controller model: clock conversion and the addresses
+/// each DRAM route reads or writes.
+///
+/// Addresses: every route that touches DRAM owns one contiguous region of the address
+/// space (the capacity split evenly, rounded down to a power of two), and its transfers
+/// walk through that region one after another, wrapping at its end, so each transfer is
+/// one contiguous run. The controller's address mapping then spreads the run over
+/// channels and banks.
+#[derive(Debug, Clone)]
+pub struct DramBridge {
+    /// The controller.
+    pub controller: OnlineController,
+    /// DRAM clock cycles per array cycle.
+    pub ratio: f64,
+    /// Bytes of each route's region.
+    pub region: u64,
+    /// Per route: next byte offset in its region.
+    pub cursor: Vec<u64>,
+}
+
+impl DramBridge {
+    /// Serves a transfer of `bytes` on `route` that reaches the controller at array cycle
+    /// `at`; returns the array cycle its last byte leaves (read) or lands in (write) DRAM.
+    pub fn access(&mut self, route: u32, at: u64, bytes: u64, write: bool) -> u64 {
+        let off = &mut self.cursor[route as usize];
+        if *off + bytes > self.region {
+            *off = 0;
+        }
+        let addr = u64::from(route) * self.region + *off;
+        *off += bytes;
+        let arrival = (at as f64 * self.ratio) as u64;
+        let done = self.controller.access(arrival, addr, bytes, write);
+        (done as f64 / self.ratio).ceil() as u64
+    }
 }
 
 impl Sim {
@@ -231,7 +270,7 @@ pub struct RoutePlan {
     /// The slowest exclusive rate in bytes per cycle (infinite if none).
     pub min_rate: f64,
     /// Cycles before data flows: buffer-descriptor setup, switch hops and, for DRAM
-    /// routes, the DRAM access latency.
+    /// routes under the shared-bandwidth model, the DRAM row-miss latency.
     pub latency: u64,
     /// How the route touches DRAM.
     pub dram: DramUse,

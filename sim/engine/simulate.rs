@@ -11,6 +11,7 @@ use super::components::*;
 use super::systems::{
     advance_clock, arbitrate, complete_ops, locate, normalize, record_occupancy, run_ready,
 };
+use crate::dram::{DramConfig, DramStats, OnlineController, TraceRecord};
 use crate::mapper::{DramUse, Op, ResourceKind, TileSchedule};
 use crate::model::{Machine, TileCoord, TileKind};
 
@@ -40,6 +41,9 @@ pub enum EngineError {
     /// The bevy schedule could not be built (an ordering ambiguity: a bug).
     #[error("internal error: engine schedule: {0}")]
     Schedule(String),
+    /// The DRAM controller model could not be set up from the machine's preset.
+    #[error("DRAM controller: {0}")]
+    Dram(String),
     /// The run exceeded the cycle limit given in the options.
     #[error("simulation exceeded the limit of {limit} cycles")]
     CycleLimit {
@@ -57,6 +61,9 @@ pub struct SimOptions {
     /// of the schedule can have (the widest window that is still exact), `Some(1)` = one
     /// pass per event time. Results are identical either way; only speed differs.
     pub window: Option<u64>,
+    /// Keep every request the DRAM controller receives, for [`Timeline::dram_trace`]
+    /// (memory grows with the run; off by default).
+    pub dram_trace: bool,
 }
 
 impl Default for SimOptions {
@@ -64,6 +71,7 @@ impl Default for SimOptions {
         SimOptions {
             max_cycles: u64::MAX / 4,
             window: None,
+            dram_trace: false,
         }
     }
 }
@@ -89,7 +97,9 @@ pub fn min_op_duration(schedule: &TileSchedule, machine: &Machine) -> u64 {
         } else {
             0
         };
-        let dram = if r.dram == DramUse::None {
+        // With the controller model a DRAM transfer may end as soon as its DMA side
+        // does; the shared-bandwidth model adds a fixed row-miss latency.
+        let dram = if r.dram == DramUse::None || machine.dram.controller.is_some() {
             0
         } else {
             machine.dram.row_miss_latency.0
@@ -183,6 +193,11 @@ pub struct Timeline {
     pub dispatches: u64,
     /// Mean weight versions behind the host at each refresh check.
     pub staleness_mean: f64,
+    /// Statistics of the DRAM controller model (None under the shared-bandwidth model).
+    pub ddr: Option<DramStats>,
+    /// The requests the DRAM controller received, in order of arrival (only with
+    /// [`SimOptions::dram_trace`]).
+    pub dram_trace: Vec<TraceRecord>,
 }
 
 /// Runs `schedule` on `machine`.
@@ -332,7 +347,7 @@ pub fn simulate(
                 min_rate: f64::INFINITY,
                 latency: machine.compute.bd_setup.0
                     + r.links.len() as u64 * machine.switch.hop_latency.0
-                    + if r.dram == DramUse::None {
+                    + if r.dram == DramUse::None || machine.dram.controller.is_some() {
                         0
                     } else {
                         machine.dram.row_miss_latency.0
@@ -366,6 +381,24 @@ pub fn simulate(
         host_dispatch,
         host_compute,
     });
+    if let Some(name) = &machine.dram.controller {
+        let preset = crate::dram::preset(name).map_err(|e| EngineError::Dram(e.to_string()))?;
+        let mut config = DramConfig::new(preset);
+        config.page = match machine.dram.page_policy {
+            crate::spec::PagePolicy::Open => crate::dram::PagePolicy::Open,
+            crate::spec::PagePolicy::Closed => crate::dram::PagePolicy::Closed,
+        };
+        let controller = OnlineController::new(config, options.dram_trace)
+            .map_err(|e| EngineError::Dram(e.to_string()))?;
+        let n = schedule.routes.len().max(1) as u64;
+        let region = 1u64 << (63 - (controller.capacity() / n).max(1).leading_zeros());
+        sim.dram = Some(DramBridge {
+            ratio: 1.0 / (preset.tck_ns() * 1e-9 * machine.clock_hz),
+            region,
+            cursor: vec![0; schedule.routes.len()],
+            controller,
+        });
+    }
     world.insert_resource(sim);
 
     let mut sched = Schedule::default();
@@ -439,6 +472,13 @@ pub fn simulate(
 
     let stats = world.resource::<Sim>().stats.clone();
     let end = stats.stopped_at.unwrap_or(0);
+    let (ddr, dram_trace) = match &world.resource::<Sim>().dram {
+        Some(d) => (
+            Some(d.controller.stats((end as f64 * d.ratio) as u64)),
+            d.controller.trace().to_vec(),
+        ),
+        None => (None, Vec::new()),
+    };
     let mut tiles = Vec::new();
     let mut q = world.query::<&TileState>();
     let mut states: Vec<TileState> = q.iter(&world).cloned().collect();
@@ -494,6 +534,8 @@ pub fn simulate(
         } else {
             0.0
         },
+        ddr,
+        dram_trace,
     })
 }
 

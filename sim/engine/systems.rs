@@ -387,6 +387,14 @@ pub fn arbitrate(
                     DramUse::Write => sim.stats.dram_written += bytes,
                 }
                 let mut end = start + latency + cycles_for(bytes, r.min_rate);
+                if r.dram != DramUse::None
+                    && let Some(d) = sim.dram.as_mut()
+                {
+                    // The controller times the bursts: the request reaches it once the
+                    // descriptor is set up and the hops are crossed.
+                    end =
+                        end.max(d.access(route, start + latency, bytes, r.dram == DramUse::Write));
+                }
                 for &(e, rate) in &r.exclusive {
                     if let Ok(mut ch) = channels.get_mut(e) {
                         let h = cycles_for(bytes, rate);
@@ -396,14 +404,18 @@ pub fn arbitrate(
                         ch.transfers += 1;
                     }
                 }
+                let fluid = sim.dram.is_none();
                 for &(e, rate) in &r.shared {
                     if let Ok(mut ch) = channels.get_mut(e) {
-                        // Shared bandwidth: the bytes join the backlog now; the transfer
-                        // cannot end before the backlog has drained through them.
                         let h = cycles_for(bytes, rate);
-                        let drained = now.max(ch.busy_until) + h;
-                        ch.busy_until = drained;
-                        end = end.max(drained + latency);
+                        if fluid {
+                            // Shared bandwidth: the bytes join the backlog now; the
+                            // transfer cannot end before the backlog has drained through
+                            // them.
+                            let drained = now.max(ch.busy_until) + h;
+                            ch.busy_until = drained;
+                            end = end.max(drained + latency);
+                        }
                         ch.busy_cycles += h;
                         ch.bytes += bytes;
                         ch.transfers += 1;

@@ -107,6 +107,10 @@ pub struct Dram {
     pub banks: u32,
     /// Page policy.
     pub page_policy: PagePolicy,
+    /// The DRAM controller preset that times each burst (a name `crate::dram::preset`
+    /// knows, checked against the organisation above), or `None` for the shared-bandwidth
+    /// model.
+    pub controller: Option<String>,
 }
 
 /// The host CPU.
@@ -334,6 +338,39 @@ pub fn resolve_machine(spec: &ArchSpec) -> Result<Machine, ResolveError> {
             "refresh cycle time must be shorter than the refresh interval",
         );
     }
+    if let Some(name) = &d.controller {
+        match crate::dram::preset(name) {
+            Err(_) => p.push_hint(
+                "dram.controller",
+                format!("unknown DRAM controller preset `{name}`"),
+                format!("valid presets: {}", crate::dram::presets::preset_names()),
+            ),
+            Ok(x) => {
+                let width = x.channels * x.channel_width_bits;
+                if width != d.bus_width_bits
+                    || x.channels != d.channels
+                    || f64::from(x.data_rate_mts) != d.data_rate_mts
+                    || x.bank_groups != d.bank_groups
+                    || x.banks_per_group != d.banks_per_group
+                {
+                    p.push_hint(
+                        "dram.controller",
+                        format!(
+                            "preset `{}` is {} MT/s, {} channels × {} bits, {} bank groups × {} banks, \
+                             which does not match this dram section",
+                            x.name,
+                            x.data_rate_mts,
+                            x.channels,
+                            x.channel_width_bits,
+                            x.bank_groups,
+                            x.banks_per_group
+                        ),
+                        "pick the preset of this memory system or make the fields agree",
+                    );
+                }
+            }
+        }
+    }
     p.positive_f64("host.f64_gflops", spec.host.f64_gflops);
     if !(spec.host.dispatch_latency_us.is_finite() && spec.host.dispatch_latency_us >= 0.0) {
         p.push("host.dispatch_latency_us", "must be a finite number >= 0");
@@ -470,6 +507,7 @@ pub fn resolve_machine(spec: &ArchSpec) -> Result<Machine, ResolveError> {
             channels: d.channels,
             banks: d.bank_groups * d.banks_per_group,
             page_policy: d.page_policy,
+            controller: d.controller.clone(),
         },
         host: Host {
             f64_flops_per_s: spec.host.f64_gflops * 1e9,

@@ -10,7 +10,7 @@ use crate::model::{PartitionKind, Scenario, TileKind};
 pub use crate::replay::ReprEntry;
 
 /// Schema version of report.json; bumped on any incompatible change.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Which scenario was run.
 #[derive(Debug, Clone, Serialize)]
@@ -106,6 +106,13 @@ pub struct Ddr {
     pub achieved_bandwidth_bytes_per_s: f64,
     /// Share of the run the controller was transferring.
     pub busy_fraction: f64,
+    /// "controller" (every burst timed by the DRAM controller model) or
+    /// "shared-bandwidth" (one fluid bandwidth with a fixed latency).
+    pub model: &'static str,
+    /// The controller model's statistics: per-channel bandwidth, row-hit rate, queue
+    /// occupancy and refresh share, request latency (null under the shared-bandwidth
+    /// model).
+    pub controller: Option<crate::dram::DramStats>,
 }
 
 /// One partition.
@@ -356,6 +363,12 @@ pub fn build(
             peak_bandwidth_bytes_per_s: m.dram.peak_bytes_per_s,
             achieved_bandwidth_bytes_per_s: per_s(t.dram_read + t.dram_written),
             busy_fraction: ratio(dram_busy as f64, cycles as f64).min(1.0),
+            model: if t.ddr.is_some() {
+                "controller"
+            } else {
+                "shared-bandwidth"
+            },
+            controller: t.ddr.clone(),
         },
         partitions,
         learning: Learning {

@@ -101,6 +101,18 @@ pub fn render(r: &Report) -> String {
         si(d.achieved_bandwidth_bytes_per_s, "B/s"),
         si(d.peak_bandwidth_bytes_per_s, "B/s")
     );
+    if let Some(c) = &d.controller {
+        let _ = writeln!(
+            s,
+            "      {}: row hits {:.1} %, queue {:.1} bursts, refresh {:.1} %, latency {:.0} ns mean, {:.0} ns p99",
+            c.preset,
+            100.0 * c.row_hit_rate,
+            c.mean_queue,
+            100.0 * c.refresh_share,
+            c.latency_mean_ns,
+            c.latency_p99_ns
+        );
+    }
     let _ = writeln!(s);
     let _ = writeln!(
         s,

@@ -237,6 +237,12 @@ pub struct DramSpec {
     pub t_refi_ns: f64,
     /// Page policy.
     pub page_policy: PagePolicy,
+    /// A DRAM controller preset (`tilesim dram --list`) whose JEDEC timing times every
+    /// burst of every DRAM transfer; its organisation must match the fields above. When
+    /// absent, DRAM is one shared bandwidth (data rate × bus width) with a fixed row-miss
+    /// latency, which is faster to simulate and coarser.
+    #[serde(default)]
+    pub controller: Option<String>,
 }
 
 /// The host CPU.

@@ -309,3 +309,77 @@ fn missing_file_is_an_io_error() {
     assert_eq!(code, Some(1));
     assert!(err.contains("/nonexistent/arch.ron"), "{err}");
 }
+
+#[test]
+fn dram_trace_lists_the_controllers_requests_and_is_not_overwritten_silently() {
+    let d = scratch("dram-trace");
+    let trace = d.join("dram.trace");
+    let o = run_small(
+        &d.join("r"),
+        &["--dram-trace", trace.to_str().unwrap(), "--json"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let ddr = &report["ddr"];
+    assert_eq!(ddr["model"], "controller");
+    let requests = ddr["controller"]["requests"].as_u64().unwrap();
+    let text = std::fs::read_to_string(&trace).unwrap();
+    assert_eq!(text.lines().count() as u64, requests);
+    // Native format: CYCLE 0xADDR R|W BYTES; the bytes add up to what the report says
+    // moved.
+    let mut bytes = 0;
+    for line in text.lines() {
+        let f: Vec<&str> = line.split(' ').collect();
+        assert_eq!(f.len(), 4, "{line}");
+        f[0].parse::<u64>().unwrap();
+        assert!(f[1].starts_with("0x"), "{line}");
+        assert!(f[2] == "R" || f[2] == "W", "{line}");
+        bytes += f[3].parse::<u64>().unwrap();
+    }
+    assert_eq!(
+        bytes,
+        ddr["bytes_read"].as_u64().unwrap() + ddr["bytes_written"].as_u64().unwrap()
+    );
+    // An existing trace is kept unless --force.
+    let o = run_small(&d.join("r2"), &["--dram-trace", trace.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--force"), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(&trace).unwrap(), text);
+    // Ramulator format: one LD/ST per 64 bytes.
+    let o = run_small(
+        &d.join("r3"),
+        &[
+            "--dram-trace",
+            trace.to_str().unwrap(),
+            "--dram-trace-format",
+            "ramulator",
+            "--force",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let ram = std::fs::read_to_string(&trace).unwrap();
+    assert!(
+        ram.lines()
+            .all(|l| l.starts_with("LD 0x") || l.starts_with("ST 0x"))
+    );
+    assert!(ram.lines().count() as u64 >= requests);
+}
+
+#[test]
+fn unknown_dram_controller_preset_is_refused_with_the_valid_ones() {
+    let d = scratch("bad-controller");
+    let text = std::fs::read_to_string(arch()).unwrap().replace(
+        "controller: \"lpddr5x-8000-x256\"",
+        "controller: \"lpddr9\"",
+    );
+    let f = d.join("arch.ron");
+    std::fs::write(&f, text).unwrap();
+    let (code, err) = check(&[&f]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("lpddr9"), "{err}");
+    assert!(
+        err.contains("lpddr5x-8000-x256") && err.contains("ddr5-5600-x128"),
+        "{err}"
+    );
+    assert!(err.contains("arch.ron:"), "{err}");
+}
