@@ -13,4 +13,6 @@ mod simulate;
 mod systems;
 
 pub use components::{Channel, Sequencer, TileState};
-pub use simulate::{EngineError, ResourceActivity, SimOptions, TileActivity, Timeline, simulate};
+pub use simulate::{
+    EngineError, PortActivity, ResourceActivity, SimOptions, TileActivity, Timeline, simulate,
+};

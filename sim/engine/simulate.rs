@@ -198,6 +198,26 @@ pub struct Timeline {
     /// The requests the DRAM controller received, in order of arrival (only with
     /// [`SimOptions::dram_trace`]).
     pub dram_trace: Vec<TraceRecord>,
+    /// Stream-switch ports that several routes share (same circuit on a link), in link
+    /// order.
+    pub shared_ports: Vec<PortActivity>,
+}
+
+/// What happened on a stream-switch port shared by several routes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PortActivity {
+    /// The link's source switch.
+    pub from: TileCoord,
+    /// The link's destination switch.
+    pub to: TileCoord,
+    /// The circuit (packet-switched flow id) the routes share.
+    pub circuit: u32,
+    /// Cycles reserved.
+    pub busy_cycles: u64,
+    /// Bytes moved.
+    pub bytes: u64,
+    /// Transfers.
+    pub transfers: u64,
 }
 
 /// Runs `schedule` on `machine`.
@@ -339,6 +359,35 @@ pub fn simulate(
         .iter()
         .map(|b| (tile_entities[&b.tile], b.bytes.0 / b.slots.max(1)))
         .collect();
+    // Stream-switch ports shared by several routes: routes that ride the same circuit on a
+    // link (packet switching) share that link's port, so their transfers take turns at the
+    // port's rate; each such port becomes a channel of its own.
+    let mut port_users: BTreeMap<(TileCoord, TileCoord, u32), usize> = BTreeMap::new();
+    for r in schedule.routes.iter() {
+        for (l, &c) in r.links.iter().zip(&r.circuits) {
+            *port_users.entry((l.from, l.to, c)).or_default() += 1;
+        }
+    }
+    let mut ports: BTreeMap<(TileCoord, TileCoord, u32), Entity> = BTreeMap::new();
+    let mut port_keys = Vec::new();
+    for (&key, &n) in &port_users {
+        if n >= 2 {
+            let index = (schedule.resources.len() + port_keys.len()) as u32;
+            let e = world
+                .spawn(Channel {
+                    index,
+                    bytes_per_cycle: machine.compute.stream_bytes_per_cycle,
+                    shared: false,
+                    busy_until: 0,
+                    busy_cycles: 0,
+                    bytes: 0,
+                    transfers: 0,
+                })
+                .id();
+            ports.insert(key, e);
+            port_keys.push(key);
+        }
+    }
     let routes = schedule
         .routes
         .iter()
@@ -364,6 +413,13 @@ pub fn simulate(
                 } else {
                     rp.exclusive.push((e, x.bytes_per_cycle));
                     rp.min_rate = rp.min_rate.min(x.bytes_per_cycle);
+                }
+            }
+            for (l, &c) in r.links.iter().zip(&r.circuits) {
+                if let Some(&e) = ports.get(&(l.from, l.to, c)) {
+                    let rate = machine.compute.stream_bytes_per_cycle;
+                    rp.exclusive.push((e, rate));
+                    rp.min_rate = rp.min_rate.min(rate);
                 }
             }
             rp
@@ -506,8 +562,20 @@ pub fn simulate(
     let mut qc = world.query::<&Channel>();
     let mut chans: Vec<Channel> = qc.iter(&world).cloned().collect();
     chans.sort_by_key(|c| c.index);
+    let mut shared_ports = Vec::new();
     for c in chans {
-        let r = &schedule.resources[c.index as usize];
+        let Some(r) = schedule.resources.get(c.index as usize) else {
+            let (from, to, circuit) = port_keys[c.index as usize - schedule.resources.len()];
+            shared_ports.push(PortActivity {
+                from,
+                to,
+                circuit,
+                busy_cycles: c.busy_cycles,
+                bytes: c.bytes,
+                transfers: c.transfers,
+            });
+            continue;
+        };
         resources.push(ResourceActivity {
             kind: r.kind,
             tile: r.tile,
@@ -536,6 +604,7 @@ pub fn simulate(
         },
         ddr,
         dram_trace,
+        shared_ports,
     })
 }
 
@@ -673,6 +742,98 @@ mod tests {
         assert_eq!(t.events, 5);
         assert_eq!(t.resources[1].bytes, 1200);
         assert_eq!(t.resources[1].busy_cycles, 300);
+    }
+
+    /// Two DMA programs on separate channels stream 400 bytes each from the memory tile
+    /// to a compute tile, on circuits `c0` and `c1` of the same link.
+    fn two_flows(c0: u32, c1: u32) -> TileSchedule {
+        let tile = TileCoord { col: 0, row: 2 };
+        let mem = TileCoord { col: 0, row: 1 };
+        let mut s = TileSchedule::default();
+        for ch in 0..2 {
+            for (kind, t) in [
+                (ResourceKind::MemDmaOut, mem),
+                (ResourceKind::TileDmaIn, tile),
+            ] {
+                s.resources.push(Resource {
+                    kind,
+                    tile: Some(t),
+                    channel: ch,
+                    bytes_per_cycle: 4.0,
+                });
+            }
+        }
+        for kind in [ResourceKind::HostDispatch, ResourceKind::HostCompute] {
+            s.resources.push(Resource {
+                kind,
+                tile: None,
+                channel: 0,
+                bytes_per_cycle: f64::INFINITY,
+            });
+        }
+        for (i, c) in [c0, c1].into_iter().enumerate() {
+            s.routes.push(Route {
+                from: mem,
+                to: tile,
+                dram: DramUse::None,
+                links: vec![Link {
+                    from: mem,
+                    to: tile,
+                }],
+                resources: vec![2 * i as u32, 2 * i as u32 + 1],
+                circuits: vec![c],
+            });
+        }
+        s.counters.push(Counter {
+            kind: CounterKind::SamplesServed,
+            partition: 0,
+        });
+        for i in 0..2u32 {
+            s.programs.push(Program {
+                name: format!("dma{i}"),
+                unit: Unit::Dma,
+                tile: Some(tile),
+                partition: Some(0),
+                prologue: vec![],
+                body: vec![Block {
+                    ops: vec![
+                        Op::Transfer {
+                            route: i,
+                            bytes: 400,
+                            fill: None,
+                            free: None,
+                        },
+                        Op::Count { counter: 0, n: 1 },
+                    ],
+                    repeat: 1,
+                }],
+            });
+        }
+        s.stop = StopCondition {
+            counters: vec![0],
+            target: 2,
+        };
+        s
+    }
+
+    #[test]
+    fn flows_on_one_circuit_share_the_port_and_separate_circuits_do_not() {
+        let m = machine();
+        let rate = m.compute.stream_bytes_per_cycle;
+        let separate = simulate(&two_flows(0, 1), &m, &SimOptions::default()).unwrap();
+        let shared = simulate(&two_flows(0, 0), &m, &SimOptions::default()).unwrap();
+        assert!(separate.shared_ports.is_empty());
+        assert_eq!(shared.shared_ports.len(), 1);
+        assert!(shared.shared_ports[0].bytes >= 800);
+        // Separate circuits: both transfers run at once and end together (100 cycles at
+        // 4 B/cycle plus latency). One shared port: the second waits for the first.
+        let stream = (400.0 / rate.min(4.0)).ceil() as u64;
+        assert!(
+            shared.cycles >= separate.cycles + stream,
+            "{} vs {}",
+            shared.cycles,
+            separate.cycles
+        );
     }
 
     #[test]

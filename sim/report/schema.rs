@@ -147,6 +147,28 @@ pub struct Learning {
     pub weight_staleness_mean: f64,
 }
 
+/// A stream-switch port shared by several routes (one circuit on one link).
+#[derive(Debug, Clone, Serialize)]
+pub struct SharedPort {
+    /// The link's source switch as `[col, row]`.
+    pub from: [u32; 2],
+    /// The link's destination switch as `[col, row]`.
+    pub to: [u32; 2],
+    /// Circuit (packet-switched flow) id.
+    pub circuit: u32,
+    /// Bytes moved through the port.
+    pub bytes: u64,
+    /// Share of the run the port was reserved.
+    pub busy_fraction: f64,
+}
+
+/// The stream switch.
+#[derive(Debug, Clone, Serialize)]
+pub struct Switch {
+    /// Ports that several routes share: their transfers take turns at the port's rate.
+    pub shared_ports: Vec<SharedPort>,
+}
+
 /// Engine counters (deterministic; wall time is not part of the report).
 #[derive(Debug, Clone, Serialize)]
 pub struct EngineCounters {
@@ -183,6 +205,8 @@ pub struct Report {
     pub memory: Memory,
     /// DRAM.
     pub ddr: Ddr,
+    /// Stream switch.
+    pub switch: Switch,
     /// Partitions.
     pub partitions: Vec<PartitionReport>,
     /// Learning.
@@ -369,6 +393,19 @@ pub fn build(
                 "shared-bandwidth"
             },
             controller: t.ddr.clone(),
+        },
+        switch: Switch {
+            shared_ports: t
+                .shared_ports
+                .iter()
+                .map(|p| SharedPort {
+                    from: [p.from.col, p.from.row],
+                    to: [p.to.col, p.to.row],
+                    circuit: p.circuit,
+                    bytes: p.bytes,
+                    busy_fraction: ratio(p.busy_cycles as f64, cycles as f64).min(1.0),
+                })
+                .collect(),
         },
         partitions,
         learning: Learning {
