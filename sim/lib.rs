@@ -83,17 +83,21 @@
 //!    lanes⌉` cycles on its tile's core; ops on one core never overlap.
 //! 4. A transfer reserves every DMA channel on its route: it starts when all are free and
 //!    streams at the slowest one's rate, plus buffer-descriptor setup, 2 cycles per switch
-//!    hop and, through DRAM, the row-miss latency (tRP + tRCD + CL). DMA channels serve
-//!    transfers in grant order.
-//! 5. DRAM is shared bandwidth (peak × (1 − tRFC/tREFI)): each transfer's bytes join its
-//!    backlog when granted, and the transfer cannot end before the backlog has drained
-//!    through them. Row-buffer state, bank conflicts and the controller's scheduling are
-//!    not modelled here.
+//!    hop and, through DRAM under the shared-bandwidth model, the row-miss latency (tRP +
+//!    tRCD + CL). DMA channels serve transfers in grant order.
+//! 5. DRAM: when the architecture's `dram.controller` names a preset, the controller model
+//!    ([`dram::OnlineController`]) times every burst of every DRAM transfer (banks, open
+//!    rows, JEDEC timing, refresh, FR-FCFS within a transfer, first-come first-served
+//!    between transfers) and the transfer cannot end before its last burst. Otherwise DRAM
+//!    is shared bandwidth (peak × (1 − tRFC/tREFI)): each transfer's bytes join its backlog
+//!    when granted, and the transfer cannot end before the backlog has drained through
+//!    them.
 //! 6. Host dispatch is a resource: each invocation holds it for the dispatch latency, so
 //!    invocations serialise. The host optimizer's compute holds the host core.
-//! 7. Stream-switch circuits are checked for port counts by [`mapper::check()`] but add no
-//!    contention beyond their DMA channels (circuit switching gives each route its own
-//!    wires; packet-switched routes share one circuit).
+//! 7. Stream-switch circuits are checked for port counts by [`mapper::check()`]. A circuit
+//!    used by one route gives it its own wires; routes that share a circuit on a link
+//!    (packet switching) share that port: their transfers take turns at the stream rate,
+//!    in grant order.
 //! 8. L1 occupancy counts always-live buffers (resident weights) plus each buffer slot from
 //!    the moment a transfer or compute starts filling it until the op that consumes it
 //!    ends. Memory-tile staging buffers count as live for the whole run.
@@ -109,7 +113,8 @@
 //! * [`engine`]: the bevy_ecs discrete-event engine.
 //! * [`report`]: report.json schema, the table, safe output writing.
 //! * [`dram`]: a transaction-level LPDDR5X/DDR5 controller model (banks, JEDEC timing,
-//!   FR-FCFS, refresh) with presets and access patterns; `tilesim dram` runs it.
+//!   FR-FCFS, refresh) with presets and access patterns; `tilesim dram` runs it alone and
+//!   the engine drives it online, burst by burst.
 //! * [`numerics`]: number formats (bf16, int8/int4, posits, b-posits, f64), quires and
 //!   conversion-error metrics.
 //! * [`replay`]: the value pass: representation-conversion error at every crossing.
