@@ -61,6 +61,16 @@ proptest! {
         // DRAM never moves more than its peak allows.
         let dram_bytes = (t.dram_read + t.dram_written) as f64;
         prop_assert!(dram_bytes <= m.dram.peak_bytes_per_cycle * t.cycles as f64 + 1.0);
+        // Burst by burst too: the controller model never beats its data buses, in total or
+        // on any channel.
+        if let Some(d) = &t.ddr {
+            prop_assert!(d.fraction_of_peak <= 1.0 + 1e-9, "{} of peak", d.fraction_of_peak);
+            let per_channel = d.peak_gb_per_s / d.channels.len() as f64;
+            for c in &d.channels {
+                prop_assert!(c.gb_per_s <= per_channel * (1.0 + 1e-9),
+                    "channel {}: {} GB/s of {}", c.channel, c.gb_per_s, per_channel);
+            }
+        }
         // Every byte a DMA sends is received by a DMA.
         let sent = bytes_of(&t, &[ResourceKind::TileDmaOut, ResourceKind::MemDmaOut, ResourceKind::ShimDmaOut]);
         let received = bytes_of(&t, &[ResourceKind::TileDmaIn, ResourceKind::MemDmaIn, ResourceKind::ShimDmaIn]);
