@@ -1,7 +1,9 @@
 //! Engine benchmark: events per wall second, simulated seconds per wall second and wall
 //! time of whole runs, on one core.
 //!
-//! Run with `cargo bench --bench engine` (add `-- --quick` for one repetition).
+//! Run with `cargo bench --bench engine` (add `-- --quick` for one repetition). Every
+//! scenario runs twice: with the architecture's DRAM controller model (every burst timed)
+//! and with the shared-bandwidth DRAM model (the engine's own rate).
 
 use std::path::Path;
 use std::time::Instant;
@@ -9,7 +11,7 @@ use std::time::Instant;
 use tilesim::engine::{SimOptions, simulate};
 use tilesim::mapper::map;
 use tilesim::model::resolve;
-use tilesim::spec::{SpecKind, parse};
+use tilesim::spec::{ArchSpec, SpecKind, parse};
 
 const CASES: &[(&str, &str, &str, &str)] = &[
     (
@@ -36,11 +38,26 @@ fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let reps = if quick { 1 } else { 5 };
     println!(
-        "{:<42} {:>12} {:>10} {:>12} {:>14} {:>14}",
-        "scenario", "events", "wall s", "events/s", "sim s/wall s", "map+sim ms"
+        "{:<58} {:>7} {:>9} {:>8} {:>10} {:>12} {:>11} {:>11}",
+        "scenario",
+        "DRAM",
+        "events",
+        "sim s",
+        "events/s",
+        "sim s/wall s",
+        "DRAM req/s",
+        "map+sim s"
     );
-    for (arch_name, arch_text, wl_name, wl_text) in CASES {
-        let arch = parse(Path::new(arch_name), arch_text, SpecKind::Arch).expect("arch parses");
+    // Each case twice: with the shipped DRAM controller model timing every burst, and with
+    // the shared-bandwidth DRAM model, which shows the engine's own rate.
+    for ((arch_name, arch_text, wl_name, wl_text), fluid) in
+        CASES.iter().flat_map(|c| [(c, false), (c, true)])
+    {
+        let mut arch: ArchSpec =
+            parse(Path::new(arch_name), arch_text, SpecKind::Arch).expect("arch parses");
+        if fluid {
+            arch.dram.controller = None;
+        }
         let wl = parse(Path::new(wl_name), wl_text, SpecKind::Workload).expect("workload parses");
         let sc = resolve(&arch, &wl, 1).expect("scenario resolves");
         let mut walls = Vec::new();
@@ -62,14 +79,20 @@ fn main() {
         let sim_wall = sim_walls[sim_walls.len() / 2];
         let tl = last.expect("at least one repetition");
         let simulated = tl.cycles as f64 / sc.machine.clock_hz;
+        let (model, requests) = match &tl.ddr {
+            Some(d) => ("bursts", format!("{:.3e}", d.requests as f64 / sim_wall)),
+            None => ("shared", "-".to_string()),
+        };
         println!(
-            "{:<42} {:>12} {:>10.3} {:>12.3e} {:>14.4} {:>14.1}",
+            "{:<58} {:>7} {:>9} {:>8.3} {:>10.3e} {:>12.4} {:>11} {:>11.3}",
             format!("{wl_name} on {arch_name}"),
+            model,
             tl.events,
             sim_wall,
             tl.events as f64 / sim_wall,
             simulated / sim_wall,
-            wall * 1e3
+            requests,
+            wall
         );
     }
 }
