@@ -444,6 +444,10 @@ pub fn simulate(
             crate::spec::PagePolicy::Open => crate::dram::PagePolicy::Open,
             crate::spec::PagePolicy::Closed => crate::dram::PagePolicy::Closed,
         };
+        config.mapping = match machine.dram.address_mapping {
+            crate::spec::AddressMappingSpec::RoCoBaRaCh => crate::dram::AddressMapping::RoCoBaRaCh,
+            crate::spec::AddressMappingSpec::RoBaRaCoCh => crate::dram::AddressMapping::RoBaRaCoCh,
+        };
         let controller = OnlineController::new(config, options.dram_trace)
             .map_err(|e| EngineError::Dram(e.to_string()))?;
         let n = schedule.routes.len().max(1) as u64;

@@ -111,6 +111,8 @@ pub struct Dram {
     /// knows, checked against the organisation above), or `None` for the shared-bandwidth
     /// model.
     pub controller: Option<String>,
+    /// Address mapping of the controller model.
+    pub address_mapping: crate::spec::AddressMappingSpec,
 }
 
 /// The host CPU.
@@ -508,6 +510,7 @@ pub fn resolve_machine(spec: &ArchSpec) -> Result<Machine, ResolveError> {
             banks: d.bank_groups * d.banks_per_group,
             page_policy: d.page_policy,
             controller: d.controller.clone(),
+            address_mapping: d.address_mapping,
         },
         host: Host {
             f64_flops_per_s: spec.host.f64_gflops * 1e9,

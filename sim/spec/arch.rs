@@ -243,6 +243,22 @@ pub struct DramSpec {
     /// latency, which is faster to simulate and coarser.
     #[serde(default)]
     pub controller: Option<String>,
+    /// How the controller model slices byte addresses into channel, bank and row (only
+    /// with `controller`; see docs/dram.md).
+    #[serde(default)]
+    pub address_mapping: AddressMappingSpec,
+}
+
+/// Address mapping of the DRAM controller model, named from the high bits to the low ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum AddressMappingSpec {
+    /// Row : column : bank : bank group : rank : channel: consecutive bursts go to the next
+    /// channel, then the next bank group and bank.
+    #[default]
+    RoCoBaRaCh,
+    /// Row : bank : bank group : rank : column : channel: a channel's consecutive bursts
+    /// stay in one row until it ends.
+    RoBaRaCoCh,
 }
 
 /// The host CPU.

@@ -383,3 +383,30 @@ fn unknown_dram_controller_preset_is_refused_with_the_valid_ones() {
     );
     assert!(err.contains("arch.ron:"), "{err}");
 }
+
+#[test]
+fn the_arch_chooses_the_dram_address_mapping() {
+    let d = scratch("dram-mapping");
+    let row_hits = |mapping: &str| {
+        let text = std::fs::read_to_string(arch()).unwrap().replace(
+            "controller: \"lpddr5x-8000-x256\",",
+            &format!("controller: \"lpddr5x-8000-x256\", address_mapping: {mapping},"),
+        );
+        let f = d.join(format!("{mapping}.ron"));
+        std::fs::write(&f, text).unwrap();
+        let o = tilesim()
+            .arg("run")
+            .arg(&f)
+            .arg(spec("small-continual.ron"))
+            .arg("--out")
+            .arg(d.join(mapping))
+            .arg("--json")
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+        let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        r["ddr"]["controller"]["row_hit_rate"].as_f64().unwrap()
+    };
+    // Column bits just above the channel keep a channel's share of a transfer in one row.
+    assert!(row_hits("RoBaRaCoCh") > row_hits("RoCoBaRaCh") + 0.2);
+}
