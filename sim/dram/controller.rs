@@ -97,16 +97,50 @@ pub(super) struct Entry {
 
 #[derive(Debug, Clone)]
 pub(super) struct Rank {
-    /// Earliest ACT per bank group (tRRD_S/L).
-    next_act_bg: Vec<u64>,
+    /// Earliest ACT in any bank group (tRRD_S) and, per bank group, the bound its own
+    /// ACTs set (tRRD_L): the earliest ACT in group g is the larger of the two. Since
+    /// every same-group spacing is at least the cross-group one, this equals the
+    /// per-group maximum over all earlier commands, at O(1) per command.
+    act: GroupBound,
     /// The last four ACT times, oldest at `faw_head`.
     faw: [u64; 4],
     faw_head: usize,
     acts: u64,
-    /// Earliest RD / WR per bank group (tCCD_S/L, tWTR).
-    next_rd_bg: Vec<u64>,
-    next_wr_bg: Vec<u64>,
+    /// Earliest RD / WR, the same way (tCCD_S/L, tWTR_S/L, read-to-write turnaround).
+    rd: GroupBound,
+    wr: GroupBound,
     next_ref: u64,
+}
+
+/// An earliest-issue bound that depends on the bank group: one bound from commands in
+/// any group and one per group from commands in that group.
+#[derive(Debug, Clone)]
+pub(super) struct GroupBound {
+    any: u64,
+    group: Vec<u64>,
+}
+
+impl GroupBound {
+    fn new(groups: u32) -> GroupBound {
+        GroupBound {
+            any: 0,
+            group: vec![0; groups as usize],
+        }
+    }
+
+    /// The earliest issue in group `g`.
+    #[inline]
+    fn at(&self, g: usize) -> u64 {
+        self.any.max(self.group[g])
+    }
+
+    /// A command at `t` in group `g`: at least `other` later in any group, `same` later in
+    /// its own.
+    #[inline]
+    fn after(&mut self, g: usize, t: u64, other: u64, same: u64) {
+        self.any = self.any.max(t + other);
+        self.group[g] = self.group[g].max(t + same.max(other));
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -220,11 +254,7 @@ impl Channel {
             let bank = &self.banks[e.bank as usize];
             let rank = &self.ranks[e.loc.rank as usize];
             let g = e.loc.bank_group as usize;
-            let ccd = if write {
-                rank.next_wr_bg[g]
-            } else {
-                rank.next_rd_bg[g]
-            };
+            let ccd = if write { rank.wr.at(g) } else { rank.rd.at(g) };
             let (ready, miss) = match bank.open_row {
                 Some(row) if row == e.loc.row => (bank.next_col, false),
                 open => {
@@ -233,7 +263,7 @@ impl Channel {
                     } else {
                         bank.next_act
                     };
-                    let act = act_ready.max(e.arrival).max(rank.next_act_bg[g]);
+                    let act = act_ready.max(e.arrival).max(rank.act.at(g));
                     (act + t.rcd, true)
                 }
             };
@@ -305,12 +335,10 @@ impl Channel {
                 let act = e
                     .arrival
                     .max(self.banks[bi].next_act)
-                    .max(rank.next_act_bg[g])
+                    .max(rank.act.at(g))
                     .max(faw_ready);
                 self.banks[bi].activate(act, loc.row, t);
-                for (b, next) in rank.next_act_bg.iter_mut().enumerate() {
-                    *next = (*next).max(act + if b == g { t.rrd_l } else { t.rrd_s });
-                }
+                rank.act.after(g, act, t.rrd_s, t.rrd_l);
                 rank.faw[rank.faw_head] = act;
                 rank.faw_head = (rank.faw_head + 1) % 4;
                 rank.acts += 1;
@@ -323,24 +351,23 @@ impl Channel {
             self.now
                 .max(e.arrival)
                 .max(self.banks[bi].next_col)
-                .max(rank.next_wr_bg[g])
+                .max(rank.wr.at(g))
                 .max(self.next_wr + rank_switch)
         } else {
             self.now
                 .max(e.arrival)
                 .max(self.banks[bi].next_col)
-                .max(rank.next_rd_bg[g])
+                .max(rank.rd.at(g))
                 .max(self.next_rd + rank_switch)
         };
-        for b in 0..rank.next_rd_bg.len() {
-            let ccd = if b == g { t.ccd_l } else { t.ccd_s };
-            if write {
-                rank.next_wr_bg[b] = rank.next_wr_bg[b].max(col + ccd);
-                rank.next_rd_bg[b] = rank.next_rd_bg[b].max(col + t.wtr_after_write(b == g));
-            } else {
-                rank.next_rd_bg[b] = rank.next_rd_bg[b].max(col + ccd);
-                rank.next_wr_bg[b] = rank.next_wr_bg[b].max(col + ccd.max(t.rtw()));
-            }
+        if write {
+            rank.wr.after(g, col, t.ccd_s, t.ccd_l);
+            rank.rd
+                .after(g, col, t.wtr_after_write(false), t.wtr_after_write(true));
+        } else {
+            rank.rd.after(g, col, t.ccd_s, t.ccd_l);
+            rank.wr
+                .after(g, col, t.ccd_s.max(t.rtw()), t.ccd_l.max(t.rtw()));
         }
         let done = if write {
             self.next_wr = self.next_wr.max(col + t.burst);
@@ -383,12 +410,12 @@ pub(super) fn new_channels(
             banks: vec![Bank::default(); nbanks],
             ranks: (0..preset.ranks)
                 .map(|r| Rank {
-                    next_act_bg: vec![0; bgs as usize],
+                    act: GroupBound::new(bgs),
                     faw: [0; 4],
                     faw_head: 0,
                     acts: 0,
-                    next_rd_bg: vec![0; bgs as usize],
-                    next_wr_bg: vec![0; bgs as usize],
+                    rd: GroupBound::new(bgs),
+                    wr: GroupBound::new(bgs),
                     // Ranks refresh in turn, spread over one tREFI.
                     next_ref: timing.refi * u64::from(r + 1) / u64::from(preset.ranks),
                 })
