@@ -370,7 +370,7 @@ pub fn arbitrate(
                     }
                 }
                 let stream = if min_bw.is_finite() {
-                    (bytes as f64 / min_bw).ceil() as u64
+                    crate::mapper::dma::stream_cycles(s, route, bytes, min_bw)
                 } else {
                     0
                 };
