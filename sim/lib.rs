@@ -63,7 +63,9 @@
 //! tiles in one column form *groups*: a group splits every layer by output channels
 //! (each tile a contiguous slice), and groups are replicas that claim batches from the
 //! stream. Weights stay in L1 when they fit, otherwise they stream from DRAM each batch;
-//! inputs and outputs are tiled to fit what is left (see [`mapper`]).
+//! inputs and outputs are tiled to fit what is left (see [`mapper`]). A single GEMM on
+//! whole columns whose operands do not stay in L1 is mapped as mlir-aie's whole-array
+//! design: operands staged in memory tiles and broadcast along rows and columns.
 //!
 //! ## Rules the engine guarantees
 //!
@@ -83,8 +85,10 @@
 //!    lanes⌉` cycles on its tile's core; ops on one core never overlap.
 //! 4. A transfer reserves every DMA channel on its route: it starts when all are free and
 //!    streams at the slowest one's rate, plus buffer-descriptor setup, 2 cycles per switch
-//!    hop and, through DRAM, the row-miss latency (tRP + tRCD + CL). DMA channels serve
-//!    transfers in grant order.
+//!    hop and, through DRAM, the row-miss latency (tRP + tRCD + CL). A route whose
+//!    DRAM-side access pattern the mapper recorded streams for its bytes at that rate plus
+//!    a fixed cost per contiguous run ([`mapper::dma`]); a channel is reserved for its
+//!    bytes at its rate. DMA channels serve transfers in grant order.
 //! 5. DRAM is shared bandwidth (peak × (1 − tRFC/tREFI)): each transfer's bytes join its
 //!    backlog when granted, and the transfer cannot end before the backlog has drained
 //!    through them. Row-buffer state, bank conflicts and the controller's scheduling are
@@ -114,9 +118,12 @@
 //!   conversion-error metrics.
 //! * [`replay`]: the value pass: representation-conversion error at every crossing.
 //! * [`pipeline`]: the stages in one call.
+//! * [`calibration`]: workloads that mirror silicon measurements and the table comparing
+//!   them with the simulator (`cargo bench --bench calibration`).
 //! * `testing` (feature `testing`): proptest strategies for machines, workloads and
 //!   schedules.
 
+pub mod calibration;
 pub mod dram;
 pub mod engine;
 pub mod mapper;

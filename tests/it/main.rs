@@ -1,5 +1,6 @@
 //! tilesim's integration tests: one binary, modules named by behaviour.
 
+mod calibration;
 mod cli_repr;
 mod cli_run;
 mod dram;
