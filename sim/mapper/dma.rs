@@ -7,8 +7,8 @@
 //! rate (`shim.run_overhead_cycles` in the architecture). Long runs amortise it; short
 //! runs are dominated by it. This is the effect measured on XDNA 2, where the same B
 //! stream moved at about 47 GB/s with 128 KB runs and about 10 GB/s with 16-byte runs
-//! ([S12]), and on XDNA, where whole-array GEMM throughput follows the run length of
-//! B's rows ([M6], [S11] §3.1).
+//! (\[S12\]), and on XDNA, where whole-array GEMM throughput follows the run length of
+//! B's rows (\[M6\], \[S11\] §3.1).
 //!
 //! The mapper records the pattern of each route that is not contiguous in
 //! [`TileSchedule::patterns`]; the engine asks [`stream_cycles`] for the streaming time of

@@ -2,7 +2,7 @@
 //!
 //! A workload whose model is one `Gemm` layer served by one inference partition that
 //! fills `C` whole columns of `R` compute tiles each is mapped the way mlir-aie's
-//! whole-array design does it ([M6], [S11] §1.5, [S31]):
+//! whole-array design does it (\[M6\], \[S11\] §1.5, \[S31\]):
 //!
 //! ```text
 //!            column 0            column 1            …
@@ -135,7 +135,7 @@ pub(super) fn whole_array(sc: &Scenario) -> Result<Option<TileSchedule>, MapErro
         && nr as u32 <= m.switch.south_out
         && (hosted_max + 1) as u32 <= m.switch.mem_north_out
         && (hosted_max + 1) as u32 <= m.switch.north_out
-        && hosted_max as u32 + 1 <= m.switch.shim_north_out
+        && (hosted_max as u32) < m.switch.shim_north_out
         && m.switch.east_out >= 1
         && m.switch.west_out >= 1;
     let cols_ok = columns
@@ -346,8 +346,6 @@ pub(super) fn whole_array(sc: &Scenario) -> Result<Option<TileSchedule>, MapErro
         }
         cores.push(v);
     }
-    let dram_read = vec![dram];
-    let dram_write = vec![dram];
 
     // Per column: memory-tile channels in order — S2MM: B, hosted A, one per core's C;
     // MM2S: B, hosted A, the drain. Shim MM2S: hosted A, then B; S2MM 0: the drain.
@@ -367,9 +365,13 @@ pub(super) fn whole_array(sc: &Scenario) -> Result<Option<TileSchedule>, MapErro
         let mem_b_in = b.resource(ResourceKind::MemDmaIn, Some(mem), 0);
         let mem_b_out = b.resource(ResourceKind::MemDmaOut, Some(mem), 0);
         let circuit = b.circuit();
-        let mut res = dram_read.clone();
-        res.extend([shim_b, mem_b_in]);
-        let b_load = b.route(shim, mem, DramUse::Read, res, |_| circuit);
+        let b_load = b.route(
+            shim,
+            mem,
+            DramUse::Read,
+            vec![dram, shim_b, mem_b_in],
+            |_| circuit,
+        );
         b.s.patterns.insert(b_load, b_pattern);
         let top = col[nr - 1];
         let circuit = b.circuit();
@@ -425,9 +427,13 @@ pub(super) fn whole_array(sc: &Scenario) -> Result<Option<TileSchedule>, MapErro
             let mem_a_in = b.resource(ResourceKind::MemDmaIn, Some(mem), 1 + hi as u32);
             let mem_a_out = b.resource(ResourceKind::MemDmaOut, Some(mem), 1 + hi as u32);
             let circuit = b.circuit();
-            let mut res = dram_read.clone();
-            res.extend([shim_a, mem_a_in]);
-            let a_load = b.route(shim, mem, DramUse::Read, res, |_| circuit);
+            let a_load = b.route(
+                shim,
+                mem,
+                DramUse::Read,
+                vec![dram, shim_a, mem_a_in],
+                |_| circuit,
+            );
             b.s.patterns.insert(a_load, a_pattern);
             // The broadcast tree, recorded as one path: up column c to row r, west to the
             // partition's first column, then east to its last.
@@ -614,9 +620,13 @@ pub(super) fn whole_array(sc: &Scenario) -> Result<Option<TileSchedule>, MapErro
         let mem_c_out = b.resource(ResourceKind::MemDmaOut, Some(mem), 1 + hosted.len() as u32);
         let shim_c = b.resource(ResourceKind::ShimDmaIn, Some(shim), 0);
         let circuit = b.circuit();
-        let mut res = vec![mem_c_out, shim_c];
-        res.extend(dram_write.iter().copied());
-        let drain = b.route(mem, shim, DramUse::Write, res, |_| circuit);
+        let drain = b.route(
+            mem,
+            shim,
+            DramUse::Write,
+            vec![mem_c_out, shim_c, dram],
+            |_| circuit,
+        );
         b.s.patterns.insert(drain, c_pattern);
         let mut body = Vec::new();
         for (start, len) in runs(0, passes, &[(c_col_total, passes)], &[]) {

@@ -339,7 +339,7 @@ fn plan_group(
 /// [`super::check()`].
 ///
 /// A single GEMM served by whole columns of tiles is mapped with the whole-array design
-/// ([`super::gemm`]) unless the general mapping keeps every weight slice resident in L1:
+/// (`sim/mapper/gemm.rs`) unless the general mapping keeps every weight slice resident in L1:
 /// then each tile reads its operands once and broadcasting them saves nothing.
 pub fn map(sc: &Scenario) -> Result<TileSchedule, MapError> {
     let stages = stages(sc)?;
@@ -443,7 +443,7 @@ fn map_general(sc: &Scenario, stages: &[Stage]) -> Result<TileSchedule, MapError
         let mut resident_layers = std::collections::BTreeSet::new();
         let mut peak_l1 = 0u64;
         for (gi, group) in groups.iter().enumerate() {
-            let plan = plan_group(sc, p, &stages, group)?;
+            let plan = plan_group(sc, p, stages, group)?;
             let col = group[0].col;
             let mem = m
                 .mem_tile_of(col)
