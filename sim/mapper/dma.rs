@@ -12,8 +12,10 @@
 //!
 //! The mapper records the pattern of each route that is not contiguous in
 //! [`TileSchedule::patterns`]; the engine asks [`stream_cycles`] for the streaming time of
-//! every transfer. A channel's reservation covers the bytes at its rate, so the mappers
-//! give every patterned route a DMA channel of its own.
+//! every transfer. A channel's reservation covers the bytes at its rate, so a patterned
+//! route must be the only user of its channel, one program walking it (the whole-array
+//! GEMM mapping's loaders and drains are). The general mapping streams model weights that
+//! were packed per tile slice when loaded, so its routes are contiguous.
 
 use super::schedule::{DmaPattern, RouteId, TileSchedule};
 

@@ -124,20 +124,20 @@ pub(super) fn whole_array(sc: &Scenario) -> Result<Option<TileSchedule>, MapErro
         return Ok(None);
     }
     let (nr, nc) = (rows.len(), columns.len());
-    // Channels: a column hosts the A streams of rows r ≡ c (mod C) and its own B stream.
+    // Channels: a column hosts the A streams of rows r ≡ c (mod C), loaded by one shim
+    // channel in turn, and its own B stream on the other.
     let hosted_max = nr.div_ceil(nc);
     let fits_channels = m.compute.dma_in >= 2
         && m.compute.dma_out >= 1
-        && (hosted_max + 1) as u32 <= m.shim.dma_out
+        && m.shim.dma_out >= 2
         && m.shim.dma_in >= 1
-        && (hosted_max + 1 + nr) as u32 <= m.mem.dma_in
+        && (2 + nr) as u32 <= m.mem.dma_in
         && (hosted_max + 2) as u32 <= m.mem.dma_out
         && nr as u32 <= m.switch.south_out
         && (hosted_max + 1) as u32 <= m.switch.mem_north_out
         && (hosted_max + 1) as u32 <= m.switch.north_out
-        && (hosted_max as u32) < m.switch.shim_north_out
-        && m.switch.east_out >= 1
-        && m.switch.west_out >= 1;
+        && m.switch.shim_north_out >= 2
+        && (nc == 1 || (m.switch.east_out >= 1 && m.switch.west_out >= 1));
     let cols_ok = columns
         .iter()
         .all(|c| m.mem_tile_of(c[0].col).is_some() && m.shim_of(c[0].col).is_some());
@@ -247,8 +247,10 @@ pub(super) fn whole_array(sc: &Scenario) -> Result<Option<TileSchedule>, MapErro
     let stream = b.lock(&format!("{}.stream", p.name), 0);
     let done = b.lock(&format!("{}.batches_done", p.name), 0);
     let served = b.counter(CounterKind::SamplesServed, 0);
-    // go[0..R]: A loaders, go[R..R+C]: B loaders; drained: one per column and iteration.
-    let go = b.locks(&format!("{}.go", p.name), nr + nc, 0);
+    // go[0..C]: B loaders, go[C..C+min(R, C)]: A loaders (the columns that host rows of A);
+    // drained: one per column and iteration.
+    let loaders = nc + nr.min(nc);
+    let go = b.locks(&format!("{}.go", p.name), loaders, 0);
     let drained = b.lock(&format!("{}.drained", p.name), 0);
     let first_shim = m.shim_of(columns[0][0].col).unwrap_or(columns[0][0]);
     b.s.programs.push(Program {
@@ -262,7 +264,7 @@ pub(super) fn whole_array(sc: &Scenario) -> Result<Option<TileSchedule>, MapErro
                 Op::Acquire { lock: stream, n: 1 },
                 Op::Release {
                     lock: go,
-                    count: (nr + nc) as u32,
+                    count: loaders as u32,
                     n: 1,
                 },
             ],
@@ -347,8 +349,9 @@ pub(super) fn whole_array(sc: &Scenario) -> Result<Option<TileSchedule>, MapErro
         cores.push(v);
     }
 
-    // Per column: memory-tile channels in order — S2MM: B, hosted A, one per core's C;
-    // MM2S: B, hosted A, the drain. Shim MM2S: hosted A, then B; S2MM 0: the drain.
+    // Per column: memory-tile channels in order — S2MM: B, A (all hosted rows), one per
+    // core's C; MM2S: B, one per hosted row of A, the drain. Shim MM2S 0: A, 1: B; S2MM 0:
+    // the drain.
     let left = columns[0][0].col;
     let right = columns[nc - 1][0].col;
     for (ci, col) in columns.iter().enumerate() {
@@ -361,7 +364,7 @@ pub(super) fn whole_array(sc: &Scenario) -> Result<Option<TileSchedule>, MapErro
         let b_mem_empty = b.lock(&format!("gemm.col{ci}.b_stage_empty"), 2);
 
         // B: shim → memory tile, then broadcast up the column.
-        let shim_b = b.resource(ResourceKind::ShimDmaOut, Some(shim), hosted.len() as u32);
+        let shim_b = b.resource(ResourceKind::ShimDmaOut, Some(shim), 1);
         let mem_b_in = b.resource(ResourceKind::MemDmaIn, Some(mem), 0);
         let mem_b_out = b.resource(ResourceKind::MemDmaOut, Some(mem), 0);
         let circuit = b.circuit();
@@ -388,12 +391,14 @@ pub(super) fn whole_array(sc: &Scenario) -> Result<Option<TileSchedule>, MapErro
             partition: Some(0),
             prologue: vec![],
             body: loader(
-                go + (nr + ci) as u32,
-                b_mem_empty,
-                b_mem_full,
+                go + ci as u32,
                 b_load,
-                b_stage,
-                b_col_total,
+                &[Stage {
+                    empty: b_mem_empty,
+                    full: b_mem_full,
+                    buffer: b_stage,
+                    total: b_col_total,
+                }],
                 steps,
             ),
         });
@@ -418,23 +423,25 @@ pub(super) fn whole_array(sc: &Scenario) -> Result<Option<TileSchedule>, MapErro
             ),
         });
 
-        // A of each hosted row: shim → memory tile, then broadcast along the row.
+        // A of the hosted rows: one shim channel loads each row's tile in turn into its
+        // memory-tile stage, and each stage is broadcast along its row.
+        let shim_a = b.resource(ResourceKind::ShimDmaOut, Some(shim), 0);
+        let mem_a_in = b.resource(ResourceKind::MemDmaIn, Some(mem), 1);
+        let circuit = b.circuit();
+        let a_load = b.route(
+            shim,
+            mem,
+            DramUse::Read,
+            vec![dram, shim_a, mem_a_in],
+            |_| circuit,
+        );
+        b.s.patterns.insert(a_load, a_pattern);
+        let mut a_stages = Vec::new();
         for (hi, &r) in hosted.iter().enumerate() {
             let a_stage = b.buffer(mem, &format!("gemm.row{r}.a_stage"), 2 * a_step, 2, false);
             let a_mem_full = b.lock(&format!("gemm.row{r}.a_stage_full"), 0);
             let a_mem_empty = b.lock(&format!("gemm.row{r}.a_stage_empty"), 2);
-            let shim_a = b.resource(ResourceKind::ShimDmaOut, Some(shim), hi as u32);
-            let mem_a_in = b.resource(ResourceKind::MemDmaIn, Some(mem), 1 + hi as u32);
             let mem_a_out = b.resource(ResourceKind::MemDmaOut, Some(mem), 1 + hi as u32);
-            let circuit = b.circuit();
-            let a_load = b.route(
-                shim,
-                mem,
-                DramUse::Read,
-                vec![dram, shim_a, mem_a_in],
-                |_| circuit,
-            );
-            b.s.patterns.insert(a_load, a_pattern);
             // The broadcast tree, recorded as one path: up column c to row r, west to the
             // partition's first column, then east to its last.
             let row = rows[r];
@@ -465,21 +472,11 @@ pub(super) fn whole_array(sc: &Scenario) -> Result<Option<TileSchedule>, MapErro
             });
             let a_cast = (b.s.routes.len() - 1) as RouteId;
             let a_row_total = part(a_total, nr as u64, r as u64);
-            b.s.programs.push(Program {
-                name: format!("gemm.row{r}.a_loader"),
-                unit: Unit::Dma,
-                tile: Some(shim),
-                partition: Some(0),
-                prologue: vec![],
-                body: loader(
-                    go + r as u32,
-                    a_mem_empty,
-                    a_mem_full,
-                    a_load,
-                    a_stage,
-                    a_row_total,
-                    steps,
-                ),
+            a_stages.push(Stage {
+                empty: a_mem_empty,
+                full: a_mem_full,
+                buffer: a_stage,
+                total: a_row_total,
             });
             b.s.programs.push(Program {
                 name: format!("gemm.row{r}.a_broadcast"),
@@ -497,6 +494,16 @@ pub(super) fn whole_array(sc: &Scenario) -> Result<Option<TileSchedule>, MapErro
                     a_row_total,
                     steps,
                 ),
+            });
+        }
+        if !a_stages.is_empty() {
+            b.s.programs.push(Program {
+                name: format!("gemm.col{ci}.a_loader"),
+                unit: Unit::Dma,
+                tile: Some(shim),
+                partition: Some(0),
+                prologue: vec![],
+                body: loader(go + (nc + ci) as u32, a_load, &a_stages, steps),
             });
         }
 
@@ -568,11 +575,7 @@ pub(super) fn whole_array(sc: &Scenario) -> Result<Option<TileSchedule>, MapErro
                 body,
             });
             let tile_out = b.resource(ResourceKind::TileDmaOut, Some(t), 0);
-            let mem_c_in = b.resource(
-                ResourceKind::MemDmaIn,
-                Some(mem),
-                (1 + hosted.len() + ri) as u32,
-            );
+            let mem_c_in = b.resource(ResourceKind::MemDmaIn, Some(mem), (2 + ri) as u32);
             let circuit = b.circuit();
             let up = b.route(t, mem, DramUse::None, vec![tile_out, mem_c_in], |_| circuit);
             let mut body = Vec::new();
@@ -691,39 +694,46 @@ pub(super) fn whole_array(sc: &Scenario) -> Result<Option<TileSchedule>, MapErro
     Ok(Some(schedule))
 }
 
-/// A shim program that moves `total` bytes per iteration in `steps` transfers into a
-/// double-buffered memory-tile stage, once `go` opens the iteration.
-fn loader(
-    go: LockId,
+/// A memory-tile stage that a loader fills: its locks, its buffer and the bytes it
+/// receives per iteration.
+struct Stage {
     empty: LockId,
     full: LockId,
-    route: RouteId,
-    stage: Option<BufferId>,
+    buffer: Option<BufferId>,
     total: u64,
-    steps: u64,
-) -> Vec<Block> {
+}
+
+/// A shim program (one channel's chain of buffer descriptors) that, once `go` opens the
+/// iteration, moves each stage's `total` bytes in `steps` transfers into its
+/// double-buffered memory-tile stage, the stages taking turns at every step.
+fn loader(go: LockId, route: RouteId, stages: &[Stage], steps: u64) -> Vec<Block> {
     let mut body = vec![Block {
         ops: vec![Op::Acquire { lock: go, n: 1 }],
         repeat: 1,
     }];
-    for (start, len) in runs(0, steps, &[(total, steps)], &[]) {
-        body.push(Block {
-            ops: vec![
-                Op::Acquire { lock: empty, n: 1 },
+    let totals: Vec<(u64, u64)> = stages.iter().map(|st| (st.total, steps)).collect();
+    for (start, len) in runs(0, steps, &totals, &[]) {
+        let mut ops = Vec::new();
+        for st in stages {
+            ops.extend([
+                Op::Acquire {
+                    lock: st.empty,
+                    n: 1,
+                },
                 Op::Transfer {
                     route,
-                    bytes: part(total, steps, start),
-                    fill: stage,
+                    bytes: part(st.total, steps, start),
+                    fill: st.buffer,
                     free: None,
                 },
                 Op::Release {
-                    lock: full,
+                    lock: st.full,
                     count: 1,
                     n: 1,
                 },
-            ],
-            repeat: len,
-        });
+            ]);
+        }
+        body.push(Block { ops, repeat: len });
     }
     body
 }

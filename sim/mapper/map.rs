@@ -907,30 +907,10 @@ fn map_general(sc: &Scenario, stages: &[Stage]) -> Result<TileSchedule, MapError
                         }],
                         repeat: 1,
                     });
-                    // in1: streamed weights. A k_c × n_c chunk of the row-major k × n weight
-                    // matrix is k_c runs of n_c values (one run when it spans whole rows).
+                    // in1: streamed weights. Model weights are packed per tile slice once,
+                    // when they are loaded (as [S12] recommends), so a chunk streams as one
+                    // contiguous run.
                     if !lp.resident {
-                        let chunk_route = b.column_route(
-                            shim,
-                            tile,
-                            DramUse::Read,
-                            vec![r_dram, shim_mm2s1, tin1],
-                            row,
-                            c_loader,
-                            c_weights,
-                        );
-                        let run = if t.n_c >= s.n {
-                            dtype.weight_bytes(t.k_c * s.n).0
-                        } else {
-                            dtype.weight_bytes(t.n_c).0
-                        };
-                        b.s.patterns.insert(
-                            chunk_route,
-                            DmaPattern {
-                                run_bytes: run.max(1),
-                                overhead_cycles: m.shim.run_overhead_cycles,
-                            },
-                        );
                         for (start, len) in runs(0, steps, &[(w_total, steps)], &[]) {
                             in1.push(Block {
                                 ops: vec![
@@ -939,7 +919,7 @@ fn map_general(sc: &Scenario, stages: &[Stage]) -> Result<TileSchedule, MapError
                                         n: 1,
                                     },
                                     Op::Transfer {
-                                        route: chunk_route,
+                                        route: w_route,
                                         bytes: part(w_total, steps, start),
                                         fill: w_buf,
                                         free: None,
