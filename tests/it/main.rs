@@ -11,3 +11,4 @@ mod robustness;
 mod schedule_props;
 mod support;
 mod user_property_example;
+mod whole_array_gemm;
