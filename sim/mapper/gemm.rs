@@ -25,8 +25,10 @@
 //! and written to DRAM in one transfer.
 //!
 //! DRAM reads of row-major A and B are strided: an `m × k` tile of A is `m` runs of `k`
-//! values and a `k × n` tile of B is `k` runs of `n` values; the routes carry these
-//! patterns, which cost the shim channel its per-run overhead ([`super::dma`]). All
+//! values and a `k × n` tile of B is `k` runs of `n` values (one run when the tile spans
+//! whole rows); the routes carry these patterns, which cost the shim channel its per-run
+//! overhead ([`super::dma`]). One shim channel loads the A tiles of every row its column
+//! hosts (rows `r ≡ c mod C`), in turn; the other loads B. All
 //! hand-offs are lock-synchronised, double-buffered in memory tiles and buffered in L1 as
 //! the workload's `buffering` (A, B) and `output_buffering` say.
 //!
@@ -227,16 +229,32 @@ pub(super) fn whole_array(sc: &Scenario) -> Result<Option<TileSchedule>, MapErro
         m.compute.pipeline_fill.0 + ((tm * tk * tn) as f64 / (f64::from(mpc) * eff)).ceil() as u64,
     );
     let overhead = m.shim.run_overhead_cycles;
+    // A tile that spans whole rows of its row-major matrix is one contiguous run.
     let a_pattern = DmaPattern {
-        run_bytes: dtype.activation_bytes(tk).0.max(1),
+        run_bytes: if tk >= kk {
+            a_step
+        } else {
+            dtype.activation_bytes(tk).0
+        }
+        .max(1),
         overhead_cycles: overhead,
     };
     let b_pattern = DmaPattern {
-        run_bytes: dtype.weight_bytes(tn).0.max(1),
+        run_bytes: if tn >= nn {
+            b_step
+        } else {
+            dtype.weight_bytes(tn).0
+        }
+        .max(1),
         overhead_cycles: overhead,
     };
     let c_pattern = DmaPattern {
-        run_bytes: output_bytes(sc, dtype, tn).max(1),
+        run_bytes: if tn >= nn {
+            nr as u64 * c_tile
+        } else {
+            output_bytes(sc, dtype, tn)
+        }
+        .max(1),
         overhead_cycles: overhead,
     };
 
