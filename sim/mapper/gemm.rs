@@ -32,8 +32,9 @@
 //! hand-offs are lock-synchronised, double-buffered in memory tiles and buffered in L1 as
 //! the workload's `buffering` (A, B) and `output_buffering` say.
 //!
-//! Any other workload, or a partition that is not a rectangle of whole columns, or a
-//! machine without the channels this needs, is mapped by the general mapper.
+//! Any other workload, a partition that is not a rectangle of whole columns, a machine
+//! without the channels this needs, or a kernel tile that does not fit L1 or the memory
+//! tile is left to the general mapper.
 
 use super::builder::{Builder, part, runs};
 use super::map::{MapError, push_dispatcher, split_range};
@@ -154,41 +155,15 @@ pub(super) fn whole_array(sc: &Scenario) -> Result<Option<TileSchedule>, MapErro
     let c_slots = u64::from(w.mapping.output_buffers);
     let l1 = m.compute.l1.0;
     let clamp = |(a, b, c): (u64, u64, u64)| (a.min(mm).max(1), b.min(kk).max(1), c.min(nn).max(1));
+    // The pinned kernel tile, or the largest default that fits L1; a tile that does not
+    // fit leaves the workload to the general mapper.
+    let fits = |t: (u64, u64, u64)| l1_bytes(sc, dtype, t, slots, c_slots) <= l1;
     let tile = match w.mapping.kernel_tile {
-        Some(t) => {
-            let t = clamp(t);
-            let need = l1_bytes(sc, dtype, t, slots, c_slots);
-            if need > l1 {
-                return Err(MapError::DoesNotFit {
-                    partition: p.name.clone(),
-                    layer: layer.index,
-                    tile: tiles[0],
-                    needed: need,
-                    capacity: l1,
-                    short: need - l1,
-                });
-            }
-            t
-        }
-        None => {
-            let Some(t) = DEFAULT_TILES
-                .iter()
-                .map(|&t| clamp(t))
-                .find(|&t| l1_bytes(sc, dtype, t, slots, c_slots) <= l1)
-            else {
-                let t = clamp(DEFAULT_TILES[DEFAULT_TILES.len() - 1]);
-                let need = l1_bytes(sc, dtype, t, slots, c_slots);
-                return Err(MapError::DoesNotFit {
-                    partition: p.name.clone(),
-                    layer: layer.index,
-                    tile: tiles[0],
-                    needed: need,
-                    capacity: l1,
-                    short: need.saturating_sub(l1),
-                });
-            };
-            t
-        }
+        Some(t) => Some(clamp(t)).filter(|&t| fits(t)),
+        None => DEFAULT_TILES.iter().map(|&t| clamp(t)).find(|&t| fits(t)),
+    };
+    let Some(tile) = tile else {
+        return Ok(None);
     };
     let (tm, tk, tn) = tile;
     // Memory-tile staging: A of the hosted rows and B, double-buffered; the joined output
