@@ -6,17 +6,24 @@
 //!     cargo bench --bench calibration -- --fit                      # redo the fit
 //!
 //! `--write` replaces the text between the `<!-- calibration:begin -->` and
-//! `<!-- calibration:end -->` markers of the file. `--fit` searches the shim's per-run DMA
+//! `<!-- calibration:end -->` markers of the file with the target set's table, and between
+//! `<!-- calibration-extra:begin -->` and `<!-- calibration-extra:end -->` with the table
+//! of further measurements from the same source. `--fit` searches the shim's per-run DMA
 //! overhead (whole cycles, 0–64) that minimises the squared log error over the points
 //! whose role is "fitted", and prints the errors of every point at the best value.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use tilesim::calibration::{Role, Row, arch_of, markdown, points, run_point, run_point_with};
+use tilesim::calibration::{
+    Point, Role, Row, arch_of, extra_points, markdown, markdown_extra, points, run_point,
+    run_point_with,
+};
 
 const BEGIN: &str = "<!-- calibration:begin -->";
 const END: &str = "<!-- calibration:end -->";
+const EXTRA_BEGIN: &str = "<!-- calibration-extra:begin -->";
+const EXTRA_END: &str = "<!-- calibration-extra:end -->";
 
 fn main() -> ExitCode {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -53,21 +60,28 @@ fn main() -> ExitCode {
         };
     }
     let start = std::time::Instant::now();
-    let mut rows: Vec<Row> = Vec::new();
-    for p in points() {
-        match run_point(root, &p) {
-            Ok(r) => rows.push(r),
-            Err(e) => {
-                eprintln!("error: {e}");
-                return ExitCode::FAILURE;
+    let run_all = |list: Vec<Point>| -> Option<Vec<Row>> {
+        let mut rows = Vec::new();
+        for p in list {
+            match run_point(root, &p) {
+                Ok(r) => rows.push(r),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return None;
+                }
             }
         }
-    }
+        Some(rows)
+    };
+    let (Some(rows), Some(extra)) = (run_all(points()), run_all(extra_points())) else {
+        return ExitCode::FAILURE;
+    };
     let table = markdown(&rows);
-    print!("{table}");
+    let extra_table = markdown_extra(&extra);
+    print!("{table}\n{extra_table}");
     eprintln!(
         "({} points in {:.2} s)",
-        rows.len(),
+        rows.len() + extra.len(),
         start.elapsed().as_secs_f64()
     );
     if let Some(path) = write {
@@ -78,15 +92,15 @@ fn main() -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
-        let (Some(b), Some(e)) = (text.find(BEGIN), text.find(END)) else {
-            eprintln!("error: {} has no {BEGIN} … {END} markers", path.display());
+        let Some(new) = replace_between(&text, BEGIN, END, &table)
+            .and_then(|t| replace_between(&t, EXTRA_BEGIN, EXTRA_END, &extra_table))
+        else {
+            eprintln!(
+                "error: {} needs the markers {BEGIN} … {END} and {EXTRA_BEGIN} … {EXTRA_END}",
+                path.display()
+            );
             return ExitCode::FAILURE;
         };
-        if e < b {
-            eprintln!("error: {}: the end marker comes first", path.display());
-            return ExitCode::FAILURE;
-        }
-        let new = format!("{}{BEGIN}\n\n{table}\n{}", &text[..b], &text[e..]);
         let tmp = path.with_extension("md.tmp");
         if let Err(e) = std::fs::write(&tmp, new).and_then(|()| std::fs::rename(&tmp, &path)) {
             eprintln!("error: {}: {e}", path.display());
@@ -95,6 +109,14 @@ fn main() -> ExitCode {
         eprintln!("wrote {}", path.display());
     }
     ExitCode::SUCCESS
+}
+
+/// `text` with what lies between `begin` and `end` replaced by `body`; None without both
+/// markers in that order.
+fn replace_between(text: &str, begin: &str, end: &str, body: &str) -> Option<String> {
+    let b = text.find(begin)?;
+    let e = b + text[b..].find(end)?;
+    Some(format!("{}{begin}\n\n{body}\n{}", &text[..b], &text[e..]))
 }
 
 fn run_fit(root: &Path) -> Result<(), tilesim::calibration::CalibrationError> {

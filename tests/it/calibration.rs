@@ -5,7 +5,9 @@
 
 use std::path::Path;
 
-use tilesim::calibration::{BAND_PCT, MEDIAN_PCT, Role, median_error, points, run_point};
+use tilesim::calibration::{
+    BAND_PCT, MEDIAN_PCT, Role, extra_points, median_error, points, run_point,
+};
 
 #[test]
 fn calibration_points_stay_within_the_band() {
@@ -42,6 +44,17 @@ fn calibration_points_stay_within_the_band() {
             .count()
             >= 5
     );
+}
+
+#[test]
+fn further_points_simulate() {
+    // Not part of the target set (their errors are documented, not bounded), but their
+    // files must keep resolving, mapping and running.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for p in extra_points() {
+        let r = run_point(root, &p).unwrap_or_else(|e| panic!("{}: {e}", p.label));
+        assert!(r.simulated.is_finite() && r.simulated > 0.0);
+    }
 }
 
 #[test]
