@@ -63,7 +63,9 @@
 //! tiles in one column form *groups*: a group splits every layer by output channels
 //! (each tile a contiguous slice), and groups are replicas that claim batches from the
 //! stream. Weights stay in L1 when they fit, otherwise they stream from DRAM each batch;
-//! inputs and outputs are tiled to fit what is left (see [`mapper`]).
+//! inputs and outputs are tiled to fit what is left (see [`mapper`]). A single GEMM on
+//! whole columns whose operands do not stay in L1 is mapped as mlir-aie's whole-array
+//! design: operands staged in memory tiles and broadcast along rows and columns.
 //!
 //! ## Rules the engine guarantees
 //!
@@ -84,7 +86,10 @@
 //! 4. A transfer reserves every DMA channel on its route: it starts when all are free and
 //!    streams at the slowest one's rate, plus buffer-descriptor setup, 2 cycles per switch
 //!    hop and, through DRAM under the shared-bandwidth model, the row-miss latency (tRP +
-//!    tRCD + CL). DMA channels serve transfers in grant order.
+//!    tRCD + CL). A route whose DRAM-side access pattern the mapper recorded streams for
+//!    its bytes at that rate plus a fixed cost per contiguous run ([`mapper::dma`]); a
+//!    channel is reserved for its bytes at its rate. DMA channels serve transfers in grant
+//!    order.
 //! 5. DRAM: when the architecture's `dram.controller` names a preset, the controller model
 //!    ([`dram::OnlineController`]) times every burst of every DRAM transfer (banks, open
 //!    rows, JEDEC timing, refresh, FR-FCFS within a transfer, first-come first-served
@@ -119,9 +124,12 @@
 //!   conversion-error metrics.
 //! * [`replay`]: the value pass: representation-conversion error at every crossing.
 //! * [`pipeline`]: the stages in one call.
+//! * [`calibration`]: workloads that mirror silicon measurements and the table comparing
+//!   them with the simulator (`cargo bench --bench calibration`).
 //! * `testing` (feature `testing`): proptest strategies for machines, workloads and
 //!   schedules.
 
+pub mod calibration;
 pub mod dram;
 pub mod engine;
 pub mod mapper;

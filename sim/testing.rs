@@ -33,7 +33,8 @@ pub fn xdna2() -> ArchSpec {
 
 /// Machines derived from XDNA 2: 1–8 columns, 1–4 compute rows, L1 of 8–128 KiB,
 /// stream and DRAM bandwidth scaled by 0.5–2 (DRAM timed burst by burst by the
-/// controller model at the shipped rate, by the shared-bandwidth model otherwise).
+/// controller model at the shipped rate, by the shared-bandwidth model otherwise), with or
+/// without a per-run DMA cost.
 pub fn arb_arch() -> impl Strategy<Value = ArchSpec> {
     (
         1u32..=8,
@@ -47,8 +48,9 @@ pub fn arb_arch() -> impl Strategy<Value = ArchSpec> {
         ]),
         prop::sample::select(vec![0.5f64, 1.0, 2.0]),
         prop::sample::select(vec![0.5f64, 1.0, 2.0]),
+        prop::sample::select(vec![None, Some(0.0f64), Some(29.0)]),
     )
-        .prop_map(|(cols, compute_rows, l1, stream, dram)| {
+        .prop_map(|(cols, compute_rows, l1, stream, dram, run_overhead)| {
             let mut a = xdna2();
             a.name = format!("xdna2-{cols}x{compute_rows}");
             a.grid.cols = cols;
@@ -66,6 +68,7 @@ pub fn arb_arch() -> impl Strategy<Value = ArchSpec> {
                 // simulated with the shared-bandwidth model.
                 a.dram.controller = None;
             }
+            a.shim.run_overhead_cycles = run_overhead;
             a
         })
 }
@@ -86,7 +89,8 @@ pub fn arb_layers() -> impl Strategy<Value = Vec<LayerSpec>> {
 
 /// Workloads for a machine with `tiles` compute tiles: a dense chain, batch 1–16,
 /// 16–256 samples, and either inference only or a split with a forward-gradient
-/// learning partition (1–3 perturbations).
+/// learning partition (1–3 perturbations); or (three times in ten) one GEMM of up to
+/// 128 × 128 × 128 per sample on inference tiles.
 pub fn arb_workload(tiles: u32) -> impl Strategy<Value = WorkloadSpec> {
     let tiles = tiles.max(1);
     (
@@ -97,43 +101,52 @@ pub fn arb_workload(tiles: u32) -> impl Strategy<Value = WorkloadSpec> {
         0u32..=tiles,
         1u32..=3,
         prop::sample::select(vec![DataTypeSpec::Bf16, DataTypeSpec::Int8]),
+        prop::option::weighted(0.3, (1u64..=128, 1u64..=128, 1u64..=128)),
     )
-        .prop_map(move |(model, batch, samples, infer, learn, k, dtype)| {
-            let learn = learn.min(tiles - infer);
-            let mut partitions = vec![PartitionSpec::Inference {
-                name: None,
-                tiles: TilesSpec::Count(infer),
-                dtype,
-                format: None,
-                accumulator: None,
-            }];
-            if learn > 0 {
-                partitions.push(PartitionSpec::Learning {
+        .prop_map(
+            move |(model, batch, samples, infer, learn, k, dtype, gemm)| {
+                // A third of the workloads are one GEMM served by inference tiles only.
+                let (model, learn) = match gemm {
+                    Some((m, k, n)) => (vec![LayerSpec::Gemm { m, k, n }], 0),
+                    None => (model, learn),
+                };
+                let learn = learn.min(tiles - infer);
+                let mut partitions = vec![PartitionSpec::Inference {
                     name: None,
-                    method: LearningMethodSpec::ForwardGradient { perturbations: k },
-                    tiles: TilesSpec::Count(learn),
+                    tiles: TilesSpec::Count(infer),
                     dtype,
                     format: None,
                     accumulator: None,
-                });
-            }
-            WorkloadSpec {
-                name: "prop".into(),
-                description: String::new(),
-                model,
-                batch,
-                stream: StreamSpec {
-                    samples,
-                    samples_per_call: None,
-                },
-                partitions,
-                optimizer: (learn > 0).then_some(OptimizerSpec::Sgd {
-                    lr: 0.01,
-                    apply_every: 4,
-                }),
-                mapping: Default::default(),
-            }
-        })
+                }];
+                if learn > 0 {
+                    partitions.push(PartitionSpec::Learning {
+                        name: None,
+                        method: LearningMethodSpec::ForwardGradient { perturbations: k },
+                        tiles: TilesSpec::Count(learn),
+                        dtype,
+                        format: None,
+                        accumulator: None,
+                    });
+                }
+                WorkloadSpec {
+                    name: "prop".into(),
+                    description: String::new(),
+                    model,
+                    batch,
+                    stream: StreamSpec {
+                        samples,
+                        samples_per_call: None,
+                        dispatch: None,
+                    },
+                    partitions,
+                    optimizer: (learn > 0).then_some(OptimizerSpec::Sgd {
+                        lr: 0.01,
+                        apply_every: 4,
+                    }),
+                    mapping: Default::default(),
+                }
+            },
+        )
 }
 
 /// An architecture and a workload that fits its tile count.
@@ -145,7 +158,17 @@ pub fn arb_specs() -> impl Strategy<Value = (ArchSpec, WorkloadSpec)> {
                 .iter()
                 .filter(|k| **k == TileKindSpec::Compute)
                 .count() as u32;
-        (Just(a), arb_workload(tiles))
+        let rows = tiles / a.grid.cols.max(1);
+        (Just(a), arb_workload(tiles)).prop_map(move |(a, mut w)| {
+            // A GEMM gets whole columns, the shape the whole-array mapping takes.
+            if let [LayerSpec::Gemm { .. }] = w.model.as_slice()
+                && let Some(PartitionSpec::Inference { tiles: t, .. }) = w.partitions.first_mut()
+                && let TilesSpec::Count(n) = t
+            {
+                *n = (*n / rows.max(1)).max(1) * rows.max(1);
+            }
+            (a, w)
+        })
     })
 }
 

@@ -274,6 +274,8 @@ pub struct RoutePlan {
     pub latency: u64,
     /// How the route touches DRAM.
     pub dram: DramUse,
+    /// The DRAM-side access pattern, when not one contiguous run.
+    pub pattern: Option<crate::mapper::DmaPattern>,
 }
 
 /// Counters the engine keeps while running.

@@ -391,7 +391,8 @@ pub fn simulate(
     let routes = schedule
         .routes
         .iter()
-        .map(|r| {
+        .enumerate()
+        .map(|(i, r)| {
             let mut rp = RoutePlan {
                 min_rate: f64::INFINITY,
                 latency: machine.compute.bd_setup.0
@@ -402,6 +403,7 @@ pub fn simulate(
                         machine.dram.row_miss_latency.0
                     },
                 dram: r.dram,
+                pattern: schedule.patterns.get(&(i as u32)).copied(),
                 exclusive: Vec::new(),
                 shared: Vec::new(),
             };

@@ -386,7 +386,14 @@ pub fn arbitrate(
                     DramUse::Read => sim.stats.dram_read += bytes,
                     DramUse::Write => sim.stats.dram_written += bytes,
                 }
-                let mut end = start + latency + cycles_for(bytes, r.min_rate);
+                // Streaming: the bytes at the slowest exclusive rate, plus a cost per contiguous run
+                // when the mapper recorded a strided DRAM-side pattern ([`crate::mapper::dma`]).
+                let stream = if r.min_rate.is_finite() {
+                    crate::mapper::dma::pattern_cycles(bytes, r.min_rate, r.pattern.as_ref())
+                } else {
+                    0
+                };
+                let mut end = start + latency + stream;
                 if r.dram != DramUse::None
                     && let Some(d) = sim.dram.as_mut()
                 {

@@ -36,6 +36,7 @@ impl<'a> Builder<'a> {
                     counters: Vec::new(),
                     target: 0,
                 },
+                patterns: BTreeMap::new(),
             },
             resource_index: BTreeMap::new(),
             next_circuit: 0,

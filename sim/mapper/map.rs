@@ -162,7 +162,7 @@ struct LayerPlan {
 /// and written out in 4 KiB pieces).
 const ESTIMATE_CHUNK: u64 = 4096;
 
-fn split_range(n: u64, parts: usize, i: usize) -> (u64, u64) {
+pub(super) fn split_range(n: u64, parts: usize, i: usize) -> (u64, u64) {
     let p = parts as u64;
     let i = i as u64;
     let base = n / p;
@@ -337,11 +337,28 @@ fn plan_group(
 
 /// Maps a scenario onto its machine, producing a schedule that passes
 /// [`super::check()`].
+///
+/// A single GEMM served by whole columns of tiles is mapped with the whole-array design
+/// (`sim/mapper/gemm.rs`) unless the general mapping keeps every weight slice resident in L1:
+/// then each tile reads its operands once and broadcasting them saves nothing.
 pub fn map(sc: &Scenario) -> Result<TileSchedule, MapError> {
-    let m = &sc.machine;
-    let w = &sc.workload;
     let stages = stages(sc)?;
     check_sizes(sc, &stages)?;
+    let general = map_general(sc, &stages);
+    let resident = matches!(&general, Ok(s) if s
+        .partitions
+        .iter()
+        .all(|p| p.resident_layers.len() == stages.len()));
+    if !resident && let Some(s) = super::gemm::whole_array(sc)? {
+        return Ok(s);
+    }
+    general
+}
+
+/// The general mapping: groups of tiles per column that split every layer.
+fn map_general(sc: &Scenario, stages: &[Stage]) -> Result<TileSchedule, MapError> {
+    let m = &sc.machine;
+    let w = &sc.workload;
     for p in &w.partitions {
         if m.macs_per_cycle(p.dtype).is_none() {
             return Err(MapError::NoDatapath(p.dtype.as_str().into()));
@@ -426,7 +443,7 @@ pub fn map(sc: &Scenario) -> Result<TileSchedule, MapError> {
         let mut resident_layers = std::collections::BTreeSet::new();
         let mut peak_l1 = 0u64;
         for (gi, group) in groups.iter().enumerate() {
-            let plan = plan_group(sc, p, &stages, group)?;
+            let plan = plan_group(sc, p, stages, group)?;
             let col = group[0].col;
             let mem = m
                 .mem_tile_of(col)
@@ -890,7 +907,9 @@ pub fn map(sc: &Scenario) -> Result<TileSchedule, MapError> {
                         }],
                         repeat: 1,
                     });
-                    // in1: streamed weights.
+                    // in1: streamed weights. Model weights are packed per tile slice once,
+                    // when they are loaded (as [S12] recommends), so a chunk streams as one
+                    // contiguous run.
                     if !lp.resident {
                         for (start, len) in runs(0, steps, &[(w_total, steps)], &[]) {
                             in1.push(Block {
@@ -1202,9 +1221,34 @@ pub fn map(sc: &Scenario) -> Result<TileSchedule, MapError> {
             peak_l1_bytes: Bytes(peak_l1),
         });
     }
-    // One host dispatcher for the whole design. Each invocation (call) releases one call's
-    // batches to every inference partition and waits for them; the first invocation also
-    // starts every learning partition, which then runs persistently on the whole stream.
+    push_dispatcher(&mut b, &streams, iterations, iterations_per_call);
+
+    b.s.stop = if served_counters.is_empty() {
+        StopCondition {
+            counters: learned_counters,
+            target: w.samples,
+        }
+    } else {
+        StopCondition {
+            counters: served_counters,
+            target: w.samples,
+        }
+    };
+    let schedule = b.s;
+    super::check::check(&schedule, m).map_err(|e| MapError::Internal(e.to_string()))?;
+    Ok(schedule)
+}
+
+/// The host dispatcher for the whole design. Each invocation (call) releases one call's
+/// batches to every inference partition's stream lock and waits for their done locks; the
+/// first invocation also starts every learning partition, which then runs persistently on
+/// the whole stream. `streams` holds (learning, stream lock, done lock) per partition.
+pub(super) fn push_dispatcher(
+    b: &mut Builder,
+    streams: &[(bool, LockId, LockId)],
+    iterations: u64,
+    iterations_per_call: u64,
+) {
     let per_call = iterations_per_call.min(iterations);
     let inference: Vec<(LockId, LockId)> = streams
         .iter()
@@ -1267,19 +1311,4 @@ pub fn map(sc: &Scenario) -> Result<TileSchedule, MapError> {
         prologue: calls,
         body: vec![],
     });
-
-    b.s.stop = if served_counters.is_empty() {
-        StopCondition {
-            counters: learned_counters,
-            target: w.samples,
-        }
-    } else {
-        StopCondition {
-            counters: served_counters,
-            target: w.samples,
-        }
-    };
-    let schedule = b.s;
-    super::check::check(&schedule, m).map_err(|e| MapError::Internal(e.to_string()))?;
-    Ok(schedule)
 }

@@ -3,6 +3,8 @@
 
 mod builder;
 pub mod check;
+pub mod dma;
+mod gemm;
 mod map;
 mod schedule;
 mod tiling;

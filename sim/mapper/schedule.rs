@@ -105,6 +105,17 @@ pub enum DramUse {
     Write,
 }
 
+/// The DRAM-side address pattern of the transfers on one route: a DMA moves its bytes
+/// in contiguous runs of `run_bytes`, and each run costs the channel `overhead_cycles` on
+/// top of its bytes (see [`super::dma`]).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct DmaPattern {
+    /// Bytes of one contiguous run (≥ 1).
+    pub run_bytes: u64,
+    /// Cycles per run beyond its bytes at the channel rate.
+    pub overhead_cycles: f64,
+}
+
 /// A buffer allocated in a tile's memory.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Buffer {
@@ -336,6 +347,9 @@ pub struct TileSchedule {
     pub partitions: Vec<PartitionPlan>,
     /// End of run.
     pub stop: StopCondition,
+    /// Address patterns of routes whose transfers are not one contiguous run (routes
+    /// absent here move contiguous data).
+    pub patterns: std::collections::BTreeMap<RouteId, DmaPattern>,
 }
 
 impl TileSchedule {

@@ -61,6 +61,8 @@ pub struct ShimTile {
     pub dma_out: u32,
     /// Bytes per cycle of a channel.
     pub channel_bytes_per_cycle: f64,
+    /// Cycles a channel spends per contiguous run of its DRAM-side address pattern.
+    pub run_overhead_cycles: f64,
 }
 
 /// Stream-switch port counts (circuits per direction) and hop latency.
@@ -120,8 +122,24 @@ pub struct Dram {
 pub struct Host {
     /// f64 operations per second.
     pub f64_flops_per_s: f64,
-    /// Dispatch latency per invocation.
+    /// Dispatch latency per invocation on the runtime path the scenario uses (the
+    /// default path until [`super::resolve`] applies the workload's choice).
     pub dispatch: Cycles,
+    /// Latency of a single submitted-and-waited invocation, if measured.
+    pub call_dispatch: Option<Cycles>,
+    /// Latency of an invocation through a just-in-time front end, if measured.
+    pub jit_dispatch: Option<Cycles>,
+}
+
+impl Host {
+    /// Dispatch latency of a runtime path, if the machine has a measurement for it.
+    pub fn dispatch_for(&self, path: crate::spec::DispatchSpec) -> Option<Cycles> {
+        match path {
+            crate::spec::DispatchSpec::Batched => Some(self.dispatch),
+            crate::spec::DispatchSpec::Call => self.call_dispatch,
+            crate::spec::DispatchSpec::Jit => self.jit_dispatch,
+        }
+    }
 }
 
 /// A neuromorphic core (carried for later stages).
@@ -303,6 +321,11 @@ pub fn resolve_machine(spec: &ArchSpec) -> Result<Machine, ResolveError> {
     p.positive("shim.dma_in_channels", s.dma_in_channels);
     p.positive("shim.dma_out_channels", s.dma_out_channels);
     p.positive_f64("shim.channel_bytes_per_cycle", s.channel_bytes_per_cycle);
+    if let Some(v) = s.run_overhead_cycles
+        && !(v.is_finite() && v >= 0.0)
+    {
+        p.push("shim.run_overhead_cycles", "must be a finite number >= 0");
+    }
     let sw = &spec.stream_switch;
     for (f, v) in [
         ("stream_switch.north_out_ports", sw.north_out_ports),
@@ -376,6 +399,16 @@ pub fn resolve_machine(spec: &ArchSpec) -> Result<Machine, ResolveError> {
     p.positive_f64("host.f64_gflops", spec.host.f64_gflops);
     if !(spec.host.dispatch_latency_us.is_finite() && spec.host.dispatch_latency_us >= 0.0) {
         p.push("host.dispatch_latency_us", "must be a finite number >= 0");
+    }
+    for (f, v) in [
+        ("host.call_latency_us", spec.host.call_latency_us),
+        ("host.jit_latency_us", spec.host.jit_latency_us),
+    ] {
+        if let Some(v) = v
+            && !(v.is_finite() && v >= 0.0)
+        {
+            p.push(f, "must be a finite number >= 0");
+        }
     }
     if let Some(n) = &spec.neuro {
         p.positive("neuro.neurons", n.neurons);
@@ -487,6 +520,7 @@ pub fn resolve_machine(spec: &ArchSpec) -> Result<Machine, ResolveError> {
             dma_in: s.dma_in_channels,
             dma_out: s.dma_out_channels,
             channel_bytes_per_cycle: s.channel_bytes_per_cycle,
+            run_overhead_cycles: s.run_overhead_cycles.unwrap_or(0.0),
         },
         switch: StreamSwitch {
             hop_latency: Cycles(sw.hop_latency_cycles),
@@ -515,6 +549,8 @@ pub fn resolve_machine(spec: &ArchSpec) -> Result<Machine, ResolveError> {
         host: Host {
             f64_flops_per_s: spec.host.f64_gflops * 1e9,
             dispatch: ns(spec.host.dispatch_latency_us * 1e3),
+            call_dispatch: spec.host.call_latency_us.map(|us| ns(us * 1e3)),
+            jit_dispatch: spec.host.jit_latency_us.map(|us| ns(us * 1e3)),
         },
         neuro: spec.neuro.as_ref().map(|n| NeuroCore {
             neurons: n.neurons,

@@ -35,8 +35,12 @@ pub fn resolve(
     workload: &WorkloadSpec,
     seed: u64,
 ) -> Result<Scenario, ResolveError> {
-    let machine = resolve_machine(arch)?;
+    let mut machine = resolve_machine(arch)?;
     let workload_model = resolve_workload(workload, &machine)?;
+    // Every invocation of this scenario takes the workload's runtime path.
+    if let Some(d) = machine.host.dispatch_for(workload_model.dispatch) {
+        machine.host.dispatch = d;
+    }
     Ok(Scenario {
         machine,
         workload: workload_model,

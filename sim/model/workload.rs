@@ -8,8 +8,9 @@ use super::problem::{Problems, ResolveError, Source};
 use super::units::DataType;
 use crate::numerics::{Accumulation, Format};
 use crate::spec::{
-    AccumulatorSpec, ActivationSpec, BufferingSpec, DataTypeSpec, ElementwiseOpSpec, LayerSpec,
-    LearningMethodSpec, OptimizerSpec, PartitionSpec, TilesSpec, WorkloadSpec,
+    AccumulatorSpec, ActivationSpec, BufferingSpec, DataTypeSpec, DispatchSpec, ElementwiseOpSpec,
+    LayerSpec, LearningMethodSpec, OptimizerSpec, OutputSpec, PartitionSpec, TilesSpec,
+    WorkloadSpec,
 };
 
 /// What a layer computes, per sample.
@@ -139,6 +140,10 @@ pub struct Mapping {
     pub group_tiles: Option<u32>,
     /// MAC efficiency of the kernel.
     pub mac_efficiency: f64,
+    /// Width of the values a GEMM writes back.
+    pub output: OutputSpec,
+    /// Buffers of a GEMM's output tile in L1: 1 single, 2 double.
+    pub output_buffers: u32,
 }
 
 /// A checked workload, resolved against a machine.
@@ -154,6 +159,8 @@ pub struct Workload {
     pub samples: u64,
     /// Samples per host invocation.
     pub samples_per_call: u64,
+    /// The host runtime path of each invocation.
+    pub dispatch: DispatchSpec,
     /// Partitions, inference first in file order.
     pub partitions: Vec<Partition>,
     /// The host optimizer (present when there is a learning partition).
@@ -171,6 +178,13 @@ impl Workload {
     /// Iterations (batches) in the stream.
     pub fn iterations(&self) -> u64 {
         self.samples.div_ceil(u64::from(self.batch))
+    }
+}
+
+fn slots(b: BufferingSpec) -> u32 {
+    match b {
+        BufferingSpec::Single => 1,
+        BufferingSpec::Double => 2,
     }
 }
 
@@ -562,6 +576,16 @@ fn resolve_with(
             "a learning partition needs a model with weights",
         );
     }
+    let dispatch = spec.stream.dispatch.unwrap_or(DispatchSpec::Batched);
+    if let Some(m) = machine
+        && m.host.dispatch_for(dispatch).is_none()
+    {
+        p.push_hint(
+            "stream.dispatch",
+            format!("the machine has no measured latency for the {dispatch:?} path"),
+            "give host.call_latency_us or host.jit_latency_us in the architecture, or use Batched",
+        );
+    }
     p.finish()?;
     if machine.is_none() {
         return Ok(None);
@@ -574,17 +598,22 @@ fn resolve_with(
         batch: spec.batch,
         samples: spec.stream.samples,
         samples_per_call,
+        dispatch,
         partitions,
         optimizer,
         mapping: Mapping {
             columns,
             kernel_tile,
-            buffers: match mapping.buffering.unwrap_or(BufferingSpec::Double) {
-                BufferingSpec::Single => 1,
-                BufferingSpec::Double => 2,
-            },
+            buffers: slots(mapping.buffering.unwrap_or(BufferingSpec::Double)),
+            output_buffers: slots(
+                mapping
+                    .output_buffering
+                    .or(mapping.buffering)
+                    .unwrap_or(BufferingSpec::Double),
+            ),
             group_tiles: mapping.group_tiles,
             mac_efficiency,
+            output: mapping.output.unwrap_or(OutputSpec::Native),
         },
     }))
 }

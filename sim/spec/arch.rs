@@ -159,6 +159,10 @@ pub struct ShimTileSpec {
     pub dma_out_channels: u32,
     /// Bytes per cycle of one shim DMA channel.
     pub channel_bytes_per_cycle: f64,
+    /// Cycles a shim DMA channel spends per contiguous run of its DRAM-side address
+    /// pattern, beyond the run's bytes at the channel rate (default 0: runs cost nothing).
+    #[serde(default)]
+    pub run_overhead_cycles: Option<f64>,
 }
 
 /// The stream switch found in every tile.
@@ -267,8 +271,16 @@ pub enum AddressMappingSpec {
 pub struct HostSpec {
     /// Sustained f64 throughput of the optimizer loop, GFLOP/s.
     pub f64_gflops: f64,
-    /// Latency to dispatch one invocation to the array, µs.
+    /// Latency to dispatch one invocation to the array, µs: the default runtime path
+    /// (`Batched` in a workload's `stream.dispatch`).
     pub dispatch_latency_us: f64,
+    /// Latency of one invocation submitted and waited for on its own (`Call`), µs.
+    #[serde(default)]
+    pub call_latency_us: Option<f64>,
+    /// Latency of one invocation through a just-in-time compiling front end with its
+    /// per-call host work (`Jit`), µs.
+    #[serde(default)]
+    pub jit_latency_us: Option<f64>,
 }
 
 /// A neuromorphic core (simulated in a later stage; the format carries it now).

@@ -127,6 +127,31 @@ pub struct StreamSpec {
     /// invocation (a persistent kernel).
     #[serde(default)]
     pub samples_per_call: Option<u64>,
+    /// The host runtime path each invocation takes, which sets its dispatch latency
+    /// (default `Batched`: the architecture's `host.dispatch_latency_us`).
+    #[serde(default)]
+    pub dispatch: Option<DispatchSpec>,
+}
+
+/// The host runtime path of an invocation; each has its own measured latency in the
+/// architecture's `host` section.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DispatchSpec {
+    /// Invocations queued back to back (a run list): `host.dispatch_latency_us`.
+    Batched,
+    /// One invocation submitted and waited for: `host.call_latency_us`.
+    Call,
+    /// Through a just-in-time compiling front end: `host.jit_latency_us`.
+    Jit,
+}
+
+/// What a GEMM writes back per output value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OutputSpec {
+    /// The partition's datatype (bf16 out for bf16, int8 out for int8).
+    Native,
+    /// The accumulator's width: f32 for float datatypes, int32 for integers (4 bytes).
+    Accumulator,
 }
 
 /// Datapath datatype of a partition.
@@ -276,4 +301,11 @@ pub struct MappingSpec {
     /// Override of the architecture's MAC efficiency for this kernel.
     #[serde(default)]
     pub mac_efficiency: Option<f64>,
+    /// Width of the values a GEMM writes back (default `Native`); the output tile is held
+    /// in L1 at this width.
+    #[serde(default)]
+    pub output: Option<OutputSpec>,
+    /// Buffering of a GEMM's output tile in L1 (default: as `buffering`).
+    #[serde(default)]
+    pub output_buffering: Option<BufferingSpec>,
 }

@@ -1,5 +1,6 @@
 //! tilesim's integration tests: one binary, modules named by behaviour.
 
+mod calibration;
 mod cli_repr;
 mod cli_run;
 mod dram;
@@ -10,3 +11,4 @@ mod robustness;
 mod schedule_props;
 mod support;
 mod user_property_example;
+mod whole_array_gemm;
