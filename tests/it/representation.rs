@@ -173,10 +173,15 @@ proptest::proptest! {
         let sc = tilesim::model::resolve(&arch(), &w, seed).unwrap();
         let es = tilesim::replay::representation_error(&sc);
         proptest::prop_assert_eq!(es.len(), if learning { 5 } else { 3 });
+        // Posits round the bit string to nearest even (docs/numerics.md): where the regime
+        // leaves no room for every exponent bit, the tie point between two neighbours is
+        // their geometric mean, so a value can round to a neighbour more than ½ spacing
+        // away (up to 0.8 in posit<8,2>), never past the bracketing pair.
+        let bound = if fmt.starts_with("Posit") || fmt.starts_with("BPosit") { 1.0 } else { 0.5 };
         for e in &es {
             sane(e);
             if matches!(e.tensor, "weights" | "updated_weights" | "accumulation") {
-                proptest::prop_assert!(e.ulp_max <= 0.5 + 1e-9, "{:?}", e);
+                proptest::prop_assert!(e.ulp_max <= bound + 1e-9, "{:?}", e);
             }
         }
     }
