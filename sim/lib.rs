@@ -139,5 +139,6 @@ pub mod pipeline;
 pub mod replay;
 pub mod report;
 pub mod spec;
+pub mod study;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -33,6 +33,11 @@ pub struct RunArgs {
     /// DRAM trace file.
     #[arg(long)]
     pub force: bool,
+    /// Change one field of the architecture or workload before running, by its path
+    /// (repeatable): `--set arch.compute.l1_bytes=131072`,
+    /// `--set workload.partitions[1].tiles=Count(4)`. The value is written in RON.
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub sets: Vec<String>,
     /// Write the requests the DRAM controller model received to this file, one a line in
     /// order of arrival (needs an arch whose `dram.controller` names a preset).
     #[arg(long, value_name = "FILE")]
@@ -61,7 +66,10 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> CliResult {
         Some(p) => load::load_workload(p)?,
         None => load::embedded(DEFAULT_WORKLOAD, SpecKind::Workload)?,
     };
-    let scenario = tilesim::model::resolve(&arch.spec, &workload.spec, args.seed).map_err(|e| {
+    let (arch_spec, workload_spec) =
+        tilesim::study::apply_sets(&arch.spec, &workload.spec, &args.sets)
+            .map_err(|e| CliError::Input(anyhow!("--set {e}")))?;
+    let scenario = tilesim::model::resolve(&arch_spec, &workload_spec, args.seed).map_err(|e| {
         load::resolve_error(
             &e,
             Some((&arch.path, &arch.text)),

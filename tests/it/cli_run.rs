@@ -415,3 +415,30 @@ fn the_arch_chooses_the_dram_address_mapping() {
     // Column bits just above the channel keep a channel's share of a transfer in one row.
     assert!(row_hits("RoBaRaCoCh") > row_hits("RoCoBaRaCh") + 0.2);
 }
+
+#[test]
+fn set_changes_a_field_by_path_and_records_it() {
+    let d = scratch("set");
+    let o = run_small(
+        &d.join("r"),
+        &[
+            "--set",
+            "arch.compute.l1_bytes=131072",
+            "--set",
+            "workload.partitions[0].tiles=Count(2)",
+            "--json",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(r["partitions"][0]["tiles"], 2);
+    let resolved = std::fs::read_to_string(d.join("r/resolved.ron")).unwrap();
+    assert!(resolved.contains("l1_bytes: 131072"), "{resolved}");
+    // A wrong field lists the fields there; a wrong type says so; both exit 2.
+    let o = run_small(&d.join("r2"), &["--set", "arch.compute.l1_byte=1"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("l1_bytes"), "{}", stderr(&o));
+    let o = run_small(&d.join("r3"), &["--set", "arch.compute.l1_bytes=Bf16"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("does not fit"), "{}", stderr(&o));
+}

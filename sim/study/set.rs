@@ -1,0 +1,488 @@
+//! `--set PATH=VALUE`: changing one field of an architecture or workload spec by its path,
+//! without editing the file.
+//!
+//! A path starts with `arch.` or `workload.` and names fields with dots and list items
+//! with `[i]`, exactly as they are written in the RON files: `arch.compute.l1_bytes`,
+//! `arch.dram.data_rate_mts`, `workload.partitions[1].tiles`,
+//! `workload.partitions[1].method.perturbations`. A path may step through an enum variant
+//! without naming it (`partitions[1]` is a `Learning(...)`, whose `tiles` the path names
+//! directly). The value is written in RON, as in the file: `65536`, `8000.0`, `Count(8)`,
+//! `Fraction(0.25)`, `Bf16`, `ForwardGradient(perturbations: 4)`, `[0, 1]`, `"text"`.
+//!
+//! The spec goes through its serde data model (as JSON values): the path is followed, the
+//! value replaced, and the result deserialised back into the spec type, so a value of the
+//! wrong type is refused with the expected type, and the usual semantic checks
+//! ([`crate::model::resolve`]) run afterwards on the changed spec.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+use crate::spec::{ArchSpec, WorkloadSpec};
+
+/// Why a `--set` could not be applied.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SetError {
+    /// The argument is not `PATH=VALUE`.
+    #[error("`{0}` is not PATH=VALUE (example: workload.partitions[1].tiles=Count(8))")]
+    Syntax(String),
+    /// The path does not start with `arch.` or `workload.`.
+    #[error("{path}: a path starts with `arch.` or `workload.`")]
+    Root {
+        /// The path.
+        path: String,
+    },
+    /// A step of the path names no field or item.
+    #[error("{path}: {message}")]
+    NoSuchField {
+        /// The path.
+        path: String,
+        /// What is missing and what exists there.
+        message: String,
+    },
+    /// The value is not valid RON.
+    #[error("{path}: `{value}` is not a RON value: {message}")]
+    Value {
+        /// The path.
+        path: String,
+        /// The value text.
+        value: String,
+        /// The parse problem.
+        message: String,
+    },
+    /// The value has the wrong type for the field.
+    #[error("{path}: `{value}` does not fit the field: {message}")]
+    Type {
+        /// The path.
+        path: String,
+        /// The value text.
+        value: String,
+        /// What the field expects.
+        message: String,
+    },
+}
+
+/// Applies every `PATH=VALUE` in order to copies of the two specs.
+pub fn apply(
+    arch: &ArchSpec,
+    workload: &WorkloadSpec,
+    sets: &[String],
+) -> Result<(ArchSpec, WorkloadSpec), SetError> {
+    let mut a = to_value(arch);
+    let mut w = to_value(workload);
+    for s in sets {
+        let (path, text) = s
+            .split_once('=')
+            .map(|(p, v)| (p.trim(), v.trim()))
+            .filter(|(p, v)| !p.is_empty() && !v.is_empty())
+            .ok_or_else(|| SetError::Syntax(s.clone()))?;
+        let (root, rest) = match path.split_once('.') {
+            Some(("arch", rest)) => (&mut a, rest),
+            Some(("workload", rest)) => (&mut w, rest),
+            _ => {
+                return Err(SetError::Root {
+                    path: path.to_string(),
+                });
+            }
+        };
+        let new = parse_value(text).map_err(|message| SetError::Value {
+            path: path.to_string(),
+            value: text.to_string(),
+            message,
+        })?;
+        let slot = follow(root, rest).map_err(|message| SetError::NoSuchField {
+            path: path.to_string(),
+            message,
+        })?;
+        *slot = shape_like(new, slot);
+        // Check the type at once, so the error names this --set.
+        let check = |v: &Value, is_arch: bool| -> Result<(), String> {
+            if is_arch {
+                from_value::<ArchSpec>(v).map(|_| ())
+            } else {
+                from_value::<WorkloadSpec>(v).map(|_| ())
+            }
+        };
+        let is_arch = path.starts_with("arch.");
+        check(if is_arch { &a } else { &w }, is_arch).map_err(|message| SetError::Type {
+            path: path.to_string(),
+            value: text.to_string(),
+            message,
+        })?;
+    }
+    let arch = from_value(&a).map_err(|message| SetError::Type {
+        path: "arch".into(),
+        value: String::new(),
+        message,
+    })?;
+    let workload = from_value(&w).map_err(|message| SetError::Type {
+        path: "workload".into(),
+        value: String::new(),
+        message,
+    })?;
+    Ok((arch, workload))
+}
+
+fn to_value<T: Serialize>(x: &T) -> Value {
+    // Spec types are plain data: serialising them to JSON values cannot fail.
+    serde_json::to_value(x).unwrap_or(Value::Null)
+}
+
+fn from_value<T: DeserializeOwned>(v: &Value) -> Result<T, String> {
+    T::deserialize(v).map_err(|e| e.to_string())
+}
+
+/// The single variant wrapping an enum value (`{"Learning": {...}}`), if `v` is one.
+fn variant(v: &Value) -> Option<(&String, &Value)> {
+    match v {
+        Value::Object(m) if m.len() == 1 => {
+            let (k, inner) = m.iter().next()?;
+            k.chars()
+                .next()
+                .is_some_and(char::is_uppercase)
+                .then_some((k, inner))
+        }
+        _ => None,
+    }
+}
+
+fn fields(m: &Map<String, Value>) -> String {
+    m.keys().cloned().collect::<Vec<_>>().join(", ")
+}
+
+/// Follows `path` (fields and `[i]` items, through enum variants) to the value it names.
+fn follow<'a>(root: &'a mut Value, path: &str) -> Result<&'a mut Value, String> {
+    let mut cur = root;
+    for seg in path.split('.') {
+        let (name, indices) = match seg.find('[') {
+            Some(i) => (&seg[..i], &seg[i..]),
+            None => (seg, ""),
+        };
+        if !name.is_empty() {
+            cur = field(cur, name)?;
+        }
+        let mut rest = indices;
+        while let Some(r) = rest.strip_prefix('[') {
+            let close = r.find(']').ok_or_else(|| format!("`{seg}`: missing `]`"))?;
+            let i: usize = r[..close]
+                .parse()
+                .map_err(|_| format!("`{seg}`: `{}` is not an index", &r[..close]))?;
+            rest = &r[close + 1..];
+            cur = item(cur, i, name)?;
+        }
+        if !rest.is_empty() {
+            return Err(format!("`{seg}`: unexpected `{rest}`"));
+        }
+    }
+    Ok(cur)
+}
+
+fn field<'a>(v: &'a mut Value, name: &str) -> Result<&'a mut Value, String> {
+    // Step into an enum variant's fields when the name is not the variant's own.
+    let through_variant = variant(v).is_some_and(|(k, inner)| {
+        k != name && matches!(inner, Value::Object(m) if m.contains_key(name))
+    });
+    let here = match &*v {
+        Value::Object(m) if !through_variant && !m.contains_key(name) => Some(match variant(v) {
+            Some((k, Value::Object(inner))) => format!("{k} has {}", fields(inner)),
+            _ => format!("fields here: {}", fields(m)),
+        }),
+        _ => None,
+    };
+    if let Some(here) = here {
+        return Err(format!("no field `{name}`; {here}"));
+    }
+    let Value::Object(m) = v else {
+        return Err(format!("no field `{name}`: the value there has no fields"));
+    };
+    if through_variant {
+        let inner = m.values_mut().next().ok_or("an empty variant")?;
+        return field(inner, name);
+    }
+    m.get_mut(name).ok_or_else(|| format!("no field `{name}`"))
+}
+
+fn item<'a>(v: &'a mut Value, i: usize, name: &str) -> Result<&'a mut Value, String> {
+    match v {
+        Value::Array(items) => {
+            let n = items.len();
+            items
+                .get_mut(i)
+                .ok_or_else(|| format!("`{name}` has {n} item(s), no [{i}]"))
+        }
+        _ => Err(format!("`{name}` is not a list")),
+    }
+}
+
+/// Unwraps a named struct (`Name(field: ..)`) where the field holds a plain struct, so
+/// that optional struct names in RON work as they do in files.
+fn shape_like(new: Value, old: &Value) -> Value {
+    let old_is_plain_struct = matches!(old, Value::Object(_)) && variant(old).is_none();
+    if old_is_plain_struct && let Some((_, inner @ Value::Object(_))) = variant(&new) {
+        return inner.clone();
+    }
+    new
+}
+
+/// Parses one RON value into the serde data model's JSON shape: `Name` → `"Name"`,
+/// `Name(x)` → `{"Name": x}`, `Name(a, b)` → `{"Name": [a, b]}`, `Name(f: x)` →
+/// `{"Name": {"f": x}}`, `(f: x)` → `{"f": x}`, `Some(x)` → `x`, `None` → null.
+pub fn parse_value(text: &str) -> Result<Value, String> {
+    let mut p = Parser {
+        s: text.as_bytes(),
+        i: 0,
+    };
+    let v = p.value()?;
+    p.ws();
+    if p.i != p.s.len() {
+        return Err(format!("unexpected `{}` at column {}", p.rest(), p.i + 1));
+    }
+    Ok(v)
+}
+
+struct Parser<'a> {
+    s: &'a [u8],
+    i: usize,
+}
+
+impl Parser<'_> {
+    fn rest(&self) -> String {
+        String::from_utf8_lossy(&self.s[self.i..]).into_owned()
+    }
+
+    fn ws(&mut self) {
+        while self.i < self.s.len() && self.s[self.i].is_ascii_whitespace() {
+            self.i += 1;
+        }
+    }
+
+    fn peek(&mut self) -> Option<u8> {
+        self.ws();
+        self.s.get(self.i).copied()
+    }
+
+    fn eat(&mut self, c: u8) -> bool {
+        if self.peek() == Some(c) {
+            self.i += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn ident(&mut self) -> String {
+        let start = self.i;
+        while self.i < self.s.len()
+            && (self.s[self.i].is_ascii_alphanumeric() || self.s[self.i] == b'_')
+        {
+            self.i += 1;
+        }
+        String::from_utf8_lossy(&self.s[start..self.i]).into_owned()
+    }
+
+    fn value(&mut self) -> Result<Value, String> {
+        match self.peek() {
+            None => Err("a value is missing".into()),
+            Some(b'[') => {
+                self.i += 1;
+                let mut items = Vec::new();
+                while !self.eat(b']') {
+                    items.push(self.value()?);
+                    if !self.eat(b',') && self.peek() != Some(b']') {
+                        return Err(format!("expected `,` or `]` at column {}", self.i + 1));
+                    }
+                }
+                Ok(Value::Array(items))
+            }
+            Some(b'(') => self.parens(None),
+            Some(b'"') => {
+                self.i += 1;
+                let start = self.i;
+                while self.i < self.s.len() && self.s[self.i] != b'"' {
+                    self.i += if self.s[self.i] == b'\\' { 2 } else { 1 };
+                }
+                if self.i >= self.s.len() {
+                    return Err("unterminated string".into());
+                }
+                let raw = String::from_utf8_lossy(&self.s[start..self.i]).into_owned();
+                self.i += 1;
+                serde_json::from_str(&format!("\"{raw}\"")).map_err(|e| e.to_string())
+            }
+            Some(c) if c == b'-' || c == b'+' || c.is_ascii_digit() || c == b'.' => {
+                let start = self.i;
+                self.i += 1;
+                while self.i < self.s.len()
+                    && (self.s[self.i].is_ascii_alphanumeric()
+                        || matches!(self.s[self.i], b'.' | b'_' | b'-' | b'+'))
+                {
+                    self.i += 1;
+                }
+                let t = String::from_utf8_lossy(&self.s[start..self.i]).replace('_', "");
+                let t = t.trim_start_matches('+');
+                if let Ok(n) = t.parse::<i64>() {
+                    return Ok(Value::from(n));
+                }
+                if let Ok(n) = t.parse::<u64>() {
+                    return Ok(Value::from(n));
+                }
+                match t.parse::<f64>() {
+                    Ok(x) if x.is_finite() => Ok(Value::from(x)),
+                    _ => Err(format!("`{t}` is not a number")),
+                }
+            }
+            Some(c) if c.is_ascii_alphabetic() || c == b'_' => {
+                let name = self.ident();
+                match name.as_str() {
+                    "true" => return Ok(Value::Bool(true)),
+                    "false" => return Ok(Value::Bool(false)),
+                    "None" => return Ok(Value::Null),
+                    _ => {}
+                }
+                if self.peek() == Some(b'(') {
+                    if name == "Some" {
+                        self.i += 1;
+                        let v = self.value()?;
+                        if !self.eat(b')') {
+                            return Err("expected `)` after Some(".into());
+                        }
+                        return Ok(v);
+                    }
+                    self.parens(Some(name))
+                } else {
+                    Ok(Value::String(name))
+                }
+            }
+            Some(c) => Err(format!(
+                "unexpected `{}` at column {}",
+                c as char,
+                self.i + 1
+            )),
+        }
+    }
+
+    /// `(...)` after an optional name: named fields make a struct, otherwise a tuple.
+    fn parens(&mut self, name: Option<String>) -> Result<Value, String> {
+        self.i += 1; // `(`
+        let mut named = Map::new();
+        let mut items = Vec::new();
+        while !self.eat(b')') {
+            // A field name is an identifier followed by `:`.
+            let save = self.i;
+            self.ws();
+            let id = self.ident();
+            if !id.is_empty() && self.eat(b':') {
+                named.insert(id, self.value()?);
+            } else {
+                self.i = save;
+                items.push(self.value()?);
+            }
+            if !self.eat(b',') && self.peek() != Some(b')') {
+                return Err(format!("expected `,` or `)` at column {}", self.i + 1));
+            }
+        }
+        if !named.is_empty() && !items.is_empty() {
+            return Err("mixes named and unnamed values in one `(...)`".into());
+        }
+        let inner = if !named.is_empty() {
+            Value::Object(named)
+        } else if items.len() == 1 && name.is_some() {
+            items.pop().expect("one item")
+        } else if items.is_empty() && name.is_none() {
+            Value::Null
+        } else {
+            Value::Array(items)
+        };
+        Ok(match name {
+            Some(n) => Value::Object(Map::from_iter([(n, inner)])),
+            None => inner,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::{SpecKind, parse};
+    use std::path::Path;
+
+    fn specs() -> (ArchSpec, WorkloadSpec) {
+        let a = parse(
+            Path::new("a.ron"),
+            include_str!("../../arch/xdna2-strix-halo.ron"),
+            SpecKind::Arch,
+        )
+        .unwrap();
+        let w = parse(
+            Path::new("w.ron"),
+            include_str!("../../workloads/mlp-continual.ron"),
+            SpecKind::Workload,
+        )
+        .unwrap();
+        (a, w)
+    }
+
+    #[test]
+    fn ron_values_take_the_serde_shape() {
+        assert_eq!(parse_value("65536").unwrap(), Value::from(65536));
+        assert_eq!(parse_value("-2.5e3").unwrap(), Value::from(-2500.0));
+        assert_eq!(parse_value("Bf16").unwrap(), Value::from("Bf16"));
+        assert_eq!(
+            parse_value("Count(8)").unwrap(),
+            serde_json::json!({"Count": 8})
+        );
+        assert_eq!(
+            parse_value("ForwardGradient(perturbations: 4)").unwrap(),
+            serde_json::json!({"ForwardGradient": {"perturbations": 4}})
+        );
+        assert_eq!(parse_value("[0, 1,]").unwrap(), serde_json::json!([0, 1]));
+        assert_eq!(parse_value("Some(\"x\")").unwrap(), Value::from("x"));
+        assert_eq!(parse_value("None").unwrap(), Value::Null);
+        assert!(parse_value("Count(8").is_err());
+        assert!(parse_value("8 9").is_err());
+        assert!(parse_value("(a: 1, 2)").is_err());
+    }
+
+    #[test]
+    fn fields_change_by_path_and_nothing_else_does() {
+        let (a, w) = specs();
+        let (a2, w2) = apply(
+            &a,
+            &w,
+            &[
+                "arch.compute.l1_bytes=131072".into(),
+                "arch.dram.data_rate_mts=6400.0".into(),
+                "workload.partitions[1].tiles=Count(4)".into(),
+                "workload.partitions[1].method.perturbations=3".into(),
+            ],
+        )
+        .unwrap();
+        assert_eq!(a2.compute.l1_bytes, 131072);
+        assert_eq!(a2.dram.data_rate_mts, 6400.0);
+        let mut a3 = a2.clone();
+        a3.compute.l1_bytes = a.compute.l1_bytes;
+        a3.dram.data_rate_mts = a.dram.data_rate_mts;
+        assert_eq!(a3, a);
+        let text = format!("{w2:?}");
+        assert!(text.contains("Count(4)"), "{text}");
+        assert!(text.contains("perturbations: 3"), "{text}");
+        assert_ne!(w2, w);
+    }
+
+    #[test]
+    fn bad_paths_and_values_say_what_exists() {
+        let (a, w) = specs();
+        let err = |s: &str| apply(&a, &w, &[s.to_string()]).unwrap_err().to_string();
+        let e = err("arch.compute.l1_byte=1");
+        assert!(
+            e.contains("no field `l1_byte`") && e.contains("l1_bytes"),
+            "{e}"
+        );
+        let e = err("workload.partitions[7].tiles=Count(1)");
+        assert!(e.contains("no [7]"), "{e}");
+        let e = err("arch.compute.l1_bytes=Count(1)");
+        assert!(e.contains("does not fit"), "{e}");
+        assert!(err("machine.x=1").contains("starts with"));
+        assert!(err("arch.compute.l1_bytes").contains("PATH=VALUE"));
+        assert!(err("arch.compute.l1_bytes=[1").contains("not a RON value"));
+    }
+}
