@@ -8,6 +8,7 @@ mod dram;
 mod load;
 mod repr;
 mod run;
+mod sweep;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -33,6 +34,10 @@ enum Command {
     Repr(repr::ReprArgs),
     /// Simulate a DRAM preset under an access pattern.
     Dram(dram::DramArgs),
+    /// Run a study: every point of its axes, in parallel, into one results table.
+    Sweep(sweep::SweepArgs),
+    /// Combine the output directories of a study's shards into one results table.
+    Merge(sweep::MergeArgs),
 }
 
 /// An error at the edge of the program, classified by whose fault it is.
@@ -70,6 +75,8 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check::run(&args, &mut out),
         Command::Repr(args) => repr::run(&args, &mut out),
         Command::Dram(args) => dram::run(&args, &mut out),
+        Command::Sweep(args) => sweep::sweep(&args, &mut out),
+        Command::Merge(args) => sweep::merge(&args, &mut out),
     };
     let result = result.and_then(|()| out.flush().map_err(CliError::from));
     match result {

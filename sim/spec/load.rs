@@ -16,6 +16,8 @@ pub enum SpecKind {
     Arch,
     /// A workload file.
     Workload,
+    /// A study file (`tilesim sweep`).
+    Study,
 }
 
 impl SpecKind {
@@ -23,6 +25,7 @@ impl SpecKind {
         match self {
             SpecKind::Arch => "Arch",
             SpecKind::Workload => "Workload",
+            SpecKind::Study => "Study",
         }
     }
 }
@@ -179,6 +182,16 @@ pub fn load_any(path: &Path) -> Result<AnySpec, SpecError> {
         Some(SpecKind::Workload) => {
             parse(path, &text, SpecKind::Workload).map(|w| AnySpec::Workload(Box::new(w)))
         }
+        Some(SpecKind::Study) => {
+            let (line, col) = first_token_position(&text);
+            Err(SpecError::Syntax {
+                file: path.to_path_buf(),
+                line,
+                col,
+                message: "this is a study file, not a machine or a workload".into(),
+                hint: Some("run it with `tilesim sweep FILE`".into()),
+            })
+        }
         None => {
             if strip_comments(&text).trim().is_empty() {
                 return Err(SpecError::Syntax {
@@ -223,6 +236,7 @@ pub fn detect_kind(text: &str) -> Option<SpecKind> {
     match ident.as_str() {
         "Arch" => Some(SpecKind::Arch),
         "Workload" => Some(SpecKind::Workload),
+        "Study" => Some(SpecKind::Study),
         _ => None,
     }
 }

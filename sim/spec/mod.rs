@@ -7,6 +7,7 @@
 mod arch;
 mod load;
 mod locate;
+mod study;
 mod workload;
 
 pub use arch::*;
@@ -14,4 +15,5 @@ pub use load::{
     AnySpec, SpecError, SpecKind, detect_kind, load_any, load_arch, load_workload, parse, read_text,
 };
 pub use locate::locate;
+pub use study::*;
 pub use workload::*;

@@ -10,5 +10,6 @@ mod representation;
 mod robustness;
 mod schedule_props;
 mod support;
+mod sweep;
 mod user_property_example;
 mod whole_array_gemm;

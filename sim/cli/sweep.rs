@@ -1,0 +1,337 @@
+//! `tilesim sweep` (run a study's points in parallel, appending each finished point) and
+//! `tilesim merge` (combine shard outputs).
+
+use std::collections::BTreeMap;
+use std::fs::{self, OpenOptions};
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Instant;
+
+use anyhow::{Context, anyhow};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use tilesim::report::{self, WriteError};
+use tilesim::study::{Row, csv, load_study, run_point};
+
+use super::{CliError, CliResult};
+
+/// Arguments of `tilesim sweep`.
+#[derive(Debug, clap::Args)]
+pub struct SweepArgs {
+    /// Study file (`Study(...)`).
+    pub study: PathBuf,
+    /// Output directory (default: reports/<study name>/).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Points run at once (default: the machine's cores).
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// Run only shard I of N (I from 0 to N − 1): the points whose index is I modulo N.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+    /// Run only the points that the output directory does not have yet.
+    #[arg(long)]
+    pub resume: bool,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+    /// Start over in a directory that has results (or that tilesim did not create).
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Arguments of `tilesim merge`.
+#[derive(Debug, clap::Args)]
+pub struct MergeArgs {
+    /// Output directories of the shards of one study.
+    #[arg(required = true)]
+    pub dirs: Vec<PathBuf>,
+    /// Where the merged results go.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Reuse an output directory that tilesim did not create or that has results.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// What a sweep directory says about its study, so shards can be checked to belong
+/// together.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct StudyInfo {
+    name: String,
+    axes: Vec<String>,
+    points: usize,
+}
+
+fn input(e: impl std::fmt::Display) -> CliError {
+    CliError::Input(anyhow!("{e}"))
+}
+
+fn write_error(e: WriteError) -> CliError {
+    if e.is_input_error() {
+        CliError::Input(anyhow!("{e}"))
+    } else {
+        CliError::Other(anyhow!("{e}"))
+    }
+}
+
+fn parse_shard(s: &str) -> Result<(usize, usize), CliError> {
+    let bad = || {
+        input(format!(
+            "--shard `{s}`: expected I/N with 0 <= I < N, e.g. 0/4"
+        ))
+    };
+    let (i, n) = s.split_once('/').ok_or_else(bad)?;
+    let (i, n): (usize, usize) = (
+        i.trim().parse().map_err(|_| bad())?,
+        n.trim().parse().map_err(|_| bad())?,
+    );
+    if n == 0 || i >= n {
+        return Err(bad());
+    }
+    Ok((i, n))
+}
+
+/// Rows of a results.jsonl file (a line that does not parse, such as a line cut by a
+/// crash, is skipped: its point runs again on `--resume`).
+fn read_rows(path: &Path) -> Result<Vec<Row>, CliError> {
+    let text = match fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => {
+            return Err(CliError::Other(
+                anyhow!(e).context(format!("cannot read {}", path.display())),
+            ));
+        }
+    };
+    Ok(text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Row>(l).ok())
+        .collect())
+}
+
+fn sorted_unique(rows: Vec<Row>) -> Vec<Row> {
+    let mut by: BTreeMap<usize, Row> = BTreeMap::new();
+    for r in rows {
+        by.entry(r.index).or_insert(r);
+    }
+    by.into_values().collect()
+}
+
+fn write_tables(dir: &Path, axes: &[String], rows: &[Row], jsonl: bool) -> CliResult {
+    if jsonl {
+        let mut text = String::new();
+        for r in rows {
+            text.push_str(&serde_json::to_string(r).map_err(|e| CliError::Other(e.into()))?);
+            text.push('\n');
+        }
+        report::write_atomic(&dir.join("results.jsonl"), text.as_bytes()).map_err(write_error)?;
+    }
+    report::write_atomic(&dir.join("results.csv"), csv(axes, rows).as_bytes()).map_err(write_error)
+}
+
+/// Runs `tilesim sweep`.
+pub fn sweep(args: &SweepArgs, out: &mut dyn Write) -> CliResult {
+    let study = load_study(&args.study).map_err(|e| {
+        if e.is_input_error() {
+            input(e)
+        } else {
+            CliError::Other(anyhow!("{e}"))
+        }
+    })?;
+    let shard = args.shard.as_deref().map(parse_shard).transpose()?;
+    let dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("reports").join(&study.spec.name));
+    let results = dir.join("results.jsonl");
+    let info = StudyInfo {
+        name: study.spec.name.clone(),
+        axes: study.axes.iter().map(|(p, _)| p.clone()).collect(),
+        points: study.points.len(),
+    };
+    if args.resume {
+        if !results.exists() {
+            return Err(input(format!(
+                "--resume: {} has no results.jsonl to resume",
+                dir.display()
+            )));
+        }
+        let old: StudyInfo = fs::read_to_string(dir.join("study.json"))
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .ok_or_else(|| input(format!("--resume: {} has no study.json", dir.display())))?;
+        if old != info {
+            return Err(input(format!(
+                "--resume: {} holds another study ({} with {} points); hint: use another --out",
+                dir.display(),
+                old.name,
+                old.points
+            )));
+        }
+    } else {
+        if results.exists() && !args.force {
+            return Err(input(format!(
+                "{} already has results; hint: --resume to run what is missing, or --force to start over",
+                dir.display()
+            )));
+        }
+        report::prepare_dir(&dir, args.force).map_err(write_error)?;
+        if results.exists() {
+            fs::remove_file(&results)
+                .with_context(|| format!("cannot remove {}", results.display()))
+                .map_err(CliError::Other)?;
+        }
+        let text = serde_json::to_string_pretty(&info).map_err(|e| CliError::Other(e.into()))?;
+        report::write_atomic(&dir.join("study.json"), text.as_bytes()).map_err(write_error)?;
+    }
+    // Keep the whole rows only (a line cut by an interruption goes), so that appending
+    // starts on a fresh line.
+    let kept = sorted_unique(read_rows(&results)?);
+    if args.resume {
+        write_tables(&dir, &info.axes, &kept, true)?;
+    }
+    let done: std::collections::BTreeSet<usize> = kept.iter().map(|r| r.index).collect();
+    let pending: Vec<_> = study
+        .points
+        .iter()
+        .filter(|p| shard.is_none_or(|(i, n)| p.index % n == i))
+        .filter(|p| !done.contains(&p.index))
+        .collect();
+    let in_shard = study
+        .points
+        .iter()
+        .filter(|p| shard.is_none_or(|(i, n)| p.index % n == i))
+        .count();
+
+    let file = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&results)
+        .with_context(|| format!("cannot open {}", results.display()))
+        .map_err(CliError::Other)?;
+    let file = Mutex::new(file);
+    let bar = ProgressBar::new(pending.len() as u64);
+    if args.quiet || !std::io::stderr().is_terminal() {
+        bar.set_draw_target(ProgressDrawTarget::hidden());
+    } else if let Ok(style) =
+        ProgressStyle::with_template("{bar:40} {pos}/{len} points  {per_sec}  ETA {eta}  {msg}")
+    {
+        bar.set_style(style);
+    }
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs)
+        .build()
+        .map_err(|e| CliError::Other(e.into()))?;
+    let t0 = Instant::now();
+    let outcome: Result<(), CliError> = pool.install(|| {
+        pending.par_iter().try_for_each(|p| {
+            let (row, json) = run_point(&study, p);
+            if let Some(json) = json {
+                let pdir = dir.join("points").join(format!("{:06}", p.index));
+                fs::create_dir_all(&pdir)
+                    .with_context(|| format!("cannot create {}", pdir.display()))
+                    .map_err(CliError::Other)?;
+                report::write_atomic(&pdir.join("report.json"), json.as_bytes())
+                    .map_err(write_error)?;
+            }
+            let mut line = serde_json::to_string(&row).map_err(|e| CliError::Other(e.into()))?;
+            line.push('\n');
+            {
+                // One write per finished point, in append mode: a killed sweep keeps every
+                // point it finished.
+                let mut f = file.lock().map_err(|_| CliError::Other(anyhow!("lock")))?;
+                f.write_all(line.as_bytes())
+                    .and_then(|()| f.flush())
+                    .with_context(|| format!("cannot append to {}", results.display()))
+                    .map_err(CliError::Other)?;
+            }
+            bar.inc(1);
+            Ok(())
+        })
+    });
+    bar.finish_and_clear();
+    outcome?;
+    let rows = sorted_unique(read_rows(&results)?);
+    write_tables(&dir, &info.axes, &rows, false)?;
+    let failed = rows.iter().filter(|r| r.status != "ok").count();
+    writeln!(
+        out,
+        "{}: {} of {} points{} ({} run now in {:.1} s, {} failed); wrote {}",
+        study.spec.name,
+        rows.len(),
+        in_shard,
+        shard.map_or(String::new(), |(i, n)| format!(" in shard {i}/{n}")),
+        pending.len(),
+        t0.elapsed().as_secs_f64(),
+        failed,
+        dir.join("results.csv").display()
+    )?;
+    Ok(())
+}
+
+/// Runs `tilesim merge`.
+pub fn merge(args: &MergeArgs, out: &mut dyn Write) -> CliResult {
+    let mut info: Option<StudyInfo> = None;
+    let mut rows = Vec::new();
+    for d in &args.dirs {
+        let i: StudyInfo = fs::read_to_string(d.join("study.json"))
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .ok_or_else(|| {
+                input(format!(
+                    "{} is not a sweep directory (no study.json)",
+                    d.display()
+                ))
+            })?;
+        if let Some(first) = &info
+            && *first != i
+        {
+            return Err(input(format!(
+                "{} holds another study ({}, {} points) than {} ({}, {} points)",
+                d.display(),
+                i.name,
+                i.points,
+                args.dirs[0].display(),
+                first.name,
+                first.points
+            )));
+        }
+        info = Some(i);
+        rows.extend(read_rows(&d.join("results.jsonl"))?);
+    }
+    let info = info.ok_or_else(|| input("no directories to merge"))?;
+    let rows = sorted_unique(rows);
+    let results = args.out.join("results.jsonl");
+    if results.exists() && !args.force {
+        return Err(input(format!(
+            "{} already has results; hint: --force to replace them",
+            args.out.display()
+        )));
+    }
+    report::prepare_dir(&args.out, args.force).map_err(write_error)?;
+    let text = serde_json::to_string_pretty(&info).map_err(|e| CliError::Other(e.into()))?;
+    report::write_atomic(&args.out.join("study.json"), text.as_bytes()).map_err(write_error)?;
+    write_tables(&args.out, &info.axes, &rows, true)?;
+    let missing = info.points.saturating_sub(rows.len());
+    writeln!(
+        out,
+        "{}: {} of {} points merged{}; wrote {}",
+        info.name,
+        rows.len(),
+        info.points,
+        if missing > 0 {
+            format!(" ({missing} missing: run the shards that lack them, with --resume)")
+        } else {
+            String::new()
+        },
+        args.out.join("results.csv").display()
+    )?;
+    Ok(())
+}

@@ -1,0 +1,477 @@
+//! Sweeps: a study file expanded into points, each point run through the whole pipeline,
+//! and one row of results per point.
+//!
+//! Points are numbered in a fixed order (for `Product`, the last axis varies fastest), so
+//! a shard (`--shard I/N`: the points whose index is I modulo N) is a deterministic slice
+//! and merged shards give exactly the rows of a single run.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::set::{SetError, apply};
+use crate::pipeline::run_scenario;
+use crate::spec::{
+    ArchSpec, AxisValue, Combine, SpecError, SpecKind, StudySpec, WorkloadSpec, load_arch,
+    load_workload, locate, parse, read_text,
+};
+
+/// Why a study cannot run. Every variant is the user's input (exit code 2), except an
+/// I/O failure while reading a file, which [`SpecError::Io`] carries.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum StudyError {
+    /// The study file, or its base architecture or workload, could not be read.
+    #[error("{0}")]
+    Spec(#[from] SpecError),
+    /// An axis is wrong: no values, a bad range, a bad path or a value of the wrong type.
+    #[error("{file}:{line}:{col}: {message}\n  hint: {hint}")]
+    Axis {
+        /// The study file.
+        file: PathBuf,
+        /// Line of the axis.
+        line: usize,
+        /// Column of the axis.
+        col: usize,
+        /// What is wrong.
+        message: String,
+        /// What to do.
+        hint: String,
+    },
+}
+
+impl StudyError {
+    /// Whether the error is the user's input (all but unreadable files).
+    pub fn is_input_error(&self) -> bool {
+        !matches!(self, StudyError::Spec(SpecError::Io { .. }))
+    }
+}
+
+/// A loaded study: the spec, its base scenario, its axes' values and its points.
+#[derive(Debug, Clone)]
+pub struct Study {
+    /// The study file.
+    pub file: PathBuf,
+    /// What it says.
+    pub spec: StudySpec,
+    /// Base architecture.
+    pub arch: ArchSpec,
+    /// Base workload.
+    pub workload: WorkloadSpec,
+    /// Per axis: its path and its values as RON text.
+    pub axes: Vec<(String, Vec<String>)>,
+    /// The points in order.
+    pub points: Vec<Point>,
+}
+
+/// One point of a study: one value (RON text) per axis.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Point {
+    /// Position in the study's fixed order.
+    pub index: usize,
+    /// One value per axis.
+    pub values: Vec<String>,
+}
+
+impl Point {
+    /// The `PATH=VALUE` assignments of this point.
+    pub fn sets(&self, axes: &[(String, Vec<String>)]) -> Vec<String> {
+        axes.iter()
+            .zip(&self.values)
+            .map(|((path, _), v)| format!("{path}={v}"))
+            .collect()
+    }
+}
+
+/// The metrics every row carries, with the report key each comes from.
+pub const METRICS: &[(&str, &str)] = &[
+    ("simulated_seconds", "/simulated_seconds"),
+    (
+        "inference_samples_per_s",
+        "/throughput/inference_samples_per_s",
+    ),
+    (
+        "learning_samples_per_s",
+        "/throughput/learning_samples_per_s",
+    ),
+    (
+        "gradient_estimates_per_s",
+        "/throughput/gradient_estimates_per_s",
+    ),
+    ("weight_updates_per_s", "/throughput/weight_updates_per_s"),
+    ("macs_per_cycle", "/throughput/macs_per_cycle"),
+    ("utilization", "/throughput/utilization"),
+    ("dram_bytes_read", "/ddr/bytes_read"),
+    ("dram_bytes_written", "/ddr/bytes_written"),
+    (
+        "dram_bandwidth_bytes_per_s",
+        "/ddr/achieved_bandwidth_bytes_per_s",
+    ),
+    ("dram_row_hit_rate", "/ddr/controller/row_hit_rate"),
+    ("weight_staleness_mean", "/learning/weight_staleness_mean"),
+    ("engine_events", "/engine/events"),
+];
+
+/// One point's results: its axis values and the main report metrics, or its error.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct Row {
+    /// Point index.
+    pub index: usize,
+    /// Axis values (RON text), in axis order.
+    pub values: Vec<String>,
+    /// `"ok"` or `"error"`.
+    pub status: String,
+    /// The error, for a point that failed.
+    pub error: Option<String>,
+    /// Peak L1 bytes of the fullest compute tile's partition (max over partitions).
+    pub peak_l1_bytes_per_tile: Option<u64>,
+    /// The [`METRICS`], in order (null where the report has no such value).
+    pub metrics: Vec<Option<f64>>,
+}
+
+fn axis_error(file: &Path, text: &str, i: usize, message: String, hint: &str) -> StudyError {
+    let (line, col) = locate(text, &format!("axes[{i}]")).unwrap_or((1, 1));
+    StudyError::Axis {
+        file: file.to_path_buf(),
+        line,
+        col,
+        message: format!("axes[{i}]: {message}"),
+        hint: hint.to_string(),
+    }
+}
+
+/// A number as RON text: integral values without a fraction (so they fit integer fields;
+/// float fields accept them too).
+fn number_text(x: f64) -> String {
+    if x.fract() == 0.0 && x.abs() < 9.0e15 {
+        format!("{}", x as i64)
+    } else {
+        format!("{x}")
+    }
+}
+
+/// Reads a study file, its base files, expands its points and checks every point's
+/// assignments against the spec types before anything runs.
+pub fn load_study(file: &Path) -> Result<Study, StudyError> {
+    let text = read_text(file)?;
+    let spec: StudySpec = parse(file, &text, SpecKind::Study)?;
+    let base = file.parent().unwrap_or(Path::new("."));
+    let arch = load_arch(&base.join(&spec.arch))?;
+    let workload = load_workload(&base.join(&spec.workload))?;
+    let mut axes = Vec::new();
+    for (i, a) in spec.axes.iter().enumerate() {
+        let given = [a.values.is_some(), a.range.is_some(), a.log.is_some()]
+            .iter()
+            .filter(|x| **x)
+            .count();
+        if given != 1 {
+            return Err(axis_error(
+                file,
+                &text,
+                i,
+                format!("gives {given} of values, range, log"),
+                "give exactly one: values: [..], range: (from: .., to: .., step: ..) or log: (from: .., to: .., points: ..)",
+            ));
+        }
+        let mut values: Vec<String> = if let Some(vs) = &a.values {
+            vs.iter()
+                .map(|v| match v {
+                    AxisValue::Int(x) => x.to_string(),
+                    AxisValue::Float(x) => number_text(*x),
+                    AxisValue::Bool(b) => b.to_string(),
+                    AxisValue::Text(t) => t.clone(),
+                })
+                .collect()
+        } else if let Some(r) = &a.range {
+            if !(r.step > 0.0 && r.step.is_finite() && r.from.is_finite() && r.to >= r.from) {
+                return Err(axis_error(
+                    file,
+                    &text,
+                    i,
+                    "range needs from <= to and a step > 0".into(),
+                    "example: range: (from: 4.0, to: 32.0, step: 4.0)",
+                ));
+            }
+            let n = ((r.to - r.from) / r.step + 1e-9).floor() as u64 + 1;
+            if n > 100_000 {
+                return Err(axis_error(
+                    file,
+                    &text,
+                    i,
+                    format!("range has {n} values"),
+                    "use a larger step",
+                ));
+            }
+            (0..n)
+                .map(|k| number_text(r.from + k as f64 * r.step))
+                .collect()
+        } else {
+            let l = a.log.as_ref().expect("one of the three");
+            if !(l.from > 0.0 && l.to > 0.0 && l.points >= 2 && l.points <= 100_000) {
+                return Err(axis_error(
+                    file,
+                    &text,
+                    i,
+                    "log needs from > 0, to > 0 and 2 or more points".into(),
+                    "example: log: (from: 1.0, to: 1000.0, points: 4)",
+                ));
+            }
+            let (lf, lt) = (l.from.ln(), l.to.ln());
+            (0..l.points)
+                .map(|k| {
+                    let x = (lf + (lt - lf) * f64::from(k) / f64::from(l.points - 1)).exp();
+                    // Round to 12 significant digits so 10^k prints as 10^k.
+                    let digits = 11 - x.abs().log10().floor() as i32;
+                    let p = 10f64.powi(digits.clamp(-300, 300));
+                    number_text((x * p).round() / p)
+                })
+                .collect()
+        };
+        if values.is_empty() {
+            return Err(axis_error(
+                file,
+                &text,
+                i,
+                "has no values".into(),
+                "list at least one value",
+            ));
+        }
+        if let Some(f) = &a.format {
+            if !f.contains("{}") {
+                return Err(axis_error(
+                    file,
+                    &text,
+                    i,
+                    format!("format `{f}` has no `{{}}` for the value"),
+                    "example: format: \"Count({})\"",
+                ));
+            }
+            values = values.iter().map(|v| f.replace("{}", v)).collect();
+        }
+        axes.push((a.path.clone(), values));
+    }
+    let points = expand(&axes, spec.combine).map_err(|m| {
+        axis_error(
+            file,
+            &text,
+            0,
+            m,
+            "give every axis the same number of values, or use combine: Product",
+        )
+    })?;
+    // Every value of every axis must apply to the base specs.
+    for (i, (path, values)) in axes.iter().enumerate() {
+        for v in values {
+            if let Err(e) = apply(&arch, &workload, &[format!("{path}={v}")]) {
+                let hint = match e {
+                    SetError::NoSuchField { .. } | SetError::Root { .. } => {
+                        "paths start with arch. or workload. and name fields as the files do"
+                    }
+                    _ => "write the value as the field is written in the file (RON)",
+                };
+                return Err(axis_error(file, &text, i, e.to_string(), hint));
+            }
+        }
+    }
+    Ok(Study {
+        file: file.to_path_buf(),
+        spec,
+        arch,
+        workload,
+        axes,
+        points,
+    })
+}
+
+fn expand(axes: &[(String, Vec<String>)], combine: Combine) -> Result<Vec<Point>, String> {
+    if axes.is_empty() {
+        return Ok(vec![Point {
+            index: 0,
+            values: Vec::new(),
+        }]);
+    }
+    match combine {
+        Combine::Zip => {
+            let n = axes[0].1.len();
+            if let Some((p, v)) = axes.iter().find(|(_, v)| v.len() != n) {
+                return Err(format!(
+                    "combine: Zip needs axes of one length; {} has {}, the first axis {n}",
+                    p,
+                    v.len()
+                ));
+            }
+            Ok((0..n)
+                .map(|i| Point {
+                    index: i,
+                    values: axes.iter().map(|(_, v)| v[i].clone()).collect(),
+                })
+                .collect())
+        }
+        Combine::Product => {
+            let total: usize = axes.iter().map(|(_, v)| v.len()).product();
+            if total > 1_000_000 {
+                return Err(format!(
+                    "the product has {total} points (at most 1 000 000)"
+                ));
+            }
+            Ok((0..total)
+                .map(|index| {
+                    let mut rest = index;
+                    let mut values = vec![String::new(); axes.len()];
+                    for (k, (_, v)) in axes.iter().enumerate().rev() {
+                        values[k] = v[rest % v.len()].clone();
+                        rest /= v.len();
+                    }
+                    Point { index, values }
+                })
+                .collect())
+        }
+    }
+}
+
+/// Runs one point through the whole pipeline; returns its row and, when it ran, its
+/// report as JSON text.
+pub fn run_point(study: &Study, point: &Point) -> (Row, Option<String>) {
+    let seed = study.spec.seed.unwrap_or(1);
+    let failed = |e: String| Row {
+        index: point.index,
+        values: point.values.clone(),
+        status: "error".into(),
+        error: Some(e),
+        peak_l1_bytes_per_tile: None,
+        metrics: vec![None; METRICS.len()],
+    };
+    let (arch, workload) = match apply(&study.arch, &study.workload, &point.sets(&study.axes)) {
+        Ok(x) => x,
+        Err(e) => return (failed(e.to_string()), None),
+    };
+    let scenario = match crate::model::resolve(&arch, &workload, seed) {
+        Ok(s) => s,
+        Err(e) => return (failed(e.to_string().replace('\n', " ")), None),
+    };
+    let out = match run_scenario(scenario) {
+        Ok(o) => o,
+        Err(e) => return (failed(e.to_string().replace('\n', " ")), None),
+    };
+    let json = crate::report::to_json(&out.report);
+    let v: Value = serde_json::from_str(&json).unwrap_or(Value::Null);
+    let metrics = METRICS
+        .iter()
+        .map(|(_, ptr)| v.pointer(ptr).and_then(Value::as_f64))
+        .collect();
+    let peak = v
+        .pointer("/memory/partitions")
+        .and_then(Value::as_array)
+        .and_then(|ps| {
+            ps.iter()
+                .filter_map(|p| p.get("peak_bytes_per_tile").and_then(Value::as_u64))
+                .max()
+        });
+    (
+        Row {
+            index: point.index,
+            values: point.values.clone(),
+            status: "ok".into(),
+            error: None,
+            peak_l1_bytes_per_tile: peak,
+            metrics,
+        },
+        Some(json),
+    )
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// The CSV of `rows` (sorted by index by the caller): a header of `index`, the axis paths,
+/// `status`, `error`, `peak_l1_bytes_per_tile` and the [`METRICS`], then one line per row.
+pub fn csv(axes: &[String], rows: &[Row]) -> String {
+    let mut s = String::from("index");
+    for a in axes {
+        s.push(',');
+        s.push_str(&csv_field(a));
+    }
+    s.push_str(",status,error,peak_l1_bytes_per_tile");
+    for (m, _) in METRICS {
+        s.push(',');
+        s.push_str(m);
+    }
+    s.push('\n');
+    for r in rows {
+        s.push_str(&r.index.to_string());
+        for v in &r.values {
+            s.push(',');
+            s.push_str(&csv_field(v));
+        }
+        s.push(',');
+        s.push_str(&r.status);
+        s.push(',');
+        s.push_str(&csv_field(r.error.as_deref().unwrap_or("")));
+        s.push(',');
+        if let Some(p) = r.peak_l1_bytes_per_tile {
+            s.push_str(&p.to_string());
+        }
+        for m in &r.metrics {
+            s.push(',');
+            if let Some(x) = m {
+                s.push_str(&format!("{x}"));
+            }
+        }
+        s.push('\n');
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn axes(lens: &[usize]) -> Vec<(String, Vec<String>)> {
+        lens.iter()
+            .enumerate()
+            .map(|(i, &n)| (format!("a{i}"), (0..n).map(|k| k.to_string()).collect()))
+            .collect()
+    }
+
+    #[test]
+    fn product_varies_the_last_axis_fastest_and_zip_pairs() {
+        let p = expand(&axes(&[2, 3]), Combine::Product).unwrap();
+        assert_eq!(p.len(), 6);
+        assert_eq!(p[1].values, vec!["0", "1"]);
+        assert_eq!(p[3].values, vec!["1", "0"]);
+        let z = expand(&axes(&[3, 3]), Combine::Zip).unwrap();
+        assert_eq!(z[2].values, vec!["2", "2"]);
+        assert!(expand(&axes(&[2, 3]), Combine::Zip).is_err());
+        assert_eq!(expand(&[], Combine::Product).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn numbers_print_as_ron_fits_them() {
+        assert_eq!(number_text(65536.0), "65536");
+        assert_eq!(number_text(0.25), "0.25");
+        assert_eq!(number_text(-3.0), "-3");
+    }
+
+    #[test]
+    fn csv_quotes_what_needs_it() {
+        let rows = vec![Row {
+            index: 0,
+            values: vec!["Count(4)".into()],
+            status: "error".into(),
+            error: Some("a, \"b\"".into()),
+            peak_l1_bytes_per_tile: None,
+            metrics: vec![None; METRICS.len()],
+        }];
+        let c = csv(&["workload.partitions[1].tiles".into()], &rows);
+        assert!(
+            c.lines().nth(1).unwrap().contains("\"a, \"\"b\"\"\""),
+            "{c}"
+        );
+        assert_eq!(c.lines().count(), 2);
+    }
+}

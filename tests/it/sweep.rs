@@ -1,0 +1,164 @@
+//! `tilesim sweep` and `tilesim merge` as a user runs them: points in parallel, shards
+//! that merge into the single-machine table, resume after an interruption, and study
+//! errors reported before anything runs.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::Command;
+
+fn tilesim() -> Command {
+    Command::cargo_bin("tilesim").expect("binary builds")
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn scratch(test: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("tilesim-sweep-{}-{test}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A study of the small continual workload: 3 × 2 points (learning tiles × perturbations).
+fn study(dir: &Path, axes: &str) -> PathBuf {
+    let f = dir.join("study.ron");
+    std::fs::write(
+        &f,
+        format!(
+            "// test study\nStudy(\n    name: \"small\",\n    arch: \"{}\",\n    workload: \"{}\",\n    axes: [\n{axes}\n    ],\n)\n",
+            root().join("arch/xdna2-strix-halo.ron").display(),
+            root().join("tests/data/specs/small-continual.ron").display(),
+        ),
+    )
+    .unwrap();
+    f
+}
+
+const AXES: &str = "        (path: \"workload.partitions[1].tiles\", values: [1, 2, 4], format: \"Count({})\"),\n        (path: \"workload.partitions[1].method.perturbations\", values: [1, 2]),";
+
+fn sweep(study: &Path, out: &Path, extra: &[&str]) -> Output {
+    tilesim()
+        .arg("sweep")
+        .arg(study)
+        .arg("--out")
+        .arg(out)
+        .arg("--jobs")
+        .arg("2")
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn shards_merge_into_the_single_machine_table() {
+    let d = scratch("shards");
+    let s = study(&d, AXES);
+    let o = sweep(&s, &d.join("all"), &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let all = std::fs::read_to_string(d.join("all/results.csv")).unwrap();
+    assert_eq!(all.lines().count(), 7, "{all}");
+    assert!(all.starts_with(
+        "index,workload.partitions[1].tiles,workload.partitions[1].method.perturbations,status"
+    ));
+    // Point 3 is the second value of the first axis with the second of the second.
+    assert!(
+        all.lines().nth(4).unwrap().starts_with("3,Count(2),2,ok"),
+        "{all}"
+    );
+    assert!(d.join("all/points/000005/report.json").exists());
+    for i in 0..3 {
+        let o = sweep(
+            &s,
+            &d.join(format!("s{i}")),
+            &["--shard", &format!("{i}/3"), "--quiet"],
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    let o = tilesim()
+        .arg("merge")
+        .args(["s0", "s1", "s2"].map(|x| d.join(x)))
+        .arg("--out")
+        .arg(d.join("merged"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read_to_string(d.join("merged/results.csv")).unwrap(),
+        all
+    );
+}
+
+#[test]
+fn resume_runs_only_the_missing_points_and_results_are_never_overwritten_silently() {
+    let d = scratch("resume");
+    let s = study(&d, AXES);
+    let out = d.join("r");
+    assert!(sweep(&s, &out, &[]).status.success());
+    let full = std::fs::read_to_string(out.join("results.csv")).unwrap();
+    // An interrupted sweep: two finished points are missing from results.jsonl, and the
+    // last line was cut.
+    let jsonl = std::fs::read_to_string(out.join("results.jsonl")).unwrap();
+    let lines: Vec<&str> = jsonl.lines().collect();
+    let mut cut = lines[..3].join("\n");
+    cut.push('\n');
+    cut.push_str(&lines[3][..lines[3].len() / 2]);
+    std::fs::write(out.join("results.jsonl"), cut).unwrap();
+    let o = sweep(&s, &out, &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--resume"), "{}", stderr(&o));
+    let o = sweep(&s, &out, &["--resume"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let said = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(said.contains("3 run now"), "{said}");
+    assert_eq!(
+        std::fs::read_to_string(out.join("results.csv")).unwrap(),
+        full
+    );
+}
+
+#[test]
+fn a_bad_axis_is_reported_with_the_study_files_position_before_anything_runs() {
+    let d = scratch("bad");
+    let s = study(
+        &d,
+        "        (path: \"workload.partitions[1].tiles\", values: [1], format: \"Count({})\"),\n        (path: \"workload.partitions[1].perturbation\", values: [1]),",
+    );
+    let o = sweep(&s, &d.join("r"), &[]);
+    assert_eq!(o.status.code(), Some(2));
+    let e = stderr(&o);
+    assert!(e.contains("study.ron:8:"), "{e}");
+    assert!(e.contains("axes[1]") && e.contains("perturbation"), "{e}");
+    assert!(!d.join("r").exists(), "nothing should run or be written");
+    let s = study(
+        &d,
+        "        (path: \"arch.compute.l1_bytes\", range: (from: 8.0, to: 4.0, step: 1.0)),",
+    );
+    let o = sweep(&s, &d.join("r"), &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("from <= to"), "{}", stderr(&o));
+}
+
+#[test]
+fn a_point_that_does_not_fit_is_recorded_and_the_sweep_goes_on() {
+    let d = scratch("fail");
+    let s = study(
+        &d,
+        "        (path: \"workload.partitions[1].tiles\", values: [2, 64], format: \"Count({})\"),",
+    );
+    let o = sweep(&s, &d.join("r"), &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let csv = std::fs::read_to_string(d.join("r/results.csv")).unwrap();
+    assert!(csv.lines().nth(1).unwrap().contains(",ok,"), "{csv}");
+    let failed = csv.lines().nth(2).unwrap();
+    assert!(
+        failed.contains(",error,") && failed.contains("compute tiles"),
+        "{csv}"
+    );
+}
