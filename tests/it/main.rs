@@ -3,6 +3,7 @@
 mod cli_repr;
 mod cli_run;
 mod dram;
+mod learning;
 mod numerics;
 mod report_golden;
 mod representation;
