@@ -17,7 +17,8 @@
 //!  gradient cosine and relative variance against the exact f64 gradient
 //! ```
 //!
-//! The work is bounded ([`MAX_VALUE_MACS`], [`MAX_EVAL_POINTS`], [`MAX_COMPARED_ESTIMATES`]):
+//! The work is bounded ([`MAX_VALUE_MACS`], [`MAX_EVAL_POINTS`], [`MAX_EVAL_MACS`],
+//! [`MAX_COMPARED_ESTIMATES`], [`MAX_PARAMETERS`]):
 //! when the learned samples cost more, the loop learns on a prefix of them and says so
 //! (`samples_simulated_in_values`).
 
@@ -40,6 +41,10 @@ pub const MAX_EVAL_POINTS: u64 = 32;
 pub const MAX_EVAL_MACS: u64 = 1 << 27;
 /// Estimates compared with the exact f64 gradient at most (evenly spread over the run).
 pub const MAX_COMPARED_ESTIMATES: u64 = 64;
+/// Weights the learning loop learns at most: it holds about ten weight-sized f64 vectors
+/// (master weights, the versions the tiles hold, tangents, estimates), 16 MiB each at this
+/// size.
+pub const MAX_PARAMETERS: u64 = 1 << 21;
 
 /// Relative cost of one multiply-accumulate in a format, against a native bf16/f32/f64
 /// one: posits and b-posits run in software (a quire add or a rounded posit add per
@@ -80,4 +85,12 @@ pub enum LearningError {
     /// No host optimizer.
     #[error("no host optimizer")]
     NoOptimizer,
+    /// More weights than the loop holds ([`MAX_PARAMETERS`]).
+    #[error("the model has {params} weights; the learning loop holds at most {max}")]
+    TooManyWeights {
+        /// Weights of the model.
+        params: u64,
+        /// The bound.
+        max: u64,
+    },
 }

@@ -17,8 +17,8 @@ use super::optimizer::Host;
 use super::perturb::tangent;
 use super::stream::{DataStream, Purpose, Split, seeded};
 use super::{
-    LearningError, MAX_COMPARED_ESTIMATES, MAX_EVAL_MACS, MAX_EVAL_POINTS, MAX_VALUE_MACS,
-    format_cost,
+    LearningError, MAX_COMPARED_ESTIMATES, MAX_EVAL_MACS, MAX_EVAL_POINTS, MAX_PARAMETERS,
+    MAX_VALUE_MACS, format_cost,
 };
 
 /// What the timeline says one learning partition did: the counters the learning loop
@@ -206,6 +206,12 @@ impl Plan {
             .find_map(|p| p.format.map(|f| (f, p.accumulation)))
             .unwrap_or((fmt, part.accumulation));
         let p = shape.params() as u64;
+        if p > MAX_PARAMETERS {
+            return Err(LearningError::TooManyWeights {
+                params: p,
+                max: MAX_PARAMETERS,
+            });
+        }
         let batch = u64::from(w.batch).max(1);
         let k = perturbations.max(1);
         let apply_every = u64::from(opt.apply_every).max(1);

@@ -204,6 +204,18 @@ fn scenarios_the_loop_cannot_run_say_why() {
 }
 
 #[test]
+fn models_beyond_the_weight_bound_are_skipped_not_allocated() {
+    let text = "Workload(name: \"big\", model: [Dense(in: 4096, out: 1024)], \
+                stream: (samples: 64), partitions: [Learning(method: \
+                ForwardGradient(perturbations: 1), tiles: Count(2))], \
+                optimizer: Sgd(lr: 0.1, apply_every: 1))";
+    let w = parse(Path::new("big.ron"), text, SpecKind::Workload).unwrap();
+    let sc = resolve(&arch(), &w, 1).unwrap();
+    let e = learn(&sc, &Progress::ideal(&sc, 0, 64)).unwrap_err();
+    assert!(e.to_string().contains("4194304 weights"), "{e}");
+}
+
+#[test]
 fn bad_learning_settings_are_listed_with_their_field() {
     let w = workload(
         "Bf16",
