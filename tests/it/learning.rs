@@ -67,6 +67,17 @@ fn teacher_student_loss_falls_in_f64_and_in_bf16() {
 }
 
 #[test]
+fn posit16_with_a_quire_learns_too() {
+    // JVPs accumulated in the quire, every value a posit16.
+    let sc = scenario("Posit(n: 16, es: 2), accumulator: Quire", "", SGD);
+    let v = ideal(&sc, 4096);
+    assert_eq!(v.values_format.as_deref(), Some("posit16"));
+    assert_eq!(v.samples_simulated_in_values, 4096);
+    let (first, last) = (v.loss_curve[0].loss, v.final_loss.unwrap());
+    assert!(last < 0.5 * first, "{first} → {last}");
+}
+
+#[test]
 fn gaussian_mixture_accuracy_rises_above_chance() {
     let sc = scenario(
         "F64",
