@@ -187,12 +187,17 @@ fn learning_values(s: &mut String, r: &Report) {
     };
     let _ = writeln!(
         s,
-        "learning values: {} in {}, {} loss {:.4} → {:.4} over {} of {} learned samples ({} updates){}",
+        "learning values: {} in {}, {} loss {:.4} → {:.4} (lowest {:.4}) over {} of {} learned samples ({} updates){}",
         v.task.unwrap_or("-"),
         v.values_format.as_deref().unwrap_or("-"),
         v.loss_function.unwrap_or("-"),
         first.loss,
         last.loss,
+        v.loss_curve
+            .iter()
+            .map(|p| p.loss)
+            .filter(|l| l.is_finite())
+            .fold(f64::INFINITY, f64::min),
         v.samples_simulated_in_values,
         r.partitions
             .iter()
