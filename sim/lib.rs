@@ -25,6 +25,8 @@
 //!  Timeline  (counters, per-tile occupancy and activity, per-channel traffic)
 //!    │ replay::representation_error()  the model's layers on seeded values, in each
 //!    │                                 partition's format and in f64
+//!    │ learning::values_of_run()     forward-gradient learning on real values,
+//!    │                                 following the timeline's counters
 //!    │ report::build()
 //!    ▼
 //!  Report → report.json, resolved.ron, a table on stdout
@@ -123,6 +125,8 @@
 //! * [`numerics`]: number formats (bf16, int8/int4, posits, b-posits, f64), quires and
 //!   conversion-error metrics.
 //! * [`replay`]: the value pass: representation-conversion error at every crossing.
+//! * [`learning`]: the learning loop on values: seeded data streams, forward gradients in
+//!   the tile format, the host optimizer, loss curves.
 //! * [`pipeline`]: the stages in one call.
 //! * [`calibration`]: workloads that mirror silicon measurements and the table comparing
 //!   them with the simulator (`cargo bench --bench calibration`).
@@ -132,6 +136,7 @@
 pub mod calibration;
 pub mod dram;
 pub mod engine;
+pub mod learning;
 pub mod mapper;
 pub mod model;
 pub mod numerics;

@@ -1,5 +1,5 @@
-//! The pipeline in one call: resolve → map → simulate → replay values → report, with one
-//! error type that says which stage failed.
+//! The pipeline in one call: resolve → map → simulate → replay values and learn → report,
+//! with one error type that says which stage failed.
 
 use crate::engine::{EngineError, SimOptions, Timeline, simulate};
 use crate::mapper::{MapError, TileSchedule, map};
@@ -68,7 +68,8 @@ pub fn run_scenario_with(
     let schedule = map(&scenario)?;
     let timeline = simulate(&schedule, &scenario.machine, options)?;
     let values = crate::replay::representation_error(&scenario);
-    let report = build(&scenario, &schedule, &timeline, values);
+    let learning = crate::learning::values_of_run(&scenario, &schedule, &timeline);
+    let report = build(&scenario, &schedule, &timeline, values, learning);
     Ok(RunOutput {
         scenario,
         schedule,

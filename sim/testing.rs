@@ -144,6 +144,7 @@ pub fn arb_workload(tiles: u32) -> impl Strategy<Value = WorkloadSpec> {
                         apply_every: 4,
                     }),
                     mapping: Default::default(),
+                    learning: Default::default(),
                 }
             },
         )

@@ -9,8 +9,8 @@ use super::units::DataType;
 use crate::numerics::{Accumulation, Format};
 use crate::spec::{
     AccumulatorSpec, ActivationSpec, BufferingSpec, DataTypeSpec, DispatchSpec, ElementwiseOpSpec,
-    LayerSpec, LearningMethodSpec, OptimizerSpec, OutputSpec, PartitionSpec, TilesSpec,
-    WorkloadSpec,
+    LayerSpec, LearningMethodSpec, LearningSpec, OptimizerSpec, OutputSpec, PartitionSpec,
+    PerturbationSpec, TaskSpec, TilesSpec, WorkloadSpec,
 };
 
 /// What a layer computes, per sample.
@@ -125,6 +125,167 @@ pub struct Optimizer {
     pub lr: f64,
     /// Gradient estimates per update.
     pub apply_every: u32,
+    /// The update rule.
+    pub rule: OptimizerRule,
+}
+
+/// How the host turns the mean of `apply_every` estimates into a weight update.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub enum OptimizerRule {
+    /// `w ← w − lr·g`.
+    Sgd,
+    /// `m ← beta·m + g`, `w ← w − lr·m`.
+    Momentum {
+        /// Momentum coefficient in [0, 1).
+        beta: f64,
+    },
+    /// Adam with bias correction.
+    Adam {
+        /// First-moment decay in [0, 1).
+        beta1: f64,
+        /// Second-moment decay in [0, 1).
+        beta2: f64,
+        /// Added to the root of the second moment (> 0).
+        eps: f64,
+    },
+}
+
+impl OptimizerRule {
+    /// "sgd", "momentum" or "adam".
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OptimizerRule::Sgd => "sgd",
+            OptimizerRule::Momentum { .. } => "momentum",
+            OptimizerRule::Adam { .. } => "adam",
+        }
+    }
+}
+
+/// The synthetic task of the learning loop.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub enum Task {
+    /// Regression on a fixed random teacher network's outputs plus N(0, noise²).
+    TeacherStudent {
+        /// Target noise standard deviation (≥ 0).
+        noise: f64,
+    },
+    /// Classification of a Gaussian mixture, one class per output.
+    GaussianMixture {
+        /// Typical distance between class means (> 0).
+        separation: f64,
+        /// Within-class standard deviation (> 0).
+        noise: f64,
+    },
+}
+
+impl Task {
+    /// "teacher_student" or "gaussian_mixture".
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Task::TeacherStudent { .. } => "teacher_student",
+            Task::GaussianMixture { .. } => "gaussian_mixture",
+        }
+    }
+}
+
+/// Distribution of the forward-gradient perturbations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Perturbation {
+    /// N(0, 1) components.
+    Gaussian,
+    /// ±1 components.
+    Rademacher,
+}
+
+impl Perturbation {
+    /// "gaussian" or "rademacher".
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Perturbation::Gaussian => "gaussian",
+            Perturbation::Rademacher => "rademacher",
+        }
+    }
+}
+
+/// The resolved learning loop of the value pass.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct LearningSetup {
+    /// The synthetic task.
+    pub task: Task,
+    /// Stream sample at which the task changes, if any.
+    pub drift_at: Option<u64>,
+    /// Perturbation distribution.
+    pub perturbation: Perturbation,
+    /// Antithetic pairs (v, −v).
+    pub antithetic: bool,
+    /// Held-out samples per evaluation (≥ 1).
+    pub eval_samples: u32,
+    /// Learned samples between evaluations, if pinned (≥ 1).
+    pub eval_every: Option<u64>,
+    /// Target loss for `samples_to_loss`, if any.
+    pub target_loss: Option<f64>,
+}
+
+/// Largest held-out slice accepted (keeps evaluation bounded).
+pub const MAX_EVAL_SAMPLES: u32 = 4096;
+
+fn resolve_learning(p: &mut Problems, spec: &LearningSpec) -> LearningSetup {
+    let task = match spec.task {
+        TaskSpec::TeacherStudent { noise } => {
+            if !(noise.is_finite() && noise >= 0.0) {
+                p.push_hint(
+                    "learning.task.noise",
+                    format!("must be a finite number ≥ 0, got {noise}"),
+                    "e.g. TeacherStudent(noise: 0.1)",
+                );
+            }
+            Task::TeacherStudent { noise }
+        }
+        TaskSpec::GaussianMixture { separation, noise } => {
+            p.positive_f64("learning.task.separation", separation);
+            p.positive_f64("learning.task.noise", noise);
+            Task::GaussianMixture { separation, noise }
+        }
+    };
+    if spec.eval_samples == 0 || spec.eval_samples > MAX_EVAL_SAMPLES {
+        p.push_hint(
+            "learning.eval_samples",
+            format!(
+                "must be between 1 and {MAX_EVAL_SAMPLES}, got {}",
+                spec.eval_samples
+            ),
+            "e.g. eval_samples: 128",
+        );
+    }
+    if spec.eval_every == Some(0) {
+        p.push("learning.eval_every", "must be at least 1");
+    }
+    if let Some(t) = spec.target_loss
+        && !(t.is_finite() && t >= 0.0)
+    {
+        p.push(
+            "learning.target_loss",
+            format!("must be a finite number ≥ 0, got {t}"),
+        );
+    }
+    LearningSetup {
+        task,
+        drift_at: spec.drift_at,
+        perturbation: match spec.perturbation {
+            PerturbationSpec::Gaussian => Perturbation::Gaussian,
+            PerturbationSpec::Rademacher => Perturbation::Rademacher,
+        },
+        antithetic: spec.antithetic,
+        eval_samples: spec.eval_samples.clamp(1, MAX_EVAL_SAMPLES),
+        eval_every: spec.eval_every.map(|e| e.max(1)),
+        target_loss: spec.target_loss,
+    }
+}
+
+fn decay(p: &mut Problems, field: &str, v: f64) {
+    if !(v.is_finite() && (0.0..1.0).contains(&v)) {
+        p.push_hint(field, format!("must be in [0, 1), got {v}"), "e.g. 0.9");
+    }
 }
 
 /// Resolved mapping hints.
@@ -167,6 +328,8 @@ pub struct Workload {
     pub optimizer: Option<Optimizer>,
     /// Mapping hints.
     pub mapping: Mapping,
+    /// The learning loop of the value pass.
+    pub learning: LearningSetup,
 }
 
 impl Workload {
@@ -545,24 +708,46 @@ fn resolve_with(
         p.fraction("mapping.mac_efficiency", mac_efficiency);
     }
 
-    let optimizer = match &spec.optimizer {
-        Some(OptimizerSpec::Sgd { lr, apply_every }) => {
-            if !(lr.is_finite() && *lr > 0.0) {
-                p.push(
-                    "optimizer.lr",
-                    format!("must be a finite number > 0, got {lr}"),
-                );
+    let optimizer = spec.optimizer.as_ref().map(|o| {
+        let (lr, apply_every, rule) = match *o {
+            OptimizerSpec::Sgd { lr, apply_every } => (lr, apply_every, OptimizerRule::Sgd),
+            OptimizerSpec::Momentum {
+                lr,
+                apply_every,
+                beta,
+            } => {
+                decay(&mut p, "optimizer.beta", beta);
+                (lr, apply_every, OptimizerRule::Momentum { beta })
             }
-            if *apply_every == 0 {
-                p.push("optimizer.apply_every", "must be at least 1");
+            OptimizerSpec::Adam {
+                lr,
+                apply_every,
+                beta1,
+                beta2,
+                eps,
+            } => {
+                decay(&mut p, "optimizer.beta1", beta1);
+                decay(&mut p, "optimizer.beta2", beta2);
+                p.positive_f64("optimizer.eps", eps);
+                (lr, apply_every, OptimizerRule::Adam { beta1, beta2, eps })
             }
-            Some(Optimizer {
-                lr: *lr,
-                apply_every: (*apply_every).max(1),
-            })
+        };
+        if !(lr.is_finite() && lr > 0.0) {
+            p.push(
+                "optimizer.lr",
+                format!("must be a finite number > 0, got {lr}"),
+            );
         }
-        None => None,
-    };
+        if apply_every == 0 {
+            p.push("optimizer.apply_every", "must be at least 1");
+        }
+        Optimizer {
+            lr,
+            apply_every: apply_every.max(1),
+            rule,
+        }
+    });
+    let learning = resolve_learning(&mut p, &spec.learning);
     if any_learning && optimizer.is_none() {
         p.push_hint(
             "optimizer",
@@ -615,5 +800,6 @@ fn resolve_with(
             mac_efficiency,
             output: mapping.output.unwrap_or(OutputSpec::Native),
         },
+        learning,
     }))
 }

@@ -134,7 +134,7 @@ fn dot64(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
-fn activate(a: ActivationSpec, x: f64) -> f64 {
+pub(crate) fn activate(a: ActivationSpec, x: f64) -> f64 {
     match a {
         ActivationSpec::None => x,
         ActivationSpec::Relu => x.max(0.0),
@@ -147,7 +147,7 @@ fn activate(a: ActivationSpec, x: f64) -> f64 {
     }
 }
 
-fn derivative(a: ActivationSpec, x: f64) -> f64 {
+pub(crate) fn derivative(a: ActivationSpec, x: f64) -> f64 {
     match a {
         ActivationSpec::None => 1.0,
         ActivationSpec::Relu => f64::from(u8::from(x > 0.0)),

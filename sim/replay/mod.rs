@@ -19,8 +19,8 @@
 //! it measured.
 
 mod crossings;
-mod data;
-mod forward;
+pub(crate) mod data;
+pub(crate) mod forward;
 
 pub use crossings::{ReprEntry, partition_entries, samples};
 

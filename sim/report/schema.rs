@@ -10,7 +10,7 @@ use crate::model::{PartitionKind, Scenario, TileKind};
 pub use crate::replay::ReprEntry;
 
 /// Schema version of report.json; bumped on any incompatible change.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Which scenario was run.
 #[derive(Debug, Clone, Serialize)]
@@ -136,7 +136,8 @@ pub struct PartitionReport {
     pub macs: u64,
 }
 
-/// Learning section (timing only; values come with the learning stage).
+/// Learning section: the timeline's counters, then the values of the learning loop
+/// ([`crate::learning`], `docs/learning.md`).
 #[derive(Debug, Clone, Serialize)]
 pub struct Learning {
     /// Gradient estimates completed.
@@ -145,6 +146,10 @@ pub struct Learning {
     pub weight_updates: u64,
     /// Mean weight versions behind the host when a tile checked for new weights.
     pub weight_staleness_mean: f64,
+    /// The learning loop on values: loss curve, final loss, samples to the target loss,
+    /// gradient quality (keys flattened into this section).
+    #[serde(flatten)]
+    pub values: crate::learning::LearningValues,
 }
 
 /// A stream-switch port shared by several routes (one circuit on one link).
@@ -223,12 +228,14 @@ fn ratio(a: f64, b: f64) -> f64 {
 }
 
 /// Builds the report of one run; `representation_error` comes from the value pass
-/// ([`crate::replay::representation_error`]).
+/// ([`crate::replay::representation_error`]), `learning` from the learning loop
+/// ([`crate::learning::values_of_run`]).
 pub fn build(
     sc: &Scenario,
     schedule: &TileSchedule,
     t: &Timeline,
     representation_error: Vec<ReprEntry>,
+    learning: crate::learning::LearningValues,
 ) -> Report {
     let m = &sc.machine;
     let w = &sc.workload;
@@ -412,6 +419,7 @@ pub fn build(
             gradient_estimates: estimates,
             weight_updates: updates,
             weight_staleness_mean: t.staleness_mean,
+            values: learning,
         },
         engine: EngineCounters {
             events: t.events,

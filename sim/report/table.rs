@@ -169,6 +169,51 @@ pub fn render(r: &Report) -> String {
             r.learning.weight_updates,
             r.learning.weight_staleness_mean
         );
+        learning_values(&mut s, r);
     }
     s
+}
+
+/// The learning loop's summary: first and last loss of the curve, how much of the run it
+/// covers, gradient quality.
+fn learning_values(s: &mut String, r: &Report) {
+    let v = &r.learning.values;
+    if let Some(why) = &v.values_skipped {
+        let _ = writeln!(s, "learning values: none ({why})");
+        return;
+    }
+    let (Some(first), Some(last)) = (v.loss_curve.first(), v.loss_curve.last()) else {
+        return;
+    };
+    let _ = writeln!(
+        s,
+        "learning values: {} in {}, {} loss {:.4} → {:.4} (lowest {:.4}) over {} of {} learned samples ({} updates){}",
+        v.task.unwrap_or("-"),
+        v.values_format.as_deref().unwrap_or("-"),
+        v.loss_function.unwrap_or("-"),
+        first.loss,
+        last.loss,
+        v.loss_curve
+            .iter()
+            .map(|p| p.loss)
+            .filter(|l| l.is_finite())
+            .fold(f64::INFINITY, f64::min),
+        v.samples_simulated_in_values,
+        r.partitions
+            .iter()
+            .find(|p| v.values_partition.as_ref() == Some(&p.name))
+            .map_or(0, |p| p.samples),
+        v.updates_in_values,
+        match (first.accuracy, last.accuracy) {
+            (Some(a), Some(b)) => format!(", accuracy {:.1} % → {:.1} %", 100.0 * a, 100.0 * b),
+            _ => String::new(),
+        }
+    );
+    if let (Some(c), Some(rv)) = (v.gradient_cosine_mean, v.gradient_relative_variance) {
+        let _ = writeln!(
+            s,
+            "  estimate vs exact gradient: cosine {c:.4}, relative variance {rv:.4e} ({} estimates)",
+            v.gradient_estimates_compared
+        );
+    }
 }

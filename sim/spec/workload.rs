@@ -27,6 +27,10 @@ pub struct WorkloadSpec {
     /// Optional hints that pin down the kernel configuration.
     #[serde(default)]
     pub mapping: MappingSpec,
+    /// What the learning partitions learn in the value pass: the synthetic task, the
+    /// perturbations, the evaluation (`docs/learning.md`). Every field has a default.
+    #[serde(default)]
+    pub learning: LearningSpec,
 }
 
 fn one() -> u32 {
@@ -248,16 +252,156 @@ fn bf16() -> DataTypeSpec {
     DataTypeSpec::Bf16
 }
 
-/// The host optimizer.
+/// The host optimizer. Every kind updates f64 master weights with the mean of
+/// `apply_every` gradient estimates.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum OptimizerSpec {
-    /// Plain SGD in f64.
+    /// Plain SGD in f64: `w ← w − lr·g`.
     Sgd {
         /// Learning rate.
         lr: f64,
         /// Apply an update every this many gradient estimates.
         apply_every: u32,
     },
+    /// SGD with heavy-ball momentum: `m ← beta·m + g`, `w ← w − lr·m`.
+    Momentum {
+        /// Learning rate.
+        lr: f64,
+        /// Apply an update every this many gradient estimates.
+        apply_every: u32,
+        /// Momentum coefficient in [0, 1) (default 0.9).
+        #[serde(default = "beta_momentum")]
+        beta: f64,
+    },
+    /// Adam (Kingma & Ba 2015) with bias correction.
+    Adam {
+        /// Learning rate.
+        lr: f64,
+        /// Apply an update every this many gradient estimates.
+        apply_every: u32,
+        /// First-moment decay in [0, 1) (default 0.9).
+        #[serde(default = "beta_momentum")]
+        beta1: f64,
+        /// Second-moment decay in [0, 1) (default 0.999).
+        #[serde(default = "beta2_adam")]
+        beta2: f64,
+        /// Added to the root of the second moment (default 1e-8).
+        #[serde(default = "eps_adam")]
+        eps: f64,
+    },
+}
+
+fn beta_momentum() -> f64 {
+    0.9
+}
+
+fn beta2_adam() -> f64 {
+    0.999
+}
+
+fn eps_adam() -> f64 {
+    1e-8
+}
+
+/// The synthetic task a learning partition learns (values only; timing does not depend on
+/// it).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub enum TaskSpec {
+    /// Regression on the outputs of a fixed random teacher network with the model's own
+    /// shape, inputs N(0, I), targets plus N(0, noise²) noise; squared-error loss.
+    TeacherStudent {
+        /// Standard deviation of the noise added to the teacher's outputs (default 0.1).
+        #[serde(default = "noise_regression")]
+        noise: f64,
+    },
+    /// Classification of a Gaussian mixture: one class per model output, class means at
+    /// distance about `separation` from each other's, within-class N(0, noise²·I);
+    /// softmax cross-entropy loss and accuracy.
+    GaussianMixture {
+        /// Typical distance between class means, in input units (default 3.0).
+        #[serde(default = "separation")]
+        separation: f64,
+        /// Within-class standard deviation (default 1.0).
+        #[serde(default = "noise_classes")]
+        noise: f64,
+    },
+}
+
+fn noise_regression() -> f64 {
+    0.1
+}
+
+fn separation() -> f64 {
+    3.0
+}
+
+fn noise_classes() -> f64 {
+    1.0
+}
+
+impl Default for TaskSpec {
+    fn default() -> Self {
+        TaskSpec::TeacherStudent {
+            noise: noise_regression(),
+        }
+    }
+}
+
+/// The distribution of the forward-gradient perturbations (tangents).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum PerturbationSpec {
+    /// Independent N(0, 1) components (the default).
+    #[default]
+    Gaussian,
+    /// Independent ±1 components with equal probability.
+    Rademacher,
+}
+
+/// The learning loop of the value pass (`docs/learning.md`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LearningSpec {
+    /// The synthetic data stream (default `TeacherStudent(noise: 0.1)`).
+    #[serde(default)]
+    pub task: TaskSpec,
+    /// Stream sample at which the task changes (a new teacher, or new class means); none by
+    /// default.
+    #[serde(default)]
+    pub drift_at: Option<u64>,
+    /// Distribution of the perturbations (default Gaussian).
+    #[serde(default)]
+    pub perturbation: PerturbationSpec,
+    /// Draw perturbations in antithetic pairs (v, −v) (default false).
+    #[serde(default)]
+    pub antithetic: bool,
+    /// Held-out samples each evaluation uses (default 128).
+    #[serde(default = "eval_samples")]
+    pub eval_samples: u32,
+    /// Learned samples between two evaluations; default: about 32 evaluations over the
+    /// samples the value pass learns on.
+    #[serde(default)]
+    pub eval_every: Option<u64>,
+    /// Loss whose first crossing `samples_to_loss` reports (default none).
+    #[serde(default)]
+    pub target_loss: Option<f64>,
+}
+
+fn eval_samples() -> u32 {
+    128
+}
+
+impl Default for LearningSpec {
+    fn default() -> Self {
+        LearningSpec {
+            task: TaskSpec::default(),
+            drift_at: None,
+            perturbation: PerturbationSpec::default(),
+            antithetic: false,
+            eval_samples: eval_samples(),
+            eval_every: None,
+            target_loss: None,
+        }
+    }
 }
 
 /// Buffering of tile inputs and outputs.
