@@ -1,5 +1,6 @@
-//! `tilesim check`: validates architecture and workload files; with both kinds given,
-//! also maps every workload onto every machine to show that it fits.
+//! `tilesim check`: validates architecture, workload and study files; with architectures
+//! and workloads both given, also maps every workload onto every machine to show that it
+//! fits.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -14,7 +15,7 @@ use super::{CliError, CliResult};
 /// Arguments of `tilesim check`.
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
-    /// Architecture and workload files (kind told by the top-level name).
+    /// Architecture, workload and study files (kind told by the top-level name).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
 }
@@ -36,6 +37,24 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> CliResult {
                 continue;
             }
         };
+        if spec::detect_kind(&text) == Some(spec::SpecKind::Study) {
+            match tilesim::study::load_study(path) {
+                Ok(st) => writeln!(
+                    out,
+                    "{}: ok (study {}, {} points)",
+                    path.display(),
+                    st.spec.name,
+                    st.points.len()
+                )?,
+                Err(e) => {
+                    if !e.is_input_error() {
+                        io_error = Some(e.to_string());
+                    }
+                    errors.push(e.to_string());
+                }
+            }
+            continue;
+        }
         match spec::load_any(path) {
             Ok(AnySpec::Arch(a)) => match resolve_machine(&a) {
                 Ok(_) => {

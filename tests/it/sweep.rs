@@ -162,3 +162,17 @@ fn a_point_that_does_not_fit_is_recorded_and_the_sweep_goes_on() {
         "{csv}"
     );
 }
+
+#[test]
+fn check_validates_the_shipped_studies() {
+    for e in std::fs::read_dir(root().join("reports")).unwrap() {
+        let path = e.unwrap().path();
+        if path.extension().and_then(|x| x.to_str()) != Some("ron") {
+            continue;
+        }
+        let o = tilesim().arg("check").arg(&path).output().unwrap();
+        assert!(o.status.success(), "{}: {}", path.display(), stderr(&o));
+        let said = String::from_utf8_lossy(&o.stdout).into_owned();
+        assert!(said.contains("ok (study"), "{said}");
+    }
+}
