@@ -33,6 +33,14 @@ pub struct RunArgs {
     /// DRAM trace file.
     #[arg(long)]
     pub force: bool,
+    /// Write a Chrome trace-event JSON of the run (open it in ui.perfetto.dev or
+    /// chrome://tracing): one track per program, ops as slices, transfers as flows.
+    #[arg(long, value_name = "FILE")]
+    pub trace: Option<PathBuf>,
+    /// Cycles the trace covers, `START..END` (default: the whole run; the default
+    /// scenario's whole run is about 60 MB of JSON).
+    #[arg(long, value_name = "START..END")]
+    pub trace_window: Option<String>,
     /// Change one field of the architecture or workload before running, by its path
     /// (repeatable): `--set arch.compute.l1_bytes=131072`,
     /// `--set workload.partitions[1].tiles=Count(4)`. The value is written in RON.
@@ -100,8 +108,41 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> CliResult {
             )));
         }
     }
+    let trace_window = match (&args.trace, &args.trace_window) {
+        (None, Some(_)) => {
+            return Err(CliError::Input(anyhow!(
+                "--trace-window needs --trace FILE"
+            )));
+        }
+        (None, None) => None,
+        (Some(_), None) => Some((0, u64::MAX)),
+        (Some(_), Some(w)) => {
+            let bad = || {
+                CliError::Input(anyhow!(
+                    "--trace-window `{w}`: expected START..END in cycles with START < END, e.g. 0..200000"
+                ))
+            };
+            let (a, b) = w.split_once("..").ok_or_else(bad)?;
+            let a: u64 = a.trim().replace('_', "").parse().map_err(|_| bad())?;
+            let b: u64 = b.trim().replace('_', "").parse().map_err(|_| bad())?;
+            if a >= b {
+                return Err(bad());
+            }
+            Some((a, b))
+        }
+    };
+    if let Some(path) = &args.trace
+        && path.exists()
+        && !args.force
+    {
+        return Err(CliError::Input(anyhow!(
+            "--trace: {} exists; hint: pass --force to replace it",
+            path.display()
+        )));
+    }
     let options = SimOptions {
         dram_trace: args.dram_trace.is_some(),
+        trace_window,
         ..SimOptions::default()
     };
     let result = run_scenario_with(scenario, &options).map_err(|e| match e {
@@ -124,6 +165,14 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> CliResult {
     report::write_atomic(&dir.join("report.json"), json.as_bytes()).map_err(write_error)?;
     let resolved = resolved_ron(&result.scenario)?;
     report::write_atomic(&dir.join("resolved.ron"), resolved.as_bytes()).map_err(write_error)?;
+    if let Some(path) = &args.trace {
+        let text = report::chrome_trace(
+            &result.schedule,
+            result.scenario.machine.clock_hz,
+            &result.timeline.spans,
+        );
+        report::write_atomic(path, text.as_bytes()).map_err(write_error)?;
+    }
     if let Some(path) = &args.dram_trace {
         let mut text = Vec::new();
         write_records(

@@ -162,6 +162,57 @@ pub struct Sim {
     pub plan: Arc<Plan>,
     /// The DRAM controller timing every burst, when the machine names one.
     pub dram: Option<DramBridge>,
+    /// Record the ops that overlap this cycle window `[start, end)` (for a trace).
+    pub trace_window: Option<(u64, u64)>,
+    /// The recorded ops.
+    pub spans: Vec<Span>,
+}
+
+/// One timed op as it ran, for traces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    /// Program index.
+    pub program: u32,
+    /// First cycle.
+    pub start: u64,
+    /// Cycle after the last.
+    pub end: u64,
+    /// What it was.
+    pub kind: SpanKind,
+}
+
+/// What a traced op did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpanKind {
+    /// Work on a core (or the host core).
+    Compute(crate::mapper::ComputeKind),
+    /// Bytes moved along a route.
+    Transfer {
+        /// Route index.
+        route: u32,
+        /// Bytes.
+        bytes: u64,
+    },
+    /// A host dispatch.
+    Dispatch,
+}
+
+impl Sim {
+    /// Records an op if it overlaps the trace window.
+    #[inline]
+    pub fn trace(&mut self, program: u32, start: u64, end: u64, kind: SpanKind) {
+        if let Some((a, b)) = self.trace_window
+            && start < b
+            && end.max(start + 1) > a
+        {
+            self.spans.push(Span {
+                program,
+                start,
+                end,
+                kind,
+            });
+        }
+    }
 }
 
 /// The engine's side of the DRAM controller model: clock conversion and the addresses

@@ -12,7 +12,7 @@ mod ready;
 mod simulate;
 mod systems;
 
-pub use components::{Channel, Sequencer, TileState};
+pub use components::{Channel, Sequencer, Span, SpanKind, TileState};
 pub use simulate::{
     EngineError, PortActivity, ResourceActivity, SimOptions, TileActivity, Timeline, simulate,
 };

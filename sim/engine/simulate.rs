@@ -64,6 +64,9 @@ pub struct SimOptions {
     /// Keep every request the DRAM controller receives, for [`Timeline::dram_trace`]
     /// (memory grows with the run; off by default).
     pub dram_trace: bool,
+    /// Record every timed op that overlaps this cycle window `[start, end)` in
+    /// [`Timeline::spans`] (for `--trace`; memory grows with the window).
+    pub trace_window: Option<(u64, u64)>,
 }
 
 impl Default for SimOptions {
@@ -72,6 +75,7 @@ impl Default for SimOptions {
             max_cycles: u64::MAX / 4,
             window: None,
             dram_trace: false,
+            trace_window: None,
         }
     }
 }
@@ -201,6 +205,9 @@ pub struct Timeline {
     /// Stream-switch ports that several routes share (same circuit on a link), in link
     /// order.
     pub shared_ports: Vec<PortActivity>,
+    /// The timed ops inside [`SimOptions::trace_window`], in the order they were
+    /// scheduled (empty without a window).
+    pub spans: Vec<Span>,
 }
 
 /// What happened on a stream-switch port shared by several routes.
@@ -439,6 +446,7 @@ pub fn simulate(
         host_dispatch,
         host_compute,
     });
+    sim.trace_window = options.trace_window;
     if let Some(name) = &machine.dram.controller {
         let preset = crate::dram::preset(name).map_err(|e| EngineError::Dram(e.to_string()))?;
         let mut config = DramConfig::new(preset);
@@ -611,6 +619,7 @@ pub fn simulate(
         ddr,
         dram_trace,
         shared_ports,
+        spans: std::mem::take(&mut world.resource_mut::<Sim>().spans),
     })
 }
 

@@ -333,14 +333,20 @@ pub fn run_ready(
                         break;
                     }
                     let te = seq.tile.expect("checked above");
-                    let end = match tiles.get_mut(te) {
+                    let start = match tiles.get_mut(te) {
                         Ok(mut t) => {
                             let start = now.max(t.core_busy_until);
                             t.core_busy_until = start + cycles.0;
-                            start + cycles.0
+                            start
                         }
-                        Err(_) => now + cycles.0,
+                        Err(_) => now,
                     };
+                    let end = start + cycles.0;
+                    if sim.trace_window.is_some()
+                        && let Op::Compute { kind, .. } = *op
+                    {
+                        sim.trace(k, start, end, SpanKind::Compute(kind));
+                    }
                     sim.queue.push(Reverse((end, k)));
                     seq.state = SeqState::Busy(end);
                     break;
@@ -428,19 +434,29 @@ pub fn arbitrate(
                         ch.transfers += 1;
                     }
                 }
+                sim.trace(k, start, end, SpanKind::Transfer { route, bytes });
                 end
             }
             Request::Hold { resource, cycles } => {
-                match channels.get_mut(plan.channels[resource as usize]) {
+                let start = match channels.get_mut(plan.channels[resource as usize]) {
                     Ok(mut ch) => {
                         let start = now.max(ch.busy_until);
                         ch.busy_until = start + cycles;
                         ch.busy_cycles += cycles;
                         ch.transfers += 1;
-                        start + cycles
+                        start
                     }
-                    Err(_) => now + cycles,
+                    Err(_) => now,
+                };
+                if sim.trace_window.is_some() {
+                    let kind = if resource == plan.host_dispatch {
+                        SpanKind::Dispatch
+                    } else {
+                        SpanKind::Compute(ComputeKind::HostUpdate)
+                    };
+                    sim.trace(k, start, start + cycles, kind);
                 }
+                start + cycles
             }
         };
         if let Ok(mut seq) = seqs.get_mut(plan.programs[k as usize]) {

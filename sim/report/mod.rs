@@ -1,11 +1,14 @@
-//! Report: the schema of report.json, the summary table, and safe writing of outputs.
+//! Report: the schema of report.json, the summary table, the Chrome trace, and safe
+//! writing of outputs.
 
 mod schema;
 mod table;
+mod trace;
 mod write;
 
 pub use schema::*;
 pub use table::render as render_table;
+pub use trace::chrome_trace;
 pub use write::{MARKER, WriteError, prepare_dir, write_atomic};
 
 /// Serializes a report as pretty JSON with a trailing newline (stable key order).

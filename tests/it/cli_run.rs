@@ -442,3 +442,65 @@ fn set_changes_a_field_by_path_and_records_it() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("does not fit"), "{}", stderr(&o));
 }
+
+#[test]
+fn trace_is_chrome_json_limited_to_its_window() {
+    let d = scratch("trace");
+    let trace = d.join("run.trace.json");
+    let o = run_small(
+        &d.join("r"),
+        &[
+            "--trace",
+            trace.to_str().unwrap(),
+            "--trace-window",
+            "200000..210000",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&trace).unwrap()).unwrap();
+    let events = v["traceEvents"].as_array().unwrap();
+    let clock_mhz = 1800.0;
+    let (lo, hi) = (200000.0 / clock_mhz, 210000.0 / clock_mhz);
+    // Every op slice overlaps the window (an arrival marker sits at the end of a transfer
+    // that does, which may be later).
+    let slices: Vec<_> = events
+        .iter()
+        .filter(|e| e["ph"] == "X" && !e["name"].as_str().unwrap().starts_with("arrive"))
+        .collect();
+    assert!(!slices.is_empty());
+    for e in &slices {
+        let ts = e["ts"].as_f64().unwrap();
+        let dur = e["dur"].as_f64().unwrap();
+        assert!(
+            ts < hi + 1e-9 && ts + dur >= lo - 1e-9,
+            "{e} outside the window"
+        );
+    }
+    // Tracks are named after tiles and programs; transfers between tiles are flows.
+    let names: Vec<&str> = events
+        .iter()
+        .filter(|e| e["ph"] == "M")
+        .filter_map(|e| e["args"]["name"].as_str())
+        .collect();
+    assert!(names.iter().any(|n| n.starts_with("tile (")), "{names:?}");
+    assert!(names.iter().any(|n| n.contains(".core")), "{names:?}");
+    let starts = events.iter().filter(|e| e["ph"] == "s").count();
+    assert!(starts > 0 && starts == events.iter().filter(|e| e["ph"] == "f").count());
+    // An existing trace is kept without --force; a window needs a trace.
+    let o = run_small(&d.join("r2"), &["--trace", trace.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = run_small(&d.join("r3"), &["--trace-window", "0..10"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--trace"), "{}", stderr(&o));
+    let o = run_small(
+        &d.join("r4"),
+        &[
+            "--trace",
+            d.join("x.json").to_str().unwrap(),
+            "--trace-window",
+            "9..3",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2));
+}

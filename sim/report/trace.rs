@@ -1,0 +1,136 @@
+//! Chrome trace-event JSON of a window of a run (`tilesim run --trace FILE`), for
+//! ui.perfetto.dev and chrome://tracing.
+//!
+//! One process per tile (`tile (col,row)`, plus `host`), one thread per program on it
+//! (the core's loop, each DMA channel's descriptor chain), each timed op a complete
+//! slice (`ph: X`) named by what it did. A transfer between two tiles is also a flow
+//! (`ph: s` at its start on the sending program, `ph: f` at its end on an `arrivals`
+//! track of the receiving tile), so the viewer draws an arrow from sender to receiver.
+//! Times are microseconds of simulated time.
+
+use std::collections::BTreeSet;
+use std::fmt::Write;
+
+use crate::engine::{Span, SpanKind};
+use crate::mapper::{ComputeKind, TileSchedule};
+use crate::model::TileCoord;
+
+fn pid_of(tile: Option<TileCoord>) -> u64 {
+    tile.map_or(0, |t| 1 + u64::from(t.col) * 64 + u64::from(t.row))
+}
+
+fn process_name(tile: Option<TileCoord>) -> String {
+    tile.map_or("host".into(), |t| format!("tile ({},{})", t.col, t.row))
+}
+
+fn esc(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| "\"?\"".into())
+}
+
+/// Track id of the arrivals of program `k` on the receiving tile.
+const ARRIVALS: u64 = 1 << 20;
+
+/// The trace of `spans` as Chrome trace-event JSON (`{"traceEvents": [...]}`).
+pub fn chrome_trace(schedule: &TileSchedule, clock_hz: f64, spans: &[Span]) -> String {
+    let us = |c: u64| c as f64 / clock_hz * 1e6;
+    let mut events: Vec<String> = Vec::new();
+    let mut processes: BTreeSet<u64> = BTreeSet::new();
+    let mut threads: BTreeSet<(u64, u64)> = BTreeSet::new();
+    let mut tile_of_pid = std::collections::BTreeMap::new();
+    for (flow, s) in spans.iter().enumerate() {
+        let Some(p) = schedule.programs.get(s.program as usize) else {
+            continue;
+        };
+        let pid = pid_of(p.tile);
+        let tid = u64::from(s.program);
+        processes.insert(pid);
+        tile_of_pid.insert(pid, p.tile);
+        threads.insert((pid, tid));
+        let (name, cat, args) = match s.kind {
+            SpanKind::Compute(k) => (
+                match k {
+                    ComputeKind::Forward => "forward",
+                    ComputeKind::ForwardTangent => "forward + tangent",
+                    ComputeKind::Estimate => "estimate",
+                    ComputeKind::HostUpdate => "host update",
+                }
+                .to_string(),
+                "compute",
+                String::new(),
+            ),
+            SpanKind::Dispatch => ("dispatch".to_string(), "dispatch", String::new()),
+            SpanKind::Transfer { route, bytes } => {
+                let r = schedule.routes.get(route as usize);
+                let args = r.map_or(String::new(), |r| {
+                    format!(
+                        ",\"args\":{{\"bytes\":{bytes},\"from\":\"{},{}\",\"to\":\"{},{}\",\"dram\":\"{:?}\"}}",
+                        r.from.col, r.from.row, r.to.col, r.to.row, r.dram
+                    )
+                });
+                (format!("transfer {bytes} B"), "transfer", args)
+            }
+        };
+        let ts = us(s.start);
+        let dur = us(s.end.saturating_sub(s.start));
+        events.push(format!(
+            "{{\"name\":{},\"cat\":\"{cat}\",\"ph\":\"X\",\"ts\":{ts},\"dur\":{dur},\"pid\":{pid},\"tid\":{tid}{args}}}",
+            esc(&name)
+        ));
+        if let SpanKind::Transfer { route, bytes } = s.kind
+            && let Some(r) = schedule.routes.get(route as usize)
+            && r.from != r.to
+        {
+            let to = pid_of(Some(r.to));
+            processes.insert(to);
+            tile_of_pid.insert(to, Some(r.to));
+            let atid = ARRIVALS + tid;
+            threads.insert((to, atid));
+            let end = us(s.end);
+            events.push(format!(
+                "{{\"name\":\"transfer\",\"cat\":\"flow\",\"ph\":\"s\",\"id\":{flow},\"ts\":{ts},\"pid\":{pid},\"tid\":{tid}}}"
+            ));
+            events.push(format!(
+                "{{\"name\":\"arrive {bytes} B\",\"cat\":\"transfer\",\"ph\":\"X\",\"ts\":{end},\"dur\":0,\"pid\":{to},\"tid\":{atid}}}"
+            ));
+            events.push(format!(
+                "{{\"name\":\"transfer\",\"cat\":\"flow\",\"ph\":\"f\",\"bp\":\"e\",\"id\":{flow},\"ts\":{end},\"pid\":{to},\"tid\":{atid}}}"
+            ));
+        }
+    }
+    let mut meta = Vec::new();
+    for pid in &processes {
+        let tile = tile_of_pid.get(pid).copied().flatten();
+        meta.push(format!(
+            "{{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":{pid},\"args\":{{\"name\":{}}}}}",
+            esc(&process_name(tile))
+        ));
+        meta.push(format!(
+            "{{\"name\":\"process_sort_index\",\"ph\":\"M\",\"pid\":{pid},\"args\":{{\"sort_index\":{pid}}}}}"
+        ));
+    }
+    for &(pid, tid) in &threads {
+        let k = (tid % ARRIVALS) as usize;
+        let base = schedule
+            .programs
+            .get(k)
+            .map_or("?".to_string(), |p| p.name.clone());
+        let name = if tid >= ARRIVALS {
+            format!("{base} (arrivals)")
+        } else {
+            base
+        };
+        meta.push(format!(
+            "{{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":{pid},\"tid\":{tid},\"args\":{{\"name\":{}}}}}",
+            esc(&name)
+        ));
+    }
+    let mut out = String::from("{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n");
+    for (i, e) in meta.iter().chain(&events).enumerate() {
+        if i > 0 {
+            out.push_str(",\n");
+        }
+        let _ = write!(out, "{e}");
+    }
+    out.push_str("\n]}\n");
+    out
+}
