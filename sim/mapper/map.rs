@@ -1164,9 +1164,10 @@ fn map_general(sc: &Scenario, stages: &[Stage]) -> Result<TileSchedule, MapError
                 vec![dram],
                 |_| u32::MAX,
             );
-            // f64 work: accumulate U estimates, then one SGD step (2 flops per weight), plus
-            // widening and narrowing conversions (1 op per value each way).
-            let flops = u * weights + 2 * weights + (u + 1) * weights;
+            // f64 work: accumulate U estimates, then one step of the update rule (its
+            // operations per weight), plus widening and narrowing conversions (1 op per
+            // value each way).
+            let flops = u * weights + opt.rule.ops_per_weight() * weights + (u + 1) * weights;
             let host_cycles =
                 Cycles((flops as f64 / m.host.f64_flops_per_s * m.clock_hz).ceil() as u64);
             let updates = b.counter(CounterKind::WeightUpdates, pi);

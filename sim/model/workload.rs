@@ -151,6 +151,17 @@ pub enum OptimizerRule {
 }
 
 impl OptimizerRule {
+    /// f64 operations per weight of one update step (square root and division counted as
+    /// one each): SGD `w − lr·g` 2; momentum `beta·m + g` and `w − lr·m` 4; Adam's two
+    /// moment updates (3 + 4), two bias corrections (2) and `w − lr·m̂/(√v̂ + eps)` (5) 14.
+    pub fn ops_per_weight(self) -> u64 {
+        match self {
+            OptimizerRule::Sgd => 2,
+            OptimizerRule::Momentum { .. } => 4,
+            OptimizerRule::Adam { .. } => 14,
+        }
+    }
+
     /// "sgd", "momentum" or "adam".
     pub fn as_str(self) -> &'static str {
         match self {

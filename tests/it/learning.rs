@@ -258,3 +258,35 @@ fn bad_learning_settings_are_listed_with_their_field() {
                 partitions: [Inference(tiles: Count(1))], learning: (tasks: 3))";
     assert!(parse::<WorkloadSpec>(Path::new("x.ron"), text, SpecKind::Workload).is_err());
 }
+
+/// The host's update step costs what its rule computes: Adam's per-weight work is several
+/// times SGD's, so its optimizer op takes longer on the same machine.
+#[test]
+fn the_host_update_costs_what_the_rule_computes() {
+    let host_cycles = |optimizer: &str| -> u64 {
+        let text = std::fs::read_to_string(root().join("tests/data/specs/small-continual.ron"))
+            .unwrap()
+            .replace("optimizer: Sgd(lr: 0.01, apply_every: 4)", optimizer);
+        assert!(text.contains(optimizer));
+        let w: WorkloadSpec = parse(Path::new("w.ron"), &text, SpecKind::Workload).unwrap();
+        let sc = resolve(&arch(), &w, 1).unwrap();
+        let s = tilesim::mapper::map(&sc).unwrap();
+        let p = s
+            .programs
+            .iter()
+            .find(|p| p.name.ends_with("host_optimizer"))
+            .expect("a host optimizer");
+        p.body
+            .iter()
+            .flat_map(|b| &b.ops)
+            .filter_map(|op| match op {
+                tilesim::mapper::Op::Compute { cycles, .. } => Some(cycles.0),
+                _ => None,
+            })
+            .sum()
+    };
+    let sgd = host_cycles("optimizer: Sgd(lr: 0.01, apply_every: 4)");
+    let momentum = host_cycles("optimizer: Momentum(lr: 0.01, apply_every: 4)");
+    let adam = host_cycles("optimizer: Adam(lr: 0.01, apply_every: 4)");
+    assert!(sgd < momentum && momentum < adam, "{sgd} {momentum} {adam}");
+}
