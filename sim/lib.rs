@@ -118,7 +118,8 @@
 //! * [`model`]: resolved machine and workload; every problem listed.
 //! * [`mapper`]: partitions, tiling, routes, programs; [`mapper::check()`] is the oracle.
 //! * [`engine`]: the bevy_ecs discrete-event engine.
-//! * [`report`]: report.json schema, the table, safe output writing.
+//! * [`report`]: report.json schema, the table, the Chrome trace, safe output writing.
+//! * [`study`]: changing spec fields by path (`--set`) and sweeps of studies.
 //! * [`dram`]: a transaction-level LPDDR5X/DDR5 controller model (banks, JEDEC timing,
 //!   FR-FCFS, refresh) with presets and access patterns; `tilesim dram` runs it alone and
 //!   the engine drives it online, burst by burst.
