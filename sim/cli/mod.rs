@@ -6,6 +6,7 @@
 mod check;
 mod dram;
 mod load;
+mod plot;
 mod repr;
 mod run;
 mod sweep;
@@ -38,6 +39,8 @@ enum Command {
     Sweep(sweep::SweepArgs),
     /// Combine the output directories of a study's shards into one results table.
     Merge(sweep::MergeArgs),
+    /// Draw a metric of a sweep against one of its axes (SVG or PNG).
+    Plot(plot::PlotArgs),
 }
 
 /// An error at the edge of the program, classified by whose fault it is.
@@ -77,6 +80,7 @@ pub fn main() -> ExitCode {
         Command::Dram(args) => dram::run(&args, &mut out),
         Command::Sweep(args) => sweep::sweep(&args, &mut out),
         Command::Merge(args) => sweep::merge(&args, &mut out),
+        Command::Plot(args) => plot::run(&args, &mut out),
     };
     let result = result.and_then(|()| out.flush().map_err(CliError::from));
     match result {

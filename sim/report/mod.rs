@@ -1,6 +1,7 @@
 //! Report: the schema of report.json, the summary table, the Chrome trace, and safe
 //! writing of outputs.
 
+pub mod plot;
 mod schema;
 mod table;
 mod trace;

@@ -176,3 +176,60 @@ fn check_validates_the_shipped_studies() {
         assert!(said.contains("ok (study"), "{said}");
     }
 }
+
+#[test]
+fn plot_draws_a_metric_against_an_axis_with_one_line_per_series() {
+    let d = scratch("plot");
+    let s = study(&d, AXES);
+    let out = d.join("r");
+    assert!(sweep(&s, &out, &[]).status.success());
+    let o = tilesim()
+        .arg("plot")
+        .arg(&out)
+        .args([
+            "--x",
+            "tiles",
+            "--y",
+            "learning_samples_per_s",
+            "--series",
+            "perturbations",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let svg = std::fs::read_to_string(out.join("learning_samples_per_s-vs-tiles.svg")).unwrap();
+    assert!(svg.starts_with("<svg"), "{}", &svg[..100.min(svg.len())]);
+    assert!(svg.contains("learning_samples_per_s (1/s)"));
+    assert!(svg.contains("perturbations = 1") && svg.contains("perturbations = 2"));
+    let png = d.join("f.png");
+    let o = tilesim()
+        .arg("plot")
+        .arg(&out)
+        .args(["--x", "tiles", "--y", "macs_per_cycle", "--out"])
+        .arg(&png)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(std::fs::read(&png).unwrap().starts_with(b"\x89PNG"));
+    // A metric that does not exist lists the ones that do; an existing file is kept.
+    let o = tilesim()
+        .arg("plot")
+        .arg(&out)
+        .args(["--x", "tiles", "--y", "speed"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("inference_samples_per_s"),
+        "{}",
+        stderr(&o)
+    );
+    let o = tilesim()
+        .arg("plot")
+        .arg(&out)
+        .args(["--x", "tiles", "--y", "macs_per_cycle", "--out"])
+        .arg(&png)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+}

@@ -1,0 +1,230 @@
+//! `tilesim plot DIR --x AXIS --y METRIC [--series AXIS]`: a figure of a sweep's results.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::anyhow;
+use tilesim::report::plot::{Chart, Format, Series, draw};
+use tilesim::study::{METRICS, Row};
+
+use super::{CliError, CliResult};
+
+/// Arguments of `tilesim plot`.
+#[derive(Debug, clap::Args)]
+pub struct PlotArgs {
+    /// A sweep's output directory (with study.json and results.jsonl).
+    pub dir: PathBuf,
+    /// The axis on the x axis: its path, or a unique end of it (`tiles` if only one axis
+    /// ends so).
+    #[arg(long)]
+    pub x: String,
+    /// The metric on the y axis (a column of results.csv).
+    #[arg(long)]
+    pub y: String,
+    /// One line per value of this axis.
+    #[arg(long)]
+    pub series: Option<String>,
+    /// Output file, `.svg` or `.png` (default: DIR/<y>-vs-<x>.svg).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Size in pixels, `WIDTHxHEIGHT`.
+    #[arg(long, default_value = "960x600")]
+    pub size: String,
+    /// Replace an existing output file.
+    #[arg(long)]
+    pub force: bool,
+}
+
+fn input(e: impl std::fmt::Display) -> CliError {
+    CliError::Input(anyhow!("{e}"))
+}
+
+/// The metric's unit, for the axis label.
+fn unit(metric: &str) -> &'static str {
+    match metric {
+        m if m.ends_with("_per_s") && m.contains("bytes") => "bytes/s",
+        m if m.ends_with("_per_s") => "1/s",
+        m if m.contains("bytes") => "bytes",
+        "simulated_seconds" => "s",
+        "macs_per_cycle" => "MACs/cycle",
+        "utilization" | "dram_row_hit_rate" => "fraction",
+        "weight_staleness_mean" => "versions",
+        _ => "",
+    }
+}
+
+/// The number a RON value stands for: a number (`6400.5`) or one wrapped in a variant
+/// (`Count(8)` → 8); anything else (`Bf16`, `Posit(n: 16, es: 2)`) is a category.
+fn number_in(text: &str) -> Option<f64> {
+    let t = text.trim();
+    if let Ok(x) = t.parse::<f64>() {
+        return Some(x);
+    }
+    let inner = t.strip_suffix(')')?.split_once('(')?.1;
+    inner.trim().parse().ok()
+}
+
+fn find_axis(axes: &[String], name: &str) -> Result<usize, CliError> {
+    if let Some(i) = axes.iter().position(|a| a == name) {
+        return Ok(i);
+    }
+    let hits: Vec<usize> = (0..axes.len())
+        .filter(|&i| axes[i].ends_with(name))
+        .collect();
+    match hits.as_slice() {
+        [i] => Ok(*i),
+        _ => Err(input(format!(
+            "`{name}` names {} of the study's axes; axes: {}",
+            if hits.is_empty() { "none" } else { "several" },
+            axes.join(", ")
+        ))),
+    }
+}
+
+/// Runs `tilesim plot`.
+pub fn run(args: &PlotArgs, out: &mut dyn Write) -> CliResult {
+    #[derive(serde::Deserialize)]
+    struct StudyInfo {
+        name: String,
+        axes: Vec<String>,
+    }
+    let info: StudyInfo = std::fs::read_to_string(args.dir.join("study.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .ok_or_else(|| {
+            input(format!(
+                "{} is not a sweep directory (no study.json); hint: run tilesim sweep first",
+                args.dir.display()
+            ))
+        })?;
+    let text = std::fs::read_to_string(args.dir.join("results.jsonl")).unwrap_or_default();
+    let rows: Vec<Row> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Row>(l).ok())
+        .filter(|r| r.status == "ok")
+        .collect();
+    let xi = find_axis(&info.axes, &args.x)?;
+    let si = args
+        .series
+        .as_deref()
+        .map(|s| find_axis(&info.axes, s))
+        .transpose()?;
+    let names: Vec<&str> = std::iter::once("peak_l1_bytes_per_tile")
+        .chain(METRICS.iter().map(|(m, _)| *m))
+        .collect();
+    let yi = names.iter().position(|m| *m == args.y).ok_or_else(|| {
+        input(format!(
+            "--y `{}` is not a metric; metrics: {}",
+            args.y,
+            names.join(", ")
+        ))
+    })?;
+    let value = |r: &Row| -> Option<f64> {
+        if yi == 0 {
+            r.peak_l1_bytes_per_tile.map(|v| v as f64)
+        } else {
+            r.metrics.get(yi - 1).copied().flatten()
+        }
+    };
+    let (w, h) = args
+        .size
+        .split_once('x')
+        .and_then(|(w, h)| Some((w.parse::<u32>().ok()?, h.parse::<u32>().ok()?)))
+        .filter(|(w, h)| (200..=8000).contains(w) && (150..=8000).contains(h))
+        .ok_or_else(|| {
+            input(format!(
+                "--size `{}`: expected WIDTHxHEIGHT, e.g. 960x600",
+                args.size
+            ))
+        })?;
+    let file = args.out.clone().unwrap_or_else(|| {
+        let x = info.axes[xi]
+            .rsplit('.')
+            .next()
+            .unwrap_or("x")
+            .replace(['[', ']'], "");
+        args.dir.join(format!("{}-vs-{x}.svg", args.y))
+    });
+    let format = match file.extension().and_then(|e| e.to_str()) {
+        Some("svg") => Format::Svg,
+        Some("png") => Format::Png,
+        _ => {
+            return Err(input(format!(
+                "{}: the file must end in .svg or .png",
+                file.display()
+            )));
+        }
+    };
+    if file.exists() && !args.force {
+        return Err(input(format!(
+            "{} exists; hint: pass --force to replace it",
+            file.display()
+        )));
+    }
+    // x values: numbers when every value has one, otherwise categories in first-seen order.
+    let numeric = rows.iter().all(|r| number_in(&r.values[xi]).is_some());
+    let mut categories: Vec<String> = Vec::new();
+    for r in &rows {
+        if !categories.contains(&r.values[xi]) {
+            categories.push(r.values[xi].clone());
+        }
+    }
+    let mut series: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
+    for r in &rows {
+        let Some(y) = value(r) else { continue };
+        let x = if numeric {
+            number_in(&r.values[xi]).unwrap_or(f64::NAN)
+        } else {
+            categories
+                .iter()
+                .position(|c| *c == r.values[xi])
+                .unwrap_or(0) as f64
+        };
+        let key = si.map_or(String::new(), |s| r.values[s].clone());
+        series.entry(key).or_default().push((x, y));
+    }
+    let series = series
+        .into_iter()
+        .map(|(k, points)| Series {
+            label: match si {
+                Some(s) => format!("{} = {k}", info.axes[s].rsplit('.').next().unwrap_or("")),
+                None => args.y.clone(),
+            },
+            points,
+        })
+        .collect();
+    let y_unit = unit(&args.y);
+    let chart = Chart {
+        title: format!("{}: {} against {}", info.name, args.y, info.axes[xi]),
+        x_label: info.axes[xi].clone(),
+        y_label: if y_unit.is_empty() {
+            args.y.clone()
+        } else {
+            format!("{} ({y_unit})", args.y)
+        },
+        series,
+        x_categories: (!numeric).then_some(categories),
+        size: (w, h),
+    };
+    draw(&chart, &file, format).map_err(|e| match e {
+        tilesim::report::plot::PlotError::NoData(_) => input(e),
+        other => CliError::Other(anyhow!("{other}")),
+    })?;
+    writeln!(out, "wrote {}", file.display())?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_come_out_of_ron_values() {
+        assert_eq!(number_in("Count(8)"), Some(8.0));
+        assert_eq!(number_in("6400.5"), Some(6400.5));
+        assert_eq!(number_in("Fraction(0.25)"), Some(0.25));
+        assert_eq!(number_in("Bf16"), None);
+        assert_eq!(number_in("Posit(n: 16, es: 2)"), None);
+    }
+}

@@ -1,0 +1,320 @@
+//! Figures with plotters: a metric against an axis, one line per series, as SVG or PNG.
+//! The font (DejaVu Sans) is linked into the binary, so no system font library is needed.
+
+use std::path::Path;
+use std::sync::OnceLock;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::FontStyle;
+
+/// Why a figure could not be drawn.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PlotError {
+    /// The embedded font could not be registered.
+    #[error("the embedded font could not be loaded")]
+    Font,
+    /// Nothing to draw.
+    #[error("nothing to plot: {0}")]
+    NoData(String),
+    /// The drawing backend failed (e.g. the file cannot be written).
+    #[error("cannot draw {file}: {message}")]
+    Draw {
+        /// The output file.
+        file: String,
+        /// The backend's message.
+        message: String,
+    },
+}
+
+/// Output format, from the file extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Scalable vector graphics.
+    Svg,
+    /// Portable network graphics.
+    Png,
+}
+
+/// One line of a chart.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    /// Legend label.
+    pub label: String,
+    /// Points (x, y), drawn in order of x.
+    pub points: Vec<(f64, f64)>,
+}
+
+/// A line chart.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Chart {
+    /// Title.
+    pub title: String,
+    /// X axis label (with unit).
+    pub x_label: String,
+    /// Y axis label (with unit).
+    pub y_label: String,
+    /// The lines.
+    pub series: Vec<Series>,
+    /// Tick labels of a categorical x axis (x = 0, 1, …), if the x values are not numbers.
+    pub x_categories: Option<Vec<String>>,
+    /// Size in pixels.
+    pub size: (u32, u32),
+}
+
+static FONT: OnceLock<bool> = OnceLock::new();
+
+/// Registers the embedded font once per process (plotters needs it for text layout, SVG
+/// included).
+fn font() -> Result<(), PlotError> {
+    let ok = *FONT.get_or_init(|| {
+        plotters::style::register_font("sans-serif", FontStyle::Normal, dejavu::sans::regular())
+            .is_ok()
+    });
+    if ok { Ok(()) } else { Err(PlotError::Font) }
+}
+
+/// Whether values spanning `lo..hi` (all > 0) are better shown on a log scale.
+fn spans_decades(lo: f64, hi: f64) -> bool {
+    lo > 0.0 && hi / lo >= 100.0
+}
+
+/// Draws `chart` into `file` (SVG or PNG by `format`).
+pub fn draw(chart: &Chart, file: &Path, format: Format) -> Result<(), PlotError> {
+    font()?;
+    let pts: Vec<(f64, f64)> = chart
+        .series
+        .iter()
+        .flat_map(|s| s.points.iter().copied())
+        .filter(|(x, y)| x.is_finite() && y.is_finite())
+        .collect();
+    if pts.is_empty() {
+        return Err(PlotError::NoData(format!(
+            "no finite values of {} to plot",
+            chart.y_label
+        )));
+    }
+    let name = file.display().to_string();
+    let err = |e: String| PlotError::Draw {
+        file: name.clone(),
+        message: e,
+    };
+    match format {
+        Format::Svg => {
+            let root = SVGBackend::new(file, chart.size).into_drawing_area();
+            render(chart, &pts, &root).map_err(err)?;
+            root.present().map_err(|e| err(e.to_string()))
+        }
+        Format::Png => {
+            let root = BitMapBackend::new(file, chart.size).into_drawing_area();
+            render(chart, &pts, &root).map_err(err)?;
+            root.present().map_err(|e| err(e.to_string()))
+        }
+    }
+}
+
+fn render<DB: DrawingBackend>(
+    chart: &Chart,
+    pts: &[(f64, f64)],
+    root: &DrawingArea<DB, Shift>,
+) -> Result<(), String> {
+    root.fill(&WHITE).map_err(|e| e.to_string())?;
+    let (mut x0, mut x1) = pts
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| {
+            (a.min(p.0), b.max(p.0))
+        });
+    let (mut y0, mut y1) = pts
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| {
+            (a.min(p.1), b.max(p.1))
+        });
+    let x_log = chart.x_categories.is_none() && spans_decades(x0, x1);
+    let y_log = spans_decades(y0, y1);
+    if x0 == x1 {
+        x0 -= 0.5;
+        x1 += 0.5;
+    }
+    if chart.x_categories.is_some() {
+        x0 -= 0.3;
+        x1 += 0.3;
+    }
+    if !y_log {
+        // Start at zero when all values are positive: ratios read true.
+        if y0 > 0.0 {
+            y0 = 0.0;
+        }
+        if y0 == y1 {
+            y1 = y0 + 1.0;
+        }
+        y1 += (y1 - y0) * 0.08;
+    } else {
+        y0 /= 1.5;
+        y1 *= 1.5;
+    }
+    let (w, _) = chart.size;
+    let mut builder = ChartBuilder::on(root);
+    builder
+        .caption(&chart.title, ("sans-serif", (w / 40).clamp(14, 28)))
+        .margin(16)
+        .x_label_area_size(48)
+        .y_label_area_size(80);
+    let cats = chart.x_categories.clone();
+    let fmt_x = move |x: &f64| match &cats {
+        Some(c) => {
+            let i = x.round();
+            if (x - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < c.len() {
+                c[i as usize].clone()
+            } else {
+                String::new()
+            }
+        }
+        None => short(*x),
+    };
+    let fmt_y = |y: &f64| short(*y);
+    macro_rules! finish {
+        ($ctx:expr) => {{
+            let mut ctx = $ctx;
+            let mut mesh = ctx.configure_mesh();
+            mesh.x_desc(chart.x_label.as_str())
+                .y_desc(chart.y_label.as_str())
+                .x_label_formatter(&fmt_x)
+                .y_label_formatter(&fmt_y)
+                .label_style(("sans-serif", 13));
+            if let Some(c) = &chart.x_categories {
+                mesh.x_labels(c.len().min(20));
+            }
+            mesh.draw().map_err(|e| e.to_string())?;
+            for (i, s) in chart.series.iter().enumerate() {
+                let color = Palette99::pick(i).to_rgba();
+                let mut p: Vec<(f64, f64)> = s
+                    .points
+                    .iter()
+                    .copied()
+                    .filter(|(x, y)| x.is_finite() && y.is_finite())
+                    .collect();
+                p.sort_by(|a, b| a.0.total_cmp(&b.0));
+                ctx.draw_series(LineSeries::new(p.clone(), color.stroke_width(2)))
+                    .map_err(|e| e.to_string())?
+                    .label(s.label.as_str())
+                    .legend(move |(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
+                    });
+                ctx.draw_series(
+                    p.iter()
+                        .map(|&(x, y)| Circle::new((x, y), 3, color.filled())),
+                )
+                .map_err(|e| e.to_string())?;
+            }
+            if chart.series.len() > 1 {
+                ctx.configure_series_labels()
+                    .background_style(WHITE.mix(0.85))
+                    .border_style(BLACK)
+                    .label_font(("sans-serif", 13))
+                    .position(SeriesLabelPosition::UpperRight)
+                    .draw()
+                    .map_err(|e| e.to_string())?;
+            }
+        }};
+    }
+    match (x_log, y_log) {
+        (false, false) => finish!(
+            builder
+                .build_cartesian_2d(x0..x1, y0..y1)
+                .map_err(|e| e.to_string())?
+        ),
+        (true, false) => finish!(
+            builder
+                .build_cartesian_2d((x0..x1).log_scale(), y0..y1)
+                .map_err(|e| e.to_string())?
+        ),
+        (false, true) => finish!(
+            builder
+                .build_cartesian_2d(x0..x1, (y0..y1).log_scale())
+                .map_err(|e| e.to_string())?
+        ),
+        (true, true) => finish!(
+            builder
+                .build_cartesian_2d((x0..x1).log_scale(), (y0..y1).log_scale())
+                .map_err(|e| e.to_string())?
+        ),
+    }
+    Ok(())
+}
+
+/// A number in at most 4 significant digits with an SI suffix (k, M, G, T; m, µ, n).
+pub fn short(x: f64) -> String {
+    if x == 0.0 || !x.is_finite() {
+        return format!("{x}");
+    }
+    let a = x.abs();
+    let (v, s) = if a >= 1e12 {
+        (x / 1e12, "T")
+    } else if a >= 1e9 {
+        (x / 1e9, "G")
+    } else if a >= 1e6 {
+        (x / 1e6, "M")
+    } else if a >= 1e3 {
+        (x / 1e3, "k")
+    } else if a >= 1.0 {
+        (x, "")
+    } else if a >= 1e-3 {
+        (x * 1e3, "m")
+    } else if a >= 1e-6 {
+        (x * 1e6, "µ")
+    } else {
+        (x * 1e9, "n")
+    };
+    let t = format!("{v:.3}");
+    let t = t.trim_end_matches('0').trim_end_matches('.');
+    format!("{t}{s}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_numbers_read_well() {
+        assert_eq!(short(30_425_238.0), "30.425M");
+        assert_eq!(short(0.00329), "3.29m");
+        assert_eq!(short(4.0), "4");
+        assert_eq!(short(0.0), "0");
+    }
+
+    #[test]
+    fn charts_render_to_svg_and_png() {
+        let dir = std::env::temp_dir().join(format!("tilesim-plot-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let chart = Chart {
+            title: "t".into(),
+            x_label: "x".into(),
+            y_label: "y (1/s)".into(),
+            series: vec![
+                Series {
+                    label: "a".into(),
+                    points: vec![(1.0, 2.0), (2.0, 3.0)],
+                },
+                Series {
+                    label: "b".into(),
+                    points: vec![(1.0, 1.0), (2.0, 5.0)],
+                },
+            ],
+            x_categories: None,
+            size: (640, 400),
+        };
+        draw(&chart, &dir.join("c.svg"), Format::Svg).unwrap();
+        draw(&chart, &dir.join("c.png"), Format::Png).unwrap();
+        let svg = std::fs::read_to_string(dir.join("c.svg")).unwrap();
+        assert!(svg.contains("<svg") && svg.contains("y (1/s)"));
+        assert!(std::fs::metadata(dir.join("c.png")).unwrap().len() > 1000);
+        let empty = Chart {
+            series: vec![],
+            ..chart
+        };
+        assert!(matches!(
+            draw(&empty, &dir.join("e.svg"), Format::Svg),
+            Err(PlotError::NoData(_))
+        ));
+    }
+}
