@@ -13,15 +13,19 @@ use super::{CliError, CliResult};
 /// Arguments of `tilesim plot`.
 #[derive(Debug, clap::Args)]
 pub struct PlotArgs {
-    /// A sweep's output directory (with study.json and results.jsonl).
+    /// A sweep's output directory (with study.json and results.jsonl), or a run's
+    /// report.json (figures of that run: peak L1 heat map, loss curve).
     pub dir: PathBuf,
     /// The axis on the x axis: its path, or a unique end of it (`tiles` if only one axis
-    /// ends so).
+    /// ends so). Needed for a sweep.
     #[arg(long)]
-    pub x: String,
-    /// The metric on the y axis (a column of results.csv).
+    pub x: Option<String>,
+    /// The metric on the y axis (a column of results.csv). Needed for a sweep.
     #[arg(long)]
-    pub y: String,
+    pub y: Option<String>,
+    /// Format of a run's figures: svg or png.
+    #[arg(long, default_value = "svg")]
+    pub format: String,
     /// One line per value of this axis.
     #[arg(long)]
     pub series: Option<String>,
@@ -82,8 +86,124 @@ fn find_axis(axes: &[String], name: &str) -> Result<usize, CliError> {
     }
 }
 
+/// Figures of one run from its report.json: the peak L1 heat map and, for a learning run,
+/// the loss curve; written next to the report.
+fn run_figures(args: &PlotArgs, out: &mut dyn Write) -> CliResult {
+    use tilesim::report::plot::{Cell, HeatMap, draw_heatmap};
+    let text = std::fs::read_to_string(&args.dir)
+        .map_err(|e| input(format!("cannot read {}: {e}", args.dir.display())))?;
+    let r: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| input(format!("{}: not a report.json: {e}", args.dir.display())))?;
+    let (format, ext) = match args.format.as_str() {
+        "svg" => (Format::Svg, "svg"),
+        "png" => (Format::Png, "png"),
+        other => return Err(input(format!("--format `{other}`: expected svg or png"))),
+    };
+    let dir = args.dir.parent().unwrap_or(std::path::Path::new("."));
+    let name = r
+        .pointer("/scenario/workload")
+        .and_then(|v| v.as_str())
+        .unwrap_or("run")
+        .to_string();
+    let guard = |f: &std::path::Path| -> CliResult {
+        if f.exists() && !args.force {
+            return Err(input(format!(
+                "{} exists; hint: pass --force to replace it",
+                f.display()
+            )));
+        }
+        Ok(())
+    };
+    let tiles = r
+        .pointer("/memory/tiles")
+        .and_then(|v| v.as_array())
+        .ok_or_else(|| input(format!("{}: no memory.tiles", args.dir.display())))?;
+    let cells = tiles
+        .iter()
+        .filter_map(|t| {
+            let col = t.get("col")?.as_u64()? as u32;
+            let row = t.get("row")?.as_u64()? as u32;
+            let kind = t.get("kind")?.as_str()?.to_string();
+            let cap = t.get("capacity_bytes")?.as_u64()?;
+            let peak = t.get("peak_bytes")?.as_u64()?;
+            let part = t.get("partition").and_then(|p| p.as_str()).unwrap_or("");
+            let value = (cap > 0).then(|| peak as f64 / cap as f64);
+            let mut label = kind.clone();
+            if let Some(v) = value {
+                label.push_str(&format!("\n{:.0} %", 100.0 * v));
+            }
+            if !part.is_empty() {
+                label.push_str(&format!("\n{part}"));
+            }
+            Some(Cell {
+                col,
+                row,
+                value,
+                label,
+            })
+        })
+        .collect();
+    let f = dir.join(format!("l1-peak.{ext}"));
+    guard(&f)?;
+    draw_heatmap(
+        &HeatMap {
+            title: format!("{name}: peak memory occupancy per tile (share of capacity)"),
+            cells,
+            size: (960, 640),
+        },
+        &f,
+        format,
+    )
+    .map_err(|e| CliError::Other(anyhow!("{e}")))?;
+    writeln!(out, "wrote {}", f.display())?;
+    let curve: Vec<(f64, f64)> = r
+        .pointer("/learning/loss_curve")
+        .and_then(|v| v.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|p| {
+                    Some((
+                        p.get("simulated_seconds")?.as_f64()? * 1e3,
+                        p.get("loss")?.as_f64()?,
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    if !curve.is_empty() {
+        let f = dir.join(format!("loss-curve.{ext}"));
+        guard(&f)?;
+        draw(
+            &Chart {
+                title: format!("{name}: held-out loss over simulated time"),
+                x_label: "simulated time (ms)".into(),
+                y_label: "loss".into(),
+                series: vec![Series {
+                    label: "loss".into(),
+                    points: curve,
+                }],
+                x_categories: None,
+                size: (960, 600),
+            },
+            &f,
+            format,
+        )
+        .map_err(|e| CliError::Other(anyhow!("{e}")))?;
+        writeln!(out, "wrote {}", f.display())?;
+    }
+    Ok(())
+}
+
 /// Runs `tilesim plot`.
 pub fn run(args: &PlotArgs, out: &mut dyn Write) -> CliResult {
+    if args.dir.is_file() {
+        return run_figures(args, out);
+    }
+    let (Some(x_name), Some(y_name)) = (&args.x, &args.y) else {
+        return Err(input(
+            "a sweep directory needs --x AXIS and --y METRIC (a report.json needs neither)",
+        ));
+    };
     #[derive(serde::Deserialize)]
     struct StudyInfo {
         name: String,
@@ -104,7 +224,7 @@ pub fn run(args: &PlotArgs, out: &mut dyn Write) -> CliResult {
         .filter_map(|l| serde_json::from_str::<Row>(l).ok())
         .filter(|r| r.status == "ok")
         .collect();
-    let xi = find_axis(&info.axes, &args.x)?;
+    let xi = find_axis(&info.axes, x_name)?;
     let si = args
         .series
         .as_deref()
@@ -113,10 +233,10 @@ pub fn run(args: &PlotArgs, out: &mut dyn Write) -> CliResult {
     let names: Vec<&str> = std::iter::once("peak_l1_bytes_per_tile")
         .chain(METRICS.iter().map(|(m, _)| *m))
         .collect();
-    let yi = names.iter().position(|m| *m == args.y).ok_or_else(|| {
+    let yi = names.iter().position(|m| m == y_name).ok_or_else(|| {
         input(format!(
             "--y `{}` is not a metric; metrics: {}",
-            args.y,
+            y_name,
             names.join(", ")
         ))
     })?;
@@ -144,7 +264,7 @@ pub fn run(args: &PlotArgs, out: &mut dyn Write) -> CliResult {
             .next()
             .unwrap_or("x")
             .replace(['[', ']'], "");
-        args.dir.join(format!("{}-vs-{x}.svg", args.y))
+        args.dir.join(format!("{y_name}-vs-{x}.svg"))
     });
     let format = match file.extension().and_then(|e| e.to_str()) {
         Some("svg") => Format::Svg,
@@ -189,19 +309,19 @@ pub fn run(args: &PlotArgs, out: &mut dyn Write) -> CliResult {
         .map(|(k, points)| Series {
             label: match si {
                 Some(s) => format!("{} = {k}", info.axes[s].rsplit('.').next().unwrap_or("")),
-                None => args.y.clone(),
+                None => y_name.clone(),
             },
             points,
         })
         .collect();
-    let y_unit = unit(&args.y);
+    let y_unit = unit(y_name);
     let chart = Chart {
-        title: format!("{}: {} against {}", info.name, args.y, info.axes[xi]),
+        title: format!("{}: {} against {}", info.name, y_name, info.axes[xi]),
         x_label: info.axes[xi].clone(),
         y_label: if y_unit.is_empty() {
-            args.y.clone()
+            y_name.clone()
         } else {
-            format!("{} ({y_unit})", args.y)
+            format!("{y_name} ({y_unit})")
         },
         series,
         x_categories: (!numeric).then_some(categories),

@@ -318,3 +318,117 @@ mod tests {
         ));
     }
 }
+
+/// One cell of a heat map.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cell {
+    /// Column.
+    pub col: u32,
+    /// Row (0 at the bottom).
+    pub row: u32,
+    /// Value in [0, 1] that colours the cell, or None for a grey cell.
+    pub value: Option<f64>,
+    /// Text in the cell.
+    pub label: String,
+}
+
+/// A grid of cells coloured from white (0) to dark red (1).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HeatMap {
+    /// Title.
+    pub title: String,
+    /// The cells.
+    pub cells: Vec<Cell>,
+    /// Size in pixels.
+    pub size: (u32, u32),
+}
+
+fn heat(v: f64) -> RGBColor {
+    let v = v.clamp(0.0, 1.0);
+    let lerp = |a: f64, b: f64| (a + (b - a) * v).round() as u8;
+    RGBColor(lerp(255.0, 165.0), lerp(255.0, 15.0), lerp(255.0, 21.0))
+}
+
+/// Draws `map` into `file`.
+pub fn draw_heatmap(map: &HeatMap, file: &Path, format: Format) -> Result<(), PlotError> {
+    font()?;
+    if map.cells.is_empty() {
+        return Err(PlotError::NoData("no tiles".into()));
+    }
+    let name = file.display().to_string();
+    let err = |e: String| PlotError::Draw {
+        file: name.clone(),
+        message: e,
+    };
+    match format {
+        Format::Svg => {
+            let root = SVGBackend::new(file, map.size).into_drawing_area();
+            render_heatmap(map, &root).map_err(err)?;
+            root.present().map_err(|e| err(e.to_string()))
+        }
+        Format::Png => {
+            let root = BitMapBackend::new(file, map.size).into_drawing_area();
+            render_heatmap(map, &root).map_err(err)?;
+            root.present().map_err(|e| err(e.to_string()))
+        }
+    }
+}
+
+fn render_heatmap<DB: DrawingBackend>(
+    map: &HeatMap,
+    root: &DrawingArea<DB, Shift>,
+) -> Result<(), String> {
+    root.fill(&WHITE).map_err(|e| e.to_string())?;
+    let cols = map.cells.iter().map(|c| c.col).max().unwrap_or(0) + 1;
+    let rows = map.cells.iter().map(|c| c.row).max().unwrap_or(0) + 1;
+    let mut ctx = ChartBuilder::on(root)
+        .caption(&map.title, ("sans-serif", 20))
+        .margin(16)
+        .x_label_area_size(36)
+        .y_label_area_size(48)
+        .build_cartesian_2d(0f64..f64::from(cols), 0f64..f64::from(rows))
+        .map_err(|e| e.to_string())?;
+    ctx.configure_mesh()
+        .disable_mesh()
+        .x_desc("column")
+        .y_desc("row")
+        .x_labels(cols as usize + 1)
+        .y_labels(rows as usize + 1)
+        .x_label_formatter(&|x| {
+            if x.fract() == 0.0 && *x < f64::from(cols) {
+                format!("{}", *x as u32)
+            } else {
+                String::new()
+            }
+        })
+        .y_label_formatter(&|y| {
+            if y.fract() == 0.0 && *y < f64::from(rows) {
+                format!("{}", *y as u32)
+            } else {
+                String::new()
+            }
+        })
+        .label_style(("sans-serif", 13))
+        .draw()
+        .map_err(|e| e.to_string())?;
+    for c in &map.cells {
+        let (x, y) = (f64::from(c.col), f64::from(c.row));
+        let fill = c.value.map_or(RGBColor(215, 215, 215), heat);
+        ctx.draw_series(std::iter::once(Rectangle::new(
+            [(x + 0.04, y + 0.04), (x + 0.96, y + 0.96)],
+            fill.filled(),
+        )))
+        .map_err(|e| e.to_string())?;
+        let dark = c.value.is_some_and(|v| v > 0.6);
+        let color = if dark { WHITE } else { BLACK };
+        for (i, line) in c.label.lines().enumerate() {
+            ctx.draw_series(std::iter::once(Text::new(
+                line.to_string(),
+                (x + 0.08, y + 0.82 - 0.22 * i as f64),
+                ("sans-serif", 12).into_font().color(&color),
+            )))
+            .map_err(|e| e.to_string())?;
+        }
+    }
+    Ok(())
+}

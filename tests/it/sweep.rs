@@ -233,3 +233,34 @@ fn plot_draws_a_metric_against_an_axis_with_one_line_per_series() {
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn plot_of_a_report_draws_the_l1_heat_map_and_the_loss_curve() {
+    let d = scratch("plot-run");
+    let o = tilesim()
+        .arg("run")
+        .arg(root().join("arch/xdna2-strix-halo.ron"))
+        .arg(root().join("workloads/teacher-student-drift.ron"))
+        .arg("--out")
+        .arg(d.join("r"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = tilesim()
+        .arg("plot")
+        .arg(d.join("r/report.json"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let heat = std::fs::read_to_string(d.join("r/l1-peak.svg")).unwrap();
+    assert!(heat.contains("peak memory occupancy") && heat.contains("learn"));
+    let loss = std::fs::read_to_string(d.join("r/loss-curve.svg")).unwrap();
+    assert!(loss.contains("held-out loss"));
+    // Again without --force: kept, exit 2.
+    let o = tilesim()
+        .arg("plot")
+        .arg(d.join("r/report.json"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+}
