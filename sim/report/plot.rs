@@ -62,6 +62,29 @@ pub struct Chart {
     pub size: (u32, u32),
 }
 
+/// Draws with `$render` (a closure taking the drawing area) on an SVG or PNG backend for
+/// `$file`, then writes the file; errors name the file.
+macro_rules! on_backend {
+    ($file:expr, $size:expr, $format:expr, $render:expr) => {{
+        let err = |e: String| PlotError::Draw {
+            file: $file.display().to_string(),
+            message: e,
+        };
+        match $format {
+            Format::Svg => {
+                let root = SVGBackend::new($file, $size).into_drawing_area();
+                ($render)(&root).map_err(err)?;
+                root.present().map_err(|e| err(e.to_string()))
+            }
+            Format::Png => {
+                let root = BitMapBackend::new($file, $size).into_drawing_area();
+                ($render)(&root).map_err(err)?;
+                root.present().map_err(|e| err(e.to_string()))
+            }
+        }
+    }};
+}
+
 static FONT: OnceLock<bool> = OnceLock::new();
 
 /// Registers the embedded font once per process (plotters needs it for text layout, SVG
@@ -94,23 +117,7 @@ pub fn draw(chart: &Chart, file: &Path, format: Format) -> Result<(), PlotError>
             chart.y_label
         )));
     }
-    let name = file.display().to_string();
-    let err = |e: String| PlotError::Draw {
-        file: name.clone(),
-        message: e,
-    };
-    match format {
-        Format::Svg => {
-            let root = SVGBackend::new(file, chart.size).into_drawing_area();
-            render(chart, &pts, &root).map_err(err)?;
-            root.present().map_err(|e| err(e.to_string()))
-        }
-        Format::Png => {
-            let root = BitMapBackend::new(file, chart.size).into_drawing_area();
-            render(chart, &pts, &root).map_err(err)?;
-            root.present().map_err(|e| err(e.to_string()))
-        }
-    }
+    on_backend!(file, chart.size, format, |root| render(chart, &pts, root))
 }
 
 fn render<DB: DrawingBackend>(
@@ -355,23 +362,7 @@ pub fn draw_heatmap(map: &HeatMap, file: &Path, format: Format) -> Result<(), Pl
     if map.cells.is_empty() {
         return Err(PlotError::NoData("no tiles".into()));
     }
-    let name = file.display().to_string();
-    let err = |e: String| PlotError::Draw {
-        file: name.clone(),
-        message: e,
-    };
-    match format {
-        Format::Svg => {
-            let root = SVGBackend::new(file, map.size).into_drawing_area();
-            render_heatmap(map, &root).map_err(err)?;
-            root.present().map_err(|e| err(e.to_string()))
-        }
-        Format::Png => {
-            let root = BitMapBackend::new(file, map.size).into_drawing_area();
-            render_heatmap(map, &root).map_err(err)?;
-            root.present().map_err(|e| err(e.to_string()))
-        }
-    }
+    on_backend!(file, map.size, format, |root| render_heatmap(map, root))
 }
 
 fn render_heatmap<DB: DrawingBackend>(
