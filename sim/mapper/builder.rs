@@ -119,6 +119,25 @@ impl<'a> Builder<'a> {
         id
     }
 
+    /// Adds a program with no prologue.
+    pub(crate) fn program(
+        &mut self,
+        name: String,
+        unit: Unit,
+        tile: Option<TileCoord>,
+        partition: Option<usize>,
+        body: Vec<Block>,
+    ) {
+        self.s.programs.push(Program {
+            name,
+            unit,
+            tile,
+            partition,
+            prologue: vec![],
+            body,
+        });
+    }
+
     pub(crate) fn circuit(&mut self) -> u32 {
         self.next_circuit += 1;
         self.next_circuit - 1

@@ -246,15 +246,14 @@ pub(super) fn whole_array(sc: &Scenario) -> Result<Option<TileSchedule>, MapErro
     let go = b.locks(&format!("{}.go", p.name), loaders, 0);
     let drained = b.lock(&format!("{}.drained", p.name), 0);
     let first_shim = m.shim_of(columns[0][0].col).unwrap_or(columns[0][0]);
-    b.s.programs.push(Program {
-        name: format!("{}.starter", p.name),
-        unit: Unit::Dma,
-        tile: Some(first_shim),
-        partition: Some(0),
-        prologue: vec![],
-        body: vec![Block {
+    b.program(
+        format!("{}.starter", p.name),
+        Unit::Dma,
+        Some(first_shim),
+        Some(0),
+        vec![Block {
             ops: vec![
-                Op::Acquire { lock: stream, n: 1 },
+                Op::acquire(stream, 1),
                 Op::Release {
                     lock: go,
                     count: loaders as u32,
@@ -263,32 +262,24 @@ pub(super) fn whole_array(sc: &Scenario) -> Result<Option<TileSchedule>, MapErro
             ],
             repeat: 1,
         }],
-    });
-    b.s.programs.push(Program {
-        name: format!("{}.finisher", p.name),
-        unit: Unit::Dma,
-        tile: Some(first_shim),
-        partition: Some(0),
-        prologue: vec![],
-        body: vec![Block {
+    );
+    b.program(
+        format!("{}.finisher", p.name),
+        Unit::Dma,
+        Some(first_shim),
+        Some(0),
+        vec![Block {
             ops: vec![
-                Op::Acquire {
-                    lock: drained,
-                    n: nc as u64,
-                },
+                Op::acquire(drained, nc as u64),
                 Op::Count {
                     counter: served,
                     n: batch,
                 },
-                Op::Release {
-                    lock: done,
-                    count: 1,
-                    n: 1,
-                },
+                Op::release(done, 1),
             ],
             repeat: 1,
         }],
-    });
+    );
 
     // L1 buffers and locks of every core, indexed [column][row].
     struct Core {
@@ -377,13 +368,12 @@ pub(super) fn whole_array(sc: &Scenario) -> Result<Option<TileSchedule>, MapErro
         }
         let b_cast = b.route(mem, top, DramUse::None, res, |_| circuit);
         let b_col_total = part(b_total, nc as u64, ci as u64);
-        b.s.programs.push(Program {
-            name: format!("gemm.col{ci}.b_loader"),
-            unit: Unit::Dma,
-            tile: Some(shim),
-            partition: Some(0),
-            prologue: vec![],
-            body: loader(
+        b.program(
+            format!("gemm.col{ci}.b_loader"),
+            Unit::Dma,
+            Some(shim),
+            Some(0),
+            loader(
                 go + ci as u32,
                 b_load,
                 &[Stage {
@@ -394,14 +384,13 @@ pub(super) fn whole_array(sc: &Scenario) -> Result<Option<TileSchedule>, MapErro
                 }],
                 steps,
             ),
-        });
-        b.s.programs.push(Program {
-            name: format!("gemm.col{ci}.b_broadcast"),
-            unit: Unit::Dma,
-            tile: Some(mem),
-            partition: Some(0),
-            prologue: vec![],
-            body: broadcast(
+        );
+        b.program(
+            format!("gemm.col{ci}.b_broadcast"),
+            Unit::Dma,
+            Some(mem),
+            Some(0),
+            broadcast(
                 b_mem_full,
                 b_mem_empty,
                 &col.iter()
@@ -414,7 +403,7 @@ pub(super) fn whole_array(sc: &Scenario) -> Result<Option<TileSchedule>, MapErro
                 b_col_total,
                 steps,
             ),
-        });
+        );
 
         // A of the hosted rows: one shim channel loads each row's tile in turn into its
         // memory-tile stage, and each stage is broadcast along its row.
@@ -471,13 +460,12 @@ pub(super) fn whole_array(sc: &Scenario) -> Result<Option<TileSchedule>, MapErro
                 buffer: a_stage,
                 total: a_row_total,
             });
-            b.s.programs.push(Program {
-                name: format!("gemm.row{r}.a_broadcast"),
-                unit: Unit::Dma,
-                tile: Some(mem),
-                partition: Some(0),
-                prologue: vec![],
-                body: broadcast(
+            b.program(
+                format!("gemm.row{r}.a_broadcast"),
+                Unit::Dma,
+                Some(mem),
+                Some(0),
+                broadcast(
                     a_mem_full,
                     a_mem_empty,
                     &(0..nc).map(|cj| cores[cj][r].a_empty).collect::<Vec<_>>(),
@@ -487,17 +475,16 @@ pub(super) fn whole_array(sc: &Scenario) -> Result<Option<TileSchedule>, MapErro
                     a_row_total,
                     steps,
                 ),
-            });
+            );
         }
         if !a_stages.is_empty() {
-            b.s.programs.push(Program {
-                name: format!("gemm.col{ci}.a_loader"),
-                unit: Unit::Dma,
-                tile: Some(shim),
-                partition: Some(0),
-                prologue: vec![],
-                body: loader(go + (nc + ci) as u32, a_load, &a_stages, steps),
-            });
+            b.program(
+                format!("gemm.col{ci}.a_loader"),
+                Unit::Dma,
+                Some(shim),
+                Some(0),
+                loader(go + (nc + ci) as u32, a_load, &a_stages, steps),
+            );
         }
 
         // Cores: identical steps; each pass's output tile goes to the memory tile.
@@ -523,15 +510,9 @@ pub(super) fn whole_array(sc: &Scenario) -> Result<Option<TileSchedule>, MapErro
             for (start, len) in runs(0, steps, &[(macs, steps)], &[]) {
                 body.push(Block {
                     ops: vec![
-                        Op::Acquire {
-                            lock: k.a_full,
-                            n: 1,
-                        },
-                        Op::Acquire {
-                            lock: k.b_full,
-                            n: 1,
-                        },
-                        Op::Acquire { lock: c_room, n: 1 },
+                        Op::acquire(k.a_full, 1),
+                        Op::acquire(k.b_full, 1),
+                        Op::acquire(c_room, 1),
                         Op::Compute {
                             cycles: step_cycles,
                             macs: part(macs, steps, start),
@@ -540,33 +521,14 @@ pub(super) fn whole_array(sc: &Scenario) -> Result<Option<TileSchedule>, MapErro
                             fill: None,
                             free: [None, None],
                         },
-                        Op::Release {
-                            lock: k.a_empty,
-                            count: 1,
-                            n: 1,
-                        },
-                        Op::Release {
-                            lock: k.b_empty,
-                            count: 1,
-                            n: 1,
-                        },
-                        Op::Release {
-                            lock: c_steps,
-                            count: 1,
-                            n: 1,
-                        },
+                        Op::release(k.a_empty, 1),
+                        Op::release(k.b_empty, 1),
+                        Op::release(c_steps, 1),
                     ],
                     repeat: len,
                 });
             }
-            b.s.programs.push(Program {
-                name: format!("gemm.{t}.core"),
-                unit: Unit::Core,
-                tile: Some(t),
-                partition: Some(0),
-                prologue: vec![],
-                body,
-            });
+            b.program(format!("gemm.{t}.core"), Unit::Core, Some(t), Some(0), body);
             let tile_out = b.resource(ResourceKind::TileDmaOut, Some(t), 0);
             let mem_c_in = b.resource(ResourceKind::MemDmaIn, Some(mem), (2 + ri) as u32);
             let circuit = b.circuit();
@@ -575,42 +537,21 @@ pub(super) fn whole_array(sc: &Scenario) -> Result<Option<TileSchedule>, MapErro
             for (start, len) in runs(0, passes, &[(c_out, passes)], &[]) {
                 body.push(Block {
                     ops: vec![
-                        Op::Acquire {
-                            lock: c_steps,
-                            n: ksteps,
-                        },
-                        Op::Acquire {
-                            lock: c_join_empty,
-                            n: 1,
-                        },
+                        Op::acquire(c_steps, ksteps),
+                        Op::acquire(c_join_empty, 1),
                         Op::Transfer {
                             route: up,
                             bytes: part(c_out, passes, start),
                             fill: None,
                             free: None,
                         },
-                        Op::Release {
-                            lock: c_room,
-                            count: 1,
-                            n: ksteps,
-                        },
-                        Op::Release {
-                            lock: c_join_full,
-                            count: 1,
-                            n: 1,
-                        },
+                        Op::release(c_room, ksteps),
+                        Op::release(c_join_full, 1),
                     ],
                     repeat: len,
                 });
             }
-            b.s.programs.push(Program {
-                name: format!("gemm.{t}.c_out"),
-                unit: Unit::Dma,
-                tile: Some(t),
-                partition: Some(0),
-                prologue: vec![],
-                body,
-            });
+            b.program(format!("gemm.{t}.c_out"), Unit::Dma, Some(t), Some(0), body);
         }
         // The column's joined output tiles: memory tile → shim → DRAM.
         let mem_c_out = b.resource(ResourceKind::MemDmaOut, Some(mem), 1 + hosted.len() as u32);
@@ -628,41 +569,29 @@ pub(super) fn whole_array(sc: &Scenario) -> Result<Option<TileSchedule>, MapErro
         for (start, len) in runs(0, passes, &[(c_col_total, passes)], &[]) {
             body.push(Block {
                 ops: vec![
-                    Op::Acquire {
-                        lock: c_join_full,
-                        n: nr as u64,
-                    },
+                    Op::acquire(c_join_full, nr as u64),
                     Op::Transfer {
                         route: drain,
                         bytes: part(c_col_total, passes, start),
                         fill: None,
                         free: None,
                     },
-                    Op::Release {
-                        lock: c_join_empty,
-                        count: 1,
-                        n: nr as u64,
-                    },
+                    Op::release(c_join_empty, nr as u64),
                 ],
                 repeat: len,
             });
         }
         body.push(Block {
-            ops: vec![Op::Release {
-                lock: drained,
-                count: 1,
-                n: 1,
-            }],
+            ops: vec![Op::release(drained, 1)],
             repeat: 1,
         });
-        b.s.programs.push(Program {
-            name: format!("gemm.col{ci}.drain"),
-            unit: Unit::Dma,
-            tile: Some(shim),
-            partition: Some(0),
-            prologue: vec![],
+        b.program(
+            format!("gemm.col{ci}.drain"),
+            Unit::Dma,
+            Some(shim),
+            Some(0),
             body,
-        });
+        );
     }
 
     let iterations = w.iterations();
@@ -701,7 +630,7 @@ struct Stage {
 /// double-buffered memory-tile stage, the stages taking turns at every step.
 fn loader(go: LockId, route: RouteId, stages: &[Stage], steps: u64) -> Vec<Block> {
     let mut body = vec![Block {
-        ops: vec![Op::Acquire { lock: go, n: 1 }],
+        ops: vec![Op::acquire(go, 1)],
         repeat: 1,
     }];
     let totals: Vec<(u64, u64)> = stages.iter().map(|st| (st.total, steps)).collect();
@@ -709,21 +638,14 @@ fn loader(go: LockId, route: RouteId, stages: &[Stage], steps: u64) -> Vec<Block
         let mut ops = Vec::new();
         for st in stages {
             ops.extend([
-                Op::Acquire {
-                    lock: st.empty,
-                    n: 1,
-                },
+                Op::acquire(st.empty, 1),
                 Op::Transfer {
                     route,
                     bytes: part(st.total, steps, start),
                     fill: st.buffer,
                     free: None,
                 },
-                Op::Release {
-                    lock: st.full,
-                    count: 1,
-                    n: 1,
-                },
+                Op::release(st.full, 1),
             ]);
         }
         body.push(Block { ops, repeat: len });
@@ -746,10 +668,7 @@ fn broadcast(
 ) -> Vec<Block> {
     let mut body = Vec::new();
     for (start, len) in runs(0, steps, &[(total, steps)], &[]) {
-        let mut ops = vec![Op::Acquire {
-            lock: stage_full,
-            n: 1,
-        }];
+        let mut ops = vec![Op::acquire(stage_full, 1)];
         ops.extend(
             receivers_empty
                 .iter()
@@ -761,11 +680,7 @@ fn broadcast(
             fill: None,
             free: stage,
         });
-        ops.push(Op::Release {
-            lock: stage_empty,
-            count: 1,
-            n: 1,
-        });
+        ops.push(Op::release(stage_empty, 1));
         ops.push(Op::Release {
             lock: receivers_full,
             count: receivers_empty.len() as u32,

@@ -556,19 +556,15 @@ fn map_general(sc: &Scenario, stages: &[Stage]) -> Result<TileSchedule, MapError
 
             // Loader.
             let input_bytes = dtype.activation_bytes(stages[0].input_values * batch).0;
-            b.s.programs.push(Program {
-                name: format!("{gname}.loader"),
-                unit: Unit::Dma,
-                tile: Some(shim),
-                partition: Some(pi),
-                prologue: vec![],
-                body: vec![Block {
+            b.program(
+                format!("{gname}.loader"),
+                Unit::Dma,
+                Some(shim),
+                Some(pi),
+                vec![Block {
                     ops: vec![
-                        Op::Acquire { lock: stream, n: 1 },
-                        Op::Acquire {
-                            lock: free[0],
-                            n: consumers(0) as u64,
-                        },
+                        Op::acquire(stream, 1),
+                        Op::acquire(free[0], consumers(0) as u64),
                     ]
                     .into_iter()
                     .chain(in_mem[0].then_some(Op::Transfer {
@@ -585,13 +581,10 @@ fn map_general(sc: &Scenario, stages: &[Stage]) -> Result<TileSchedule, MapError
                     .collect(),
                     repeat: 1,
                 }],
-            });
+            );
             // Drainer.
             let out_values = stages[nl - 1].output_values * batch * lanes_out;
-            let mut drain_ops = vec![Op::Acquire {
-                lock: act_ready[nl],
-                n: producers(nl) as u64,
-            }];
+            let mut drain_ops = vec![Op::acquire(act_ready[nl], producers(nl) as u64)];
             if in_mem[nl] {
                 drain_ops.push(Op::Transfer {
                     route: drain_route,
@@ -610,11 +603,7 @@ fn map_general(sc: &Scenario, stages: &[Stage]) -> Result<TileSchedule, MapError
                     counter: samples_counter,
                     n: batch,
                 },
-                Op::Release {
-                    lock: done,
-                    count: 1,
-                    n: 1,
-                },
+                Op::release(done, 1),
             ]);
             if let Some(j) = jvp_ready {
                 drain_ops.push(Op::Release {
@@ -623,40 +612,31 @@ fn map_general(sc: &Scenario, stages: &[Stage]) -> Result<TileSchedule, MapError
                     n: 1,
                 });
             }
-            b.s.programs.push(Program {
-                name: format!("{gname}.drainer"),
-                unit: Unit::Dma,
-                tile: Some(shim),
-                partition: Some(pi),
-                prologue: vec![],
-                body: vec![Block {
+            b.program(
+                format!("{gname}.drainer"),
+                Unit::Dma,
+                Some(shim),
+                Some(pi),
+                vec![Block {
                     ops: drain_ops,
                     repeat: 1,
                 }],
-            });
+            );
             if let (Some(ge), Some(pe), Some(ec)) = (group_est, estimates_lock, estimates_counter) {
-                b.s.programs.push(Program {
-                    name: format!("{gname}.estimate_collector"),
-                    unit: Unit::Dma,
-                    tile: Some(shim),
-                    partition: Some(pi),
-                    prologue: vec![],
-                    body: vec![Block {
+                b.program(
+                    format!("{gname}.estimate_collector"),
+                    Unit::Dma,
+                    Some(shim),
+                    Some(pi),
+                    vec![Block {
                         ops: vec![
-                            Op::Acquire {
-                                lock: ge,
-                                n: g as u64,
-                            },
-                            Op::Release {
-                                lock: pe,
-                                count: 1,
-                                n: 1,
-                            },
+                            Op::acquire(ge, g as u64),
+                            Op::release(pe, 1),
                             Op::Count { counter: ec, n: 1 },
                         ],
                         repeat: 1,
                     }],
-                });
+                );
             }
 
             // Tiles.
@@ -801,10 +781,7 @@ fn map_general(sc: &Scenario, stages: &[Stage]) -> Result<TileSchedule, MapError
                         // consumers count every producer.
                         in0.push(Block {
                             ops: vec![
-                                Op::Acquire {
-                                    lock: act_ready[li] + ti as u32,
-                                    n: producers(li) as u64,
-                                },
+                                Op::acquire(act_ready[li] + ti as u32, producers(li) as u64),
                                 Op::Release {
                                     lock: free[li],
                                     count: producers(li) as u32,
@@ -815,10 +792,7 @@ fn map_general(sc: &Scenario, stages: &[Stage]) -> Result<TileSchedule, MapError
                         });
                         out0.push(Block {
                             ops: vec![
-                                Op::Acquire {
-                                    lock: free[li + 1] + ti as u32,
-                                    n: consumers(li + 1) as u64,
-                                },
+                                Op::acquire(free[li + 1] + ti as u32, consumers(li + 1) as u64),
                                 Op::Release {
                                     lock: act_ready[li + 1],
                                     count: consumers(li + 1) as u32,
@@ -869,10 +843,8 @@ fn map_general(sc: &Scenario, stages: &[Stage]) -> Result<TileSchedule, MapError
                         + k_t * work.k * n_t * mb;
 
                     // in0: inputs.
-                    let mut ops = vec![Op::Acquire {
-                        lock: act_ready[li] + ti as u32,
-                        n: producers(li) as u64,
-                    }];
+                    let mut ops =
+                        vec![Op::acquire(act_ready[li] + ti as u32, producers(li) as u64)];
                     in0.push(Block {
                         ops: std::mem::take(&mut ops),
                         repeat: 1,
@@ -880,21 +852,14 @@ fn map_general(sc: &Scenario, stages: &[Stage]) -> Result<TileSchedule, MapError
                     for (start, len) in runs(0, steps, &[(a_total, steps)], &[]) {
                         in0.push(Block {
                             ops: vec![
-                                Op::Acquire {
-                                    lock: a_empty,
-                                    n: 1,
-                                },
+                                Op::acquire(a_empty, 1),
                                 Op::Transfer {
                                     route: if in_mem[li] { in_route } else { in_dram_route },
                                     bytes: part(a_total, steps, start),
                                     fill: a_buf,
                                     free: None,
                                 },
-                                Op::Release {
-                                    lock: a_full,
-                                    count: 1,
-                                    n: 1,
-                                },
+                                Op::release(a_full, 1),
                             ],
                             repeat: len,
                         });
@@ -914,21 +879,14 @@ fn map_general(sc: &Scenario, stages: &[Stage]) -> Result<TileSchedule, MapError
                         for (start, len) in runs(0, steps, &[(w_total, steps)], &[]) {
                             in1.push(Block {
                                 ops: vec![
-                                    Op::Acquire {
-                                        lock: w_empty,
-                                        n: 1,
-                                    },
+                                    Op::acquire(w_empty, 1),
                                     Op::Transfer {
                                         route: w_route,
                                         bytes: part(w_total, steps, start),
                                         fill: w_buf,
                                         free: None,
                                     },
-                                    Op::Release {
-                                        lock: w_full,
-                                        count: 1,
-                                        n: 1,
-                                    },
+                                    Op::release(w_full, 1),
                                 ],
                                 repeat: len,
                             });
@@ -960,15 +918,12 @@ fn map_general(sc: &Scenario, stages: &[Stage]) -> Result<TileSchedule, MapError
                         for (start, len) in runs(first, first + kb, &totals, &breaks) {
                             let macs = part(macs_total, steps, start);
                             let elem = part(elem_total, steps, start);
-                            let mut ops = vec![Op::Acquire { lock: a_full, n: 1 }];
+                            let mut ops = vec![Op::acquire(a_full, 1)];
                             if !lp.resident {
-                                ops.push(Op::Acquire { lock: w_full, n: 1 });
+                                ops.push(Op::acquire(w_full, 1));
                             }
                             if start == first {
-                                ops.push(Op::Acquire {
-                                    lock: c_empty,
-                                    n: 1,
-                                });
+                                ops.push(Op::acquire(c_empty, 1));
                             }
                             ops.push(Op::Compute {
                                 cycles: cycles_for(macs, elem),
@@ -978,24 +933,12 @@ fn map_general(sc: &Scenario, stages: &[Stage]) -> Result<TileSchedule, MapError
                                 fill: if start == first { c_buf } else { None },
                                 free: [a_buf, if lp.resident { None } else { w_buf }],
                             });
-                            ops.push(Op::Release {
-                                lock: a_empty,
-                                count: 1,
-                                n: 1,
-                            });
+                            ops.push(Op::release(a_empty, 1));
                             if !lp.resident {
-                                ops.push(Op::Release {
-                                    lock: w_empty,
-                                    count: 1,
-                                    n: 1,
-                                });
+                                ops.push(Op::release(w_empty, 1));
                             }
                             if start + len - 1 == last {
-                                ops.push(Op::Release {
-                                    lock: c_full,
-                                    count: 1,
-                                    n: 1,
-                                });
+                                ops.push(Op::release(c_full, 1));
                             }
                             core_blocks.push(Block { ops, repeat: len });
                         }
@@ -1005,16 +948,16 @@ fn map_general(sc: &Scenario, stages: &[Stage]) -> Result<TileSchedule, MapError
                     }
                     // out0: output blocks.
                     out0.push(Block {
-                        ops: vec![Op::Acquire {
-                            lock: free[li + 1] + ti as u32,
-                            n: consumers(li + 1) as u64,
-                        }],
+                        ops: vec![Op::acquire(
+                            free[li + 1] + ti as u32,
+                            consumers(li + 1) as u64,
+                        )],
                         repeat: 1,
                     });
                     for (start, len) in runs(0, obs, &[(c_total, obs)], &[]) {
                         out0.push(Block {
                             ops: vec![
-                                Op::Acquire { lock: c_full, n: 1 },
+                                Op::acquire(c_full, 1),
                                 Op::Transfer {
                                     route: if in_mem[li + 1] {
                                         out_route
@@ -1025,11 +968,7 @@ fn map_general(sc: &Scenario, stages: &[Stage]) -> Result<TileSchedule, MapError
                                     fill: None,
                                     free: c_buf,
                                 },
-                                Op::Release {
-                                    lock: c_empty,
-                                    count: 1,
-                                    n: 1,
-                                },
+                                Op::release(c_empty, 1),
                             ],
                             repeat: len,
                         });
@@ -1067,17 +1006,14 @@ fn map_general(sc: &Scenario, stages: &[Stage]) -> Result<TileSchedule, MapError
                         .sum();
                     let e_steps = w_slice.div_ceil(plan.estimate_chunk.max(1)).max(1);
                     core.push(Block {
-                        ops: vec![Op::Acquire {
-                            lock: j + ti as u32,
-                            n: 1,
-                        }],
+                        ops: vec![Op::acquire(j + ti as u32, 1)],
                         repeat: 1,
                     });
                     let elem_total = k_t * values;
                     for (start, len) in runs(0, e_steps, &[(elem_total, e_steps)], &[]) {
                         core.push(Block {
                             ops: vec![
-                                Op::Acquire { lock: ee, n: 1 },
+                                Op::acquire(ee, 1),
                                 Op::Compute {
                                     cycles: Cycles(
                                         fill + part(elem_total, e_steps, start).div_ceil(lanes_hw),
@@ -1088,11 +1024,7 @@ fn map_general(sc: &Scenario, stages: &[Stage]) -> Result<TileSchedule, MapError
                                     fill: e_buf,
                                     free: [None, None],
                                 },
-                                Op::Release {
-                                    lock: ef,
-                                    count: 1,
-                                    n: 1,
-                                },
+                                Op::release(ef, 1),
                             ],
                             repeat: len,
                         });
@@ -1100,28 +1032,20 @@ fn map_general(sc: &Scenario, stages: &[Stage]) -> Result<TileSchedule, MapError
                     for (start, len) in runs(0, e_steps, &[(w_slice, e_steps)], &[]) {
                         out0.push(Block {
                             ops: vec![
-                                Op::Acquire { lock: ef, n: 1 },
+                                Op::acquire(ef, 1),
                                 Op::Transfer {
                                     route: est_route,
                                     bytes: part(w_slice, e_steps, start),
                                     fill: None,
                                     free: e_buf,
                                 },
-                                Op::Release {
-                                    lock: ee,
-                                    count: 1,
-                                    n: 1,
-                                },
+                                Op::release(ee, 1),
                             ],
                             repeat: len,
                         });
                     }
                     out0.push(Block {
-                        ops: vec![Op::Release {
-                            lock: ge,
-                            count: 1,
-                            n: 1,
-                        }],
+                        ops: vec![Op::release(ge, 1)],
                         repeat: 1,
                     });
                 }
@@ -1134,14 +1058,13 @@ fn map_general(sc: &Scenario, stages: &[Stage]) -> Result<TileSchedule, MapError
                     if body.is_empty() {
                         continue;
                     }
-                    b.s.programs.push(Program {
-                        name: format!("{gname}.{tile}.{suffix}"),
+                    b.program(
+                        format!("{gname}.{tile}.{suffix}"),
                         unit,
-                        tile: Some(tile),
-                        partition: Some(pi),
-                        prologue: vec![],
+                        Some(tile),
+                        Some(pi),
                         body,
-                    });
+                    );
                 }
             }
         }
@@ -1171,15 +1094,14 @@ fn map_general(sc: &Scenario, stages: &[Stage]) -> Result<TileSchedule, MapError
             let host_cycles =
                 Cycles((flops as f64 / m.host.f64_flops_per_s * m.clock_hz).ceil() as u64);
             let updates = b.counter(CounterKind::WeightUpdates, pi);
-            b.s.programs.push(Program {
-                name: format!("{}.host_optimizer", p.name),
-                unit: Unit::Host,
-                tile: None,
-                partition: Some(pi),
-                prologue: vec![],
-                body: vec![Block {
+            b.program(
+                format!("{}.host_optimizer", p.name),
+                Unit::Host,
+                None,
+                Some(pi),
+                vec![Block {
                     ops: vec![
-                        Op::Acquire { lock: pe, n: u },
+                        Op::acquire(pe, u),
                         Op::Dispatch { every: 1 },
                         Op::Transfer {
                             route: read,
@@ -1211,7 +1133,7 @@ fn map_general(sc: &Scenario, stages: &[Stage]) -> Result<TileSchedule, MapError
                     ],
                     repeat: 1,
                 }],
-            });
+            );
         }
         b.s.partitions.push(PartitionPlan {
             name: p.name.clone(),
@@ -1260,11 +1182,7 @@ pub(super) fn push_dispatcher(
         let mut ops = vec![Op::Dispatch { every: 1 }];
         if first {
             for &(_, stream, _) in streams.iter().filter(|x| x.0) {
-                ops.push(Op::Release {
-                    lock: stream,
-                    count: 1,
-                    n: iterations,
-                });
+                ops.push(Op::release(stream, iterations));
             }
         }
         for &(stream, _) in &inference {

@@ -241,6 +241,18 @@ pub enum Op {
     },
 }
 
+impl Op {
+    /// Wait until `lock ≥ n`, then subtract `n`.
+    pub fn acquire(lock: LockId, n: u64) -> Op {
+        Op::Acquire { lock, n }
+    }
+
+    /// Add `n` to one lock.
+    pub fn release(lock: LockId, n: u64) -> Op {
+        Op::Release { lock, count: 1, n }
+    }
+}
+
 /// Ops repeated `repeat` times.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Block {
