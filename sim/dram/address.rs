@@ -99,37 +99,22 @@ impl AddressDecoder {
             v
         };
         let channel = take(self.ch);
-        match self.mapping {
-            AddressMapping::RoCoBaRaCh => {
-                let rank = take(self.ra);
-                let bank_group = take(self.bg);
-                let bank = take(self.ba);
-                let column = take(self.co);
-                let row = take(self.ro);
-                Location {
-                    channel,
-                    rank,
-                    bank_group,
-                    bank,
-                    row,
-                    column,
-                }
-            }
-            AddressMapping::RoBaRaCoCh => {
-                let column = take(self.co);
-                let rank = take(self.ra);
-                let bank_group = take(self.bg);
-                let bank = take(self.ba);
-                let row = take(self.ro);
-                Location {
-                    channel,
-                    rank,
-                    bank_group,
-                    bank,
-                    row,
-                    column,
-                }
-            }
+        // The two mappings differ only in where the column bits sit: just above the
+        // channel (RoBaRaCoCh) or just below the row (RoCoBaRaCh).
+        let column_low = self.mapping == AddressMapping::RoBaRaCoCh;
+        let low_column = if column_low { take(self.co) } else { 0 };
+        let rank = take(self.ra);
+        let bank_group = take(self.bg);
+        let bank = take(self.ba);
+        let column = if column_low { low_column } else { take(self.co) };
+        let row = take(self.ro);
+        Location {
+            channel,
+            rank,
+            bank_group,
+            bank,
+            row,
+            column,
         }
     }
 }
