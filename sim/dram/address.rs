@@ -106,7 +106,11 @@ impl AddressDecoder {
         let rank = take(self.ra);
         let bank_group = take(self.bg);
         let bank = take(self.ba);
-        let column = if column_low { low_column } else { take(self.co) };
+        let column = if column_low {
+            low_column
+        } else {
+            take(self.co)
+        };
         let row = take(self.ro);
         Location {
             channel,
