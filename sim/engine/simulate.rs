@@ -210,6 +210,24 @@ pub struct Timeline {
     pub spans: Vec<Span>,
 }
 
+impl Timeline {
+    /// The sum of the schedule's counters of `kind` (of one partition, or of all).
+    pub fn counted(
+        &self,
+        schedule: &TileSchedule,
+        kind: crate::mapper::CounterKind,
+        partition: Option<usize>,
+    ) -> u64 {
+        schedule
+            .counters
+            .iter()
+            .zip(&self.counters)
+            .filter(|(c, _)| c.kind == kind && partition.is_none_or(|p| p == c.partition))
+            .map(|(_, v)| *v)
+            .sum()
+    }
+}
+
 /// What happened on a stream-switch port shared by several routes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PortActivity {

@@ -438,27 +438,32 @@ impl TileNet {
     }
 }
 
+/// A 5-7-3 network (tanh, then linear) for the unit tests of this folder.
+#[cfg(test)]
+pub(crate) fn small_shape() -> Shape {
+    Shape {
+        layers: vec![
+            DenseShape {
+                k: 5,
+                n: 7,
+                act: ActivationSpec::Tanh,
+            },
+            DenseShape {
+                k: 7,
+                n: 3,
+                act: ActivationSpec::None,
+            },
+        ],
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::replay::data::{Stream, rng};
 
     fn small() -> Net {
-        let shape = Shape {
-            layers: vec![
-                DenseShape {
-                    k: 5,
-                    n: 7,
-                    act: ActivationSpec::Tanh,
-                },
-                DenseShape {
-                    k: 7,
-                    n: 3,
-                    act: ActivationSpec::None,
-                },
-            ],
-        };
-        Net::init(&shape, &mut rng(1, 0, 0, Stream::Weight, 0))
+        Net::init(&small_shape(), &mut rng(1, 0, 0, Stream::Weight, 0))
     }
 
     #[test]

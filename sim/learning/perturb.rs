@@ -108,28 +108,13 @@ mod tests {
 #[cfg(test)]
 mod estimator_tests {
     use super::*;
-    use crate::learning::net::{DenseShape, Net, Shape, Target, dot64};
+    use crate::learning::net::{Net, Target, dot64, small_shape};
     use crate::learning::stream::{Purpose, seeded};
     use crate::replay::data::normals;
-    use crate::spec::ActivationSpec;
 
     /// A small network, one sample, its exact gradient.
     fn problem() -> (Net, Vec<f64>, Target, Vec<f64>) {
-        let shape = Shape {
-            layers: vec![
-                DenseShape {
-                    k: 5,
-                    n: 7,
-                    act: ActivationSpec::Tanh,
-                },
-                DenseShape {
-                    k: 7,
-                    n: 3,
-                    act: ActivationSpec::None,
-                },
-            ],
-        };
-        let net = Net::init(&shape, &mut seeded(11, Purpose::Student, 0));
+        let net = Net::init(&small_shape(), &mut seeded(11, Purpose::Student, 0));
         let x = normals(&mut seeded(11, Purpose::Teacher, 0), 5, 1.0);
         let t = Target::Values(vec![0.5, -1.0, 1.5]);
         let (_, g) = net.gradient(&x, &t);

@@ -52,15 +52,7 @@ impl Progress {
             .partitions
             .iter()
             .position(|p| matches!(p.kind, PartitionKind::ForwardGradient { .. }))?;
-        let sum = |kind: CounterKind, part: Option<usize>| -> u64 {
-            schedule
-                .counters
-                .iter()
-                .zip(&t.counters)
-                .filter(|(c, _)| c.kind == kind && part.is_none_or(|p| p == c.partition))
-                .map(|(_, v)| *v)
-                .sum()
-        };
+        let sum = |kind: CounterKind, part: Option<usize>| t.counted(schedule, kind, part);
         Some(Progress {
             partition: pi,
             samples_learned: sum(CounterKind::SamplesLearned, Some(pi)).min(w.samples),

@@ -243,15 +243,7 @@ pub fn build(
     let seconds = m.seconds(crate::model::Cycles(cycles));
     let per_s = |x: u64| ratio(x as f64, seconds);
 
-    let sum_counter = |kind: CounterKind, part: Option<usize>| -> u64 {
-        schedule
-            .counters
-            .iter()
-            .zip(&t.counters)
-            .filter(|(c, _)| c.kind == kind && part.is_none_or(|p| p == c.partition))
-            .map(|(_, v)| *v)
-            .sum()
-    };
+    let sum_counter = |kind: CounterKind, part: Option<usize>| t.counted(schedule, kind, part);
     let served = sum_counter(CounterKind::SamplesServed, None).min(w.samples);
     let learned = sum_counter(CounterKind::SamplesLearned, None).min(w.samples);
     let estimates = sum_counter(CounterKind::Estimates, None);
