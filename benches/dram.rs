@@ -7,25 +7,14 @@
 //! about 300 ms; the fastest batch counts, timed by the thread's CPU time where Linux
 //! provides it, so time the scheduler gives to other processes is not counted.
 
+mod common;
+use common::{cpu_ns, selected};
+
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use tilesim::dram::pattern::{Pattern, PatternSpec, generate};
 use tilesim::dram::{DramConfig, PRESETS, simulate};
-
-/// Nanoseconds this thread has spent on a CPU (Linux `/proc/thread-self/schedstat`).
-fn cpu_ns() -> Option<u64> {
-    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    text.split_whitespace().next()?.parse().ok()
-}
-
-fn selected(name: &str) -> bool {
-    let words: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with('-'))
-        .collect();
-    words.is_empty() || words.iter().any(|w| name.contains(w.as_str()))
-}
 
 fn main() {
     for preset in PRESETS {

@@ -5,6 +5,9 @@
 //! Plain loops over 4096 random operands (seeded), best of 10 batches of 30 ms timed by the
 //! thread's CPU time; `black_box` keeps the work from being optimised away.
 
+mod common;
+use common::{cpu_ns, selected};
+
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
@@ -13,13 +16,6 @@ use rand_pcg::Pcg64Mcg;
 use tilesim::numerics::{BPOSIT32, POSIT32, PositSpec, Quire, Subnormals, bf16};
 
 const N: usize = 4096;
-
-/// Nanoseconds this thread has spent on a CPU (Linux `/proc/thread-self/schedstat`), so that
-/// time the scheduler gives to other processes on a shared machine is not counted.
-fn cpu_ns() -> Option<u64> {
-    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    text.split_whitespace().next()?.parse().ok()
-}
 
 /// Runs `f` over the whole operand set in 10 batches of about 30 ms and returns the operations
 /// per second of the fastest batch, timed by this thread's CPU time where Linux provides it
@@ -64,16 +60,6 @@ fn bin(ops: &[(u32, u32)], f: impl Fn(u32, u32) -> u32) -> f64 {
         }
         acc
     })
-}
-
-/// Whether a benchmark is selected: `cargo bench --bench numerics -- WORD` runs only the names
-/// containing WORD (the flags cargo adds, such as `--bench`, are ignored).
-fn selected(name: &str) -> bool {
-    let words: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with('-'))
-        .collect();
-    words.is_empty() || words.iter().any(|w| name.contains(w.as_str()))
 }
 
 fn report(name: &str, ops: impl FnOnce() -> f64) {
