@@ -159,7 +159,8 @@ impl OnlineController {
     /// DRAM cycle at which the last data beat of its last burst leaves the bus.
     pub fn access(&mut self, arrival: u64, addr: u64, bytes: u64, write: bool) -> u64 {
         let bytes = bytes.max(1);
-        let addr = addr % self.capacity();
+        let capacity = self.capacity();
+        let addr = addr % capacity;
         if let Some(t) = self.trace.as_mut() {
             t.push(TraceRecord {
                 cycle: arrival,
@@ -188,7 +189,7 @@ impl OnlineController {
         };
         let mut done = arrival;
         for burst in first..=last {
-            let loc = self.decoder.decode((burst * bb) % self.capacity());
+            let loc = self.decoder.decode((burst * bb) % capacity);
             let c = loc.channel as usize;
             let ch = &mut self.channels[c];
             let cap = if write {
