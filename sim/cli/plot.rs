@@ -86,112 +86,36 @@ fn find_axis(axes: &[String], name: &str) -> Result<usize, CliError> {
     }
 }
 
-/// Figures of one run from its report.json: the peak L1 heat map and, for a learning run,
-/// the loss curve; written next to the report.
+/// Figures of one run from its report.json, written next to the report.
 fn run_figures(args: &PlotArgs, out: &mut dyn Write) -> CliResult {
-    use tilesim::report::plot::{Cell, HeatMap, draw_heatmap};
     let text = std::fs::read_to_string(&args.dir)
         .map_err(|e| input(format!("cannot read {}: {e}", args.dir.display())))?;
     let r: serde_json::Value = serde_json::from_str(&text)
         .map_err(|e| input(format!("{}: not a report.json: {e}", args.dir.display())))?;
-    let (format, ext) = match args.format.as_str() {
-        "svg" => (Format::Svg, "svg"),
-        "png" => (Format::Png, "png"),
+    let format = match args.format.as_str() {
+        "svg" => Format::Svg,
+        "png" => Format::Png,
         other => return Err(input(format!("--format `{other}`: expected svg or png"))),
     };
     let dir = args.dir.parent().unwrap_or(std::path::Path::new("."));
-    let name = r
-        .pointer("/scenario/workload")
-        .and_then(|v| v.as_str())
-        .unwrap_or("run")
-        .to_string();
-    let guard = |f: &std::path::Path| -> CliResult {
-        if f.exists() && !args.force {
-            return Err(input(format!(
-                "{} exists; hint: pass --force to replace it",
-                f.display()
-            )));
-        }
-        Ok(())
-    };
-    let tiles = r
-        .pointer("/memory/tiles")
-        .and_then(|v| v.as_array())
-        .ok_or_else(|| input(format!("{}: no memory.tiles", args.dir.display())))?;
-    let cells = tiles
-        .iter()
-        .filter_map(|t| {
-            let col = t.get("col")?.as_u64()? as u32;
-            let row = t.get("row")?.as_u64()? as u32;
-            let kind = t.get("kind")?.as_str()?.to_string();
-            let cap = t.get("capacity_bytes")?.as_u64()?;
-            let peak = t.get("peak_bytes")?.as_u64()?;
-            let part = t.get("partition").and_then(|p| p.as_str()).unwrap_or("");
-            let value = (cap > 0).then(|| peak as f64 / cap as f64);
-            let mut label = kind.clone();
-            if let Some(v) = value {
-                label.push_str(&format!("\n{:.0} %", 100.0 * v));
-            }
-            if !part.is_empty() {
-                label.push_str(&format!("\n{part}"));
-            }
-            Some(Cell {
-                col,
-                row,
-                value,
-                label,
-            })
-        })
-        .collect();
-    let f = dir.join(format!("l1-peak.{ext}"));
-    guard(&f)?;
-    draw_heatmap(
-        &HeatMap {
-            title: format!("{name}: peak memory occupancy per tile (share of capacity)"),
-            cells,
-            size: (960, 640),
-        },
-        &f,
-        format,
-    )
-    .map_err(|e| CliError::Other(anyhow!("{e}")))?;
-    writeln!(out, "wrote {}", f.display())?;
-    let curve: Vec<(f64, f64)> = r
-        .pointer("/learning/loss_curve")
-        .and_then(|v| v.as_array())
-        .map(|a| {
-            a.iter()
-                .filter_map(|p| {
-                    Some((
-                        p.get("simulated_seconds")?.as_f64()? * 1e3,
-                        p.get("loss")?.as_f64()?,
-                    ))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    if !curve.is_empty() {
-        let f = dir.join(format!("loss-curve.{ext}"));
-        guard(&f)?;
-        draw(
-            &Chart {
-                title: format!("{name}: held-out loss over simulated time"),
-                x_label: "simulated time (ms)".into(),
-                y_label: "loss".into(),
-                series: vec![Series {
-                    label: "loss".into(),
-                    points: curve,
-                }],
-                x_categories: None,
-                size: (960, 600),
-            },
-            &f,
-            format,
-        )
-        .map_err(|e| CliError::Other(anyhow!("{e}")))?;
+    let files = tilesim::report::figures::run_figures(&r, dir, format, args.force)
+        .map_err(|e| figure_error(&args.dir, e))?;
+    for f in files {
         writeln!(out, "wrote {}", f.display())?;
     }
     Ok(())
+}
+
+/// A figure error as a CLI error naming the report.
+pub fn figure_error(
+    report: &std::path::Path,
+    e: tilesim::report::figures::FigureError,
+) -> CliError {
+    if e.is_input_error() {
+        input(format!("{}: {e}", report.display()))
+    } else {
+        CliError::Other(anyhow!("{}: {e}", report.display()))
+    }
 }
 
 /// Runs `tilesim plot`.
