@@ -54,6 +54,8 @@ fn unit(metric: &str) -> &'static str {
         "macs_per_cycle" => "MACs/cycle",
         "utilization" | "dram_row_hit_rate" => "fraction",
         "weight_staleness_mean" => "versions",
+        m if m.ends_with("_sqnr_db") => "dB",
+        m if m.ends_with("_max_rel") => "relative",
         _ => "",
     }
 }
@@ -118,20 +120,16 @@ pub fn figure_error(
     }
 }
 
+#[derive(serde::Deserialize)]
+struct StudyInfo {
+    name: String,
+    axes: Vec<String>,
+}
+
 /// Runs `tilesim plot`.
 pub fn run(args: &PlotArgs, out: &mut dyn Write) -> CliResult {
     if args.dir.is_file() {
         return run_figures(args, out);
-    }
-    let (Some(x_name), Some(y_name)) = (&args.x, &args.y) else {
-        return Err(input(
-            "a sweep directory needs --x AXIS and --y METRIC (a report.json needs neither)",
-        ));
-    };
-    #[derive(serde::Deserialize)]
-    struct StudyInfo {
-        name: String,
-        axes: Vec<String>,
     }
     let info: StudyInfo = std::fs::read_to_string(args.dir.join("study.json"))
         .ok()
@@ -148,48 +146,141 @@ pub fn run(args: &PlotArgs, out: &mut dyn Write) -> CliResult {
         .filter_map(|l| serde_json::from_str::<Row>(l).ok())
         .filter(|r| r.status == "ok")
         .collect();
-    let xi = find_axis(&info.axes, x_name)?;
-    let si = args
-        .series
-        .as_deref()
-        .map(|s| find_axis(&info.axes, s))
-        .transpose()?;
-    let names: Vec<&str> = std::iter::once("peak_l1_bytes_per_tile")
+    let size = parse_size(&args.size)?;
+    match (&args.x, &args.y) {
+        (Some(x), Some(y)) => {
+            let xi = find_axis(&info.axes, x)?;
+            let si = args
+                .series
+                .as_deref()
+                .map(|s| find_axis(&info.axes, s))
+                .transpose()?;
+            let yi = metric_index(y)?;
+            let file = args
+                .out
+                .clone()
+                .unwrap_or_else(|| args.dir.join(default_name(&info, xi, y)));
+            let file = figure(args, &info, &rows, (xi, si, yi), &file, size)?;
+            writeln!(out, "wrote {}", file.display())?;
+        }
+        (None, None) => {
+            // The default set: every metric that varies, against the first axis, one line
+            // per value of the second axis when the axes form a product.
+            if info.axes.is_empty() || rows.is_empty() {
+                return Err(input(format!(
+                    "{}: no finished points to plot",
+                    args.dir.display()
+                )));
+            }
+            let si = (info.axes.len() > 1 && is_product(&rows)).then_some(1);
+            let dir = args.out.clone().unwrap_or_else(|| args.dir.clone());
+            if dir.extension().is_some() {
+                return Err(input(format!(
+                    "--out {}: without --x and --y, --out names a directory for the figures",
+                    dir.display()
+                )));
+            }
+            std::fs::create_dir_all(&dir)
+                .map_err(|e| input(format!("cannot create {}: {e}", dir.display())))?;
+            let names = metric_names();
+            let varying: Vec<usize> = (0..names.len())
+                .filter(|&yi| {
+                    let vals: Vec<f64> = rows.iter().filter_map(|r| value(r, yi)).collect();
+                    vals.len() == rows.len() && vals.iter().any(|v| *v != vals[0])
+                })
+                .collect();
+            let files: Vec<std::path::PathBuf> = varying
+                .iter()
+                .map(|&yi| dir.join(default_name(&info, 0, names[yi])))
+                .collect();
+            if !args.force
+                && let Some(f) = files.iter().find(|f| f.exists())
+            {
+                return Err(input(format!(
+                    "{} exists; hint: pass --force to replace it",
+                    f.display()
+                )));
+            }
+            for (&yi, file) in varying.iter().zip(&files) {
+                figure(args, &info, &rows, (0, si, yi), file, size)?;
+                writeln!(out, "wrote {}", file.display())?;
+            }
+        }
+        _ => {
+            return Err(input(
+                "give both --x AXIS and --y METRIC, or neither for the default set of figures",
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn metric_names() -> Vec<&'static str> {
+    std::iter::once("peak_l1_bytes_per_tile")
         .chain(METRICS.iter().map(|(m, _)| *m))
-        .collect();
-    let yi = names.iter().position(|m| m == y_name).ok_or_else(|| {
+        .collect()
+}
+
+fn metric_index(name: &str) -> Result<usize, CliError> {
+    let names = metric_names();
+    names.iter().position(|m| *m == name).ok_or_else(|| {
         input(format!(
             "--y `{}` is not a metric; metrics: {}",
-            y_name,
+            name,
             names.join(", ")
         ))
-    })?;
-    let value = |r: &Row| -> Option<f64> {
-        if yi == 0 {
-            r.peak_l1_bytes_per_tile.map(|v| v as f64)
-        } else {
-            r.metrics.get(yi - 1).copied().flatten()
-        }
+    })
+}
+
+fn value(r: &Row, yi: usize) -> Option<f64> {
+    if yi == 0 {
+        r.peak_l1_bytes_per_tile.map(|v| v as f64)
+    } else {
+        r.metrics.get(yi - 1).copied().flatten()
+    }
+}
+
+/// True when the rows hold every combination of the first two axes' values (a product),
+/// so one line per value of the second axis is meaningful.
+fn is_product(rows: &[Row]) -> bool {
+    let distinct = |f: &dyn Fn(&Row) -> String| -> usize {
+        rows.iter()
+            .map(f)
+            .collect::<std::collections::BTreeSet<_>>()
+            .len()
     };
-    let (w, h) = args
-        .size
-        .split_once('x')
+    let a = distinct(&|r| r.values[0].clone());
+    let b = distinct(&|r| r.values[1].clone());
+    let pairs = distinct(&|r| format!("{}\u{0}{}", r.values[0], r.values[1]));
+    a > 1 && b > 1 && pairs == a * b
+}
+
+fn default_name(info: &StudyInfo, xi: usize, y: &str) -> String {
+    let x = info.axes[xi]
+        .rsplit('.')
+        .next()
+        .unwrap_or("x")
+        .replace(['[', ']'], "");
+    format!("{y}-vs-{x}.svg")
+}
+
+fn parse_size(size: &str) -> Result<(u32, u32), CliError> {
+    size.split_once('x')
         .and_then(|(w, h)| Some((w.parse::<u32>().ok()?, h.parse::<u32>().ok()?)))
         .filter(|(w, h)| (200..=8000).contains(w) && (150..=8000).contains(h))
-        .ok_or_else(|| {
-            input(format!(
-                "--size `{}`: expected WIDTHxHEIGHT, e.g. 960x600",
-                args.size
-            ))
-        })?;
-    let file = args.out.clone().unwrap_or_else(|| {
-        let x = info.axes[xi]
-            .rsplit('.')
-            .next()
-            .unwrap_or("x")
-            .replace(['[', ']'], "");
-        args.dir.join(format!("{y_name}-vs-{x}.svg"))
-    });
+        .ok_or_else(|| input(format!("--size `{size}`: expected WIDTHxHEIGHT, e.g. 960x600")))
+}
+
+/// Draws metric `yi` against axis `xi` (one line per value of axis `si`) into `file`.
+fn figure(
+    args: &PlotArgs,
+    info: &StudyInfo,
+    rows: &[Row],
+    (xi, si, yi): (usize, Option<usize>, usize),
+    file: &std::path::Path,
+    size: (u32, u32),
+) -> Result<std::path::PathBuf, CliError> {
+    let y_name = metric_names()[yi];
     let format = match file.extension().and_then(|e| e.to_str()) {
         Some("svg") => Format::Svg,
         Some("png") => Format::Png,
@@ -209,14 +300,14 @@ pub fn run(args: &PlotArgs, out: &mut dyn Write) -> CliResult {
     // x values: numbers when every value has one, otherwise categories in first-seen order.
     let numeric = rows.iter().all(|r| number_in(&r.values[xi]).is_some());
     let mut categories: Vec<String> = Vec::new();
-    for r in &rows {
+    for r in rows {
         if !categories.contains(&r.values[xi]) {
             categories.push(r.values[xi].clone());
         }
     }
     let mut series: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
-    for r in &rows {
-        let Some(y) = value(r) else { continue };
+    for r in rows {
+        let Some(y) = value(r, yi) else { continue };
         let x = if numeric {
             number_in(&r.values[xi]).unwrap_or(f64::NAN)
         } else {
@@ -233,7 +324,7 @@ pub fn run(args: &PlotArgs, out: &mut dyn Write) -> CliResult {
         .map(|(k, points)| Series {
             label: match si {
                 Some(s) => format!("{} = {k}", info.axes[s].rsplit('.').next().unwrap_or("")),
-                None => y_name.clone(),
+                None => y_name.to_string(),
             },
             points,
         })
@@ -243,20 +334,19 @@ pub fn run(args: &PlotArgs, out: &mut dyn Write) -> CliResult {
         title: format!("{}: {} against {}", info.name, y_name, info.axes[xi]),
         x_label: info.axes[xi].clone(),
         y_label: if y_unit.is_empty() {
-            y_name.clone()
+            y_name.to_string()
         } else {
             format!("{y_name} ({y_unit})")
         },
         series,
         x_categories: (!numeric).then_some(categories),
-        size: (w, h),
+        size,
     };
-    draw(&chart, &file, format).map_err(|e| match e {
+    draw(&chart, file, format).map_err(|e| match e {
         tilesim::report::plot::PlotError::NoData(_) => input(e),
         other => CliError::Other(anyhow!("{other}")),
     })?;
-    writeln!(out, "wrote {}", file.display())?;
-    Ok(())
+    Ok(file.to_path_buf())
 }
 
 #[cfg(test)]
