@@ -17,10 +17,12 @@ pub struct PlotArgs {
     /// report.json (figures of that run: peak L1 heat map, loss curve).
     pub dir: PathBuf,
     /// The axis on the x axis: its path, or a unique end of it (`tiles` if only one axis
-    /// ends so). Needed for a sweep.
+    /// ends so). Without --x and --y, a sweep gets the default set: every metric that
+    /// varies against the first axis (one line per value of the second axis when the
+    /// axes form a product).
     #[arg(long)]
     pub x: Option<String>,
-    /// The metric on the y axis (a column of results.csv). Needed for a sweep.
+    /// The metric on the y axis (a column of results.csv).
     #[arg(long)]
     pub y: Option<String>,
     /// Format of a run's figures: svg or png.
@@ -29,7 +31,8 @@ pub struct PlotArgs {
     /// One line per value of this axis.
     #[arg(long)]
     pub series: Option<String>,
-    /// Output file, `.svg` or `.png` (default: DIR/<y>-vs-<x>.svg).
+    /// Output file, `.svg` or `.png` (default: DIR/<y>-vs-<x>.svg); for the default set,
+    /// the directory of the figures (default DIR).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Size in pixels, `WIDTHxHEIGHT`.
@@ -141,11 +144,13 @@ pub fn run(args: &PlotArgs, out: &mut dyn Write) -> CliResult {
             ))
         })?;
     let text = std::fs::read_to_string(args.dir.join("results.jsonl")).unwrap_or_default();
-    let rows: Vec<Row> = text
+    let mut rows: Vec<Row> = text
         .lines()
         .filter_map(|l| serde_json::from_str::<Row>(l).ok())
         .filter(|r| r.status == "ok")
         .collect();
+    // Points finish in any order; figures follow the study's order.
+    rows.sort_by_key(|r| r.index);
     let size = parse_size(&args.size)?;
     match (&args.x, &args.y) {
         (Some(x), Some(y)) => {
@@ -255,6 +260,31 @@ fn is_product(rows: &[Row]) -> bool {
     a > 1 && b > 1 && pairs == a * b
 }
 
+/// A RON value as a short tick label: field names and spaces dropped
+/// (`BPosit(n: 16, es: 5, rs: 6)` → `BPosit(16,5,6)`).
+fn compact(value: &str) -> String {
+    let mut out = String::new();
+    let mut word = String::new();
+    let mut chars = value.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c.is_alphanumeric() || c == '_' {
+            word.push(c);
+            continue;
+        }
+        if c == ':' && !word.is_empty() && chars.peek().is_none_or(|n| *n != ':') {
+            word.clear();
+            continue;
+        }
+        out.push_str(&word);
+        word.clear();
+        if !c.is_whitespace() {
+            out.push(c);
+        }
+    }
+    out.push_str(&word);
+    out
+}
+
 fn default_name(info: &StudyInfo, xi: usize, y: &str) -> String {
     let x = info.axes[xi]
         .rsplit('.')
@@ -268,7 +298,11 @@ fn parse_size(size: &str) -> Result<(u32, u32), CliError> {
     size.split_once('x')
         .and_then(|(w, h)| Some((w.parse::<u32>().ok()?, h.parse::<u32>().ok()?)))
         .filter(|(w, h)| (200..=8000).contains(w) && (150..=8000).contains(h))
-        .ok_or_else(|| input(format!("--size `{size}`: expected WIDTHxHEIGHT, e.g. 960x600")))
+        .ok_or_else(|| {
+            input(format!(
+                "--size `{size}`: expected WIDTHxHEIGHT, e.g. 960x600"
+            ))
+        })
 }
 
 /// Draws metric `yi` against axis `xi` (one line per value of axis `si`) into `file`.
@@ -305,6 +339,7 @@ fn figure(
             categories.push(r.values[xi].clone());
         }
     }
+    let labels: Vec<String> = categories.iter().map(|c| compact(c)).collect();
     let mut series: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
     for r in rows {
         let Some(y) = value(r, yi) else { continue };
@@ -339,7 +374,7 @@ fn figure(
             format!("{y_name} ({y_unit})")
         },
         series,
-        x_categories: (!numeric).then_some(categories),
+        x_categories: (!numeric).then_some(labels),
         size,
     };
     draw(&chart, file, format).map_err(|e| match e {
@@ -352,6 +387,13 @@ fn figure(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn category_labels_drop_field_names() {
+        assert_eq!(compact("BPosit(n: 16, es: 5, rs: 6)"), "BPosit(16,5,6)");
+        assert_eq!(compact("Bf16"), "Bf16");
+        assert_eq!(compact("\"a b\""), "\"ab\"");
+    }
 
     #[test]
     fn numbers_come_out_of_ron_values() {

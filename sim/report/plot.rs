@@ -204,6 +204,20 @@ fn render<DB: DrawingBackend>(
                     .filter(|(x, y)| x.is_finite() && y.is_finite())
                     .collect();
                 p.sort_by(|a, b| a.0.total_cmp(&b.0));
+                if chart.x_categories.is_some() {
+                    // Categories have no order between them: markers only, each series
+                    // nudged sideways so equal values stay visible.
+                    let n = chart.series.len() as f64;
+                    let dx = (i as f64 - (n - 1.0) / 2.0) * 0.1;
+                    ctx.draw_series(
+                        p.iter()
+                            .map(|&(x, y)| Circle::new((x + dx, y), 5, color.filled())),
+                    )
+                    .map_err(|e| e.to_string())?
+                    .label(s.label.as_str())
+                    .legend(move |(x, y)| Circle::new((x + 8, y), 5, color.filled()));
+                    continue;
+                }
                 ctx.draw_series(LineSeries::new(p.clone(), color.stroke_width(2)))
                     .map_err(|e| e.to_string())?
                     .label(s.label.as_str())

@@ -478,7 +478,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(metric_at(&v, "/a/b").and_then(Value::as_f64), Some(2.5));
-        assert_eq!(metric_at(&v, "/r[tensor=g]/x").and_then(Value::as_u64), Some(7));
+        assert_eq!(
+            metric_at(&v, "/r[tensor=g]/x").and_then(Value::as_u64),
+            Some(7)
+        );
         assert_eq!(metric_at(&v, "/r/0/x").and_then(Value::as_u64), Some(1));
         assert!(metric_at(&v, "/r[tensor=q]/x").is_none());
         assert!(metric_at(&v, "/r[tensor]/x").is_none());
