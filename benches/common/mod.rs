@@ -1,4 +1,6 @@
 //! What the benchmarks share: CPU-time measurement and selecting cases by name.
+//! (Each benchmark compiles this module and uses a part of it.)
+#![allow(dead_code)]
 
 /// Nanoseconds this thread has spent on a CPU (Linux `/proc/thread-self/schedstat`), so that
 /// time the scheduler gives to other processes on a shared machine is not counted.

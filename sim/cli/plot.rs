@@ -35,9 +35,10 @@ pub struct PlotArgs {
     /// the directory of the figures (default DIR).
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Size in pixels, `WIDTHxHEIGHT`.
-    #[arg(long, default_value = "960x600")]
-    pub size: String,
+    /// Size in pixels, `WIDTHxHEIGHT` (default 960x600 for a sweep's figures; a run's
+    /// figures size themselves to the grid and the number of tiles unless given).
+    #[arg(long)]
+    pub size: Option<String>,
     /// Replace an existing output file.
     #[arg(long)]
     pub force: bool,
@@ -102,8 +103,9 @@ fn run_figures(args: &PlotArgs, out: &mut dyn Write) -> CliResult {
         "png" => Format::Png,
         other => return Err(input(format!("--format `{other}`: expected svg or png"))),
     };
+    let size = args.size.as_deref().map(parse_size).transpose()?;
     let dir = args.dir.parent().unwrap_or(std::path::Path::new("."));
-    let files = tilesim::report::figures::run_figures(&r, dir, format, args.force)
+    let files = tilesim::report::figures::run_figures(&r, dir, format, size, args.force)
         .map_err(|e| figure_error(&args.dir, e))?;
     for f in files {
         writeln!(out, "wrote {}", f.display())?;
@@ -151,7 +153,7 @@ pub fn run(args: &PlotArgs, out: &mut dyn Write) -> CliResult {
         .collect();
     // Points finish in any order; figures follow the study's order.
     rows.sort_by_key(|r| r.index);
-    let size = parse_size(&args.size)?;
+    let size = parse_size(args.size.as_deref().unwrap_or("960x600"))?;
     match (&args.x, &args.y) {
         (Some(x), Some(y)) => {
             let xi = find_axis(&info.axes, x)?;

@@ -206,7 +206,7 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> CliResult {
         // figures in it are replaced like the report is.
         let value: serde_json::Value = serde_json::from_str(&json)
             .map_err(|e| CliError::Other(anyhow!("report.json: {e}")))?;
-        figures = tilesim::report::figures::run_figures(&value, &dir, format, true)
+        figures = tilesim::report::figures::run_figures(&value, &dir, format, None, true)
             .map_err(|e| super::plot::figure_error(&dir.join("report.json"), e))?;
     }
     if args.json {

@@ -41,11 +41,13 @@ fn u(v: &Value, key: &str) -> Option<u64> {
 
 /// Draws every figure the report supports into `dir` (`l1-peak`, `activity`,
 /// `dram-bandwidth`, `loss-curve` with the format's extension) and returns the files
-/// written. Without `force`, an existing file is an error and nothing is replaced.
+/// written; `size` (pixels) replaces each figure's own size. Without `force`, an existing
+/// file is an error and nothing is replaced.
 pub fn run_figures(
     report: &Value,
     dir: &Path,
     format: Format,
+    size: Option<(u32, u32)>,
     force: bool,
 ) -> Result<Vec<PathBuf>, FigureError> {
     let ext = match format {
@@ -61,11 +63,20 @@ pub fn run_figures(
         .pointer("/memory/tiles")
         .and_then(Value::as_array)
         .ok_or_else(|| FigureError::NotAReport("no memory.tiles".into()))?;
-    let heat = heat_map(&name, tiles);
+    let mut heat = heat_map(&name, tiles);
     let activity = report.get("activity");
-    let gantt = activity.and_then(|a| timeline(&name, a));
-    let bandwidth = activity.and_then(|a| dram_bandwidth(&name, report, a));
-    let loss = loss_curve(&name, report);
+    let mut gantt = activity.and_then(|a| timeline(&name, a));
+    let mut bandwidth = activity.and_then(|a| dram_bandwidth(&name, report, a));
+    let mut loss = loss_curve(&name, report);
+    if let Some(size) = size {
+        heat.size = size;
+        if let Some(g) = gantt.as_mut() {
+            g.size = size;
+        }
+        for c in [bandwidth.as_mut(), loss.as_mut()].into_iter().flatten() {
+            c.size = size;
+        }
+    }
 
     let file = |stem: &str| dir.join(format!("{stem}.{ext}"));
     let mut planned = vec![file("l1-peak")];
