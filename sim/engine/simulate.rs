@@ -147,8 +147,8 @@ pub struct TileActivity {
     pub peak: u64,
     /// Time-averaged live bytes.
     pub mean: f64,
-    /// Core busy cycles by kind: forward, forward+tangent, estimate, host.
-    pub busy_by_kind: [u64; 4],
+    /// Core busy cycles by kind: forward, forward+tangent, estimate, backward, host.
+    pub busy_by_kind: [u64; 5],
     /// MACs.
     pub macs: u64,
 }
@@ -287,7 +287,7 @@ pub fn simulate(
                 integral: 0,
                 last_change: 0,
                 core_busy_until: 0,
-                busy_by_kind: [0; 4],
+                busy_by_kind: [0; 5],
                 macs: 0,
             })
             .id();

@@ -117,8 +117,10 @@ pub fn partition_entries(sc: &Scenario, index: usize) -> Vec<ReprEntry> {
         return Vec::new();
     };
     let perturbations = match part.kind {
-        PartitionKind::Inference => 0,
-        PartitionKind::ForwardGradient { perturbations } => perturbations,
+        // Backprop's gradient crossing is not replayed here (the learning loop rounds its
+        // gradients to the format); its partition reports the forward crossings only.
+        PartitionKind::Inference | PartitionKind::Backprop { .. } => 0,
+        PartitionKind::ForwardGradient { perturbations, .. } => perturbations,
     };
     let setup = Setup {
         fmt,
