@@ -83,7 +83,8 @@ impl Point {
     }
 }
 
-/// The metrics every row carries, with the report key each comes from.
+/// The metrics every row carries, with the report key each comes from (a JSON pointer; a
+/// `*` step takes the largest value over the items of that array).
 pub const METRICS: &[(&str, &str)] = &[
     ("simulated_seconds", "/simulated_seconds"),
     (
@@ -110,7 +111,26 @@ pub const METRICS: &[(&str, &str)] = &[
     ("dram_row_hit_rate", "/ddr/controller/row_hit_rate"),
     ("weight_staleness_mean", "/learning/weight_staleness_mean"),
     ("engine_events", "/engine/events"),
+    ("final_loss", "/learning/final_loss"),
+    (
+        "activation_tape_peak_bytes",
+        "/memory/partitions/*/activation_tape_peak_bytes",
+    ),
+    ("spilled_bytes", "/memory/partitions/*/spilled_bytes"),
 ];
+
+/// The value at `ptr` in `v` (see [`METRICS`]).
+fn metric(v: &Value, ptr: &str) -> Option<f64> {
+    match ptr.split_once("/*") {
+        Some((list, rest)) => v
+            .pointer(list)?
+            .as_array()?
+            .iter()
+            .filter_map(|item| item.pointer(rest).and_then(Value::as_f64))
+            .reduce(f64::max),
+        None => v.pointer(ptr).and_then(Value::as_f64),
+    }
+}
 
 /// One point's results: its axis values and the main report metrics, or its error.
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
@@ -355,10 +375,7 @@ pub fn run_point(study: &Study, point: &Point) -> (Row, Option<String>) {
     };
     let json = crate::report::to_json(&out.report);
     let v: Value = serde_json::from_str(&json).unwrap_or(Value::Null);
-    let metrics = METRICS
-        .iter()
-        .map(|(_, ptr)| v.pointer(ptr).and_then(Value::as_f64))
-        .collect();
+    let metrics = METRICS.iter().map(|(_, ptr)| metric(&v, ptr)).collect();
     let peak = v
         .pointer("/memory/partitions")
         .and_then(Value::as_array)
