@@ -12,6 +12,9 @@
 //!    Learning groups carry tangents, regenerate perturbations and write gradient
 //!    estimates to DRAM; a host program applies them and publishes new weights, which
 //!    tiles reload before their next batch.
+//! 5. Backprop groups (and forward gradients on activations) keep an activation tape,
+//!    placed in L1, the memory tile and DRAM in that order; backprop tiles then run the
+//!    backward pass and write full gradient slices to DRAM ([`super::backward`]).
 
 use super::backward::{
     BackLayer, Bodies, GradBoundaries, Keeps, TileIo, plan_tape, push_activity_estimates,
@@ -561,30 +564,36 @@ fn map_general(sc: &Scenario, stages: &[Stage]) -> Result<TileSchedule, MapError
                     in_mem.push(false);
                 }
             }
-            // Backprop: the partial dX of every tile, handed to every tile of the group
-            // through the memory tile (DRAM when it is full), one boundary per layer but
-            // the first.
+            // Backprop: the partial dX of every tile, handed to every tile of the group,
+            // one boundary per layer but the first. The backward pass visits them in turn,
+            // and a tile writes boundary l − 1 only after every tile wrote boundary l, which
+            // needed every read of l + 1 done: two regions of the memory tile, used
+            // alternately, hold them all (DRAM when the memory tile has no room).
             let grads = if backprop {
+                let bytes = |st: &Stage| {
+                    dtype.activation_bytes(st.input_values * batch * g as u64).0 * slots
+                };
+                let region = stages.iter().skip(1).map(bytes).max().unwrap_or(0);
+                let regions = (nl as u64 - 1).min(2);
+                let used = mem_staged.entry(col).or_insert(0);
+                let fits = region > 0 && *used + regions * region <= m.mem.capacity.0;
+                if fits {
+                    *used += regions * region;
+                    for r in 0..regions {
+                        b.buffer(mem, &format!("{gname}.grad{r}"), region, slots, false);
+                    }
+                }
                 let mut g_b = GradBoundaries {
                     ready: Vec::with_capacity(nl),
                     free: Vec::with_capacity(nl),
                     in_mem: Vec::with_capacity(nl),
                 };
-                for (li, st) in stages.iter().enumerate() {
+                for li in 0..nl {
                     g_b.ready
                         .push(b.locks(&format!("{gname}.grad_ready{li}"), g, 0));
                     g_b.free
                         .push(b.locks(&format!("{gname}.grad_free{li}"), g, slots * g as u64));
-                    let bytes =
-                        dtype.activation_bytes(st.input_values * batch * g as u64).0 * slots;
-                    let used = mem_staged.entry(col).or_insert(0);
-                    if li > 0 && *used + bytes <= m.mem.capacity.0 {
-                        *used += bytes;
-                        b.buffer(mem, &format!("{gname}.grad{li}"), bytes, slots, false);
-                        g_b.in_mem.push(true);
-                    } else {
-                        g_b.in_mem.push(false);
-                    }
+                    g_b.in_mem.push(li > 0 && fits);
                 }
                 Some(g_b)
             } else {
