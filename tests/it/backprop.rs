@@ -209,3 +209,30 @@ fn bad_backprop_settings_are_listed_with_their_field() {
     assert!(e.contains("partitions[0].method.checkpoint_every"), "{e}");
     assert!(e.contains("model[0].repeat"), "{e}");
 }
+
+#[test]
+fn tilesim_check_refuses_a_zero_checkpoint_spacing_with_line_col_and_exit_2() {
+    let dir = std::env::temp_dir().join(format!("tilesim-bp-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("bad-checkpoint.ron");
+    std::fs::write(
+        &file,
+        "Workload(\n    name: \"bp\",\n    model: [Dense(in: 8, out: 8, repeat: 3)],\n    \
+         stream: (samples: 8),\n    partitions: [Learning(method: Backprop(checkpoint_every: \
+         Some(0)), tiles: Count(2))],\n    optimizer: Sgd(lr: 0.1, apply_every: 1),\n)\n",
+    )
+    .unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_tilesim"))
+        .arg("check")
+        .arg(&file)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("bad-checkpoint.ron:5:")
+            && err.contains("partitions[0].method.checkpoint_every: must be at least 1"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
