@@ -17,10 +17,12 @@ pub struct PlotArgs {
     /// report.json (figures of that run: peak L1 heat map, loss curve).
     pub dir: PathBuf,
     /// The axis on the x axis: its path, or a unique end of it (`tiles` if only one axis
-    /// ends so). Needed for a sweep.
+    /// ends so). Without --x and --y, a sweep gets the default set: every metric that
+    /// varies against the first axis (one line per value of the second axis when the
+    /// axes form a product).
     #[arg(long)]
     pub x: Option<String>,
-    /// The metric on the y axis (a column of results.csv). Needed for a sweep.
+    /// The metric on the y axis (a column of results.csv).
     #[arg(long)]
     pub y: Option<String>,
     /// Format of a run's figures: svg or png.
@@ -29,7 +31,8 @@ pub struct PlotArgs {
     /// One line per value of this axis.
     #[arg(long)]
     pub series: Option<String>,
-    /// Output file, `.svg` or `.png` (default: DIR/<y>-vs-<x>.svg).
+    /// Output file, `.svg` or `.png` (default: DIR/<y>-vs-<x>.svg); for the default set,
+    /// the directory of the figures (default DIR).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Size in pixels, `WIDTHxHEIGHT`.
@@ -54,6 +57,8 @@ fn unit(metric: &str) -> &'static str {
         "macs_per_cycle" => "MACs/cycle",
         "utilization" | "dram_row_hit_rate" => "fraction",
         "weight_staleness_mean" => "versions",
+        m if m.ends_with("_sqnr_db") => "dB",
+        m if m.ends_with("_max_rel") => "relative",
         _ => "",
     }
 }
@@ -86,128 +91,48 @@ fn find_axis(axes: &[String], name: &str) -> Result<usize, CliError> {
     }
 }
 
-/// Figures of one run from its report.json: the peak L1 heat map and, for a learning run,
-/// the loss curve; written next to the report.
+/// Figures of one run from its report.json, written next to the report.
 fn run_figures(args: &PlotArgs, out: &mut dyn Write) -> CliResult {
-    use tilesim::report::plot::{Cell, HeatMap, draw_heatmap};
     let text = std::fs::read_to_string(&args.dir)
         .map_err(|e| input(format!("cannot read {}: {e}", args.dir.display())))?;
     let r: serde_json::Value = serde_json::from_str(&text)
         .map_err(|e| input(format!("{}: not a report.json: {e}", args.dir.display())))?;
-    let (format, ext) = match args.format.as_str() {
-        "svg" => (Format::Svg, "svg"),
-        "png" => (Format::Png, "png"),
+    let format = match args.format.as_str() {
+        "svg" => Format::Svg,
+        "png" => Format::Png,
         other => return Err(input(format!("--format `{other}`: expected svg or png"))),
     };
     let dir = args.dir.parent().unwrap_or(std::path::Path::new("."));
-    let name = r
-        .pointer("/scenario/workload")
-        .and_then(|v| v.as_str())
-        .unwrap_or("run")
-        .to_string();
-    let guard = |f: &std::path::Path| -> CliResult {
-        if f.exists() && !args.force {
-            return Err(input(format!(
-                "{} exists; hint: pass --force to replace it",
-                f.display()
-            )));
-        }
-        Ok(())
-    };
-    let tiles = r
-        .pointer("/memory/tiles")
-        .and_then(|v| v.as_array())
-        .ok_or_else(|| input(format!("{}: no memory.tiles", args.dir.display())))?;
-    let cells = tiles
-        .iter()
-        .filter_map(|t| {
-            let col = t.get("col")?.as_u64()? as u32;
-            let row = t.get("row")?.as_u64()? as u32;
-            let kind = t.get("kind")?.as_str()?.to_string();
-            let cap = t.get("capacity_bytes")?.as_u64()?;
-            let peak = t.get("peak_bytes")?.as_u64()?;
-            let part = t.get("partition").and_then(|p| p.as_str()).unwrap_or("");
-            let value = (cap > 0).then(|| peak as f64 / cap as f64);
-            let mut label = kind.clone();
-            if let Some(v) = value {
-                label.push_str(&format!("\n{:.0} %", 100.0 * v));
-            }
-            if !part.is_empty() {
-                label.push_str(&format!("\n{part}"));
-            }
-            Some(Cell {
-                col,
-                row,
-                value,
-                label,
-            })
-        })
-        .collect();
-    let f = dir.join(format!("l1-peak.{ext}"));
-    guard(&f)?;
-    draw_heatmap(
-        &HeatMap {
-            title: format!("{name}: peak memory occupancy per tile (share of capacity)"),
-            cells,
-            size: (960, 640),
-        },
-        &f,
-        format,
-    )
-    .map_err(|e| CliError::Other(anyhow!("{e}")))?;
-    writeln!(out, "wrote {}", f.display())?;
-    let curve: Vec<(f64, f64)> = r
-        .pointer("/learning/loss_curve")
-        .and_then(|v| v.as_array())
-        .map(|a| {
-            a.iter()
-                .filter_map(|p| {
-                    Some((
-                        p.get("simulated_seconds")?.as_f64()? * 1e3,
-                        p.get("loss")?.as_f64()?,
-                    ))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    if !curve.is_empty() {
-        let f = dir.join(format!("loss-curve.{ext}"));
-        guard(&f)?;
-        draw(
-            &Chart {
-                title: format!("{name}: held-out loss over simulated time"),
-                x_label: "simulated time (ms)".into(),
-                y_label: "loss".into(),
-                series: vec![Series {
-                    label: "loss".into(),
-                    points: curve,
-                }],
-                x_categories: None,
-                size: (960, 600),
-            },
-            &f,
-            format,
-        )
-        .map_err(|e| CliError::Other(anyhow!("{e}")))?;
+    let files = tilesim::report::figures::run_figures(&r, dir, format, args.force)
+        .map_err(|e| figure_error(&args.dir, e))?;
+    for f in files {
         writeln!(out, "wrote {}", f.display())?;
     }
     Ok(())
+}
+
+/// A figure error as a CLI error naming the report.
+pub fn figure_error(
+    report: &std::path::Path,
+    e: tilesim::report::figures::FigureError,
+) -> CliError {
+    if e.is_input_error() {
+        input(format!("{}: {e}", report.display()))
+    } else {
+        CliError::Other(anyhow!("{}: {e}", report.display()))
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct StudyInfo {
+    name: String,
+    axes: Vec<String>,
 }
 
 /// Runs `tilesim plot`.
 pub fn run(args: &PlotArgs, out: &mut dyn Write) -> CliResult {
     if args.dir.is_file() {
         return run_figures(args, out);
-    }
-    let (Some(x_name), Some(y_name)) = (&args.x, &args.y) else {
-        return Err(input(
-            "a sweep directory needs --x AXIS and --y METRIC (a report.json needs neither)",
-        ));
-    };
-    #[derive(serde::Deserialize)]
-    struct StudyInfo {
-        name: String,
-        axes: Vec<String>,
     }
     let info: StudyInfo = std::fs::read_to_string(args.dir.join("study.json"))
         .ok()
@@ -219,53 +144,177 @@ pub fn run(args: &PlotArgs, out: &mut dyn Write) -> CliResult {
             ))
         })?;
     let text = std::fs::read_to_string(args.dir.join("results.jsonl")).unwrap_or_default();
-    let rows: Vec<Row> = text
+    let mut rows: Vec<Row> = text
         .lines()
         .filter_map(|l| serde_json::from_str::<Row>(l).ok())
         .filter(|r| r.status == "ok")
         .collect();
-    let xi = find_axis(&info.axes, x_name)?;
-    let si = args
-        .series
-        .as_deref()
-        .map(|s| find_axis(&info.axes, s))
-        .transpose()?;
-    let names: Vec<&str> = std::iter::once("peak_l1_bytes_per_tile")
+    // Points finish in any order; figures follow the study's order.
+    rows.sort_by_key(|r| r.index);
+    let size = parse_size(&args.size)?;
+    match (&args.x, &args.y) {
+        (Some(x), Some(y)) => {
+            let xi = find_axis(&info.axes, x)?;
+            let si = args
+                .series
+                .as_deref()
+                .map(|s| find_axis(&info.axes, s))
+                .transpose()?;
+            let yi = metric_index(y)?;
+            let file = args
+                .out
+                .clone()
+                .unwrap_or_else(|| args.dir.join(default_name(&info, xi, y)));
+            let file = figure(args, &info, &rows, (xi, si, yi), &file, size)?;
+            writeln!(out, "wrote {}", file.display())?;
+        }
+        (None, None) => {
+            // The default set: every metric that varies, against the first axis, one line
+            // per value of the second axis when the axes form a product.
+            if info.axes.is_empty() || rows.is_empty() {
+                return Err(input(format!(
+                    "{}: no finished points to plot",
+                    args.dir.display()
+                )));
+            }
+            let si = (info.axes.len() > 1 && is_product(&rows)).then_some(1);
+            let dir = args.out.clone().unwrap_or_else(|| args.dir.clone());
+            if dir.extension().is_some() {
+                return Err(input(format!(
+                    "--out {}: without --x and --y, --out names a directory for the figures",
+                    dir.display()
+                )));
+            }
+            std::fs::create_dir_all(&dir)
+                .map_err(|e| input(format!("cannot create {}: {e}", dir.display())))?;
+            let names = metric_names();
+            let varying: Vec<usize> = (0..names.len())
+                .filter(|&yi| {
+                    let vals: Vec<f64> = rows.iter().filter_map(|r| value(r, yi)).collect();
+                    vals.len() == rows.len() && vals.iter().any(|v| *v != vals[0])
+                })
+                .collect();
+            let files: Vec<std::path::PathBuf> = varying
+                .iter()
+                .map(|&yi| dir.join(default_name(&info, 0, names[yi])))
+                .collect();
+            if !args.force
+                && let Some(f) = files.iter().find(|f| f.exists())
+            {
+                return Err(input(format!(
+                    "{} exists; hint: pass --force to replace it",
+                    f.display()
+                )));
+            }
+            for (&yi, file) in varying.iter().zip(&files) {
+                figure(args, &info, &rows, (0, si, yi), file, size)?;
+                writeln!(out, "wrote {}", file.display())?;
+            }
+        }
+        _ => {
+            return Err(input(
+                "give both --x AXIS and --y METRIC, or neither for the default set of figures",
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn metric_names() -> Vec<&'static str> {
+    std::iter::once("peak_l1_bytes_per_tile")
         .chain(METRICS.iter().map(|(m, _)| *m))
-        .collect();
-    let yi = names.iter().position(|m| m == y_name).ok_or_else(|| {
+        .collect()
+}
+
+fn metric_index(name: &str) -> Result<usize, CliError> {
+    let names = metric_names();
+    names.iter().position(|m| *m == name).ok_or_else(|| {
         input(format!(
             "--y `{}` is not a metric; metrics: {}",
-            y_name,
+            name,
             names.join(", ")
         ))
-    })?;
-    let value = |r: &Row| -> Option<f64> {
-        if yi == 0 {
-            r.peak_l1_bytes_per_tile.map(|v| v as f64)
-        } else {
-            r.metrics.get(yi - 1).copied().flatten()
-        }
+    })
+}
+
+fn value(r: &Row, yi: usize) -> Option<f64> {
+    if yi == 0 {
+        r.peak_l1_bytes_per_tile.map(|v| v as f64)
+    } else {
+        r.metrics.get(yi - 1).copied().flatten()
+    }
+}
+
+/// True when the rows hold every combination of the first two axes' values (a product),
+/// so one line per value of the second axis is meaningful.
+fn is_product(rows: &[Row]) -> bool {
+    let distinct = |f: &dyn Fn(&Row) -> String| -> usize {
+        rows.iter()
+            .map(f)
+            .collect::<std::collections::BTreeSet<_>>()
+            .len()
     };
-    let (w, h) = args
-        .size
-        .split_once('x')
+    let a = distinct(&|r| r.values[0].clone());
+    let b = distinct(&|r| r.values[1].clone());
+    let pairs = distinct(&|r| format!("{}\u{0}{}", r.values[0], r.values[1]));
+    a > 1 && b > 1 && pairs == a * b
+}
+
+/// A RON value as a short tick label: field names and spaces dropped
+/// (`BPosit(n: 16, es: 5, rs: 6)` → `BPosit(16,5,6)`).
+fn compact(value: &str) -> String {
+    let mut out = String::new();
+    let mut word = String::new();
+    let mut chars = value.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c.is_alphanumeric() || c == '_' {
+            word.push(c);
+            continue;
+        }
+        if c == ':' && !word.is_empty() && chars.peek().is_none_or(|n| *n != ':') {
+            word.clear();
+            continue;
+        }
+        out.push_str(&word);
+        word.clear();
+        if !c.is_whitespace() {
+            out.push(c);
+        }
+    }
+    out.push_str(&word);
+    out
+}
+
+fn default_name(info: &StudyInfo, xi: usize, y: &str) -> String {
+    let x = info.axes[xi]
+        .rsplit('.')
+        .next()
+        .unwrap_or("x")
+        .replace(['[', ']'], "");
+    format!("{y}-vs-{x}.svg")
+}
+
+fn parse_size(size: &str) -> Result<(u32, u32), CliError> {
+    size.split_once('x')
         .and_then(|(w, h)| Some((w.parse::<u32>().ok()?, h.parse::<u32>().ok()?)))
         .filter(|(w, h)| (200..=8000).contains(w) && (150..=8000).contains(h))
         .ok_or_else(|| {
             input(format!(
-                "--size `{}`: expected WIDTHxHEIGHT, e.g. 960x600",
-                args.size
+                "--size `{size}`: expected WIDTHxHEIGHT, e.g. 960x600"
             ))
-        })?;
-    let file = args.out.clone().unwrap_or_else(|| {
-        let x = info.axes[xi]
-            .rsplit('.')
-            .next()
-            .unwrap_or("x")
-            .replace(['[', ']'], "");
-        args.dir.join(format!("{y_name}-vs-{x}.svg"))
-    });
+        })
+}
+
+/// Draws metric `yi` against axis `xi` (one line per value of axis `si`) into `file`.
+fn figure(
+    args: &PlotArgs,
+    info: &StudyInfo,
+    rows: &[Row],
+    (xi, si, yi): (usize, Option<usize>, usize),
+    file: &std::path::Path,
+    size: (u32, u32),
+) -> Result<std::path::PathBuf, CliError> {
+    let y_name = metric_names()[yi];
     let format = match file.extension().and_then(|e| e.to_str()) {
         Some("svg") => Format::Svg,
         Some("png") => Format::Png,
@@ -285,14 +334,15 @@ pub fn run(args: &PlotArgs, out: &mut dyn Write) -> CliResult {
     // x values: numbers when every value has one, otherwise categories in first-seen order.
     let numeric = rows.iter().all(|r| number_in(&r.values[xi]).is_some());
     let mut categories: Vec<String> = Vec::new();
-    for r in &rows {
+    for r in rows {
         if !categories.contains(&r.values[xi]) {
             categories.push(r.values[xi].clone());
         }
     }
+    let labels: Vec<String> = categories.iter().map(|c| compact(c)).collect();
     let mut series: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
-    for r in &rows {
-        let Some(y) = value(r) else { continue };
+    for r in rows {
+        let Some(y) = value(r, yi) else { continue };
         let x = if numeric {
             number_in(&r.values[xi]).unwrap_or(f64::NAN)
         } else {
@@ -309,7 +359,7 @@ pub fn run(args: &PlotArgs, out: &mut dyn Write) -> CliResult {
         .map(|(k, points)| Series {
             label: match si {
                 Some(s) => format!("{} = {k}", info.axes[s].rsplit('.').next().unwrap_or("")),
-                None => y_name.clone(),
+                None => y_name.to_string(),
             },
             points,
         })
@@ -319,25 +369,31 @@ pub fn run(args: &PlotArgs, out: &mut dyn Write) -> CliResult {
         title: format!("{}: {} against {}", info.name, y_name, info.axes[xi]),
         x_label: info.axes[xi].clone(),
         y_label: if y_unit.is_empty() {
-            y_name.clone()
+            y_name.to_string()
         } else {
             format!("{y_name} ({y_unit})")
         },
         series,
-        x_categories: (!numeric).then_some(categories),
-        size: (w, h),
+        x_categories: (!numeric).then_some(labels),
+        size,
     };
-    draw(&chart, &file, format).map_err(|e| match e {
+    draw(&chart, file, format).map_err(|e| match e {
         tilesim::report::plot::PlotError::NoData(_) => input(e),
         other => CliError::Other(anyhow!("{other}")),
     })?;
-    writeln!(out, "wrote {}", file.display())?;
-    Ok(())
+    Ok(file.to_path_buf())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn category_labels_drop_field_names() {
+        assert_eq!(compact("BPosit(n: 16, es: 5, rs: 6)"), "BPosit(16,5,6)");
+        assert_eq!(compact("Bf16"), "Bf16");
+        assert_eq!(compact("\"a b\""), "\"ab\"");
+    }
 
     #[test]
     fn numbers_come_out_of_ron_values() {

@@ -54,6 +54,14 @@ pub struct RunArgs {
     /// or ramulator (Ramulator 2 `LD|ST 0xADDR`, one line per 64 bytes).
     #[arg(long, value_name = "FORMAT", default_value = "native")]
     pub dram_trace_format: String,
+    /// Also draw the run's figures into the output directory: peak memory per tile,
+    /// core activity over time, DRAM bandwidth over time, and the loss curve of a
+    /// learning run (the same figures as `tilesim plot REPORT.json`).
+    #[arg(long)]
+    pub plots: bool,
+    /// Format of the figures of `--plots`: svg or png.
+    #[arg(long, value_name = "FORMAT", default_value = "svg")]
+    pub plot_format: String,
 }
 
 fn write_error(e: WriteError) -> CliError {
@@ -140,6 +148,16 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> CliResult {
             path.display()
         )));
     }
+    let plot_format = match (args.plots, args.plot_format.as_str()) {
+        (false, _) => None,
+        (true, "svg") => Some(tilesim::report::plot::Format::Svg),
+        (true, "png") => Some(tilesim::report::plot::Format::Png),
+        (true, other) => {
+            return Err(CliError::Input(anyhow!(
+                "--plot-format `{other}`: expected svg or png"
+            )));
+        }
+    };
     let options = SimOptions {
         dram_trace: args.dram_trace.is_some(),
         trace_window,
@@ -182,11 +200,23 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> CliResult {
         )?;
         report::write_atomic(path, &text).map_err(write_error)?;
     }
+    let mut figures = Vec::new();
+    if let Some(format) = plot_format {
+        // The output directory is tilesim's (prepare_dir checked its marker), so earlier
+        // figures in it are replaced like the report is.
+        let value: serde_json::Value = serde_json::from_str(&json)
+            .map_err(|e| CliError::Other(anyhow!("report.json: {e}")))?;
+        figures = tilesim::report::figures::run_figures(&value, &dir, format, true)
+            .map_err(|e| super::plot::figure_error(&dir.join("report.json"), e))?;
+    }
     if args.json {
         out.write_all(json.as_bytes())?;
     } else {
         out.write_all(report::render_table(&result.report).as_bytes())?;
         writeln!(out, "\nwrote {}", dir.join("report.json").display())?;
+        for f in figures {
+            writeln!(out, "wrote {}", f.display())?;
+        }
     }
     Ok(())
 }

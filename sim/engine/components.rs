@@ -91,6 +91,8 @@ pub struct TileState {
     pub busy_by_kind: [u64; 5],
     /// MACs performed.
     pub macs: u64,
+    /// Core busy cycles over time, one lane per compute kind (as `busy_by_kind`).
+    pub profile: super::profile::Binned,
 }
 
 /// A bandwidth resource (DMA channel, DRAM, host path) reserved by transfers in time order.
@@ -167,6 +169,8 @@ pub struct Sim {
     pub trace_window: Option<(u64, u64)>,
     /// The recorded ops.
     pub spans: Vec<Span>,
+    /// DRAM bytes over time: lane 0 read, lane 1 written.
+    pub dram_profile: super::profile::Binned,
 }
 
 /// One timed op as it ran, for traces.

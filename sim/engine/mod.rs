@@ -8,11 +8,13 @@
 //! cycles.
 
 mod components;
+pub mod profile;
 mod ready;
 mod simulate;
 mod systems;
 
 pub use components::{Channel, Sequencer, Span, SpanKind, TileState};
 pub use simulate::{
-    EngineError, PortActivity, ResourceActivity, SimOptions, TileActivity, Timeline, simulate,
+    EngineError, PortActivity, Profile, ResourceActivity, SimOptions, TileActivity, Timeline,
+    simulate,
 };

@@ -208,6 +208,23 @@ pub struct Timeline {
     /// The timed ops inside [`SimOptions::trace_window`], in the order they were
     /// scheduled (empty without a window).
     pub spans: Vec<Span>,
+    /// Activity over time, on bins of one width.
+    pub profile: Profile,
+}
+
+/// Activity over time: core busy cycles per tile and kind, DRAM bytes, per bin of
+/// `bin_cycles` cycles (at most [`super::profile::MAX_BINS`] bins, the last one partial).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Profile {
+    /// Cycles per bin.
+    pub bin_cycles: u64,
+    /// Per tile (in the order of [`Timeline::tiles`]), per compute kind (forward,
+    /// forward+tangent, estimate, backward, host), busy cycles per bin.
+    pub tile_busy: Vec<Vec<Vec<u64>>>,
+    /// DRAM bytes read per bin.
+    pub dram_read: Vec<u64>,
+    /// DRAM bytes written per bin.
+    pub dram_written: Vec<u64>,
 }
 
 impl Timeline {
@@ -289,6 +306,7 @@ pub fn simulate(
                 core_busy_until: 0,
                 busy_by_kind: [0; 5],
                 macs: 0,
+                profile: super::profile::Binned::new(5),
             })
             .id();
         tile_entities.insert(t, e);
@@ -347,6 +365,7 @@ pub fn simulate(
             versions: vec![0; schedule.versions.len()],
             ..Default::default()
         },
+        dram_profile: super::profile::Binned::new(2),
         ..Default::default()
     };
     for (i, p) in schedule.programs.iter().enumerate() {
@@ -571,6 +590,32 @@ pub fn simulate(
     let mut q = world.query::<&TileState>();
     let mut states: Vec<TileState> = q.iter(&world).cloned().collect();
     states.sort_by_key(|t| (t.coord.row, t.coord.col));
+    // Every profile onto the widest bins, cut at the end of the run.
+    let mut dram_profile = world.resource::<Sim>().dram_profile.clone();
+    let width = states
+        .iter()
+        .map(|t| t.profile.width())
+        .fold(dram_profile.width(), u64::max);
+    dram_profile.rebin(width);
+    dram_profile.truncate(end);
+    let bins = end.div_ceil(width) as usize;
+    let pad = |mut v: Vec<u64>| {
+        v.resize(bins, 0);
+        v
+    };
+    let mut profile = Profile {
+        bin_cycles: width,
+        tile_busy: Vec::with_capacity(states.len()),
+        dram_read: pad(dram_profile.lane(0)),
+        dram_written: pad(dram_profile.lane(1)),
+    };
+    for t in &mut states {
+        t.profile.rebin(width);
+        t.profile.truncate(end);
+        profile
+            .tile_busy
+            .push((0..5).map(|k| pad(t.profile.lane(k))).collect());
+    }
     for t in states {
         let integral =
             t.integral + u128::from(t.live) * u128::from(end.saturating_sub(t.last_change));
@@ -638,6 +683,7 @@ pub fn simulate(
         dram_trace,
         shared_ports,
         spans: std::mem::take(&mut world.resource_mut::<Sim>().spans),
+        profile,
     })
 }
 

@@ -409,6 +409,10 @@ pub fn arbitrate(
                     end =
                         end.max(d.access(route, start + latency, bytes, r.dram == DramUse::Write));
                 }
+                if r.dram != DramUse::None {
+                    let lane = usize::from(r.dram == DramUse::Write);
+                    sim.dram_profile.add(lane, start + latency, end, bytes);
+                }
                 for &(e, rate) in &r.exclusive {
                     if let Ok(mut ch) = channels.get_mut(e) {
                         let h = cycles_for(bytes, rate);
@@ -485,6 +489,8 @@ pub fn record_occupancy(mut sim: ResMut<Sim>, mut tiles: Query<&mut TileState>) 
         {
             t.busy_by_kind[slot] += cycles;
             t.macs += c.macs;
+            t.profile
+                .add(slot, c.time - cycles.min(c.time), c.time, cycles);
         }
     }
     // Stable: changes at one cycle keep the order they were made in.

@@ -1,12 +1,15 @@
 //! Report: the schema of report.json, the summary table, the Chrome trace, and safe
 //! writing of outputs.
 
+mod activity;
+pub mod figures;
 pub mod plot;
 mod schema;
 mod table;
 mod trace;
 mod write;
 
+pub use activity::{Activity, KINDS, TileTimeline};
 pub use schema::*;
 pub use table::render as render_table;
 pub use trace::chrome_trace;

@@ -85,6 +85,9 @@ macro_rules! on_backend {
     }};
 }
 
+mod gantt;
+pub use gantt::{Gantt, Lane, draw_gantt};
+
 static FONT: OnceLock<bool> = OnceLock::new();
 
 /// Registers the embedded font once per process (plotters needs it for text layout, SVG
@@ -201,17 +204,35 @@ fn render<DB: DrawingBackend>(
                     .filter(|(x, y)| x.is_finite() && y.is_finite())
                     .collect();
                 p.sort_by(|a, b| a.0.total_cmp(&b.0));
+                if chart.x_categories.is_some() {
+                    // Categories have no order between them: markers only, each series
+                    // nudged sideways so equal values stay visible.
+                    let n = chart.series.len() as f64;
+                    let dx = (i as f64 - (n - 1.0) / 2.0) * 0.1;
+                    ctx.draw_series(
+                        p.iter()
+                            .map(|&(x, y)| Circle::new((x + dx, y), 5, color.filled())),
+                    )
+                    .map_err(|e| e.to_string())?
+                    .label(s.label.as_str())
+                    .legend(move |(x, y)| Circle::new((x + 8, y), 5, color.filled()));
+                    continue;
+                }
                 ctx.draw_series(LineSeries::new(p.clone(), color.stroke_width(2)))
                     .map_err(|e| e.to_string())?
                     .label(s.label.as_str())
                     .legend(move |(x, y)| {
                         PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
                     });
-                ctx.draw_series(
-                    p.iter()
-                        .map(|&(x, y)| Circle::new((x, y), 3, color.filled())),
-                )
-                .map_err(|e| e.to_string())?;
+                // Markers where points are few enough to tell apart; a dense series (a
+                // time series) reads better as a line alone.
+                if p.len() <= 40 {
+                    ctx.draw_series(
+                        p.iter()
+                            .map(|&(x, y)| Circle::new((x, y), 3, color.filled())),
+                    )
+                    .map_err(|e| e.to_string())?;
+                }
             }
             if chart.series.len() > 1 {
                 ctx.configure_series_labels()
@@ -265,6 +286,10 @@ pub fn short(x: f64) -> String {
         (x / 1e3, "k")
     } else if a >= 1.0 {
         (x, "")
+    } else if a >= 0.01 {
+        // Plain decimals: "500m" on an axis in ms would read as a unit.
+        let t = format!("{x:.4}");
+        return t.trim_end_matches('0').trim_end_matches('.').to_string();
     } else if a >= 1e-3 {
         (x * 1e3, "m")
     } else if a >= 1e-6 {
@@ -286,6 +311,8 @@ mod tests {
         assert_eq!(short(30_425_238.0), "30.425M");
         assert_eq!(short(0.00329), "3.29m");
         assert_eq!(short(4.0), "4");
+        assert_eq!(short(0.5), "0.5");
+        assert_eq!(short(0.0125), "0.0125");
         assert_eq!(short(0.0), "0");
     }
 

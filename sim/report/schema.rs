@@ -10,7 +10,7 @@ use crate::model::{PartitionKind, Scenario, TileKind};
 pub use crate::replay::ReprEntry;
 
 /// Schema version of report.json; bumped on any incompatible change.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// Which scenario was run.
 #[derive(Debug, Clone, Serialize)]
@@ -234,6 +234,8 @@ pub struct Report {
     /// Error of every crossing of values between representations, per partition with a
     /// value format (the value pass, [`crate::replay`], `docs/representation.md`).
     pub representation_error: Vec<ReprEntry>,
+    /// Core and DRAM activity over time ([`super::Activity`]).
+    pub activity: super::Activity,
 }
 
 fn ratio(a: f64, b: f64) -> f64 {
@@ -442,5 +444,6 @@ pub fn build(
             programs: schedule.programs.len(),
         },
         representation_error,
+        activity: super::activity::activity(m, schedule, t),
     }
 }

@@ -5,4 +5,4 @@ pub mod set;
 pub mod sweep;
 
 pub use set::{SetError, apply as apply_sets};
-pub use sweep::{METRICS, Point, Row, Study, StudyError, csv, load_study, run_point};
+pub use sweep::{METRICS, Point, Row, Study, StudyError, csv, load_study, metric_at, run_point};

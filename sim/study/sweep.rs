@@ -83,8 +83,9 @@ impl Point {
     }
 }
 
-/// The metrics every row carries, with the report key each comes from (a JSON pointer; a
-/// `*` step takes the largest value over the items of that array).
+/// The metrics every row carries, with the report key each comes from: a JSON pointer whose
+/// segments may select an array element by a field (`name[field=value]`, see
+/// [`metric_at`]), or take the largest value over an array's items (a `*` step).
 pub const METRICS: &[(&str, &str)] = &[
     ("simulated_seconds", "/simulated_seconds"),
     (
@@ -110,8 +111,25 @@ pub const METRICS: &[(&str, &str)] = &[
     ),
     ("dram_row_hit_rate", "/ddr/controller/row_hit_rate"),
     ("weight_staleness_mean", "/learning/weight_staleness_mean"),
-    ("engine_events", "/engine/events"),
     ("final_loss", "/learning/final_loss"),
+    ("gradient_cosine_mean", "/learning/gradient_cosine_mean"),
+    (
+        "gradient_estimates_sqnr_db",
+        "/representation_error[tensor=gradient_estimates]/sqnr_db",
+    ),
+    (
+        "gradient_estimates_max_rel",
+        "/representation_error[tensor=gradient_estimates]/max_rel",
+    ),
+    (
+        "updated_weights_sqnr_db",
+        "/representation_error[tensor=updated_weights]/sqnr_db",
+    ),
+    (
+        "updated_weights_max_rel",
+        "/representation_error[tensor=updated_weights]/max_rel",
+    ),
+    ("engine_events", "/engine/events"),
     (
         "activation_tape_peak_bytes",
         "/memory/partitions/*/activation_tape_peak_bytes",
@@ -119,17 +137,39 @@ pub const METRICS: &[(&str, &str)] = &[
     ("spilled_bytes", "/memory/partitions/*/spilled_bytes"),
 ];
 
-/// The value at `ptr` in `v` (see [`METRICS`]).
+/// The number at `ptr` in a report (see [`METRICS`]): [`metric_at`], except that a `/*`
+/// step takes the largest value over the items of that array.
 fn metric(v: &Value, ptr: &str) -> Option<f64> {
     match ptr.split_once("/*") {
-        Some((list, rest)) => v
-            .pointer(list)?
+        Some((list, rest)) => metric_at(v, list)?
             .as_array()?
             .iter()
-            .filter_map(|item| item.pointer(rest).and_then(Value::as_f64))
+            .filter_map(|item| metric_at(item, rest).and_then(Value::as_f64))
             .reduce(f64::max),
-        None => v.pointer(ptr).and_then(Value::as_f64),
+        None => metric_at(v, ptr).and_then(Value::as_f64),
     }
+}
+
+/// The value at `path` in a report: a JSON pointer whose segments may select the first
+/// element of an array by a field, `name[field=value]` (as in [`METRICS`]).
+pub fn metric_at<'a>(report: &'a Value, path: &str) -> Option<&'a Value> {
+    let mut at = report;
+    for seg in path.split('/').skip(1) {
+        at = match seg.strip_suffix(']').and_then(|s| s.split_once('[')) {
+            Some((name, filter)) => {
+                let (field, want) = filter.split_once('=')?;
+                at.get(name)?
+                    .as_array()?
+                    .iter()
+                    .find(|e| e.get(field).and_then(Value::as_str) == Some(want))?
+            }
+            None => at.get(seg).or_else(|| {
+                let i: usize = seg.parse().ok()?;
+                at.get(i)
+            })?,
+        };
+    }
+    Some(at)
 }
 
 /// One point's results: its axis values and the main report metrics, or its error.
@@ -447,6 +487,23 @@ pub fn csv(axes: &[String], rows: &[Row]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn metric_paths_select_array_elements_by_field() {
+        let v: Value = serde_json::from_str(
+            r#"{"a": {"b": 2.5}, "r": [{"tensor": "w", "x": 1}, {"tensor": "g", "x": 7}]}"#,
+        )
+        .unwrap();
+        assert_eq!(metric_at(&v, "/a/b").and_then(Value::as_f64), Some(2.5));
+        assert_eq!(
+            metric_at(&v, "/r[tensor=g]/x").and_then(Value::as_u64),
+            Some(7)
+        );
+        assert_eq!(metric_at(&v, "/r/0/x").and_then(Value::as_u64), Some(1));
+        assert!(metric_at(&v, "/r[tensor=q]/x").is_none());
+        assert!(metric_at(&v, "/r[tensor]/x").is_none());
+        assert!(metric_at(&v, "/a/c").is_none());
+    }
 
     fn axes(lens: &[usize]) -> Vec<(String, Vec<String>)> {
         lens.iter()

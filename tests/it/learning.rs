@@ -178,7 +178,7 @@ fn report_learning_section_follows_the_timeline_and_is_deterministic() {
     ] {
         assert!(l.get(key).is_some(), "learning.{key} missing: {l}");
     }
-    assert_eq!(v["schema_version"], 4);
+    assert_eq!(v["schema_version"], tilesim::report::SCHEMA_VERSION);
     // The loop computes as many estimates as the timeline says (the run is small), and
     // no more updates than the host applied.
     assert_eq!(l["estimates_in_values"], l["gradient_estimates"]);

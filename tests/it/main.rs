@@ -5,6 +5,7 @@ mod calibration;
 mod cli_repr;
 mod cli_run;
 mod dram;
+mod figures;
 mod learning;
 mod numerics;
 mod report_golden;

@@ -235,6 +235,62 @@ fn plot_draws_a_metric_against_an_axis_with_one_line_per_series() {
 }
 
 #[test]
+fn plot_without_axes_draws_the_default_set_of_every_varying_metric() {
+    let d = scratch("plot-default");
+    let s = study(&d, AXES);
+    let out = d.join("r");
+    assert!(sweep(&s, &out, &[]).status.success());
+    let o = tilesim().arg("plot").arg(&out).output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let stdout = String::from_utf8(o.stdout).unwrap();
+    // Learning throughput varies with the learning tiles; the product of the two axes
+    // gives one line per perturbation count.
+    let svg = std::fs::read_to_string(out.join("learning_samples_per_s-vs-tiles.svg")).unwrap();
+    assert!(svg.contains("perturbations = 1") && svg.contains("perturbations = 2"));
+    // A figure for exactly the metrics that have a value at every point and vary.
+    let rows: Vec<tilesim::study::Row> = std::fs::read_to_string(out.join("results.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let names = std::iter::once("peak_l1_bytes_per_tile")
+        .chain(tilesim::study::METRICS.iter().map(|(m, _)| *m));
+    let mut drawn = 0;
+    for (i, name) in names.enumerate() {
+        let vals: Vec<Option<f64>> = rows
+            .iter()
+            .map(|r| {
+                if i == 0 {
+                    r.peak_l1_bytes_per_tile.map(|v| v as f64)
+                } else {
+                    r.metrics[i - 1]
+                }
+            })
+            .collect();
+        let varies = vals.iter().all(Option::is_some) && vals.iter().any(|v| *v != vals[0]);
+        let file = out.join(format!("{name}-vs-tiles.svg"));
+        assert_eq!(file.exists(), varies, "{name}: {vals:?}");
+        drawn += usize::from(varies);
+    }
+    assert!(drawn >= 3);
+    assert_eq!(
+        stdout.lines().filter(|l| l.starts_with("wrote")).count(),
+        drawn
+    );
+    // Again: kept without --force, exit 2; only --x is an error too.
+    let o = tilesim().arg("plot").arg(&out).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let o = tilesim()
+        .arg("plot")
+        .arg(&out)
+        .args(["--x", "tiles"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("or neither"), "{}", stderr(&o));
+}
+
+#[test]
 fn plot_of_a_report_draws_the_l1_heat_map_and_the_loss_curve() {
     let d = scratch("plot-run");
     let o = tilesim()

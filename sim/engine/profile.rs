@@ -1,0 +1,175 @@
+//! Activity over time: amounts (busy cycles, bytes) binned by cycle, with a bin width that
+//! doubles whenever the run outgrows [`MAX_BINS`] bins, so a profile has a bounded size
+//! whatever the run's length and needs no guess of that length in advance.
+//!
+//! Every amount is spread over the bins its span `[start, end)` overlaps in proportion to
+//! the overlap, with integer rounding by cumulative floors: the bins of one span always sum
+//! to the amount exactly, so a profile's totals equal the run's counters.
+
+/// Most bins a profile keeps; once a span ends past them the width doubles (pairs merge).
+pub const MAX_BINS: usize = 128;
+
+/// Width of a bin before any doubling, cycles.
+const FIRST_WIDTH: u64 = 64;
+
+/// Amounts per bin for a few lanes (e.g. one per op kind), all on the same bins.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Binned {
+    width: u64,
+    lanes: usize,
+    /// `bins × lanes`, bin-major.
+    values: Vec<u64>,
+}
+
+impl Default for Binned {
+    fn default() -> Self {
+        Binned::new(1)
+    }
+}
+
+impl Binned {
+    /// An empty profile with `lanes` lanes.
+    pub fn new(lanes: usize) -> Self {
+        Binned {
+            width: FIRST_WIDTH,
+            lanes: lanes.max(1),
+            values: Vec::new(),
+        }
+    }
+
+    /// Cycles per bin.
+    pub fn width(&self) -> u64 {
+        self.width
+    }
+
+    /// Bins recorded so far.
+    pub fn bins(&self) -> usize {
+        self.values.len() / self.lanes
+    }
+
+    /// One lane's amounts, bin by bin.
+    pub fn lane(&self, lane: usize) -> Vec<u64> {
+        self.values
+            .iter()
+            .skip(lane)
+            .step_by(self.lanes)
+            .copied()
+            .collect()
+    }
+
+    /// The sum of one lane.
+    pub fn total(&self, lane: usize) -> u64 {
+        self.values.iter().skip(lane).step_by(self.lanes).sum()
+    }
+
+    fn coarsen(&mut self) {
+        let bins = self.bins();
+        let mut merged = vec![0u64; bins.div_ceil(2) * self.lanes];
+        for b in 0..bins {
+            for l in 0..self.lanes {
+                merged[(b / 2) * self.lanes + l] += self.values[b * self.lanes + l];
+            }
+        }
+        self.values = merged;
+        self.width *= 2;
+    }
+
+    /// Doubles the width until it is at least `width` (a power-of-two multiple of the
+    /// current one), so profiles recorded apart can be put on the same bins.
+    pub fn rebin(&mut self, width: u64) {
+        while self.width < width {
+            self.coarsen();
+        }
+    }
+
+    /// Spreads `amount` over `[start, end)` in `lane` (an empty span puts it all in the
+    /// bin of `start`).
+    pub fn add(&mut self, lane: usize, start: u64, end: u64, amount: u64) {
+        if amount == 0 || lane >= self.lanes {
+            return;
+        }
+        let end = end.max(start);
+        let last = end.max(start.saturating_add(1));
+        while last.div_ceil(self.width) > MAX_BINS as u64 {
+            self.coarsen();
+        }
+        let need = last.div_ceil(self.width) as usize * self.lanes;
+        if self.values.len() < need {
+            self.values.resize(need, 0);
+        }
+        let span = end - start;
+        if span == 0 {
+            self.values[(start / self.width) as usize * self.lanes + lane] += amount;
+            return;
+        }
+        // Cumulative floors: bin i gets floor(amount·(b_i − start)/span) −
+        // floor(amount·(a_i − start)/span), which sums to `amount` exactly.
+        let share = |t: u64| -> u64 {
+            ((u128::from(amount) * u128::from(t - start)) / u128::from(span)) as u64
+        };
+        let mut at = start;
+        while at < end {
+            let bin = at / self.width;
+            let next = (bin + 1).saturating_mul(self.width).min(end);
+            self.values[bin as usize * self.lanes + lane] += share(next) - share(at);
+            at = next;
+        }
+    }
+
+    /// Drops bins that start at or after `end` (work past the end of the run).
+    pub fn truncate(&mut self, end: u64) {
+        let keep = end.div_ceil(self.width).max(1) as usize * self.lanes;
+        if self.values.len() > keep {
+            self.values.truncate(keep);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_span_is_spread_by_overlap_and_sums_exactly() {
+        let mut p = Binned::new(2);
+        p.add(0, 32, 160, 128);
+        assert_eq!(p.width(), 64);
+        assert_eq!(p.lane(0), vec![32, 64, 32]);
+        assert_eq!(p.lane(1), vec![0, 0, 0]);
+        p.add(1, 0, 3, 10);
+        assert_eq!(p.total(1), 10);
+    }
+
+    #[test]
+    fn the_width_doubles_when_the_run_outgrows_the_bins() {
+        let mut p = Binned::new(1);
+        p.add(0, 0, 64, 64);
+        p.add(0, 64 * 200, 64 * 201, 7);
+        assert!(p.bins() <= MAX_BINS);
+        assert_eq!(p.width(), 128);
+        assert_eq!(p.total(0), 71);
+        assert_eq!(p.lane(0)[0], 64);
+        assert_eq!(p.lane(0)[100], 7);
+    }
+
+    #[test]
+    fn rebin_merges_to_a_common_width() {
+        let mut a = Binned::new(1);
+        a.add(0, 0, 256, 256);
+        a.rebin(128);
+        assert_eq!(a.width(), 128);
+        assert_eq!(a.lane(0), vec![128, 128]);
+    }
+
+    #[test]
+    fn empty_spans_and_unknown_lanes_do_not_panic() {
+        let mut p = Binned::new(1);
+        p.add(0, 5, 5, 3);
+        p.add(3, 0, 10, 3);
+        p.add(0, u64::MAX / 4, u64::MAX / 4, 1);
+        assert_eq!(p.total(0), 4);
+        assert!(p.bins() <= MAX_BINS);
+        p.truncate(64);
+        assert_eq!(p.bins(), 1);
+    }
+}
