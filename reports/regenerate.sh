@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Regenerates every reference study in reports/ and the figures the README shows.
-# Run from the repository root: reports/regenerate.sh   (about a minute on two cores)
+# Run from the repository root: reports/regenerate.sh   (about two minutes on two cores)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --quiet
@@ -18,4 +18,11 @@ $tilesim sweep reports/repr-by-format.ron --force --quiet
 for m in gradient_estimates_sqnr_db updated_weights_sqnr_db; do
     $tilesim plot reports/repr-by-format --x format --y $m --series accumulator \
         --out $fig/repr-by-format-$m.svg --size $size --force
+done
+
+$tilesim sweep reports/depth-fg-vs-bp.ron --force --quiet
+for m in activation_tape_peak_bytes peak_l1_bytes_per_tile dram_bytes_read \
+    learning_samples_per_s final_loss; do
+    $tilesim plot reports/depth-fg-vs-bp --x repeat --y $m --series method \
+        --out $fig/depth-fg-vs-bp-$m.svg --size $size --force
 done

@@ -442,7 +442,7 @@ fn read_metric(metric: Metric, sc: &Scenario, t: &Timeline) -> f64 {
     let clock = sc.machine.clock_hz;
     let seconds = t.cycles as f64 / clock;
     let macs: u64 = t.tiles.iter().map(|x| x.macs).sum();
-    let busy = |x: &crate::engine::TileActivity| x.busy_by_kind.iter().take(3).sum::<u64>();
+    let busy = |x: &crate::engine::TileActivity| x.busy_by_kind.iter().take(4).sum::<u64>();
     match metric {
         Metric::KernelRate => {
             let working: Vec<_> = t.tiles.iter().filter(|x| x.macs > 0).collect();

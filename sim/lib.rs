@@ -5,7 +5,8 @@
 //! tiles, shim tiles, a stream switch and a shared DRAM controller. An architect
 //! describes a machine and a workload in RON files; tilesim splits the compute tiles into
 //! *inference* partitions that serve a stream of samples and *learning* partitions that
-//! run the same forward pass with perturbations (forward gradients) and feed a host
+//! run the same forward pass with perturbations (forward gradients), or a forward pass that
+//! stores the activation tape and a backward pass (backprop, the baseline), and feed a host
 //! optimizer, simulates the result event by event, and reports memory occupancy,
 //! throughput and representation-conversion error.
 //!
@@ -25,7 +26,7 @@
 //!  Timeline  (counters, per-tile occupancy and activity, per-channel traffic)
 //!    │ replay::representation_error()  the model's layers on seeded values, in each
 //!    │                                 partition's format and in f64
-//!    │ learning::values_of_run()     forward-gradient learning on real values,
+//!    │ learning::values_of_run()     forward-gradient or backprop learning on values,
 //!    │                                 following the timeline's counters
 //!    │ report::build()
 //!    ▼
@@ -126,8 +127,9 @@
 //! * [`numerics`]: number formats (bf16, int8/int4, posits, b-posits, f64), quires and
 //!   conversion-error metrics.
 //! * [`replay`]: the value pass: representation-conversion error at every crossing.
-//! * [`learning`]: the learning loop on values: seeded data streams, forward gradients in
-//!   the tile format, the host optimizer, loss curves.
+//! * [`learning`]: the learning loop on values: seeded data streams, forward gradients
+//!   (weight or activity perturbations) and backprop in the tile format, the host
+//!   optimizer, loss curves.
 //! * [`pipeline`]: the stages in one call.
 //! * [`calibration`]: workloads that mirror silicon measurements and the table comparing
 //!   them with the simulator (`cargo bench --bench calibration`).

@@ -17,8 +17,8 @@ use proptest::prelude::*;
 use crate::mapper::{MapError, TileSchedule, map};
 use crate::model::{Scenario, resolve};
 use crate::spec::{
-    ArchSpec, DataTypeSpec, LayerSpec, LearningMethodSpec, OptimizerSpec, PartitionSpec, SpecKind,
-    StreamSpec, TileKindSpec, TilesSpec, WorkloadSpec, parse,
+    ArchSpec, DataTypeSpec, LayerSpec, LearningMethodSpec, OptimizerSpec, PartitionSpec,
+    PerturbTargetSpec, SpecKind, StreamSpec, TileKindSpec, TilesSpec, WorkloadSpec, parse,
 };
 
 /// The XDNA 2 architecture shipped with tilesim, parsed.
@@ -82,14 +82,33 @@ pub fn arb_layers() -> impl Strategy<Value = Vec<LayerSpec>> {
                 inputs: w[0],
                 out: w[1],
                 activation: crate::spec::ActivationSpec::Relu,
+                repeat: 1,
             })
             .collect()
     })
 }
 
+/// A learning method: forward gradients perturbing weights or activations (the number of
+/// perturbations is drawn apart), or backprop with no checkpointing or a checkpoint every
+/// 1–3 layers.
+pub fn arb_method() -> impl Strategy<Value = LearningMethodSpec> {
+    prop_oneof![
+        prop::sample::select(vec![
+            PerturbTargetSpec::Weights,
+            PerturbTargetSpec::Activations
+        ])
+        .prop_map(|perturb| LearningMethodSpec::ForwardGradient {
+            perturbations: 1,
+            perturb
+        }),
+        prop::option::of(1u32..=3)
+            .prop_map(|checkpoint_every| LearningMethodSpec::Backprop { checkpoint_every }),
+    ]
+}
+
 /// Workloads for a machine with `tiles` compute tiles: a dense chain, batch 1–16,
-/// 16–256 samples, and either inference only or a split with a forward-gradient
-/// learning partition (1–3 perturbations); or (three times in ten) one GEMM of up to
+/// 16–256 samples, and either inference only or a split with a learning partition
+/// ([`arb_method`]); or (three times in ten) one GEMM of up to
 /// 128 × 128 × 128 per sample on inference tiles.
 pub fn arb_workload(tiles: u32) -> impl Strategy<Value = WorkloadSpec> {
     let tiles = tiles.max(1);
@@ -102,9 +121,10 @@ pub fn arb_workload(tiles: u32) -> impl Strategy<Value = WorkloadSpec> {
         1u32..=3,
         prop::sample::select(vec![DataTypeSpec::Bf16, DataTypeSpec::Int8]),
         prop::option::weighted(0.3, (1u64..=128, 1u64..=128, 1u64..=128)),
+        arb_method(),
     )
         .prop_map(
-            move |(model, batch, samples, infer, learn, k, dtype, gemm)| {
+            move |(model, batch, samples, infer, learn, k, dtype, gemm, method)| {
                 // A third of the workloads are one GEMM served by inference tiles only.
                 let (model, learn) = match gemm {
                     Some((m, k, n)) => (vec![LayerSpec::Gemm { m, k, n }], 0),
@@ -121,7 +141,15 @@ pub fn arb_workload(tiles: u32) -> impl Strategy<Value = WorkloadSpec> {
                 if learn > 0 {
                     partitions.push(PartitionSpec::Learning {
                         name: None,
-                        method: LearningMethodSpec::ForwardGradient { perturbations: k },
+                        method: match method {
+                            LearningMethodSpec::ForwardGradient { perturb, .. } => {
+                                LearningMethodSpec::ForwardGradient {
+                                    perturbations: k,
+                                    perturb,
+                                }
+                            }
+                            bp => bp,
+                        },
                         tiles: TilesSpec::Count(learn),
                         dtype,
                         format: None,

@@ -86,8 +86,9 @@ pub struct TileState {
     pub last_change: u64,
     /// The core is reserved until this cycle.
     pub core_busy_until: u64,
-    /// Core busy cycles by compute kind (forward, forward+tangent, estimate, host).
-    pub busy_by_kind: [u64; 4],
+    /// Core busy cycles by compute kind (forward, forward+tangent, estimate, backward,
+    /// host).
+    pub busy_by_kind: [u64; 5],
     /// MACs performed.
     pub macs: u64,
     /// Core busy cycles over time, one lane per compute kind (as `busy_by_kind`).

@@ -147,8 +147,8 @@ pub struct TileActivity {
     pub peak: u64,
     /// Time-averaged live bytes.
     pub mean: f64,
-    /// Core busy cycles by kind: forward, forward+tangent, estimate, host.
-    pub busy_by_kind: [u64; 4],
+    /// Core busy cycles by kind: forward, forward+tangent, estimate, backward, host.
+    pub busy_by_kind: [u64; 5],
     /// MACs.
     pub macs: u64,
 }
@@ -219,7 +219,7 @@ pub struct Profile {
     /// Cycles per bin.
     pub bin_cycles: u64,
     /// Per tile (in the order of [`Timeline::tiles`]), per compute kind (forward,
-    /// forward+tangent, estimate, host), busy cycles per bin.
+    /// forward+tangent, estimate, backward, host), busy cycles per bin.
     pub tile_busy: Vec<Vec<Vec<u64>>>,
     /// DRAM bytes read per bin.
     pub dram_read: Vec<u64>,
@@ -304,9 +304,9 @@ pub fn simulate(
                 integral: 0,
                 last_change: 0,
                 core_busy_until: 0,
-                busy_by_kind: [0; 4],
+                busy_by_kind: [0; 5],
                 macs: 0,
-                profile: super::profile::Binned::new(4),
+                profile: super::profile::Binned::new(5),
             })
             .id();
         tile_entities.insert(t, e);
@@ -614,7 +614,7 @@ pub fn simulate(
         t.profile.truncate(end);
         profile
             .tile_busy
-            .push((0..4).map(|k| pad(t.profile.lane(k))).collect());
+            .push((0..5).map(|k| pad(t.profile.lane(k))).collect());
     }
     for t in states {
         let integral =

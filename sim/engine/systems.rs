@@ -164,7 +164,8 @@ pub fn complete_ops(mut sim: ResMut<Sim>, mut seqs: Query<&mut Sequencer>) {
                     ComputeKind::Forward => 0,
                     ComputeKind::ForwardTangent => 1,
                     ComputeKind::Estimate => 2,
-                    ComputeKind::HostUpdate => 3,
+                    ComputeKind::Backward => 3,
+                    ComputeKind::HostUpdate => 4,
                 };
                 sim.completed.push(Completion {
                     time,

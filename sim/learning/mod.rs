@@ -1,6 +1,6 @@
-//! Learning with values: the forward-gradient learning loop of a learning partition, on
-//! real numbers in the partition's format, in the order and with the weight versions the
-//! timeline says (`docs/learning.md`).
+//! Learning with values: the learning loop of a learning partition (forward gradients on
+//! weights or activations, or backprop), on real numbers in the partition's format, in the
+//! order and with the weight versions the timeline says (`docs/learning.md`).
 //!
 //! ```text
 //!  Timeline counters ──► Progress (samples learned, estimates, updates, groups, seconds)

@@ -75,6 +75,12 @@ impl Shape {
         Ok(Shape { layers: out })
     }
 
+    /// Pre-activations of one sample, all layers together (what activity perturbations
+    /// perturb).
+    pub fn activations(&self) -> usize {
+        self.layers.iter().map(|d| d.n).sum()
+    }
+
     /// Weights in the model.
     pub fn params(&self) -> usize {
         self.layers.iter().map(|d| d.k * d.n).sum()
@@ -438,6 +444,83 @@ impl TileNet {
     }
 }
 
+impl TileNet {
+    /// The gradient of one sample's loss by backpropagation, as the tile computes it: the
+    /// loss gradient at the output rounded to the format, each layer's delta through the
+    /// activation's derivative rounded to the format once, `dX = dY·Wᵀ` in the format's
+    /// accumulator and rounded, and `dW = dY ⊗ X` as exact products of format values (the
+    /// caller sums them over the batch and rounds the mean once, as a wide accumulator
+    /// would).
+    pub fn backward(&self, f: &TileForward, target: &Target) -> Vec<f64> {
+        let mut g = vec![0.0; self.w.len()];
+        let mut offsets = Vec::with_capacity(self.shape.layers.len());
+        let mut at = 0;
+        for d in &self.shape.layers {
+            offsets.push(at);
+            at += d.k * d.n;
+        }
+        let mut delta = round_to(self.fmt, &target.grad(f.output()));
+        for li in (0..self.shape.layers.len()).rev() {
+            let d = self.shape.layers[li];
+            let off = offsets[li];
+            let dz: Vec<f64> = delta
+                .iter()
+                .zip(&f.pre[li])
+                .map(|(&dj, &z)| dj * derivative(d.act, z))
+                .collect();
+            let dz = round_to(self.fmt, &dz);
+            let a = &f.inputs[li];
+            for (j, &dj) in dz.iter().enumerate() {
+                let col = off + j * d.k;
+                for (gi, &ai) in g[col..col + d.k].iter_mut().zip(a) {
+                    *gi = dj * ai;
+                }
+            }
+            if li > 0 {
+                let back: Vec<f64> = (0..d.k)
+                    .map(|i| {
+                        let row: Vec<f64> = (0..d.n).map(|j| self.w[off + j * d.k + i]).collect();
+                        tile_dot(self.fmt, self.acc, &dz, &row)
+                    })
+                    .collect();
+                delta = round_to(self.fmt, &back);
+            }
+        }
+        g
+    }
+
+    /// The directional derivative of one sample's loss along activity tangents `u` (one
+    /// value per pre-activation of every layer, flat, in the format), as the tile computes
+    /// it: the tangent of layer l's pre-activations is `W·t + u_l` in one accumulator
+    /// (`u_0` alone at the first layer), through the activation's derivative, rounded.
+    pub fn activity_directional(&self, f: &TileForward, target: &Target, u: &[f64]) -> f64 {
+        let mut t: Vec<f64> = Vec::new();
+        let (mut off, mut uo) = (0, 0);
+        for (li, d) in self.shape.layers.iter().enumerate() {
+            let zt: Vec<f64> = (0..d.n)
+                .map(|j| {
+                    let w = if li == 0 {
+                        0.0
+                    } else {
+                        tile_dot(
+                            self.fmt,
+                            self.acc,
+                            &t,
+                            &self.w[off + j * d.k..off + (j + 1) * d.k],
+                        )
+                    };
+                    derivative(d.act, f.pre[li][j]) * (w + u[uo + j])
+                })
+                .collect();
+            t = round_to(self.fmt, &zt);
+            off += d.k * d.n;
+            uo += d.n;
+        }
+        let r = round_to(self.fmt, &target.grad(f.output()));
+        tile_dot(self.fmt, self.acc, &r, &t)
+    }
+}
+
 /// A 5-7-3 network (tanh, then linear) for the unit tests of this folder.
 #[cfg(test)]
 pub(crate) fn small_shape() -> Shape {
@@ -496,6 +579,64 @@ mod tests {
         let tile = TileNet::load(&net, Format::F64, Accumulation::Native);
         let dt = tile.directional(&tile.forward(&x), &target, &v);
         assert!((dt - d).abs() < 1e-12 * (1.0 + d.abs()), "{dt} vs {d}");
+    }
+
+    #[test]
+    fn tile_backward_in_f64_is_the_exact_gradient_and_close_in_bf16() {
+        let net = small();
+        let x = normals(&mut rng(5, 0, 0, Stream::Input, 0), 5, 1.0);
+        let target = Target::Values(vec![0.3, -1.0, 2.0]);
+        let (_, exact) = net.gradient(&x, &target);
+        let t64 = TileNet::load(&net, Format::F64, Accumulation::Native);
+        let g = t64.backward(&t64.forward(&x), &target);
+        for (a, b) in g.iter().zip(&exact) {
+            assert!((a - b).abs() < 1e-12, "{a} vs {b}");
+        }
+        let tb = TileNet::load(&net, Format::Bf16, Accumulation::Native);
+        let gb = tb.backward(&tb.forward(&x), &target);
+        let (dot, n1, n2) = gb
+            .iter()
+            .zip(&exact)
+            .fold((0.0, 0.0, 0.0), |(d, a, b), (x, y)| {
+                (d + x * y, a + x * x, b + y * y)
+            });
+        assert!(dot / (n1 * n2).sqrt() > 0.99);
+    }
+
+    #[test]
+    fn activity_directional_in_f64_is_the_pre_activation_gradient_along_u() {
+        // Perturbing the pre-activations of layer l by u_l changes the loss at rate
+        // ⟨∂L/∂z_l, u_l⟩; summed over layers. Checked by central differences on z.
+        let net = small();
+        let x = normals(&mut rng(6, 0, 0, Stream::Input, 0), 5, 1.0);
+        let target = Target::Values(vec![0.3, -1.0, 2.0]);
+        let tile = TileNet::load(&net, Format::F64, Accumulation::Native);
+        let f = tile.forward(&x);
+        let u = normals(
+            &mut rng(7, 0, 0, Stream::Input, 0),
+            net.shape.activations(),
+            1.0,
+        );
+        let d = tile.activity_directional(&f, &target, &u);
+        // Loss with the pre-activations shifted by h·u.
+        let shifted = |h: f64| -> f64 {
+            let mut a = x.clone();
+            let (mut off, mut uo) = (0, 0);
+            for dl in &net.shape.layers {
+                let z: Vec<f64> = (0..dl.n)
+                    .map(|j| {
+                        dot64(&a, &net.w[off + j * dl.k..off + (j + 1) * dl.k]) + h * u[uo + j]
+                    })
+                    .collect();
+                a = z.iter().map(|&v| activate(dl.act, v)).collect();
+                off += dl.k * dl.n;
+                uo += dl.n;
+            }
+            target.loss(&a)
+        };
+        let h = 1e-6;
+        let fd = (shifted(h) - shifted(-h)) / (2.0 * h);
+        assert!((fd - d).abs() < 1e-6, "{fd} vs {d}");
     }
 
     #[test]

@@ -11,8 +11,9 @@ use crate::mapper::{CounterKind, TileSchedule};
 use crate::model::{PartitionKind, Scenario, Task};
 use crate::numerics::{Accumulation, Format};
 use crate::replay::data::spread;
+use crate::spec::PerturbTargetSpec;
 
-use super::net::{Net, Shape, TileNet, round_columns};
+use super::net::{Net, Shape, TileNet, round_columns, round_to};
 use super::optimizer::Host;
 use super::perturb::tangent;
 use super::stream::{DataStream, Purpose, Split, seeded};
@@ -48,10 +49,7 @@ impl Progress {
     /// The counters of the first learning partition of a run, if there is one.
     pub fn from_run(sc: &Scenario, schedule: &TileSchedule, t: &Timeline) -> Option<Progress> {
         let w = &sc.workload;
-        let pi = w
-            .partitions
-            .iter()
-            .position(|p| matches!(p.kind, PartitionKind::ForwardGradient { .. }))?;
+        let pi = w.partitions.iter().position(|p| p.kind.learns())?;
         let sum = |kind: CounterKind, part: Option<usize>| t.counted(schedule, kind, part);
         Some(Progress {
             partition: pi,
@@ -125,8 +123,14 @@ pub struct LearningValues {
     pub evaluated_in: Option<String>,
     /// `sgd`, `momentum` or `adam`.
     pub optimizer: Option<&'static str>,
-    /// `gaussian` or `rademacher`.
+    /// `forward_gradient` (weight perturbations), `forward_gradient_activity` (activity
+    /// perturbations) or `backprop`.
+    pub method: Option<&'static str>,
+    /// `gaussian` or `rademacher` (forward gradients only).
     pub perturbation: Option<&'static str>,
+    /// Whether weight perturbations were drawn per sample rather than per batch (activity
+    /// perturbations always are).
+    pub per_sample: bool,
     /// Whether perturbations came in antithetic pairs.
     pub antithetic: bool,
     /// Weights learned.
@@ -160,8 +164,20 @@ pub struct LearningValues {
     pub gradient_estimates_compared: u64,
 }
 
+/// How the learning tiles compute their gradient.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Method {
+    /// Forward gradient with `k` weight tangents, per batch or per sample.
+    Weights { k: u32, per_sample: bool },
+    /// Forward gradient with `k` activity tangents per sample.
+    Activity { k: u32 },
+    /// Backpropagation.
+    Backprop,
+}
+
 /// Everything the loop needs, resolved once.
 struct Plan {
+    method: Method,
     shape: Shape,
     fmt: Format,
     acc: Accumulation,
@@ -183,8 +199,19 @@ impl Plan {
             .partitions
             .get(pr.partition)
             .ok_or(LearningError::NoLearningPartition)?;
-        let PartitionKind::ForwardGradient { perturbations } = part.kind else {
-            return Err(LearningError::NoLearningPartition);
+        let method = match part.kind {
+            PartitionKind::Inference => return Err(LearningError::NoLearningPartition),
+            PartitionKind::ForwardGradient {
+                perturbations,
+                perturb: PerturbTargetSpec::Weights,
+            } => Method::Weights {
+                k: perturbations.max(1),
+                per_sample: w.learning.per_sample,
+            },
+            PartitionKind::ForwardGradient { perturbations, .. } => Method::Activity {
+                k: perturbations.max(1),
+            },
+            PartitionKind::Backprop { .. } => Method::Backprop,
         };
         let fmt = part
             .format
@@ -205,17 +232,27 @@ impl Plan {
             });
         }
         let batch = u64::from(w.batch).max(1);
-        let k = perturbations.max(1);
         let apply_every = u64::from(opt.apply_every).max(1);
-        // Work of one estimate: B forward passes and B·K tangent passes (two products per
-        // weight each).
+        // Work of one estimate, in products per weight per sample: the forward pass (1),
+        // plus two per weight tangent (W·t + V·x), or one per activity tangent (W·t) and
+        // one for the estimate X ⊗ (d·u), or backprop's dW and dX (2).
+        let passes = match method {
+            Method::Weights { k, .. } => 1 + 2 * u64::from(k),
+            Method::Activity { k } => 2 + u64::from(k),
+            Method::Backprop => 3,
+        };
+        let k = match method {
+            Method::Weights { k, .. } | Method::Activity { k } => k,
+            Method::Backprop => 0,
+        };
         let per_estimate = batch
             .saturating_mul(p)
-            .saturating_mul(1 + 2 * u64::from(k))
+            .saturating_mul(passes)
             .saturating_mul(format_cost(fmt))
             .max(1);
         let all = pr.estimates.min(pr.samples_learned / batch);
-        let estimates = all.min((MAX_VALUE_MACS / per_estimate).max(1));
+        let bound = w.learning.value_macs.unwrap_or(MAX_VALUE_MACS);
+        let estimates = all.min((bound / per_estimate).max(1));
         let updates_all = pr.updates.min(all / apply_every);
         let updates = if estimates == all {
             updates_all
@@ -234,6 +271,7 @@ impl Plan {
             .min(MAX_EVAL_MACS / per_eval)
             .max(1);
         Ok(Plan {
+            method,
             shape,
             fmt,
             acc: part.accumulation,
@@ -331,21 +369,81 @@ pub fn learn(sc: &Scenario, progress: &Progress) -> Result<LearningValues, Learn
                 held64 = net;
             }
         }
-        let vs: Vec<Vec<f64>> = (0..plan.k)
-            .map(|k| {
-                let v = tangent(sc.seed, i, k, p, dist, setup.antithetic);
-                round_columns(plan.fmt, shape, &v)
-            })
-            .collect();
         let compare = compared.get(next_compared) == Some(&i);
         let mut exact = if compare { vec![0.0; p] } else { Vec::new() };
-        let mut d = vec![0.0; plan.k as usize];
+        // The batch's estimate (or gradient) before rounding: sums kept exactly, as a wide
+        // accumulator would.
+        let mut pre = vec![0.0; p];
+        let k = u64::from(plan.k.max(1));
+        let scale = 1.0 / (plan.batch * k) as f64;
+        // Weight tangents: one set per batch, regenerated from (seed, batch, k), or one
+        // per sample, from (seed, sample, k).
+        let draw = |key: u64| -> Vec<Vec<f64>> {
+            (0..plan.k)
+                .map(|k| {
+                    let v = tangent(sc.seed, key, k, p, dist, setup.antithetic);
+                    round_columns(plan.fmt, shape, &v)
+                })
+                .collect()
+        };
+        let per_batch = match plan.method {
+            Method::Weights {
+                per_sample: false, ..
+            } => draw(i),
+            _ => Vec::new(),
+        };
+        let mut d_batch = vec![0.0; plan.k as usize];
         for s in 0..plan.batch {
             let n = i * plan.batch + s;
             let (x, t) = data.sample(Split::Train, n, concept(n));
             let f = held.forward(&x);
-            for (dk, v) in d.iter_mut().zip(&vs) {
-                *dk += held.directional(&f, &t, v);
+            match plan.method {
+                Method::Weights { per_sample, .. } => {
+                    if per_sample {
+                        let vs = draw(n);
+                        for v in &vs {
+                            let dk = held.directional(&f, &t, v) * scale;
+                            for (e, vq) in pre.iter_mut().zip(v) {
+                                *e += dk * vq;
+                            }
+                        }
+                    } else {
+                        for (dk, v) in d_batch.iter_mut().zip(&per_batch) {
+                            *dk += held.directional(&f, &t, v);
+                        }
+                    }
+                }
+                Method::Activity { .. } => {
+                    // Tangents on every pre-activation, regenerated from (seed, sample,
+                    // k); the estimate of layer l is x_l ⊗ (d·u_l).
+                    let q = shape.activations();
+                    for kk in 0..plan.k {
+                        let u = round_to(
+                            plan.fmt,
+                            &tangent(sc.seed, n, kk, q, dist, setup.antithetic),
+                        );
+                        let dk = held.activity_directional(&f, &t, &u) * scale;
+                        let (mut off, mut uo) = (0, 0);
+                        for (li, dl) in shape.layers.iter().enumerate() {
+                            let a = &f.inputs[li];
+                            for j in 0..dl.n {
+                                let gj = dk * u[uo + j];
+                                let col = off + j * dl.k;
+                                for (e, &ai) in pre[col..col + dl.k].iter_mut().zip(a) {
+                                    *e += gj * ai;
+                                }
+                            }
+                            off += dl.k * dl.n;
+                            uo += dl.n;
+                        }
+                    }
+                }
+                Method::Backprop => {
+                    let g = held.backward(&f, &t);
+                    for (e, g) in pre.iter_mut().zip(&g) {
+                        *e += g * scale;
+                    }
+                }
             }
             if compare {
                 let (_, g) = held64.gradient(&x, &t);
@@ -354,10 +452,7 @@ pub fn learn(sc: &Scenario, progress: &Progress) -> Result<LearningValues, Learn
                 }
             }
         }
-        // The estimate, rounded to the tile format, crosses to the host as f64.
-        let scale = 1.0 / (plan.batch * u64::from(plan.k)) as f64;
-        let mut pre = vec![0.0; p];
-        for (dk, v) in d.iter().zip(&vs) {
+        for (dk, v) in d_batch.iter().zip(&per_batch) {
             for (e, vq) in pre.iter_mut().zip(v) {
                 *e += dk * scale * vq;
             }
@@ -428,8 +523,17 @@ pub fn learn(sc: &Scenario, progress: &Progress) -> Result<LearningValues, Learn
         values_format: Some(plan.fmt.to_string()),
         evaluated_in: Some(plan.eval_fmt.to_string()),
         optimizer: Some(opt.rule.as_str()),
-        perturbation: Some(dist.as_str()),
-        antithetic: setup.antithetic,
+        method: Some(part.kind.method()),
+        perturbation: (plan.method != Method::Backprop).then_some(dist.as_str()),
+        per_sample: matches!(
+            plan.method,
+            Method::Activity { .. }
+                | Method::Weights {
+                    per_sample: true,
+                    ..
+                }
+        ),
+        antithetic: setup.antithetic && plan.method != Method::Backprop,
         parameters: p as u64,
         samples_simulated_in_values: plan.estimates * plan.batch,
         estimates_in_values: plan.estimates,

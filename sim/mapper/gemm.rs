@@ -606,6 +606,7 @@ pub(super) fn whole_array(sc: &Scenario) -> Result<Option<TileSchedule>, MapErro
             .collect(),
         resident_layers: vec![],
         peak_l1_bytes: Bytes(peak_l1),
+        activations: ActivationMemory::default(),
     });
     b.s.stop = StopCondition {
         counters: vec![served],

@@ -12,11 +12,19 @@
 //!    Learning groups carry tangents, regenerate perturbations and write gradient
 //!    estimates to DRAM; a host program applies them and publishes new weights, which
 //!    tiles reload before their next batch.
+//! 5. Backprop groups (and forward gradients on activations) keep an activation tape,
+//!    placed in L1, the memory tile and DRAM in that order; backprop tiles then run the
+//!    backward pass and write full gradient slices to DRAM ([`super::backward`]).
 
+use super::backward::{
+    BackLayer, Bodies, GradBoundaries, Keeps, TileIo, plan_tape, push_activity_estimates,
+    push_backward, push_spill_writes,
+};
 use super::builder::{Builder, part, runs};
 use super::schedule::*;
 use super::tiling::{Lanes, LayerTiling, LayerWork, MIN_KERNEL, buffers, choose_tiling};
 use crate::model::{Bytes, Cycles, LayerOp, Partition, PartitionKind, Scenario, TileCoord};
+use crate::spec::PerturbTargetSpec;
 
 /// Why a workload could not be mapped. All variants are input errors (the workload does
 /// not fit this machine) except [`MapError::Internal`].
@@ -174,8 +182,23 @@ pub(super) fn split_range(n: u64, parts: usize, i: usize) -> (u64, u64) {
 
 fn tangents(kind: PartitionKind) -> u64 {
     match kind {
-        PartitionKind::Inference => 0,
-        PartitionKind::ForwardGradient { perturbations } => u64::from(perturbations),
+        PartitionKind::Inference | PartitionKind::Backprop { .. } => 0,
+        PartitionKind::ForwardGradient { perturbations, .. } => u64::from(perturbations),
+    }
+}
+
+/// What a partition's tiles keep of the activations for the gradient.
+fn keeps(kind: PartitionKind) -> Keeps {
+    match kind {
+        PartitionKind::Inference
+        | PartitionKind::ForwardGradient {
+            perturb: PerturbTargetSpec::Weights,
+            ..
+        } => Keeps::Nothing,
+        PartitionKind::ForwardGradient { .. } => Keeps::Inputs,
+        PartitionKind::Backprop { checkpoint_every } => Keeps::Backprop {
+            every: checkpoint_every.map_or(1, |k| k as usize),
+        },
     }
 }
 
@@ -214,16 +237,13 @@ fn plan_group(
         .iter()
         .map(|s| dtype.weight_bytes(s.k * slice_n(s)).0)
         .sum();
-    let estimate_chunk = if k_t > 0 {
+    // Backprop stages its gradient slices the same way, without JVP accumulators or RNG.
+    let estimate_chunk = if part_spec.kind.learns() {
         ESTIMATE_CHUNK.min(weights_slice.max(1))
     } else {
         0
     };
-    let fixed = if k_t > 0 {
-        k_t * 4 + 16 + estimate_chunk * slots
-    } else {
-        0
-    };
+    let fixed = if k_t > 0 { k_t * 4 + 16 } else { 0 } + estimate_chunk * slots;
     let mut resident = vec![true; stages.len()];
     loop {
         let weights: u64 = stages
@@ -365,10 +385,7 @@ fn map_general(sc: &Scenario, stages: &[Stage]) -> Result<TileSchedule, MapError
         }
     }
     let mut b = Builder::new(m);
-    let any_learning = w
-        .partitions
-        .iter()
-        .any(|p| matches!(p.kind, PartitionKind::ForwardGradient { .. }));
+    let any_learning = w.partitions.iter().any(|p| p.kind.learns());
     let version = if any_learning {
         b.s.versions.push("weights".into());
         Some(0u32)
@@ -400,7 +417,11 @@ fn map_general(sc: &Scenario, stages: &[Stage]) -> Result<TileSchedule, MapError
         let tiles: Vec<TileCoord> = pool[next..next + p.tiles as usize].to_vec();
         next += p.tiles as usize;
         let k_t = tangents(p.kind);
-        let learning = k_t > 0;
+        let learning = p.kind.learns();
+        let keeps = keeps(p.kind);
+        let backprop = matches!(p.kind, PartitionKind::Backprop { .. });
+        let activity = matches!(keeps, Keeps::Inputs);
+        let mut activations = ActivationMemory::default();
         // 2. Groups: per column, chunks of at most `group_tiles`.
         let mut groups: Vec<Vec<TileCoord>> = Vec::new();
         for t in &tiles {
@@ -543,7 +564,42 @@ fn map_general(sc: &Scenario, stages: &[Stage]) -> Result<TileSchedule, MapError
                     in_mem.push(false);
                 }
             }
-            let jvp_ready = if learning {
+            // Backprop: the partial dX of every tile, handed to every tile of the group,
+            // one boundary per layer but the first. The backward pass visits them in turn,
+            // and a tile writes boundary l − 1 only after every tile wrote boundary l, which
+            // needed every read of l + 1 done: two regions of the memory tile, used
+            // alternately, hold them all (DRAM when the memory tile has no room).
+            let grads = if backprop {
+                let bytes = |st: &Stage| {
+                    dtype.activation_bytes(st.input_values * batch * g as u64).0 * slots
+                };
+                let region = stages.iter().skip(1).map(bytes).max().unwrap_or(0);
+                let regions = (nl as u64 - 1).min(2);
+                let used = mem_staged.entry(col).or_insert(0);
+                let fits = region > 0 && *used + regions * region <= m.mem.capacity.0;
+                if fits {
+                    *used += regions * region;
+                    for r in 0..regions {
+                        b.buffer(mem, &format!("{gname}.grad{r}"), region, slots, false);
+                    }
+                }
+                let mut g_b = GradBoundaries {
+                    ready: Vec::with_capacity(nl),
+                    free: Vec::with_capacity(nl),
+                    in_mem: Vec::with_capacity(nl),
+                };
+                for li in 0..nl {
+                    g_b.ready
+                        .push(b.locks(&format!("{gname}.grad_ready{li}"), g, 0));
+                    g_b.free
+                        .push(b.locks(&format!("{gname}.grad_free{li}"), g, slots * g as u64));
+                    g_b.in_mem.push(li > 0 && fits);
+                }
+                Some(g_b)
+            } else {
+                None
+            };
+            let jvp_ready = if k_t > 0 {
                 Some(b.locks(&format!("{gname}.jvp_ready"), g, 0))
             } else {
                 None
@@ -729,7 +785,7 @@ fn map_general(sc: &Scenario, stages: &[Stage]) -> Result<TileSchedule, MapError
                 let c_buf = b.buffer(tile, "outputs", c_max, slots, false);
                 let w_buf = b.buffer(tile, "weight_chunks", w_max, slots, false);
                 let e_buf = b.buffer(tile, "estimate", plan.estimate_chunk * slots, slots, false);
-                if learning {
+                if k_t > 0 {
                     b.buffer(
                         tile,
                         "jvp_and_rng",
@@ -739,7 +795,65 @@ fn map_general(sc: &Scenario, stages: &[Stage]) -> Result<TileSchedule, MapError
                     );
                 }
                 let total = resident_bytes + a_max + c_max + w_max + plan.fixed_bytes;
+                // The activation tape in what L1 has left, then the memory tile, then DRAM.
+                let input_bytes: Vec<u64> = stages
+                    .iter()
+                    .map(|s| dtype.activation_bytes(s.input_values * batch).0)
+                    .collect();
+                let top = &plan.layers[nl - 1];
+                let (tn0, tn1) = top.ranges[ti];
+                let output_slice = dtype
+                    .activation_bytes(stages[nl - 1].m * batch * (tn1 - tn0))
+                    .0;
+                let mut mem_free = m
+                    .mem
+                    .capacity
+                    .0
+                    .saturating_sub(*mem_staged.get(&col).unwrap_or(&0));
+                let tape = plan_tape(
+                    keeps,
+                    &input_bytes,
+                    output_slice,
+                    m.compute.l1.0.saturating_sub(total),
+                    &mut mem_free,
+                );
+                let in_mem_tape = tape.spilled().0 - tape.spilled().1;
+                if in_mem_tape > 0 {
+                    *mem_staged.entry(col).or_insert(0) += in_mem_tape;
+                    b.buffer(mem, &format!("{gname}.{tile}.tape"), in_mem_tape, 1, true);
+                }
+                b.buffer(tile, "activation_tape", tape.l1(), 1, true);
+                let total = total + tape.l1();
                 peak_l1 = peak_l1.max(total);
+                // numerics.md §7: the activations the gradient keeps live at once.
+                let live = match keeps {
+                    Keeps::Nothing if k_t > 0 => stages
+                        .iter()
+                        .enumerate()
+                        .map(|(li, s)| {
+                            let lanes = if li == 0 { 1 } else { 1 + k_t };
+                            dtype.activation_bytes(s.input_values * batch * lanes).0
+                        })
+                        .chain([dtype
+                            .activation_bytes(stages[nl - 1].output_values * batch * (1 + k_t))
+                            .0])
+                        .max()
+                        .unwrap_or(0),
+                    Keeps::Nothing => 0,
+                    Keeps::Inputs => {
+                        tape.peak()
+                            + stages
+                                .iter()
+                                .map(|s| dtype.activation_bytes(s.output_values * batch * k_t).0)
+                                .max()
+                                .unwrap_or(0)
+                    }
+                    Keeps::Backprop { .. } => tape.peak(),
+                };
+                let (spilled, to_dram) = tape.spilled();
+                activations.tape_peak_bytes = activations.tape_peak_bytes.max(live);
+                activations.spilled_bytes = activations.spilled_bytes.max(spilled);
+                activations.spilled_to_dram_bytes = activations.spilled_to_dram_bytes.max(to_dram);
 
                 let a_full = b.lock(&format!("{tile}.a_full"), 0);
                 let a_empty = b.lock(&format!("{tile}.a_empty"), slots);
@@ -756,6 +870,46 @@ fn map_general(sc: &Scenario, stages: &[Stage]) -> Result<TileSchedule, MapError
                     (None, None)
                 };
 
+                let io = TileIo {
+                    ti,
+                    g,
+                    in_mem: in_route,
+                    in_dram: in_dram_route,
+                    out_mem: out_route,
+                    out_dram: out_dram_route,
+                    gradient: est_route,
+                    a: (a_full, a_empty, a_buf),
+                    c: (c_full, c_empty, c_buf),
+                    e: (e_full.unwrap_or(a_full), e_empty.unwrap_or(a_empty), e_buf),
+                    e_chunk: plan.estimate_chunk,
+                    fill,
+                    macs_per_cycle: mpc * eff,
+                    lanes: lanes_hw,
+                };
+                let back_layers: Vec<BackLayer> = plan
+                    .layers
+                    .iter()
+                    .zip(stages)
+                    .map(|(lp, s)| {
+                        let (n0, n1) = lp.ranges[ti];
+                        let work = LayerWork {
+                            m: s.m * batch,
+                            k: s.k,
+                            n_t: n1 - n0,
+                        };
+                        let (mb, nb, kb) = lp.tiling.blocks(&work);
+                        BackLayer {
+                            layer: s.layer as u32,
+                            m: work.m,
+                            k: s.k,
+                            n_t: work.n_t,
+                            elementwise: s.elementwise_per_sample * batch * work.n_t / s.n.max(1),
+                            value_bits: dtype.activation_bits(),
+                            gradient_bytes: dtype.weight_bytes(s.k * work.n_t).0,
+                            steps: (mb * nb * kb).max(1),
+                        }
+                    })
+                    .collect();
                 let mut in0 = Vec::new();
                 let mut in1 = Vec::new();
                 let mut core = Vec::new();
@@ -828,19 +982,30 @@ fn map_general(sc: &Scenario, stages: &[Stage]) -> Result<TileSchedule, MapError
                     };
                     let c_total = dtype.activation_bytes(work.m * n_t * lp.lanes.c).0;
                     let mac_factor = match p.kind {
-                        PartitionKind::Inference => 1,
+                        PartitionKind::Inference | PartitionKind::Backprop { .. } => 1,
                         // Primal once; per tangent V·x, plus W·ẋ where the input carries a
                         // tangent (every layer but the first).
-                        PartitionKind::ForwardGradient { .. } => {
-                            1 + k_t * if li == 0 { 1 } else { 2 }
-                        }
+                        PartitionKind::ForwardGradient {
+                            perturb: PerturbTargetSpec::Weights,
+                            ..
+                        } => 1 + k_t * if li == 0 { 1 } else { 2 },
+                        // Activity tangents: W·ẋ only, the tangent is injected after.
+                        PartitionKind::ForwardGradient { .. } => 1 + k_t * u64::from(li > 0),
                     };
                     let macs_total = work.m * work.k * n_t * mac_factor;
-                    // Elementwise: activations (per output, every lane) and, for learning,
-                    // regenerating the K perturbation chunks of the weights.
+                    // Elementwise: activations (per output, every lane) and, for forward
+                    // gradients, regenerating the K perturbations: weight-sized chunks once
+                    // per row block (per sample when drawn per sample), or one per output.
+                    let regenerate = if activity {
+                        k_t * work.m * n_t
+                    } else if w.learning.per_sample {
+                        k_t * work.k * n_t * work.m
+                    } else {
+                        k_t * work.k * n_t * mb
+                    };
                     let elem_total = s.elementwise_per_sample * batch * n_t / s.n.max(1)
                         * lp.lanes.c
-                        + k_t * work.k * n_t * mb;
+                        + regenerate;
 
                     // in0: inputs.
                     let mut ops =
@@ -946,7 +1111,10 @@ fn map_general(sc: &Scenario, stages: &[Stage]) -> Result<TileSchedule, MapError
                     for _ in 0..ob_repeat {
                         core.extend(core_blocks.iter().cloned());
                     }
-                    // out0: output blocks.
+                    // out0: the spilled part of this layer's stored input, then the
+                    // output blocks.
+                    let (sm, sd) = tape.spill_writes(li);
+                    push_spill_writes(&mut out0, &io, sm, sd);
                     out0.push(Block {
                         ops: vec![Op::acquire(
                             free[li + 1] + ti as u32,
@@ -982,9 +1150,58 @@ fn map_general(sc: &Scenario, stages: &[Stage]) -> Result<TileSchedule, MapError
                         repeat: 1,
                     });
                 }
-                // Estimates.
-                if let (Some(j), Some(ef), Some(ee), Some(ge)) =
-                    (jvp_ready, e_full, e_empty, group_est)
+                // Backprop: the output slice's spill, then the backward pass.
+                if let Some(o) = tape.output {
+                    push_spill_writes(&mut out0, &io, o.mem, o.dram);
+                }
+                if let (Some(gb), Some(ge)) = (&grads, group_est) {
+                    let mut bodies = Bodies {
+                        in0: &mut in0,
+                        core: &mut core,
+                        out0: &mut out0,
+                    };
+                    push_backward(
+                        &mut bodies,
+                        &io,
+                        &back_layers,
+                        &tape,
+                        &input_bytes,
+                        &in_mem,
+                        gb,
+                    );
+                    out0.push(Block {
+                        ops: vec![Op::release(ge, 1)],
+                        repeat: 1,
+                    });
+                }
+                // Forward gradients on activations: estimates per layer once the output's
+                // directional derivatives are known.
+                if let (true, Some(j), Some(ge)) = (activity, jvp_ready, group_est) {
+                    core.push(Block {
+                        ops: vec![Op::acquire(j + ti as u32, 1)],
+                        repeat: 1,
+                    });
+                    let mut bodies = Bodies {
+                        in0: &mut in0,
+                        core: &mut core,
+                        out0: &mut out0,
+                    };
+                    push_activity_estimates(
+                        &mut bodies,
+                        &io,
+                        &back_layers,
+                        &tape,
+                        &input_bytes,
+                        k_t,
+                    );
+                    out0.push(Block {
+                        ops: vec![Op::release(ge, 1)],
+                        repeat: 1,
+                    });
+                }
+                // Estimates of forward gradients on weights.
+                if let (false, Some(j), Some(ef), Some(ee), Some(ge)) =
+                    (activity, jvp_ready, e_full, e_empty, group_est)
                 {
                     let w_slice: u64 = plan
                         .layers
@@ -1009,7 +1226,10 @@ fn map_general(sc: &Scenario, stages: &[Stage]) -> Result<TileSchedule, MapError
                         ops: vec![Op::acquire(j + ti as u32, 1)],
                         repeat: 1,
                     });
-                    let elem_total = k_t * values;
+                    // Regenerate each perturbation and add d·v (per sample when drawn per
+                    // sample).
+                    let draws = if w.learning.per_sample { batch } else { 1 };
+                    let elem_total = k_t * values * draws;
                     for (start, len) in runs(0, e_steps, &[(elem_total, e_steps)], &[]) {
                         core.push(Block {
                             ops: vec![
@@ -1142,6 +1362,7 @@ fn map_general(sc: &Scenario, stages: &[Stage]) -> Result<TileSchedule, MapError
             groups,
             resident_layers: resident_layers.into_iter().collect(),
             peak_l1_bytes: Bytes(peak_l1),
+            activations,
         });
     }
     push_dispatcher(&mut b, &streams, iterations, iterations_per_call);

@@ -1,6 +1,7 @@
 //! Mapper: partitions, tiling to fit L1, routes → [`TileSchedule`]; [`check()`] is the
 //! oracle any schedule must pass.
 
+mod backward;
 mod builder;
 pub mod check;
 pub mod dma;

@@ -138,8 +138,11 @@ pub enum ComputeKind {
     Forward,
     /// Forward pass carrying tangents (primal + JVP).
     ForwardTangent,
-    /// Regenerating perturbations and forming the gradient estimate.
+    /// Regenerating perturbations and forming the gradient estimate (for backprop: rounding
+    /// the gradient to the format for the host).
     Estimate,
+    /// Backward pass of backprop: dW and dX of a layer.
+    Backward,
     /// Host optimizer step.
     HostUpdate,
 }
@@ -325,6 +328,25 @@ pub struct PartitionPlan {
     pub resident_layers: Vec<usize>,
     /// Peak L1 bytes allocated on any tile of the partition.
     pub peak_l1_bytes: Bytes,
+    /// What the gradient keeps of the activations, per tile (the largest over the tiles).
+    pub activations: ActivationMemory,
+}
+
+/// The activations one learning tile keeps for its gradient (numerics.md §7), per batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct ActivationMemory {
+    /// Bytes live at once. Backprop: the activation tape, Σ_l B·a_l·bytes over the layer
+    /// inputs it keeps plus its output slice (with checkpointing: the kept inputs plus one
+    /// recomputed segment). Forward gradient on weights: max_l (1 + K)·B·a_l·bytes, the
+    /// primal and tangents of one layer. On activations: every layer's input, kept until
+    /// the output's directional derivative is known, plus one layer's tangents. 0 for
+    /// inference.
+    pub tape_peak_bytes: u64,
+    /// Of those, bytes kept outside L1 (memory tile or DRAM), written in the forward pass
+    /// and read back in the backward pass.
+    pub spilled_bytes: u64,
+    /// Of the spilled bytes, those that went to DRAM (the memory tile was full).
+    pub spilled_to_dram_bytes: u64,
 }
 
 /// When the simulation is complete.

@@ -45,7 +45,7 @@ pub fn resolve(
         machine,
         workload: workload_model,
         arch_spec: arch.clone(),
-        workload_spec: workload.clone(),
+        workload_spec: workload.expanded(),
         seed,
     })
 }

@@ -10,7 +10,7 @@ use crate::numerics::{Accumulation, Format};
 use crate::spec::{
     AccumulatorSpec, ActivationSpec, BufferingSpec, DataTypeSpec, DispatchSpec, ElementwiseOpSpec,
     LayerSpec, LearningMethodSpec, LearningSpec, OptimizerSpec, OutputSpec, PartitionSpec,
-    PerturbationSpec, TaskSpec, TilesSpec, WorkloadSpec,
+    PerturbTargetSpec, PerturbationSpec, TaskSpec, TilesSpec, WorkloadSpec,
 };
 
 /// What a layer computes, per sample.
@@ -76,6 +76,14 @@ pub enum PartitionKind {
     ForwardGradient {
         /// Tangents per sample.
         perturbations: u32,
+        /// What the tangents perturb: the weights or every layer's pre-activations.
+        perturb: PerturbTargetSpec,
+    },
+    /// Computes full gradients by backpropagation: forward pass storing the activation
+    /// tape, backward pass.
+    Backprop {
+        /// Keep every k-th layer's input and recompute the rest (none: keep all).
+        checkpoint_every: Option<u32>,
     },
 }
 
@@ -84,7 +92,25 @@ impl PartitionKind {
     pub fn as_str(self) -> &'static str {
         match self {
             PartitionKind::Inference => "inference",
-            PartitionKind::ForwardGradient { .. } => "learning",
+            PartitionKind::ForwardGradient { .. } | PartitionKind::Backprop { .. } => "learning",
+        }
+    }
+
+    /// True for the partitions that learn (forward gradient or backprop).
+    pub fn learns(self) -> bool {
+        !matches!(self, PartitionKind::Inference)
+    }
+
+    /// "forward_gradient", "forward_gradient_activity", "backprop" or "inference".
+    pub fn method(self) -> &'static str {
+        match self {
+            PartitionKind::Inference => "inference",
+            PartitionKind::ForwardGradient {
+                perturb: PerturbTargetSpec::Weights,
+                ..
+            } => "forward_gradient",
+            PartitionKind::ForwardGradient { .. } => "forward_gradient_activity",
+            PartitionKind::Backprop { .. } => "backprop",
         }
     }
 }
@@ -235,6 +261,11 @@ pub struct LearningSetup {
     pub eval_every: Option<u64>,
     /// Target loss for `samples_to_loss`, if any.
     pub target_loss: Option<f64>,
+    /// Weight perturbations drawn per sample (true) or per batch.
+    pub per_sample: bool,
+    /// Format MACs the loop may spend, if the workload bounds it (else
+    /// [`crate::learning::MAX_VALUE_MACS`]).
+    pub value_macs: Option<u64>,
 }
 
 /// Largest held-out slice accepted (keeps evaluation bounded).
@@ -271,6 +302,9 @@ fn resolve_learning(p: &mut Problems, spec: &LearningSpec) -> LearningSetup {
     if spec.eval_every == Some(0) {
         p.push("learning.eval_every", "must be at least 1");
     }
+    if spec.value_macs == Some(0) {
+        p.push("learning.value_macs", "must be at least 1");
+    }
     if let Some(t) = spec.target_loss
         && !(t.is_finite() && t >= 0.0)
     {
@@ -290,6 +324,8 @@ fn resolve_learning(p: &mut Problems, spec: &LearningSpec) -> LearningSetup {
         eval_samples: spec.eval_samples.clamp(1, MAX_EVAL_SAMPLES),
         eval_every: spec.eval_every.map(|e| e.max(1)),
         target_loss: spec.target_loss,
+        per_sample: spec.per_sample,
+        value_macs: spec.value_macs.map(|m| m.max(1)),
     }
 }
 
@@ -362,6 +398,9 @@ fn slots(b: BufferingSpec) -> u32 {
     }
 }
 
+/// Most copies `repeat` makes of one layer.
+pub const MAX_REPEAT: u32 = 4096;
+
 /// Largest value accepted for any single dimension (keeps every product in `u64`).
 pub const MAX_DIM: u64 = 1 << 24;
 
@@ -426,9 +465,24 @@ fn resolve_with(
                 inputs,
                 out,
                 activation,
+                repeat,
             } => {
                 dim(&mut p, f("in"), inputs);
                 dim(&mut p, f("out"), out);
+                if repeat == 0 || repeat > MAX_REPEAT {
+                    p.push(
+                        f("repeat"),
+                        format!("must be between 1 and {MAX_REPEAT}, got {repeat}"),
+                    );
+                } else if repeat > 1 && inputs != out {
+                    p.push_hint(
+                        f("repeat"),
+                        format!(
+                            "a repeated layer must keep its width, but it maps {inputs} to {out}"
+                        ),
+                        "repeat only layers with in == out",
+                    );
+                }
                 (
                     "dense",
                     LayerOp::Matmul {
@@ -528,14 +582,20 @@ fn resolve_with(
             );
         }
         prev_out = Some(output_values);
-        layers.push(Layer {
-            index: i,
-            kind,
-            op,
-            activation,
-            input_values,
-            output_values,
-        });
+        let copies = match *l {
+            LayerSpec::Dense { repeat, .. } => repeat.clamp(1, MAX_REPEAT),
+            _ => 1,
+        };
+        for _ in 0..copies {
+            layers.push(Layer {
+                index: layers.len(),
+                kind,
+                op,
+                activation,
+                input_values,
+                output_values,
+            });
+        }
     }
 
     // Partitions.
@@ -568,18 +628,38 @@ fn resolve_with(
                 accumulator,
             } => {
                 any_learning = true;
-                let LearningMethodSpec::ForwardGradient { perturbations } = method;
-                if *perturbations == 0 {
-                    p.push(
-                        format!("partitions[{i}].method.perturbations"),
-                        "must be at least 1",
-                    );
-                }
+                let kind = match *method {
+                    LearningMethodSpec::ForwardGradient {
+                        perturbations,
+                        perturb,
+                    } => {
+                        if perturbations == 0 {
+                            p.push(
+                                format!("partitions[{i}].method.perturbations"),
+                                "must be at least 1",
+                            );
+                        }
+                        PartitionKind::ForwardGradient {
+                            perturbations: perturbations.max(1),
+                            perturb,
+                        }
+                    }
+                    LearningMethodSpec::Backprop { checkpoint_every } => {
+                        if checkpoint_every == Some(0) {
+                            p.push_hint(
+                                format!("partitions[{i}].method.checkpoint_every"),
+                                "must be at least 1",
+                                "checkpoint_every: Some(2) keeps every second layer's input",
+                            );
+                        }
+                        PartitionKind::Backprop {
+                            checkpoint_every: checkpoint_every.map(|k| k.max(1)),
+                        }
+                    }
+                };
                 (
                     name.clone().unwrap_or_else(|| "learning".into()),
-                    PartitionKind::ForwardGradient {
-                        perturbations: (*perturbations).max(1),
-                    },
+                    kind,
                     *tiles,
                     *dtype,
                     *format,

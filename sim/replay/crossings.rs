@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use crate::model::{PartitionKind, Scenario};
 use crate::numerics::{Accumulation, Events, Format, error_metrics};
+use crate::spec::PerturbTargetSpec;
 
 use super::forward::{Setup, measure};
 use super::{MAX_MACS_PER_LAYER, MAX_PASS_MACS, MAX_SAMPLES};
@@ -117,8 +118,16 @@ pub fn partition_entries(sc: &Scenario, index: usize) -> Vec<ReprEntry> {
         return Vec::new();
     };
     let perturbations = match part.kind {
-        PartitionKind::Inference => 0,
-        PartitionKind::ForwardGradient { perturbations } => perturbations,
+        // Only weight-tangent estimates are replayed here; backprop's gradients and
+        // activity-tangent estimates are not (the learning loop rounds them to the format
+        // all the same), so those partitions report the forward crossings only.
+        PartitionKind::Inference
+        | PartitionKind::Backprop { .. }
+        | PartitionKind::ForwardGradient {
+            perturb: PerturbTargetSpec::Activations,
+            ..
+        } => 0,
+        PartitionKind::ForwardGradient { perturbations, .. } => perturbations,
     };
     let setup = Setup {
         fmt,

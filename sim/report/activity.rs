@@ -9,7 +9,13 @@ use crate::mapper::TileSchedule;
 use crate::model::Machine;
 
 /// Names of the compute kinds, in the order of the engine's busy lanes.
-pub const KINDS: [&str; 4] = ["forward", "forward_tangent", "estimate", "host_update"];
+pub const KINDS: [&str; 5] = [
+    "forward",
+    "forward_tangent",
+    "estimate",
+    "backward",
+    "host_update",
+];
 
 /// One tile's core activity over time.
 #[derive(Debug, Clone, Serialize)]

@@ -10,7 +10,7 @@ use crate::model::{PartitionKind, Scenario, TileKind};
 pub use crate::replay::ReprEntry;
 
 /// Schema version of report.json; bumped on any incompatible change.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// Which scenario was run.
 #[derive(Debug, Clone, Serialize)]
@@ -82,6 +82,19 @@ pub struct PartitionMemory {
     pub resident_layers: Vec<usize>,
     /// Layers streamed from DRAM every iteration.
     pub streamed_layers: Vec<usize>,
+    /// How the partition learns: `inference`, `forward_gradient`,
+    /// `forward_gradient_activity` or `backprop`.
+    pub method: &'static str,
+    /// Activation bytes one tile keeps live for its gradient, per batch, wherever they are
+    /// (numerics.md §7): backprop's tape Σ_l B·a_l·bytes (with checkpointing the kept
+    /// layers plus one segment), max_l (1 + K)·B·a_l·bytes for forward gradients on
+    /// weights, 0 for inference.
+    pub activation_tape_peak_bytes: u64,
+    /// Of those, bytes that did not fit L1 and went to the memory tile or DRAM (written in
+    /// the forward pass, read back in the backward pass), on the tile that spills most.
+    pub spilled_bytes: u64,
+    /// Of the spilled bytes, those in DRAM.
+    pub spilled_to_dram_bytes: u64,
 }
 
 /// Memory section.
@@ -306,6 +319,14 @@ pub fn build(
                 .copied()
                 .filter(|l| !p.resident_layers.contains(l))
                 .collect(),
+            method: w
+                .partitions
+                .iter()
+                .find(|q| q.name == p.name)
+                .map_or("inference", |q| q.kind.method()),
+            activation_tape_peak_bytes: p.activations.tape_peak_bytes,
+            spilled_bytes: p.activations.spilled_bytes,
+            spilled_to_dram_bytes: p.activations.spilled_to_dram_bytes,
         })
         .collect();
 
@@ -326,7 +347,7 @@ pub fn build(
                 .tiles
                 .iter()
                 .filter(|x| p.tiles.contains(&x.coord))
-                .map(|x| x.busy_by_kind.iter().take(3).sum::<u64>())
+                .map(|x| x.busy_by_kind.iter().take(4).sum::<u64>())
                 .sum();
             let pmacs = t
                 .tiles
@@ -336,7 +357,7 @@ pub fn build(
                 .sum();
             let samples = match part.kind {
                 PartitionKind::Inference => sum_counter(CounterKind::SamplesServed, Some(i)),
-                PartitionKind::ForwardGradient { .. } => {
+                PartitionKind::ForwardGradient { .. } | PartitionKind::Backprop { .. } => {
                     sum_counter(CounterKind::SamplesLearned, Some(i))
                 }
             }

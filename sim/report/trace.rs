@@ -52,6 +52,7 @@ pub fn chrome_trace(schedule: &TileSchedule, clock_hz: f64, spans: &[Span]) -> S
                     ComputeKind::Forward => "forward",
                     ComputeKind::ForwardTangent => "forward + tangent",
                     ComputeKind::Estimate => "estimate",
+                    ComputeKind::Backward => "backward",
                     ComputeKind::HostUpdate => "host update",
                 }
                 .to_string(),

@@ -33,8 +33,45 @@ pub struct WorkloadSpec {
     pub learning: LearningSpec,
 }
 
+impl WorkloadSpec {
+    /// The same workload with every `repeat` written out: a `Dense` layer with `repeat: r`
+    /// becomes `r` layers. Resolution numbers layers in this expanded order.
+    pub fn expanded(&self) -> WorkloadSpec {
+        let mut out = self.clone();
+        out.model = self
+            .model
+            .iter()
+            .flat_map(|l| {
+                let (copies, one) = match l {
+                    LayerSpec::Dense {
+                        inputs,
+                        out,
+                        activation,
+                        repeat,
+                    } => (
+                        (*repeat).max(1) as usize,
+                        LayerSpec::Dense {
+                            inputs: *inputs,
+                            out: *out,
+                            activation: *activation,
+                            repeat: 1,
+                        },
+                    ),
+                    other => (1, other.clone()),
+                };
+                std::iter::repeat_n(one, copies)
+            })
+            .collect();
+        out
+    }
+}
+
 fn one() -> u32 {
     1
+}
+
+fn is_one(v: &u32) -> bool {
+    *v == 1
 }
 
 /// Nonlinearity applied after a layer.
@@ -78,6 +115,11 @@ pub enum LayerSpec {
         /// Activation.
         #[serde(default = "no_activation")]
         activation: ActivationSpec,
+        /// How many times the layer repeats in a row (default 1): `repeat: 4` is four
+        /// identical layers, so a study can sweep depth (`workload.model[1].repeat`). A
+        /// repeated layer must map `in` to as many outputs.
+        #[serde(default = "one", skip_serializing_if = "is_one")]
+        repeat: u32,
     },
     /// A plain matrix product C (m×n) = A (m×k) · B (k×n); B plays the weights.
     Gemm {
@@ -191,7 +233,34 @@ pub enum LearningMethodSpec {
     ForwardGradient {
         /// Perturbations (tangents) per sample.
         perturbations: u32,
+        /// What the perturbations perturb (default `Weights`).
+        #[serde(default, skip_serializing_if = "is_weights")]
+        perturb: PerturbTargetSpec,
     },
+    /// Backpropagation, the baseline: a forward pass that stores the activation tape, a
+    /// backward pass (dX and dW), the full gradient to the host.
+    Backprop {
+        /// Keep only every k-th layer's input on the tape and recompute the others segment
+        /// by segment in the backward pass (default none: keep every layer's input).
+        #[serde(default)]
+        checkpoint_every: Option<u32>,
+    },
+}
+
+/// What a forward-gradient perturbation perturbs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum PerturbTargetSpec {
+    /// The weights: tangents are weight-sized (Baydin et al. 2022), one set per batch.
+    #[default]
+    Weights,
+    /// The pre-activations of every layer, per sample (Ren et al. 2023, FG-A): the
+    /// variance scales with the activations instead of the weights, but every layer's input
+    /// is kept until the output's directional derivative is known.
+    Activations,
+}
+
+fn is_weights(t: &PerturbTargetSpec) -> bool {
+    *t == PerturbTargetSpec::Weights
 }
 
 /// One partition of the compute tiles.
@@ -384,6 +453,18 @@ pub struct LearningSpec {
     /// Loss whose first crossing `samples_to_loss` reports (default none).
     #[serde(default)]
     pub target_loss: Option<f64>,
+    /// Draw a new set of weight perturbations for every sample instead of one set per
+    /// batch (default false). Activity perturbations are always per sample.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub per_sample: bool,
+    /// Format multiply-accumulates the loop may spend at most (default 2²⁸); a run that
+    /// learned more learns on a prefix of its samples.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value_macs: Option<u64>,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 fn eval_samples() -> u32 {
@@ -400,6 +481,8 @@ impl Default for LearningSpec {
             eval_samples: eval_samples(),
             eval_every: None,
             target_loss: None,
+            per_sample: false,
+            value_macs: None,
         }
     }
 }

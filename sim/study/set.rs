@@ -389,6 +389,9 @@ impl Parser<'_> {
             items.pop().expect("one item")
         } else if items.is_empty() && name.is_none() {
             Value::Null
+        } else if items.is_empty() {
+            // `Name()`: a struct variant whose fields all take their defaults.
+            Value::Object(Map::new())
         } else {
             Value::Array(items)
         };
@@ -433,6 +436,10 @@ mod tests {
         assert_eq!(
             parse_value("ForwardGradient(perturbations: 4)").unwrap(),
             serde_json::json!({"ForwardGradient": {"perturbations": 4}})
+        );
+        assert_eq!(
+            parse_value("Backprop()").unwrap(),
+            serde_json::json!({"Backprop": {}})
         );
         assert_eq!(parse_value("[0, 1,]").unwrap(), serde_json::json!([0, 1]));
         assert_eq!(parse_value("Some(\"x\")").unwrap(), Value::from("x"));

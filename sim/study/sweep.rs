@@ -83,7 +83,9 @@ impl Point {
     }
 }
 
-/// The metrics every row carries, with the report key each comes from.
+/// The metrics every row carries, with the report key each comes from: a JSON pointer whose
+/// segments may select an array element by a field (`name[field=value]`, see
+/// [`metric_at`]), or take the largest value over an array's items (a `*` step).
 pub const METRICS: &[(&str, &str)] = &[
     ("simulated_seconds", "/simulated_seconds"),
     (
@@ -128,7 +130,25 @@ pub const METRICS: &[(&str, &str)] = &[
         "/representation_error[tensor=updated_weights]/max_rel",
     ),
     ("engine_events", "/engine/events"),
+    (
+        "activation_tape_peak_bytes",
+        "/memory/partitions/*/activation_tape_peak_bytes",
+    ),
+    ("spilled_bytes", "/memory/partitions/*/spilled_bytes"),
 ];
+
+/// The number at `ptr` in a report (see [`METRICS`]): [`metric_at`], except that a `/*`
+/// step takes the largest value over the items of that array.
+fn metric(v: &Value, ptr: &str) -> Option<f64> {
+    match ptr.split_once("/*") {
+        Some((list, rest)) => metric_at(v, list)?
+            .as_array()?
+            .iter()
+            .filter_map(|item| metric_at(item, rest).and_then(Value::as_f64))
+            .reduce(f64::max),
+        None => metric_at(v, ptr).and_then(Value::as_f64),
+    }
+}
 
 /// The value at `path` in a report: a JSON pointer whose segments may select the first
 /// element of an array by a field, `name[field=value]` (as in [`METRICS`]).
@@ -395,10 +415,7 @@ pub fn run_point(study: &Study, point: &Point) -> (Row, Option<String>) {
     };
     let json = crate::report::to_json(&out.report);
     let v: Value = serde_json::from_str(&json).unwrap_or(Value::Null);
-    let metrics = METRICS
-        .iter()
-        .map(|(_, ptr)| metric_at(&v, ptr).and_then(Value::as_f64))
-        .collect();
+    let metrics = METRICS.iter().map(|(_, ptr)| metric(&v, ptr)).collect();
     let peak = v
         .pointer("/memory/partitions")
         .and_then(Value::as_array)

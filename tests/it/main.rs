@@ -1,5 +1,6 @@
 //! tilesim's integration tests: one binary, modules named by behaviour.
 
+mod backprop;
 mod calibration;
 mod cli_repr;
 mod cli_run;

@@ -6,10 +6,12 @@
 
 use proptest::prelude::*;
 use tilesim::engine::{SimOptions, Timeline, simulate};
+use tilesim::mapper::CounterKind;
 use tilesim::mapper::{MapError, ResourceKind, check, map};
 use tilesim::model::{Scenario, TileKind, resolve};
 use tilesim::spec::{ArchSpec, PartitionSpec, TilesSpec, WorkloadSpec};
-use tilesim::testing::{arb_arch, arb_mapped, arb_scenario, arb_workload};
+use tilesim::spec::{LearningMethodSpec, OptimizerSpec, StreamSpec};
+use tilesim::testing::{arb_arch, arb_layers, arb_mapped, arb_method, arb_scenario, arb_workload};
 
 fn run(sc: &Scenario) -> Option<Timeline> {
     let s = map(sc).ok()?;
@@ -107,6 +109,58 @@ proptest! {
         // The run served the whole stream.
         let served: u64 = t.counters.iter().sum();
         prop_assert!(served >= sc.workload.samples);
+    }
+
+    #[test]
+    fn learning_schedules_of_every_method_pass_check_and_finish(
+        a in arb_arch(),
+        model in arb_layers(),
+        method in arb_method(),
+        batch in 1u32..=16,
+        seed in any::<u64>(),
+    ) {
+        // Learning only, so the learned samples end the run: forward gradients on weights
+        // or activations, backprop with or without checkpoints.
+        let tiles = compute_tiles(&a).clamp(1, 8);
+        let w = WorkloadSpec {
+            name: "learn".into(),
+            description: String::new(),
+            model,
+            batch,
+            stream: StreamSpec { samples: 64, samples_per_call: None, dispatch: None },
+            partitions: vec![PartitionSpec::Learning {
+                name: None,
+                method: method.clone(),
+                tiles: TilesSpec::Count(tiles),
+                dtype: tilesim::spec::DataTypeSpec::Bf16,
+                format: None,
+                accumulator: None,
+            }],
+            optimizer: Some(OptimizerSpec::Sgd { lr: 0.01, apply_every: 2 }),
+            mapping: Default::default(),
+            learning: Default::default(),
+        };
+        let Ok(sc) = resolve(&a, &w, seed) else { return Ok(()) };
+        match map(&sc) {
+            Ok(s) => {
+                prop_assert!(check(&s, &sc.machine).is_ok());
+                let t = simulate(&s, &sc.machine, &SimOptions::default())
+                    .expect("a mapped schedule runs");
+                let counted = |k: CounterKind| t.counted(&s, k, Some(0));
+                prop_assert!(counted(CounterKind::SamplesLearned) >= sc.workload.samples);
+                // The run stops when the last batch's forward pass is done, so its gradient
+                // may still be on the way; never more estimates than batches.
+                let batches = counted(CounterKind::SamplesLearned).div_ceil(u64::from(batch));
+                prop_assert!(counted(CounterKind::Estimates) <= batches, "{method:?}");
+                let a = s.partitions[0].activations;
+                prop_assert!(a.spilled_to_dram_bytes <= a.spilled_bytes);
+                prop_assert!(a.spilled_bytes <= a.tape_peak_bytes);
+                if matches!(method, LearningMethodSpec::Backprop { .. }) {
+                    prop_assert!(a.tape_peak_bytes > 0);
+                }
+            }
+            Err(e) => prop_assert!(e.is_input_error(), "internal mapper error: {e}"),
+        }
     }
 
     #[test]
