@@ -140,6 +140,7 @@ pub mod engine;
 pub mod learning;
 pub mod mapper;
 pub mod model;
+pub mod neuro;
 pub mod numerics;
 pub mod pipeline;
 pub mod replay;
