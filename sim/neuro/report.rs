@@ -49,8 +49,8 @@ pub struct CoreReport {
     pub synaptic_memory_used_bytes: u64,
     /// Synaptic memory, bytes.
     pub synaptic_memory_bytes: u64,
-    /// Synaptic events on this core.
-    pub synaptic_events: u64,
+    /// Synaptic operations on this core (a delivery, an STDP update: one each).
+    pub synaptic_ops: u64,
     /// Share of the run the core was working.
     pub busy_fraction: f64,
 }
@@ -237,7 +237,7 @@ pub fn build_report(
                 synapse_occupancy: ratio(c.synapses as f64, cap.1 as f64),
                 synaptic_memory_used_bytes: core.synapse_bytes(c.synapses),
                 synaptic_memory_bytes: core.synaptic_memory.0,
-                synaptic_events: run.core_events[i],
+                synaptic_ops: run.core_events[i],
                 busy_fraction: ratio(run.core_busy[i] as f64, run.cycles as f64).min(1.0),
             }
         })

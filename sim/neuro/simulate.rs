@@ -70,7 +70,7 @@ pub struct NeuroRun {
     pub synaptic_events: u64,
     /// STDP weight updates (pre- and post-synaptic).
     pub stdp_updates: u64,
-    /// Per core: synaptic events and busy cycles.
+    /// Per core: synaptic operations.
     pub core_events: Vec<u64>,
     /// Per core: cycles spent on its work.
     pub core_busy: Vec<u64>,
