@@ -75,6 +75,24 @@ pub struct NeuroOutput {
     pub representation: Vec<crate::replay::ReprEntry>,
 }
 
+/// Builds and places the spiking section of a scenario without running it (what
+/// `tilesim check` asks): the placement, or `None` without a spiking section.
+pub fn fit(sc: &Scenario) -> Result<Option<Placement>, NeuroError> {
+    let Some(spec) = &sc.workload.spiking else {
+        return Ok(None);
+    };
+    let fabric = Fabric::of(&sc.machine).ok_or_else(|| NeuroMapError::NoCores {
+        machine: sc.machine.name.clone(),
+    })?;
+    let network = Network::build(
+        spec,
+        fabric.core.weight_format,
+        fabric.core.weight_bits,
+        sc.seed,
+    )?;
+    Ok(Some(place(&network, &sc.machine)?))
+}
+
 /// Runs the spiking section of a scenario, if it has one.
 pub fn run(sc: &Scenario) -> Result<Option<NeuroOutput>, NeuroError> {
     let Some(spec) = &sc.workload.spiking else {

@@ -82,6 +82,9 @@ pub struct Projection {
     pub format: WeightFormat,
     /// Range of the weights (lower, upper) the format spans.
     pub range: (f64, f64),
+    /// The stored values nearest to the range's ends from inside: every stored weight of
+    /// a plastic projection is clamped to them after rounding.
+    pub stored_range: (f64, f64),
     /// Synapse ids of pre-synaptic node `from.first + i` are
     /// `pre_ptr[i]..pre_ptr[i + 1]`.
     pub pre_ptr: Vec<u32>,
@@ -131,6 +134,20 @@ pub(crate) fn stream_seed(seed: u64, purpose: u64, index: u64) -> u64 {
 
 fn rng(seed: u64, purpose: u64, index: u64) -> Pcg64Mcg {
     Pcg64Mcg::seed_from_u64(stream_seed(seed, purpose, index))
+}
+
+impl Projection {
+    /// A weight as the core stores it: rounded to the format, kept inside the stored range
+    /// when the projection is plastic.
+    #[inline]
+    pub fn store(&self, w: f64) -> f64 {
+        let q = self.format.round(w);
+        if self.stdp.is_some() {
+            q.clamp(self.stored_range.0, self.stored_range.1)
+        } else {
+            q
+        }
+    }
 }
 
 impl Network {
@@ -258,13 +275,16 @@ impl Network {
                     pr.w_max.unwrap_or(hi_init.max(lo_init.abs())),
                 ),
             };
+            let wf = WeightFormat::new(format, weight_bits, range.0, range.1);
+            let stored_range = (wf.smallest_at_least(range.0), wf.largest_at_most(range.1));
             projections.push(Projection {
                 from,
                 to,
                 delay: (pr.delay_ms / spec.dt_ms).round() as u32,
                 stdp,
-                format: WeightFormat::new(format, weight_bits, range.0, range.1),
+                format: wf,
                 range,
+                stored_range,
                 pre_ptr,
             });
         }

@@ -189,7 +189,7 @@ pub fn simulate(net: &Network, placement: &Placement, fabric: &Fabric, seed: u64
     let mut w: Vec<f64> = (0..n_syn)
         .map(|s| {
             let pr = &net.projections[net.syn_proj[s] as usize];
-            pr.format.round(net.syn_w0[s])
+            pr.store(net.syn_w0[s])
         })
         .collect();
     let weights_initial = w.clone();
@@ -325,7 +325,7 @@ pub fn simulate(net: &Network, placement: &Placement, fabric: &Fabric, seed: u64
                         let post = net.syn_post[s] as usize;
                         g[post] += w[s];
                         let dw = rule.on_pre(&mut traces[s], t);
-                        w[s] = pr.format.round(rule.clip(w[s] + dw));
+                        w[s] = pr.store(rule.clip(w[s] + dw));
                         w_ref[s] = rule.clip(w_ref[s] + dw);
                         let c = core_of[post];
                         if core_ops[c as usize] == 0 {
@@ -352,7 +352,7 @@ pub fn simulate(net: &Network, placement: &Placement, fabric: &Fabric, seed: u64
                 let pr = &net.projections[net.syn_proj[s] as usize];
                 if let Some(rule) = &pr.stdp {
                     let dw = rule.on_post(&mut traces[s], t);
-                    w[s] = pr.format.round(rule.clip(w[s] + dw));
+                    w[s] = pr.store(rule.clip(w[s] + dw));
                     w_ref[s] = rule.clip(w_ref[s] + dw);
                 }
             }

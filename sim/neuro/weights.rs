@@ -95,6 +95,34 @@ impl WeightFormat {
         }
     }
 
+    /// The largest stored value not above `hi` (rounding `hi` itself may land above it).
+    pub fn largest_at_most(&self, hi: f64) -> f64 {
+        self.nearest_inside(hi, -1.0)
+    }
+
+    /// The smallest stored value not below `lo`.
+    pub fn smallest_at_least(&self, lo: f64) -> f64 {
+        self.nearest_inside(lo, 1.0)
+    }
+
+    /// Walks from `bound` inwards (`dir` = −1 below, +1 above) until the rounded value is
+    /// on the inner side; rounding is monotone, so doubling the step gets there.
+    fn nearest_inside(&self, bound: f64, dir: f64) -> f64 {
+        let q = self.round(bound);
+        if (q - bound) * dir >= 0.0 || !q.is_finite() {
+            return q;
+        }
+        let mut d = (q - bound).abs().max(bound.abs() * f64::EPSILON).max(f64::MIN_POSITIVE);
+        for _ in 0..128 {
+            let q = self.round(bound + dir * d);
+            if (q - bound) * dir >= 0.0 {
+                return q;
+            }
+            d *= 2.0;
+        }
+        bound
+    }
+
     /// Name for reports: `fixed8`, `bf16`, `posit<8,2>`, `f64`, …
     pub fn name(&self, spec: WeightFormatSpec) -> String {
         match (self, spec) {
@@ -129,6 +157,18 @@ mod tests {
         }
         assert_eq!(f.round(-1.0), 0.0);
         assert!((f.round(1.0) - 0.01).abs() < 1e-18);
+    }
+
+    #[test]
+    fn stored_bounds_stay_inside_the_range() {
+        let b = WeightFormat::new(WeightFormatSpec::Format(Format::Bf16), 16, 0.0, 0.01);
+        // bf16 rounds 0.01 up to 0.010009765625.
+        assert!(b.round(0.01) > 0.01);
+        let hi = b.largest_at_most(0.01);
+        assert!(hi <= 0.01 && hi > 0.0099 && b.round(hi) == hi);
+        let f = WeightFormat::new(WeightFormatSpec::Fixed, 8, 0.0, 0.01);
+        assert!(f.largest_at_most(0.01) <= 0.01);
+        assert_eq!(f.smallest_at_least(0.0), 0.0);
     }
 
     #[test]

@@ -5,6 +5,7 @@ mod cli_repr;
 mod cli_run;
 mod dram;
 mod learning;
+mod neuro;
 mod numerics;
 mod report_golden;
 mod representation;
