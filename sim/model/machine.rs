@@ -456,7 +456,10 @@ pub fn resolve_machine(spec: &ArchSpec) -> Result<Machine, ResolveError> {
         p.positive("neuro.synaptic_memory_bytes", n.synaptic_memory_bytes);
         p.positive("neuro.synaptic_ops_per_cycle", n.synaptic_ops_per_cycle);
         p.positive("neuro.neuron_updates_per_cycle", n.neuron_updates_per_cycle);
-        p.positive("neuro.router.packets_per_link_per_cycle", n.router.packets_per_link_per_cycle);
+        p.positive(
+            "neuro.router.packets_per_link_per_cycle",
+            n.router.packets_per_link_per_cycle,
+        );
         if n.weight_bits > 32 {
             p.push_hint(
                 "neuro.weight_bits",

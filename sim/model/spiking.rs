@@ -39,7 +39,12 @@ fn positive(p: &mut Problems, field: String, v: f64, hint: &str) {
 pub(crate) fn check_spiking(p: &mut Problems, s: &SpikingSpec, machine: Option<&Machine>) {
     let dt_ok = s.dt_ms.is_finite() && s.dt_ms > 0.0;
     positive(p, "spiking.dt_ms".into(), s.dt_ms, "e.g. dt_ms: 0.1");
-    positive(p, "spiking.duration_s".into(), s.duration_s, "e.g. duration_s: 1.0");
+    positive(
+        p,
+        "spiking.duration_s".into(),
+        s.duration_s,
+        "e.g. duration_s: 1.0",
+    );
     if dt_ok && s.duration_s.is_finite() && s.duration_s * 1e3 / s.dt_ms > MAX_STEPS {
         p.push_hint(
             "spiking.duration_s",
@@ -51,7 +56,12 @@ pub(crate) fn check_spiking(p: &mut Problems, s: &SpikingSpec, machine: Option<&
         );
     }
     if let Some(e) = s.snapshot_every_s {
-        positive(p, "spiking.snapshot_every_s".into(), e, "e.g. snapshot_every_s: Some(10.0)");
+        positive(
+            p,
+            "spiking.snapshot_every_s".into(),
+            e,
+            "e.g. snapshot_every_s: Some(10.0)",
+        );
     }
     if s.populations.is_empty() {
         p.push_hint(
@@ -123,11 +133,17 @@ pub(crate) fn check_spiking(p: &mut Problems, s: &SpikingSpec, machine: Option<&
             }
             PopulationSpec::Poisson { rate_hz, .. } => {
                 if !(rate_hz.is_finite() && *rate_hz >= 0.0) {
-                    p.push(f("rate_hz"), format!("must be a finite number ≥ 0, got {rate_hz}"));
+                    p.push(
+                        f("rate_hz"),
+                        format!("must be a finite number ≥ 0, got {rate_hz}"),
+                    );
                 } else if dt_ok && rate_hz * s.dt_ms * 1e-3 > 1.0 {
                     p.push_hint(
                         f("rate_hz"),
-                        format!("{rate_hz} Hz is more than one spike per {} ms step", s.dt_ms),
+                        format!(
+                            "{rate_hz} Hz is more than one spike per {} ms step",
+                            s.dt_ms
+                        ),
                         "lower the rate or the time step",
                     );
                 }
@@ -202,15 +218,17 @@ pub(crate) fn check_spiking(p: &mut Problems, s: &SpikingSpec, machine: Option<&
                 finite(p, f("weight"), w);
             }
             WeightInitSpec::Uniform { low, high } => {
-                if finite(p, f("weight.low"), low) & finite(p, f("weight.high"), high)
-                    && low > high
+                if finite(p, f("weight.low"), low) & finite(p, f("weight.high"), high) && low > high
                 {
                     p.push(f("weight"), format!("low {low} is above high {high}"));
                 }
             }
         }
         if !(pr.delay_ms.is_finite() && pr.delay_ms >= 0.0) {
-            p.push(f("delay_ms"), format!("must be a finite number ≥ 0, got {}", pr.delay_ms));
+            p.push(
+                f("delay_ms"),
+                format!("must be a finite number ≥ 0, got {}", pr.delay_ms),
+            );
         } else if dt_ok && (pr.delay_ms / s.dt_ms).round() > MAX_DELAY_STEPS {
             p.push(
                 f("delay_ms"),
@@ -233,8 +251,7 @@ pub(crate) fn check_spiking(p: &mut Problems, s: &SpikingSpec, machine: Option<&
                     );
                 }
             }
-            if finite(p, f("stdp.w_max"), st.w_max)
-                & finite(p, f("stdp.w_min"), st.w_min)
+            if finite(p, f("stdp.w_max"), st.w_max) & finite(p, f("stdp.w_min"), st.w_min)
                 && st.w_max <= st.w_min
             {
                 p.push(

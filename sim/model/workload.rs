@@ -404,9 +404,7 @@ fn resolve_with(
         p.push("name", "must not be empty");
     }
     // A spiking-only workload has no model, stream or partitions.
-    let dataflow = !(spec.spiking.is_some()
-        && spec.model.is_empty()
-        && spec.partitions.is_empty());
+    let dataflow = !(spec.spiking.is_some() && spec.model.is_empty() && spec.partitions.is_empty());
     if spec.model.is_empty() && dataflow {
         p.push_hint(
             "model",

@@ -12,7 +12,9 @@ use crate::model::{Machine, NeuroCore, TileCoord};
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum NeuroMapError {
     /// The machine has no neuromorphic cores.
-    #[error("machine {machine} has no neuromorphic cores (hint: use a grid with Neuro tiles, e.g. arch/neuro-grid.ron)")]
+    #[error(
+        "machine {machine} has no neuromorphic cores (hint: use a grid with Neuro tiles, e.g. arch/neuro-grid.ron)"
+    )]
     NoCores {
         /// Machine name.
         machine: String,

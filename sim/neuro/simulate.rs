@@ -103,7 +103,11 @@ fn histogram(w: &[f64], ids: &[u32], lo: f64, hi: f64) -> (Vec<u64>, f64) {
         };
         h[(b.max(0.0) as usize).min(BINS - 1)] += 1;
     }
-    let mean = if ids.is_empty() { 0.0 } else { sum / ids.len() as f64 };
+    let mean = if ids.is_empty() {
+        0.0
+    } else {
+        sum / ids.len() as f64
+    };
     (h, mean)
 }
 
@@ -139,10 +143,8 @@ pub fn simulate(net: &Network, placement: &Placement, fabric: &Fabric, seed: u64
                 lif_pops.push((pi, *l));
             }
             PopKind::Poisson(prob) => {
-                for n in p.first..p.first + p.size {
-                    sources.poisson(*prob);
-                    source_node.push(n);
-                }
+                sources.poisson(p.size, *prob);
+                source_node.extend(p.first..p.first + p.size);
             }
             PopKind::Recorded(trains) => {
                 for (i, tr) in trains.iter().enumerate() {
@@ -254,6 +256,10 @@ pub fn simulate(net: &Network, placement: &Placement, fabric: &Fabric, seed: u64
     let mut core_ops = vec![0u64; n_cores];
     let mut touched: Vec<u32> = Vec::new();
     let min_step = core.min_step.0;
+    // The ring slot of this step and the steps to the next snapshot, kept without
+    // divisions.
+    let mut slot_now = 0usize;
+    let mut to_snapshot = net.snapshot_every;
 
     for step in 0..net.steps {
         let t = step as f64 * net.dt;
@@ -275,14 +281,17 @@ pub fn simulate(net: &Network, placement: &Placement, fabric: &Fabric, seed: u64
         sources.fire(step, |id| src_fired.push(source_node[id as usize]));
 
         // 3. Spikes become deliveries (after their delay) and packets on the router.
-        let slot_now = (step % ring_len as u64) as usize;
         let mut route_end = 0u64;
         for &node in src_fired.iter().chain(fired.iter()) {
             let pop = net.node_pop[node as usize] as usize;
             run.pop_spikes[pop] += 1;
             for &pj in &out_projs[pop] {
                 let d = net.projections[pj as usize].delay as usize;
-                ring[(slot_now + d) % ring_len].push((pj, node));
+                let mut slot = slot_now + d;
+                if slot >= ring_len {
+                    slot -= ring_len;
+                }
+                ring[slot].push((pj, node));
             }
             let src_core = core_of[node as usize];
             for &dc in &dest[dest_ptr[node as usize] as usize..dest_ptr[node as usize + 1] as usize]
@@ -347,14 +356,24 @@ pub fn simulate(net: &Network, placement: &Placement, fabric: &Fabric, seed: u64
                 net.post_ptr[n as usize] as usize,
                 net.post_ptr[n as usize + 1] as usize,
             );
-            for &s in &net.post_syn[a..b] {
-                let s = s as usize;
-                let pr = &net.projections[net.syn_proj[s] as usize];
-                if let Some(rule) = &pr.stdp {
-                    let dw = rule.on_post(&mut traces[s], t);
-                    w[s] = pr.store(rule.clip(w[s] + dw));
-                    w_ref[s] = rule.clip(w_ref[s] + dw);
+            // Plastic synapses onto n, grouped by projection (synapse order).
+            let mut i = a;
+            while i < b {
+                let pj = net.syn_proj[net.post_syn[i] as usize];
+                let pr = &net.projections[pj as usize];
+                let mut j = i;
+                while j < b && net.syn_proj[net.post_syn[j] as usize] == pj {
+                    j += 1;
                 }
+                if let Some(rule) = &pr.stdp {
+                    for &s in &net.post_syn[i..j] {
+                        let s = s as usize;
+                        let dw = rule.on_post(&mut traces[s], t);
+                        w[s] = pr.store(rule.clip(w[s] + dw));
+                        w_ref[s] = rule.clip(w_ref[s] + dw);
+                    }
+                }
+                i = j;
             }
             if b > a {
                 let c = core_of[n as usize];
@@ -385,8 +404,16 @@ pub fn simulate(net: &Network, placement: &Placement, fabric: &Fabric, seed: u64
         touched.clear();
         run.cycles += (work + route_end).max(min_step);
 
-        if !plastic.is_empty() && (step + 1) % net.snapshot_every == 0 && step + 1 < net.steps {
-            run.snapshots.push(snapshot(step + 1, &w));
+        to_snapshot -= 1;
+        if to_snapshot == 0 {
+            to_snapshot = net.snapshot_every;
+            if !plastic.is_empty() && step + 1 < net.steps {
+                run.snapshots.push(snapshot(step + 1, &w));
+            }
+        }
+        slot_now += 1;
+        if slot_now == ring_len {
+            slot_now = 0;
         }
     }
     for (c, b) in base.iter().enumerate() {

@@ -44,8 +44,15 @@ pub struct Traces {
 impl Stdp {
     #[inline]
     fn decay(&self, tr: &mut Traces, t: f64) {
-        tr.a_pre *= (-(t - tr.last) / self.tau_plus).exp();
-        tr.a_post *= (-(t - tr.last) / self.tau_minus).exp();
+        let d_pre = (-(t - tr.last) / self.tau_plus).exp();
+        // Equal time constants (the usual case) decay both traces by the same factor.
+        let d_post = if self.tau_minus == self.tau_plus {
+            d_pre
+        } else {
+            (-(t - tr.last) / self.tau_minus).exp()
+        };
+        tr.a_pre *= d_pre;
+        tr.a_post *= d_post;
         tr.last = t;
     }
 

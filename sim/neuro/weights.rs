@@ -20,6 +20,8 @@ pub enum WeightFormat {
         lo: f64,
         /// Step between codes.
         step: f64,
+        /// 1 / step.
+        inv_step: f64,
         /// Largest code.
         max_code: f64,
     },
@@ -55,6 +57,7 @@ impl WeightFormat {
                     bits,
                     lo,
                     step,
+                    inv_step: 1.0 / step,
                     max_code,
                 }
             }
@@ -75,16 +78,31 @@ impl WeightFormat {
     }
 
     /// The stored value nearest to `x`.
-    #[inline]
+    #[inline(always)]
     pub fn round(&self, x: f64) -> f64 {
         match *self {
             WeightFormat::Exact => x,
             WeightFormat::Fixed {
-                lo, step, max_code, ..
+                lo,
+                step,
+                inv_step,
+                max_code,
+                ..
             } => {
-                let k = ((x - lo) / step).round().clamp(0.0, max_code);
-                lo + k * step
+                // Codes are ≥ 0 after the clamp, so truncating k + 0.5 rounds to nearest
+                // (ties up) without a libm call; NaN saturates to code 0.
+                let k = ((x - lo) * inv_step).clamp(0.0, max_code);
+                lo + ((k + 0.5) as i64) as f64 * step
             }
+            _ => self.round_float(x),
+        }
+    }
+
+    /// [`WeightFormat::round`] for the float formats (kept out of the hot path).
+    #[inline(never)]
+    fn round_float(&self, x: f64) -> f64 {
+        match *self {
+            WeightFormat::Exact | WeightFormat::Fixed { .. } => x,
             WeightFormat::F32 => f64::from(x as f32),
             WeightFormat::Bf16 => bf16::to_f64(bf16::from_f64(x, Subnormals::Keep)),
             WeightFormat::Posit(s) => s.to_f64(s.from_f64(x)),
@@ -112,7 +130,10 @@ impl WeightFormat {
         if (q - bound) * dir >= 0.0 || !q.is_finite() {
             return q;
         }
-        let mut d = (q - bound).abs().max(bound.abs() * f64::EPSILON).max(f64::MIN_POSITIVE);
+        let mut d = (q - bound)
+            .abs()
+            .max(bound.abs() * f64::EPSILON)
+            .max(f64::MIN_POSITIVE);
         for _ in 0..128 {
             let q = self.round(bound + dir * d);
             if (q - bound) * dir >= 0.0 {

@@ -235,7 +235,11 @@ fn neuro(s: &mut String, n: &crate::neuro::NeuroReport) {
     let _ = writeln!(
         s,
         "  routing: {} packets, {} hops, latency {:.1} cycles mean / {} max, queueing {:.2} cycles mean",
-        rt.packets, rt.packet_hops, rt.mean_latency_cycles, rt.max_latency_cycles, rt.mean_queueing_cycles
+        rt.packets,
+        rt.packet_hops,
+        rt.mean_latency_cycles,
+        rt.max_latency_cycles,
+        rt.mean_queueing_cycles
     );
     for w in &n.weights {
         let first = w.snapshots.first().map_or(0.0, |x| x.mean);

@@ -65,7 +65,13 @@ fn stdp(d: &Value) -> StdpSpec {
 /// "teacher" source forces to spike at the given post times: the teacher's spike one step
 /// earlier lifts the neuron over threshold in the next step, its synapse decays within a
 /// step.
-fn pair_network(w0: f64, pre_ms: &[f64], post_ms: &[f64], rule: StdpSpec, dt_ms: f64) -> SpikingSpec {
+fn pair_network(
+    w0: f64,
+    pre_ms: &[f64],
+    post_ms: &[f64],
+    rule: StdpSpec,
+    dt_ms: f64,
+) -> SpikingSpec {
     let end = pre_ms.iter().chain(post_ms).fold(0.0f64, |a, &b| a.max(b)) + 5.0;
     SpikingSpec {
         dt_ms,
@@ -136,20 +142,30 @@ fn single_synapses_match_brian2_to_1e_9() {
         let name = c["name"].as_str().unwrap();
         let w0 = c["w0"].as_f64().unwrap();
         let ms = |k: &str| -> Vec<f64> {
-            c[k].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect()
+            c[k].as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_f64().unwrap())
+                .collect()
         };
         let (pre, post) = (ms("pre_ms"), ms("post_ms"));
         let want = c["w_final"].as_f64().unwrap();
         // The rule alone.
         let s = |v: &[f64]| v.iter().map(|t| t * 1e-3).collect::<Vec<_>>();
         let w = single_synapse(&r, w0, &s(&pre), &s(&post), dt);
-        assert!((w - want).abs() <= 1e-9, "{name}: rule {w} vs Brian2 {want}");
+        assert!(
+            (w - want).abs() <= 1e-9,
+            "{name}: rule {w} vs Brian2 {want}"
+        );
         // The whole engine: recorded spikes, a LIF neuron, the core's synapse in f64.
         let spec = pair_network(w0, &pre, &post, rule.clone(), dt * 1e3);
         let (_, run) = run_on_one_core(&spec, EXACT, 1);
         assert_eq!(run.pop_spikes[2], post.len() as u64, "{name}: post spikes");
         let w = run.weights[0];
-        assert!((w - want).abs() <= 1e-9, "{name}: engine {w} vs Brian2 {want}");
+        assert!(
+            (w - want).abs() <= 1e-9,
+            "{name}: engine {w} vs Brian2 {want}"
+        );
     }
 }
 
@@ -228,10 +244,30 @@ fn song2000_matches_brian2_statistics() {
     let nb = runs.len() as f64;
     let nt = ours.len() as f64;
     for (name, bv, tv, floor) in [
-        ("fraction below 0.1·g_max", b("frac_below_0_1"), ours.iter().map(|s| s.below).collect::<Vec<_>>(), 0.03),
-        ("fraction above 0.9·g_max", b("frac_above_0_9"), ours.iter().map(|s| s.above).collect(), 0.03),
-        ("mean weight / g_max", b("mean_w_over_gmax"), ours.iter().map(|s| s.mean).collect(), 0.02),
-        ("output rate (Hz)", b("output_rate_hz"), ours.iter().map(|s| s.rate).collect(), 2.0),
+        (
+            "fraction below 0.1·g_max",
+            b("frac_below_0_1"),
+            ours.iter().map(|s| s.below).collect::<Vec<_>>(),
+            0.03,
+        ),
+        (
+            "fraction above 0.9·g_max",
+            b("frac_above_0_9"),
+            ours.iter().map(|s| s.above).collect(),
+            0.03,
+        ),
+        (
+            "mean weight / g_max",
+            b("mean_w_over_gmax"),
+            ours.iter().map(|s| s.mean).collect(),
+            0.02,
+        ),
+        (
+            "output rate (Hz)",
+            b("output_rate_hz"),
+            ours.iter().map(|s| s.rate).collect(),
+            2.0,
+        ),
     ] {
         let (mb, sb) = mean_sd(&bv);
         let (mt, _) = mean_sd(&tv);
@@ -242,15 +278,23 @@ fn song2000_matches_brian2_statistics() {
         );
     }
     let mean_hist = |hs: Vec<&Vec<f64>>| -> Vec<f64> {
-        (0..20).map(|i| hs.iter().map(|h| h[i]).sum::<f64>() / hs.len() as f64).collect()
+        (0..20)
+            .map(|i| hs.iter().map(|h| h[i]).sum::<f64>() / hs.len() as f64)
+            .collect()
     };
     let hb = mean_hist(b_hist.iter().collect());
     let ht = mean_hist(ours.iter().map(|s| &s.hist).collect());
     let l1: f64 = hb.iter().zip(&ht).map(|(a, b)| (a - b).abs()).sum();
-    assert!(l1 <= 0.15, "histograms differ by L1 {l1:.3}: tilesim {ht:?} vs Brian2 {hb:?}");
+    assert!(
+        l1 <= 0.15,
+        "histograms differ by L1 {l1:.3}: tilesim {ht:?} vs Brian2 {hb:?}"
+    );
     for h in [&hb, &ht] {
         let middle = h[5..15].iter().sum::<f64>() / 10.0;
-        assert!(h[0] > 2.0 * middle && h[19] > 2.0 * middle, "not bimodal: {h:?}");
+        assert!(
+            h[0] > 2.0 * middle && h[19] > 2.0 * middle,
+            "not bimodal: {h:?}"
+        );
     }
 }
 
@@ -422,7 +466,11 @@ fn scratch(test: &str) -> PathBuf {
 fn short_song(dir: &Path, seconds: &str) -> PathBuf {
     let text = std::fs::read_to_string(root().join("workloads/stdp-song2000.ron")).unwrap();
     let p = dir.join("song.ron");
-    std::fs::write(&p, text.replace("duration_s: 100.0", &format!("duration_s: {seconds}"))).unwrap();
+    std::fs::write(
+        &p,
+        text.replace("duration_s: 100.0", &format!("duration_s: {seconds}")),
+    )
+    .unwrap();
     p
 }
 
@@ -437,8 +485,12 @@ fn run_song_on_the_neuro_grid_writes_a_neuro_report() {
     let out = d.join("r");
     let arch = root().join("arch/neuro-grid.ron");
     let table = stdout_of("run", &[s(&arch), s(&w), "--out", s(&out)]);
-    assert!(table.contains("neuromorphic cores:") && table.contains("spikes in"), "{table}");
-    let r: Value = serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    assert!(
+        table.contains("neuromorphic cores:") && table.contains("spikes in"),
+        "{table}"
+    );
+    let r: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
     let n = &r["neuro"];
     assert!(n["spikes_in"].as_u64().unwrap() > 20_000);
     assert_eq!(n["populations"][0]["name"], "inputs");
@@ -448,11 +500,17 @@ fn run_song_on_the_neuro_grid_writes_a_neuro_report() {
     assert_eq!(n["weights"][0]["format"], "fixed8");
     assert!(n["weights"][0]["snapshots"].as_array().unwrap().len() >= 2);
     let tiles = r["memory"]["tiles"].as_array().unwrap();
-    let core = tiles.iter().find(|t| t["kind"] == "neuro" && t["neuro"]["neurons"] == 1).unwrap();
+    let core = tiles
+        .iter()
+        .find(|t| t["kind"] == "neuro" && t["neuro"]["neurons"] == 1)
+        .unwrap();
     assert_eq!(core["neuro"]["synapses"], 1000);
     assert!(core["allocated_bytes"].as_u64().unwrap() > 1000);
     let repr = r["representation_error"].as_array().unwrap();
-    assert!(repr.iter().any(|e| e["tensor"] == "stdp_weights" && e["to"] == "fixed8"));
+    assert!(
+        repr.iter()
+            .any(|e| e["tensor"] == "stdp_weights" && e["to"] == "fixed8")
+    );
     assert!(out.join("resolved.ron").exists());
 }
 
@@ -461,21 +519,35 @@ fn a_mixed_grid_runs_both_parts_in_one_report() {
     let d = scratch("hybrid");
     let text = std::fs::read_to_string(root().join("workloads/hybrid-mlp-stdp.ron")).unwrap();
     let w = d.join("hybrid.ron");
-    std::fs::write(&w, text.replace("duration_s: 2.0", "duration_s: 0.2").replace("samples: 20000", "samples: 2000")).unwrap();
+    std::fs::write(
+        &w,
+        text.replace("duration_s: 2.0", "duration_s: 0.2")
+            .replace("samples: 20000", "samples: 2000"),
+    )
+    .unwrap();
     let out = d.join("r");
     let arch = root().join("arch/xdna2-neuro-hybrid.ron");
     stdout_of("run", &[s(&arch), s(&w), "--out", s(&out)]);
-    let r: Value = serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let r: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
     assert_eq!(r["partitions"].as_array().unwrap().len(), 2);
     assert!(r["throughput"]["inference_samples_per_s"].as_f64().unwrap() > 0.0);
     let n = &r["neuro"];
-    let used = n["cores"].as_array().unwrap().iter().filter(|c| c["neurons"].as_u64().unwrap() > 0).count();
+    let used = n["cores"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["neurons"].as_u64().unwrap() > 0)
+        .count();
     assert!(used >= 2, "{used}");
     assert!(n["routing"]["packet_hops"].as_u64().unwrap() > 0);
     // No compute partition sits on a neuromorphic core.
     for t in r["memory"]["tiles"].as_array().unwrap() {
         if t["kind"] == "neuro" {
-            assert!(t["partition"].is_null() || t["partition"] == "spiking", "{t}");
+            assert!(
+                t["partition"].is_null() || t["partition"] == "spiking",
+                "{t}"
+            );
         }
     }
 }
@@ -489,7 +561,10 @@ fn check_validates_the_shipped_neuro_files() {
             s(&root().join("workloads/stdp-song2000.ron")),
         ],
     );
-    assert!(o.contains("fits (1 neurons on 1 of 16 neuromorphic cores)"), "{o}");
+    assert!(
+        o.contains("fits (1 neurons on 1 of 16 neuromorphic cores)"),
+        "{o}"
+    );
     let o = stdout_of(
         "check",
         &[
@@ -497,7 +572,10 @@ fn check_validates_the_shipped_neuro_files() {
             s(&root().join("workloads/hybrid-mlp-stdp.ron")),
         ],
     );
-    assert!(o.contains("programs;") && o.contains("neuromorphic cores"), "{o}");
+    assert!(
+        o.contains("programs;") && o.contains("neuromorphic cores"),
+        "{o}"
+    );
 }
 
 #[test]
@@ -508,7 +586,12 @@ fn a_spiking_workload_on_a_grid_without_neuro_cores_is_refused() {
             s(&root().join("arch/xdna2-strix-halo.ron")),
             s(&root().join("workloads/stdp-song2000.ron")),
         ],
-        &["stdp-song2000.ron:", "has no neuromorphic cores", "hint:", "neuro-grid.ron"],
+        &[
+            "stdp-song2000.ron:",
+            "has no neuromorphic cores",
+            "hint:",
+            "neuro-grid.ron",
+        ],
     );
 }
 
@@ -517,11 +600,25 @@ fn a_population_that_does_not_fit_is_refused_with_a_hint() {
     let d = scratch("big");
     let text = std::fs::read_to_string(root().join("workloads/stdp-song2000.ron")).unwrap();
     let w = d.join("big.ron");
-    std::fs::write(&w, text.replace("size: 1,", "size: 17000,").replace("AllToAll", "Random(p: 0.01)")).unwrap();
+    std::fs::write(
+        &w,
+        text.replace("size: 1,", "size: 17000,")
+            .replace("AllToAll", "Random(p: 0.01)"),
+    )
+    .unwrap();
     fails_with(
         "run",
-        &[s(&root().join("arch/neuro-grid.ron")), s(&w), "--out", s(&d.join("r"))],
-        &["population neuron (17000 neurons) does not fit", "16", "hint"],
+        &[
+            s(&root().join("arch/neuro-grid.ron")),
+            s(&w),
+            "--out",
+            s(&d.join("r")),
+        ],
+        &[
+            "population neuron (17000 neurons) does not fit",
+            "16",
+            "hint",
+        ],
     );
 }
 
@@ -543,6 +640,12 @@ fn bad_spiking_sections_are_input_errors_with_positions() {
     fails_with(
         "check",
         &[s(&w)],
-        &["3 problem(s)", "range.ron:", "rate_hz", "v_threshold_mv", "no population named \"nobody\""],
+        &[
+            "3 problem(s)",
+            "range.ron:",
+            "rate_hz",
+            "v_threshold_mv",
+            "no population named \"nobody\"",
+        ],
     );
 }
