@@ -318,9 +318,9 @@ pub fn simulate(net: &Network, placement: &Placement, fabric: &Fabric, seed: u64
             let (a, b) = (pr.pre_ptr[i] as usize, pr.pre_ptr[i + 1] as usize);
             match &pr.stdp {
                 None => {
-                    for s in a..b {
-                        let post = net.syn_post[s] as usize;
-                        g[post] += w[s];
+                    for (&post, &ws) in net.syn_post[a..b].iter().zip(&w[a..b]) {
+                        let post = post as usize;
+                        g[post] += ws;
                         let c = core_of[post];
                         if core_ops[c as usize] == 0 {
                             touched.push(c);
