@@ -12,6 +12,10 @@ pub const MAX_STEPS: f64 = 4.0e9;
 pub const MAX_POPULATION: u64 = 1 << 22;
 /// Largest number of synapses a network may have (bounds the simulation's memory).
 pub const MAX_SYNAPSES: f64 = 8.0e6;
+/// Most projections a network may have.
+pub const MAX_PROJECTIONS: usize = 4096;
+/// Most neurons and sources a network may have in total.
+pub const MAX_NODES: u64 = 1 << 24;
 /// Longest synaptic delay, in time steps.
 pub const MAX_DELAY_STEPS: f64 = 4096.0;
 
@@ -159,6 +163,20 @@ pub(crate) fn check_spiking(p: &mut Problems, s: &SpikingSpec, machine: Option<&
                 }
             }
         }
+    }
+    let nodes: u64 = s.populations.iter().map(PopulationSpec::size).sum();
+    if nodes > MAX_NODES {
+        p.push_hint(
+            "spiking.populations",
+            format!("the network has {nodes} neurons and sources, more than {MAX_NODES}"),
+            "use smaller populations",
+        );
+    }
+    if s.projections.len() > MAX_PROJECTIONS {
+        p.push(
+            "spiking.projections",
+            format!("{} projections, more than {MAX_PROJECTIONS}", s.projections.len()),
+        );
     }
     let mut synapses = 0.0f64;
     let mut any_stdp = false;
