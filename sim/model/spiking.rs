@@ -175,7 +175,10 @@ pub(crate) fn check_spiking(p: &mut Problems, s: &SpikingSpec, machine: Option<&
     if s.projections.len() > MAX_PROJECTIONS {
         p.push(
             "spiking.projections",
-            format!("{} projections, more than {MAX_PROJECTIONS}", s.projections.len()),
+            format!(
+                "{} projections, more than {MAX_PROJECTIONS}",
+                s.projections.len()
+            ),
         );
     }
     let mut synapses = 0.0f64;
