@@ -33,6 +33,10 @@
 //!  Report → report.json, resolved.ron, a table on stdout
 //! ```
 //!
+//! A workload's `spiking` section runs beside this on the grid's neuromorphic cores
+//! ([`neuro`]: leaky integrate-and-fire neurons, spikes routed between cores, STDP at each
+//! synapse in the core's weight format) and joins the same report (`docs/neuro.md`).
+//!
 //! [`pipeline::run`] does all of it in one call:
 //!
 //! ```
@@ -142,6 +146,7 @@ pub mod engine;
 pub mod learning;
 pub mod mapper;
 pub mod model;
+pub mod neuro;
 pub mod numerics;
 pub mod pipeline;
 pub mod replay;

@@ -1,5 +1,6 @@
 //! The pipeline in one call: resolve → map → simulate → replay values and learn → report,
-//! with one error type that says which stage failed.
+//! with one error type that says which stage failed. A workload's spiking section runs on
+//! the neuromorphic cores beside the dataflow part ([`crate::neuro`]) into the same report.
 
 use crate::engine::{EngineError, SimOptions, Timeline, simulate};
 use crate::mapper::{MapError, TileSchedule, map};
@@ -19,6 +20,10 @@ pub enum PipelineError {
     /// The engine could not finish.
     #[error("{0}")]
     Engine(#[from] EngineError),
+    /// The spiking network could not be built or does not fit the neuromorphic cores
+    /// (input error).
+    #[error("{0}")]
+    Neuro(#[from] crate::neuro::NeuroError),
 }
 
 impl PipelineError {
@@ -28,6 +33,7 @@ impl PipelineError {
             PipelineError::Resolve(_) => true,
             PipelineError::Map(e) => e.is_input_error(),
             PipelineError::Engine(_) => false,
+            PipelineError::Neuro(e) => e.is_input_error(),
         }
     }
 }
@@ -43,6 +49,8 @@ pub struct RunOutput {
     pub timeline: Timeline,
     /// The report.
     pub report: Report,
+    /// The spiking network's run, when the workload has one.
+    pub neuro: Option<crate::neuro::NeuroOutput>,
 }
 
 /// Runs a scenario end to end.
@@ -65,15 +73,28 @@ pub fn run_scenario_with(
     scenario: Scenario,
     options: &SimOptions,
 ) -> Result<RunOutput, PipelineError> {
-    let schedule = map(&scenario)?;
+    // The spiking part first: a network that does not fit is an input error, found
+    // before the (longer) dataflow run.
+    let neuro = crate::neuro::run(&scenario)?;
+    // A spiking-only workload has no compute partitions: its schedule is empty.
+    let dataflow = !scenario.workload.partitions.is_empty();
+    let schedule = if dataflow {
+        map(&scenario)?
+    } else {
+        TileSchedule::default()
+    };
     let timeline = simulate(&schedule, &scenario.machine, options)?;
     let values = crate::replay::representation_error(&scenario);
     let learning = crate::learning::values_of_run(&scenario, &schedule, &timeline);
-    let report = build(&scenario, &schedule, &timeline, values, learning);
+    let mut report = build(&scenario, &schedule, &timeline, values, learning);
+    if let Some(n) = &neuro {
+        crate::report::attach_neuro(&mut report, n, dataflow);
+    }
     Ok(RunOutput {
         scenario,
         schedule,
         timeline,
         report,
+        neuro,
     })
 }

@@ -173,6 +173,7 @@ pub fn arb_workload(tiles: u32) -> impl Strategy<Value = WorkloadSpec> {
                     }),
                     mapping: Default::default(),
                     learning: Default::default(),
+                    spiking: None,
                 }
             },
         )

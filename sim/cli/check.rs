@@ -85,20 +85,55 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> CliResult {
         for w in &workloads {
             let r = resolve(&a.spec, &w.spec, 0)
                 .map_err(|e| resolve_error(&e, Some((&a.path, &a.text)), Some((&w.path, &w.text))));
-            match r.map(|sc| tilesim::mapper::map(&sc)) {
-                Ok(Ok(s)) => writeln!(
+            let sc = match r {
+                Ok(sc) => sc,
+                Err(e) => {
+                    errors.push(msg(e));
+                    continue;
+                }
+            };
+            let mut parts = Vec::new();
+            let mut failed = false;
+            if !sc.workload.partitions.is_empty() {
+                match tilesim::mapper::map(&sc) {
+                    Ok(s) => parts.push(format!("{} programs", s.programs.len())),
+                    Err(e) => {
+                        failed = true;
+                        errors.push(format!(
+                            "{}: does not fit {}: {e}",
+                            w.path.display(),
+                            a.path.display()
+                        ));
+                    }
+                }
+            }
+            match tilesim::neuro::fit(&sc) {
+                Ok(Some(p)) => {
+                    let used = p.cores.iter().filter(|c| c.neurons > 0).count();
+                    let neurons: u64 = p.cores.iter().map(|c| u64::from(c.neurons)).sum();
+                    parts.push(format!(
+                        "{neurons} neurons on {used} of {} neuromorphic cores",
+                        p.cores.len()
+                    ));
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    failed = true;
+                    errors.push(format!(
+                        "{}: does not fit {}: {e}",
+                        w.path.display(),
+                        a.path.display()
+                    ));
+                }
+            }
+            if !failed {
+                writeln!(
                     out,
-                    "{} on {}: fits ({} programs)",
+                    "{} on {}: fits ({})",
                     w.path.display(),
                     a.path.display(),
-                    s.programs.len()
-                )?,
-                Ok(Err(e)) => errors.push(format!(
-                    "{}: does not fit {}: {e}",
-                    w.path.display(),
-                    a.path.display()
-                )),
-                Err(e) => errors.push(msg(e)),
+                    parts.join("; ")
+                )?;
             }
         }
     }

@@ -548,6 +548,11 @@ pub fn simulate(
                 limit: options.max_cycles,
             });
         }
+        if sim.queue.is_empty() && schedule.programs.is_empty() {
+            // An empty schedule (a workload that only runs on neuromorphic cores) is done
+            // at cycle 0.
+            break;
+        }
         if sim.queue.is_empty() {
             // Nothing can happen any more.
             let mut blocked = Vec::new();

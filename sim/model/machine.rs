@@ -142,21 +142,53 @@ impl Host {
     }
 }
 
-/// A neuromorphic core (carried for later stages).
+/// A neuromorphic core's resources (`docs/neuro.md`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct NeuroCore {
     /// Neurons per core.
     pub neurons: u32,
-    /// Synapses per core.
+    /// Synapse table entries per core.
     pub synapses: u64,
+    /// Synaptic memory per core.
+    pub synaptic_memory: Bytes,
     /// Bits per weight.
     pub weight_bits: u32,
-    /// Spike hop latency.
+    /// How weights are held.
+    pub weight_format: crate::spec::WeightFormatSpec,
+    /// Shortest time step.
+    pub min_step: Cycles,
+    /// Spike packet latency (injection to ejection, without hops).
     pub spike_latency: Cycles,
+    /// Cycles per router hop.
+    pub hop: Cycles,
     /// Synaptic ops per cycle.
     pub synaptic_ops_per_cycle: u32,
+    /// Neuron updates per cycle.
+    pub neuron_updates_per_cycle: u32,
     /// On-chip STDP.
     pub stdp: bool,
+    /// Spike packets per link per cycle.
+    pub packets_per_link_per_cycle: u32,
+}
+
+impl NeuroCore {
+    /// Bits one synapse takes in synaptic memory: its weight plus a neuron index on the
+    /// core.
+    pub fn bits_per_synapse(&self) -> u64 {
+        let index_bits = 32 - self.neurons.max(2).saturating_sub(1).leading_zeros();
+        u64::from(self.weight_bits) + u64::from(index_bits)
+    }
+
+    /// Synapses a core can hold: the table size, or what the memory holds if less.
+    pub fn synapse_capacity(&self) -> u64 {
+        let by_memory = self.synaptic_memory.0.saturating_mul(8) / self.bits_per_synapse().max(1);
+        self.synapses.min(by_memory)
+    }
+
+    /// Bytes `n` synapses take.
+    pub fn synapse_bytes(&self, n: u64) -> u64 {
+        n.saturating_mul(self.bits_per_synapse()).div_ceil(8)
+    }
 }
 
 /// A checked machine. Invariants: the grid is non-empty; every column with compute tiles
@@ -204,6 +236,13 @@ impl Machine {
     pub fn compute_tiles(&self) -> Vec<TileCoord> {
         self.tiles()
             .filter(|&t| self.kind(t) == TileKind::Compute)
+            .collect()
+    }
+
+    /// Neuromorphic core tiles in allocation order: column-major, bottom row first.
+    pub fn neuro_tiles(&self) -> Vec<TileCoord> {
+        self.tiles()
+            .filter(|&t| self.kind(t) == TileKind::Neuro)
             .collect()
     }
 
@@ -414,7 +453,25 @@ pub fn resolve_machine(spec: &ArchSpec) -> Result<Machine, ResolveError> {
         p.positive("neuro.neurons", n.neurons);
         p.positive("neuro.synapses", n.synapses);
         p.positive("neuro.weight_bits", n.weight_bits);
+        p.positive("neuro.synaptic_memory_bytes", n.synaptic_memory_bytes);
         p.positive("neuro.synaptic_ops_per_cycle", n.synaptic_ops_per_cycle);
+        p.positive("neuro.neuron_updates_per_cycle", n.neuron_updates_per_cycle);
+        p.positive(
+            "neuro.router.packets_per_link_per_cycle",
+            n.router.packets_per_link_per_cycle,
+        );
+        if n.weight_bits > 32 {
+            p.push_hint(
+                "neuro.weight_bits",
+                format!("must be at most 32, got {}", n.weight_bits),
+                "neuromorphic cores hold 1 to 16 bit weights; use weight_format for floats",
+            );
+        }
+        if let crate::spec::WeightFormatSpec::Format(f) = n.weight_format
+            && let Some(Err(e)) = f.posit_spec()
+        {
+            p.push("neuro.weight_format", e.to_string());
+        }
     }
 
     // Grid layout.
@@ -452,7 +509,7 @@ pub fn resolve_machine(spec: &ArchSpec) -> Result<Machine, ResolveError> {
         p.push_hint(
             "neuro",
             "the grid has Neuro tiles but no neuro core is described",
-            "add `neuro: (neurons: ..., synapses: ..., ...)`",
+            "add `neuro: Some((neurons: ..., synapses: ..., ...))` (see arch/neuro-grid.ron)",
         );
     }
     let machine_kinds = kinds.clone();
@@ -555,10 +612,16 @@ pub fn resolve_machine(spec: &ArchSpec) -> Result<Machine, ResolveError> {
         neuro: spec.neuro.as_ref().map(|n| NeuroCore {
             neurons: n.neurons,
             synapses: n.synapses,
+            synaptic_memory: Bytes(n.synaptic_memory_bytes),
             weight_bits: n.weight_bits,
+            weight_format: n.weight_format,
+            min_step: Cycles(n.min_step_cycles),
             spike_latency: Cycles(n.spike_latency_cycles),
+            hop: Cycles(n.hop_cycles),
             synaptic_ops_per_cycle: n.synaptic_ops_per_cycle,
+            neuron_updates_per_cycle: n.neuron_updates_per_cycle,
             stdp: n.stdp,
+            packets_per_link_per_cycle: n.router.packets_per_link_per_cycle,
         }),
     })
 }

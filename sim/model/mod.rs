@@ -3,6 +3,7 @@
 
 mod machine;
 mod problem;
+mod spiking;
 mod units;
 mod workload;
 

@@ -377,6 +377,9 @@ pub struct Workload {
     pub mapping: Mapping,
     /// The learning loop of the value pass.
     pub learning: LearningSetup,
+    /// The spiking network for the neuromorphic cores, checked (`crate::neuro`).
+    #[serde(skip)]
+    pub spiking: Option<crate::spec::SpikingSpec>,
 }
 
 impl Workload {
@@ -439,18 +442,27 @@ fn resolve_with(
     if spec.name.trim().is_empty() {
         p.push("name", "must not be empty");
     }
-    if spec.model.is_empty() {
+    // A spiking-only workload has no model, stream or partitions.
+    let dataflow = !(spec.spiking.is_some() && spec.model.is_empty() && spec.partitions.is_empty());
+    if spec.model.is_empty() && dataflow {
         p.push_hint(
             "model",
             "the model has no layers",
-            "add e.g. Dense(in: 784, out: 256)",
+            "add e.g. Dense(in: 784, out: 256), or a spiking section for a spiking-only workload",
         );
     }
     if spec.batch == 0 {
         p.push("batch", "must be greater than 0");
     }
-    if spec.stream.samples == 0 {
-        p.push("stream.samples", "must be greater than 0");
+    if spec.stream.samples == 0 && dataflow {
+        p.push_hint(
+            "stream.samples",
+            "must be greater than 0",
+            "e.g. stream: (samples: 1000)",
+        );
+    }
+    if let Some(s) = &spec.spiking {
+        super::spiking::check_spiking(&mut p, s, machine);
     }
     if spec.stream.samples_per_call == Some(0) {
         p.push("stream.samples_per_call", "must be greater than 0");
@@ -736,7 +748,7 @@ fn resolve_with(
             accumulation,
         });
     }
-    if partitions.is_empty() {
+    if partitions.is_empty() && dataflow {
         p.push_hint(
             "partitions",
             "no partitions",
@@ -892,5 +904,6 @@ fn resolve_with(
             output: mapping.output.unwrap_or(OutputSpec::Native),
         },
         learning,
+        spiking: spec.spiking.clone(),
     }))
 }

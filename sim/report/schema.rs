@@ -69,6 +69,23 @@ pub struct TileMemory {
     pub peak_bytes: u64,
     /// Time-averaged live bytes.
     pub mean_bytes: f64,
+    /// Neuron and synapse occupancy of a neuromorphic core that runs part of a spiking
+    /// network (absent otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub neuro: Option<NeuroOccupancy>,
+}
+
+/// Neuron and synapse occupancy of one neuromorphic core (`memory.tiles[]`, kind "neuro").
+#[derive(Debug, Clone, Serialize)]
+pub struct NeuroOccupancy {
+    /// Neurons placed.
+    pub neurons: u32,
+    /// Neuron capacity.
+    pub neuron_capacity: u32,
+    /// Synapses held.
+    pub synapses: u64,
+    /// Synapse capacity.
+    pub synapse_capacity: u64,
 }
 
 /// One partition's memory.
@@ -232,10 +249,51 @@ pub struct Report {
     /// Engine counters.
     pub engine: EngineCounters,
     /// Error of every crossing of values between representations, per partition with a
-    /// value format (the value pass, [`crate::replay`], `docs/representation.md`).
+    /// value format (the value pass, [`crate::replay`], `docs/representation.md`), then
+    /// the plastic weights of a spiking network.
     pub representation_error: Vec<ReprEntry>,
     /// Core and DRAM activity over time ([`super::Activity`]).
     pub activity: super::Activity,
+    /// The spiking network on the neuromorphic cores (`docs/neuro.md`); absent for
+    /// workloads without a spiking section.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub neuro: Option<crate::neuro::NeuroReport>,
+}
+
+/// Adds a spiking run to a report: the `neuro` section, the occupancy of every
+/// neuromorphic core in `memory.tiles[]` (synaptic memory as its bytes), and the plastic
+/// weights' entries in `representation_error[]`. A workload without compute partitions
+/// takes its simulated time from the neuromorphic cores.
+pub fn attach_neuro(r: &mut Report, out: &crate::neuro::NeuroOutput, dataflow: bool) {
+    let n = &out.report;
+    for c in &n.cores {
+        if let Some(t) = r
+            .memory
+            .tiles
+            .iter_mut()
+            .find(|t| t.col == c.col && t.row == c.row)
+        {
+            t.kind = "neuro";
+            t.partition = (c.neurons > 0).then(|| "spiking".to_string());
+            t.capacity_bytes = c.synaptic_memory_bytes;
+            t.allocated_bytes = c.synaptic_memory_used_bytes;
+            t.peak_bytes = c.synaptic_memory_used_bytes;
+            t.mean_bytes = c.synaptic_memory_used_bytes as f64;
+            t.neuro = Some(NeuroOccupancy {
+                neurons: c.neurons,
+                neuron_capacity: c.neuron_capacity,
+                synapses: c.synapses,
+                synapse_capacity: c.synapse_capacity,
+            });
+        }
+    }
+    if !dataflow {
+        r.simulated_cycles = n.simulated_cycles;
+        r.simulated_seconds = n.simulated_seconds;
+    }
+    r.representation_error
+        .extend(out.representation.iter().cloned());
+    r.neuro = Some(n.clone());
 }
 
 fn ratio(a: f64, b: f64) -> f64 {
@@ -298,6 +356,7 @@ pub fn build(
             allocated_bytes: x.allocated,
             peak_bytes: x.peak,
             mean_bytes: x.mean,
+            neuro: None,
         })
         .collect();
     let stage_layers: Vec<usize> = schedule
@@ -445,5 +504,6 @@ pub fn build(
         },
         representation_error,
         activity: super::activity::activity(m, schedule, t),
+        neuro: None,
     }
 }

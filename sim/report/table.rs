@@ -35,6 +35,49 @@ pub fn render(r: &Report) -> String {
         si(r.clock_hz, "Hz")
     );
     let _ = writeln!(s);
+    if !r.partitions.is_empty() {
+        dataflow(&mut s, r);
+    }
+    if !r.representation_error.is_empty() {
+        let _ = writeln!(s);
+        let _ = writeln!(
+            s,
+            "{:<10} {:<19} {:<22} {:>9} {:>11} {:>9}",
+            "partition", "representation", "crossing", "SQNR dB", "max rel", "values"
+        );
+        for e in &r.representation_error {
+            let sqnr = e.sqnr_db.map_or("exact".to_string(), |v| format!("{v:.1}"));
+            let _ = writeln!(
+                s,
+                "{:<10} {:<19} {:<22} {:>9} {:>11.3e} {:>9}",
+                e.partition,
+                e.tensor,
+                format!("{} → {}", e.from, e.to),
+                sqnr,
+                e.max_rel,
+                e.values_measured
+            );
+        }
+    }
+    if let Some(n) = &r.neuro {
+        neuro(&mut s, n);
+    }
+    if r.learning.weight_updates > 0 || r.learning.gradient_estimates > 0 {
+        let _ = writeln!(s);
+        let _ = writeln!(
+            s,
+            "learning: {} estimates, {} weight updates, mean staleness {:.2} versions",
+            r.learning.gradient_estimates,
+            r.learning.weight_updates,
+            r.learning.weight_staleness_mean
+        );
+        learning_values(&mut s, r);
+    }
+    s
+}
+
+/// Throughput, partitions, DRAM and L1 of the compute tiles.
+fn dataflow(s: &mut String, r: &Report) {
     let t = &r.throughput;
     let _ = writeln!(s, "throughput");
     let _ = writeln!(
@@ -139,39 +182,90 @@ pub fn render(r: &Report) -> String {
         }
         let _ = writeln!(s);
     }
-    if !r.representation_error.is_empty() {
-        let _ = writeln!(s);
+}
+
+/// The spiking network on the neuromorphic cores.
+fn neuro(s: &mut String, n: &crate::neuro::NeuroReport) {
+    let _ = writeln!(s);
+    let _ = writeln!(
+        s,
+        "neuromorphic cores: {:.3} s of biological time in {:.6} s ({:.1}× real time), {} steps of {} ms",
+        n.biological_seconds,
+        n.simulated_seconds,
+        n.biological_per_simulated,
+        n.steps,
+        n.dt_s * 1e3
+    );
+    let _ = writeln!(
+        s,
+        "  spikes in {}  out {}   synaptic events {}/s   STDP updates {}/s (biological)",
+        n.spikes_in,
+        n.spikes_out,
+        si(n.synaptic_events_per_biological_s, ""),
+        si(n.stdp_updates_per_biological_s, "")
+    );
+    for p in &n.populations {
         let _ = writeln!(
             s,
-            "{:<10} {:<19} {:<22} {:>9} {:>11} {:>9}",
-            "partition", "representation", "crossing", "SQNR dB", "max rel", "values"
+            "  {:<12} {:<8} {:>7} neurons {:>10.3} Hz",
+            p.name, p.kind, p.size, p.rate_hz
         );
-        for e in &r.representation_error {
-            let sqnr = e.sqnr_db.map_or("exact".to_string(), |v| format!("{v:.1}"));
-            let _ = writeln!(
-                s,
-                "{:<10} {:<19} {:<22} {:>9} {:>11.3e} {:>9}",
-                e.partition,
-                e.tensor,
-                format!("{} → {}", e.from, e.to),
-                sqnr,
-                e.max_rel,
-                e.values_measured
-            );
-        }
     }
-    if r.learning.weight_updates > 0 || r.learning.gradient_estimates > 0 {
-        let _ = writeln!(s);
+    let used: Vec<_> = n.cores.iter().filter(|c| c.neurons > 0).collect();
+    let _ = writeln!(s, "  cores used {} of {}:", used.len(), n.cores.len());
+    for c in used.iter().take(8) {
         let _ = writeln!(
             s,
-            "learning: {} estimates, {} weight updates, mean staleness {:.2} versions",
-            r.learning.gradient_estimates,
-            r.learning.weight_updates,
-            r.learning.weight_staleness_mean
+            "    ({},{}) neurons {:>5}/{} ({:.1}%)  synapses {:>8}/{} ({:.1}%)  busy {:.1}%",
+            c.col,
+            c.row,
+            c.neurons,
+            c.neuron_capacity,
+            100.0 * c.neuron_occupancy,
+            c.synapses,
+            c.synapse_capacity,
+            100.0 * c.synapse_occupancy,
+            100.0 * c.busy_fraction
         );
-        learning_values(&mut s, r);
     }
-    s
+    if used.len() > 8 {
+        let _ = writeln!(s, "    ... ({} more in report.json)", used.len() - 8);
+    }
+    let rt = &n.routing;
+    let _ = writeln!(
+        s,
+        "  routing: {} packets, {} hops, latency {:.1} cycles mean / {} max, queueing {:.2} cycles mean",
+        rt.packets,
+        rt.packet_hops,
+        rt.mean_latency_cycles,
+        rt.max_latency_cycles,
+        rt.mean_queueing_cycles
+    );
+    for w in &n.weights {
+        let first = w.snapshots.first().map_or(0.0, |x| x.mean);
+        let last = w.snapshots.last().map_or(0.0, |x| x.mean);
+        let _ = writeln!(
+            s,
+            "  weights {} ({}): mean {:.4} → {:.4} of w_max {}, {:.1}% below 0.1·w_max, {:.1}% above 0.9·w_max",
+            w.projection,
+            w.format,
+            first,
+            last,
+            w.w_max,
+            100.0 * w.fraction_below_0_1,
+            100.0 * w.fraction_above_0_9
+        );
+        let max = w.histogram.iter().copied().max().unwrap_or(0).max(1);
+        let bars: String = w
+            .histogram
+            .iter()
+            .map(|&h| {
+                const LEVELS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+                LEVELS[((h * 7).div_ceil(max)) as usize % 8]
+            })
+            .collect();
+        let _ = writeln!(s, "    histogram [w_min .. w_max]: {bars}");
+    }
 }
 
 /// The learning loop's summary: first and last loss of the curve, how much of the run it

@@ -283,20 +283,72 @@ pub struct HostSpec {
     pub jit_latency_us: Option<f64>,
 }
 
-/// A neuromorphic core (simulated in a later stage; the format carries it now).
+/// A neuromorphic core tile (`Neuro` in the grid): leaky integrate-and-fire neurons,
+/// synapses held next to their post-synaptic neuron, on-core STDP, and a spike router
+/// through the grid (`docs/neuro.md`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NeuroCoreSpec {
-    /// Neurons per core.
+    /// Neurons (compartments) per core.
     pub neurons: u32,
-    /// Synapses per core.
+    /// Synapses per core (the synapse table's entries).
     pub synapses: u64,
+    /// Synaptic memory per core in bytes; a synapse takes its weight bits plus the bits of
+    /// a neuron index on the core.
+    pub synaptic_memory_bytes: u64,
     /// Bits per synaptic weight.
     pub weight_bits: u32,
-    /// Latency of one spike hop, cycles.
+    /// How weights are held (default `Fixed`: unsigned fixed point with `weight_bits`
+    /// bits over [w_min, w_max] of each projection, round to nearest).
+    #[serde(default)]
+    pub weight_format: WeightFormatSpec,
+    /// Shortest time step the cores can run, in cycles (the barrier that ends a time step
+    /// across all cores).
+    pub min_step_cycles: u64,
+    /// Latency of one spike packet from injection to ejection, cycles (plus the hops).
     pub spike_latency_cycles: u64,
-    /// Synaptic operations per cycle.
+    /// Cycles per router hop.
+    pub hop_cycles: u64,
+    /// Synaptic operations (weight reads with accumulation, or STDP updates) per cycle.
     pub synaptic_ops_per_cycle: u32,
+    /// Neuron state updates per cycle.
+    pub neuron_updates_per_cycle: u32,
     /// Whether the core supports on-chip STDP.
     pub stdp: bool,
+    /// The spike router between cores.
+    #[serde(default)]
+    pub router: RouterSpec,
+}
+
+/// How a neuromorphic core holds its synaptic weights.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum WeightFormatSpec {
+    /// Unsigned fixed point with `weight_bits` bits spanning [w_min, w_max] of each
+    /// projection; round to nearest.
+    #[default]
+    Fixed,
+    /// Any number format of the numerics library (`tilesim repr --format`), e.g.
+    /// `Format(Bf16)` or `Format(Posit(n: 8, es: 2))`.
+    Format(crate::numerics::Format),
+}
+
+/// The spike router: a mesh through the same grid as the stream switch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouterSpec {
+    /// Spike packets one link carries per cycle.
+    #[serde(default = "one_u32")]
+    pub packets_per_link_per_cycle: u32,
+}
+
+impl Default for RouterSpec {
+    fn default() -> Self {
+        RouterSpec {
+            packets_per_link_per_cycle: 1,
+        }
+    }
+}
+
+fn one_u32() -> u32 {
+    1
 }

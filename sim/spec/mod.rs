@@ -7,6 +7,7 @@
 mod arch;
 mod load;
 mod locate;
+mod spiking;
 mod study;
 mod workload;
 
@@ -15,5 +16,6 @@ pub use load::{
     AnySpec, SpecError, SpecKind, detect_kind, load_any, load_arch, load_workload, parse, read_text,
 };
 pub use locate::locate;
+pub use spiking::*;
 pub use study::*;
 pub use workload::*;

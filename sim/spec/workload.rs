@@ -12,14 +12,19 @@ pub struct WorkloadSpec {
     /// Free text.
     #[serde(default)]
     pub description: String,
-    /// The model, as an ordered list of layers.
+    /// The model, as an ordered list of layers (may be empty for a spiking-only workload).
+    #[serde(default)]
     pub model: Vec<LayerSpec>,
     /// Samples per iteration (the M dimension of every dense layer).
     #[serde(default = "one")]
     pub batch: u32,
-    /// What arrives: a stream of samples or a number of calls.
+    /// What arrives: a stream of samples or a number of calls (may be left out of a
+    /// spiking-only workload).
+    #[serde(default)]
     pub stream: StreamSpec,
-    /// How the compute tiles are split between serving and learning.
+    /// How the compute tiles are split between serving and learning (may be empty for a
+    /// spiking-only workload).
+    #[serde(default)]
     pub partitions: Vec<PartitionSpec>,
     /// The host optimizer that consumes gradient estimates.
     #[serde(default)]
@@ -31,6 +36,9 @@ pub struct WorkloadSpec {
     /// perturbations, the evaluation (`docs/learning.md`). Every field has a default.
     #[serde(default)]
     pub learning: LearningSpec,
+    /// A spiking network for the machine's neuromorphic cores (`docs/neuro.md`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spiking: Option<super::SpikingSpec>,
 }
 
 impl WorkloadSpec {
@@ -164,7 +172,7 @@ fn one_u64() -> u64 {
 }
 
 /// What arrives at the machine.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StreamSpec {
     /// Samples in the stream (for a plain GEMM: calls).

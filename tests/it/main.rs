@@ -7,6 +7,7 @@ mod cli_run;
 mod dram;
 mod figures;
 mod learning;
+mod neuro;
 mod numerics;
 mod report_golden;
 mod representation;

@@ -139,6 +139,7 @@ proptest! {
             optimizer: Some(OptimizerSpec::Sgd { lr: 0.01, apply_every: 2 }),
             mapping: Default::default(),
             learning: Default::default(),
+            spiking: None,
         };
         let Ok(sc) = resolve(&a, &w, seed) else { return Ok(()) };
         match map(&sc) {

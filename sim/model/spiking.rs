@@ -1,0 +1,311 @@
+//! Checks of a workload's spiking section (`crate::spec::SpikingSpec`): every number in
+//! range, every name known, the machine able to run it. The network itself is built by
+//! `crate::neuro`, which may rely on these checks.
+
+use super::machine::Machine;
+use super::problem::Problems;
+use crate::spec::{ConnectSpec, PopulationSpec, SpikingSpec, SynapseSpec, WeightInitSpec};
+
+/// Largest number of time steps a run may take (keeps step indices in `u32`).
+pub const MAX_STEPS: f64 = 4.0e9;
+/// Largest population accepted.
+pub const MAX_POPULATION: u64 = 1 << 22;
+/// Largest number of synapses a network may have (bounds the simulation's memory).
+pub const MAX_SYNAPSES: f64 = 8.0e6;
+/// Most projections a network may have.
+pub const MAX_PROJECTIONS: usize = 4096;
+/// Most neurons and sources a network may have in total.
+pub const MAX_NODES: u64 = 1 << 24;
+/// Longest synaptic delay, in time steps.
+pub const MAX_DELAY_STEPS: f64 = 4096.0;
+
+fn finite(p: &mut Problems, field: String, v: f64) -> bool {
+    if v.is_finite() {
+        true
+    } else {
+        p.push(field, format!("must be a finite number, got {v}"));
+        false
+    }
+}
+
+fn positive(p: &mut Problems, field: String, v: f64, hint: &str) {
+    if !(v.is_finite() && v > 0.0) {
+        p.push_hint(
+            field,
+            format!("must be a finite number greater than 0, got {v}"),
+            hint,
+        );
+    }
+}
+
+/// Lists every problem of a spiking section; with a machine, also whether it has
+/// neuromorphic cores that can run it.
+pub(crate) fn check_spiking(p: &mut Problems, s: &SpikingSpec, machine: Option<&Machine>) {
+    let dt_ok = s.dt_ms.is_finite() && s.dt_ms > 0.0;
+    positive(p, "spiking.dt_ms".into(), s.dt_ms, "e.g. dt_ms: 0.1");
+    positive(
+        p,
+        "spiking.duration_s".into(),
+        s.duration_s,
+        "e.g. duration_s: 1.0",
+    );
+    if dt_ok && s.duration_s.is_finite() && s.duration_s * 1e3 / s.dt_ms > MAX_STEPS {
+        p.push_hint(
+            "spiking.duration_s",
+            format!(
+                "{} s at dt {} ms is more than {MAX_STEPS:e} time steps",
+                s.duration_s, s.dt_ms
+            ),
+            "shorten the run or use a longer time step",
+        );
+    }
+    if let Some(e) = s.snapshot_every_s {
+        positive(
+            p,
+            "spiking.snapshot_every_s".into(),
+            e,
+            "e.g. snapshot_every_s: Some(10.0)",
+        );
+    }
+    if s.populations.is_empty() {
+        p.push_hint(
+            "spiking.populations",
+            "the network has no populations",
+            "add e.g. Lif(name: \"out\", size: 1, ...) and a Poisson source",
+        );
+    }
+    let mut names: Vec<&str> = Vec::new();
+    for (i, pop) in s.populations.iter().enumerate() {
+        let f = |x: &str| format!("spiking.populations[{i}].{x}");
+        let name = pop.name();
+        if name.trim().is_empty() {
+            p.push(f("name"), "must not be empty");
+        } else if names.contains(&name) {
+            p.push_hint(
+                f("name"),
+                format!("duplicate population name {name:?}"),
+                "give each population its own name",
+            );
+        }
+        names.push(name);
+        let size = pop.size();
+        if size == 0 || size > MAX_POPULATION {
+            p.push(
+                match pop {
+                    PopulationSpec::Recorded { .. } => f("trains_ms"),
+                    _ => f("size"),
+                },
+                format!("must hold 1..={MAX_POPULATION} neurons, got {size}"),
+            );
+        }
+        match pop {
+            PopulationSpec::Lif {
+                tau_m_ms,
+                v_rest_mv,
+                v_reset_mv,
+                v_threshold_mv,
+                v_init_mv,
+                synapse,
+                ..
+            } => {
+                positive(p, f("tau_m_ms"), *tau_m_ms, "e.g. tau_m_ms: 10.0");
+                let ok = finite(p, f("v_rest_mv"), *v_rest_mv)
+                    & finite(p, f("v_reset_mv"), *v_reset_mv)
+                    & finite(p, f("v_threshold_mv"), *v_threshold_mv);
+                if ok && v_threshold_mv <= v_reset_mv {
+                    p.push_hint(
+                        f("v_threshold_mv"),
+                        format!(
+                            "threshold {v_threshold_mv} mV is not above the reset {v_reset_mv} mV"
+                        ),
+                        "a neuron reset at or above threshold would spike every step",
+                    );
+                }
+                if let Some(v) = v_init_mv {
+                    finite(p, f("v_init_mv"), *v);
+                }
+                match synapse {
+                    SynapseSpec::Current { tau_ms, drive_mv } => {
+                        positive(p, f("synapse.tau_ms"), *tau_ms, "e.g. tau_ms: 5.0");
+                        finite(p, f("synapse.drive_mv"), *drive_mv);
+                    }
+                    SynapseSpec::Conductance { tau_ms, e_rev_mv } => {
+                        positive(p, f("synapse.tau_ms"), *tau_ms, "e.g. tau_ms: 5.0");
+                        finite(p, f("synapse.e_rev_mv"), *e_rev_mv);
+                    }
+                }
+            }
+            PopulationSpec::Poisson { rate_hz, .. } => {
+                if !(rate_hz.is_finite() && *rate_hz >= 0.0) {
+                    p.push(
+                        f("rate_hz"),
+                        format!("must be a finite number ≥ 0, got {rate_hz}"),
+                    );
+                } else if dt_ok && rate_hz * s.dt_ms * 1e-3 > 1.0 {
+                    p.push_hint(
+                        f("rate_hz"),
+                        format!(
+                            "{rate_hz} Hz is more than one spike per {} ms step",
+                            s.dt_ms
+                        ),
+                        "lower the rate or the time step",
+                    );
+                }
+            }
+            PopulationSpec::Recorded { trains_ms, .. } => {
+                for (j, train) in trains_ms.iter().enumerate() {
+                    if let Some(t) = train.iter().find(|t| !(t.is_finite() && **t >= 0.0)) {
+                        p.push(
+                            f(&format!("trains_ms[{j}]")),
+                            format!("spike times must be finite and ≥ 0 ms, got {t}"),
+                        );
+                    }
+                }
+            }
+        }
+    }
+    let nodes: u64 = s.populations.iter().map(PopulationSpec::size).sum();
+    if nodes > MAX_NODES {
+        p.push_hint(
+            "spiking.populations",
+            format!("the network has {nodes} neurons and sources, more than {MAX_NODES}"),
+            "use smaller populations",
+        );
+    }
+    if s.projections.len() > MAX_PROJECTIONS {
+        p.push(
+            "spiking.projections",
+            format!(
+                "{} projections, more than {MAX_PROJECTIONS}",
+                s.projections.len()
+            ),
+        );
+    }
+    let mut synapses = 0.0f64;
+    let mut any_stdp = false;
+    for (i, pr) in s.projections.iter().enumerate() {
+        let f = |x: &str| format!("spiking.projections[{i}].{x}");
+        let from = s.populations.iter().find(|q| q.name() == pr.from);
+        let to = s.populations.iter().find(|q| q.name() == pr.to);
+        if from.is_none() {
+            p.push_hint(
+                f("from"),
+                format!("no population named {:?}", pr.from),
+                format!("known populations: {}", names.join(", ")),
+            );
+        }
+        match to {
+            None => p.push_hint(
+                f("to"),
+                format!("no population named {:?}", pr.to),
+                format!("known populations: {}", names.join(", ")),
+            ),
+            Some(PopulationSpec::Lif { .. }) => {}
+            Some(_) => p.push_hint(
+                f("to"),
+                format!("population {:?} is a spike source, not neurons", pr.to),
+                "projections end on a Lif population",
+            ),
+        }
+        let (n_pre, n_post) = (
+            from.map_or(0, PopulationSpec::size) as f64,
+            to.map_or(0, PopulationSpec::size) as f64,
+        );
+        match pr.connect {
+            ConnectSpec::AllToAll => synapses += n_pre * n_post,
+            ConnectSpec::OneToOne => {
+                if from.is_some() && to.is_some() && n_pre != n_post {
+                    p.push_hint(
+                        f("connect"),
+                        format!("OneToOne needs equal sizes, got {n_pre} and {n_post}"),
+                        "use AllToAll or Random(p: ...)",
+                    );
+                }
+                synapses += n_pre.min(n_post);
+            }
+            ConnectSpec::Random { p: prob } => {
+                if !(prob.is_finite() && prob > 0.0 && prob <= 1.0) {
+                    p.push_hint(
+                        f("connect.p"),
+                        format!("must be in (0, 1], got {prob}"),
+                        "e.g. Random(p: 0.1)",
+                    );
+                }
+                synapses += n_pre * n_post * prob.clamp(0.0, 1.0);
+            }
+        }
+        match pr.weight {
+            WeightInitSpec::Constant(w) => {
+                finite(p, f("weight"), w);
+            }
+            WeightInitSpec::Uniform { low, high } => {
+                if finite(p, f("weight.low"), low) & finite(p, f("weight.high"), high) && low > high
+                {
+                    p.push(f("weight"), format!("low {low} is above high {high}"));
+                }
+            }
+        }
+        if !(pr.delay_ms.is_finite() && pr.delay_ms >= 0.0) {
+            p.push(
+                f("delay_ms"),
+                format!("must be a finite number ≥ 0, got {}", pr.delay_ms),
+            );
+        } else if dt_ok && (pr.delay_ms / s.dt_ms).round() > MAX_DELAY_STEPS {
+            p.push(
+                f("delay_ms"),
+                format!("is more than {MAX_DELAY_STEPS} time steps"),
+            );
+        }
+        if let Some(w) = pr.w_max {
+            positive(p, f("w_max"), w, "the full scale of the weight format");
+        }
+        if let Some(st) = &pr.stdp {
+            any_stdp = true;
+            positive(p, f("stdp.tau_plus_ms"), st.tau_plus_ms, "e.g. 20.0");
+            positive(p, f("stdp.tau_minus_ms"), st.tau_minus_ms, "e.g. 20.0");
+            for (n, v) in [("a_plus", st.a_plus), ("a_minus", st.a_minus)] {
+                if !(v.is_finite() && v >= 0.0) {
+                    p.push_hint(
+                        f(&format!("stdp.{n}")),
+                        format!("must be a finite number ≥ 0, got {v}"),
+                        "a_minus is the size of the depression step; its sign is implied",
+                    );
+                }
+            }
+            if finite(p, f("stdp.w_max"), st.w_max) & finite(p, f("stdp.w_min"), st.w_min)
+                && st.w_max <= st.w_min
+            {
+                p.push(
+                    f("stdp.w_max"),
+                    format!("must be above w_min {}, got {}", st.w_min, st.w_max),
+                );
+            }
+        }
+    }
+    if synapses > MAX_SYNAPSES {
+        p.push_hint(
+            "spiking.projections",
+            format!("the network has about {synapses:.0} synapses, more than {MAX_SYNAPSES:e}"),
+            "use smaller populations or sparser connectivity",
+        );
+    }
+    if let Some(m) = machine {
+        let cores = m.neuro_tiles().len();
+        match &m.neuro {
+            Some(core) if cores > 0 => {
+                if any_stdp && !core.stdp {
+                    p.push_hint(
+                        "spiking.projections",
+                        format!("machine {}'s neuromorphic cores have no on-chip STDP", m.name),
+                        "remove the stdp sections or use cores with `stdp: true`",
+                    );
+                }
+            }
+            _ => p.push_hint(
+                "spiking",
+                format!("machine {} has no neuromorphic cores to run a spiking network", m.name),
+                "run it on a grid with Neuro tiles, e.g. arch/neuro-grid.ron or arch/xdna2-neuro-hybrid.ron",
+            ),
+        }
+    }
+}

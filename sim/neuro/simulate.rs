@@ -1,0 +1,429 @@
+//! The run: neurons advance in fixed time steps (Brian2's order within a step: integrate,
+//! threshold, deliver spikes through synapses (pre-synaptic pathway, then post-synaptic),
+//! reset), spikes travel as events with a delay in steps, and synaptic updates happen at
+//! the core that holds the synapse. Beside the biology the run keeps the hardware's time:
+//! a core's step takes its neuron updates and synaptic operations at the core's rates,
+//! the router carries the step's spike packets (`router.rs`), and a step ends when the
+//! slowest core and the last packet are done, but never before `min_step_cycles`.
+//!
+//! Weights are held in the core's format and rounded after every STDP update; an f64
+//! shadow of every plastic weight receives the same updates from the same spikes, which
+//! measures the representation error of the updates without letting the two runs'
+//! spike trains diverge.
+
+use super::map::{OFF_CORE, Placement};
+use super::network::{Network, PopKind};
+use super::poisson::Sources;
+use super::router::{RouteStats, Router};
+use super::stdp::Traces;
+use crate::model::{Machine, NeuroCore, TileCoord};
+
+/// The hardware a network runs on: grid size, core rates, shim per column.
+#[derive(Debug, Clone)]
+pub struct Fabric {
+    /// Columns.
+    pub cols: u32,
+    /// Rows.
+    pub rows: u32,
+    /// The neuromorphic core.
+    pub core: NeuroCore,
+    /// Shim tile of each column, where spikes from outside enter.
+    pub shims: Vec<Option<TileCoord>>,
+}
+
+impl Fabric {
+    /// The fabric of a machine with neuromorphic cores.
+    pub fn of(machine: &Machine) -> Option<Fabric> {
+        Some(Fabric {
+            cols: machine.cols,
+            rows: machine.rows,
+            core: machine.neuro.clone()?,
+            shims: (0..machine.cols).map(|c| machine.shim_of(c)).collect(),
+        })
+    }
+}
+
+/// Weight histograms at one time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Snapshot {
+    /// Step.
+    pub step: u64,
+    /// Per plastic projection (in projection order): bin counts.
+    pub histograms: Vec<Vec<u64>>,
+    /// Per plastic projection: mean weight.
+    pub means: Vec<f64>,
+}
+
+/// Bins of every weight histogram.
+pub const BINS: usize = 20;
+
+/// What a run produced.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NeuroRun {
+    /// Steps run.
+    pub steps: u64,
+    /// Hardware cycles.
+    pub cycles: u64,
+    /// Spikes per population.
+    pub pop_spikes: Vec<u64>,
+    /// Synaptic events: spike deliveries through a synapse plus post-synaptic STDP updates.
+    pub synaptic_events: u64,
+    /// STDP weight updates (pre- and post-synaptic).
+    pub stdp_updates: u64,
+    /// Per core: synaptic operations.
+    pub core_events: Vec<u64>,
+    /// Per core: cycles spent on its work.
+    pub core_busy: Vec<u64>,
+    /// Spike deliveries that stayed on their core (or came from outside into it without
+    /// crossing a link).
+    pub local_packets: u64,
+    /// Routing statistics.
+    pub routes: RouteStats,
+    /// Final weights as the cores hold them.
+    pub weights: Vec<f64>,
+    /// Final weights of the f64 shadow.
+    pub weights_f64: Vec<f64>,
+    /// Initial weights as the cores hold them.
+    pub weights_initial: Vec<f64>,
+    /// Weight histograms over time (plastic projections).
+    pub snapshots: Vec<Snapshot>,
+}
+
+fn histogram(w: &[f64], ids: &[u32], lo: f64, hi: f64) -> (Vec<u64>, f64) {
+    let mut h = vec![0u64; BINS];
+    let span = hi - lo;
+    let mut sum = 0.0;
+    for &s in ids {
+        let x = w[s as usize];
+        sum += x;
+        let b = if span > 0.0 {
+            (((x - lo) / span) * BINS as f64).floor()
+        } else {
+            0.0
+        };
+        h[(b.max(0.0) as usize).min(BINS - 1)] += 1;
+    }
+    let mean = if ids.is_empty() {
+        0.0
+    } else {
+        sum / ids.len() as f64
+    };
+    (h, mean)
+}
+
+/// Runs a placed network on a fabric; `seed` drives the Poisson sources.
+pub fn simulate(net: &Network, placement: &Placement, fabric: &Fabric, seed: u64) -> NeuroRun {
+    let nodes = net.nodes();
+    let n_syn = net.syn_post.len();
+    let n_cores = placement.cores.len();
+    let core = &fabric.core;
+    let spc = u64::from(core.synaptic_ops_per_cycle.max(1));
+    let npc = u64::from(core.neuron_updates_per_cycle.max(1));
+    let core_tiles: Vec<TileCoord> = placement.cores.iter().map(|c| c.tile).collect();
+    let base: Vec<u64> = placement
+        .cores
+        .iter()
+        .map(|c| u64::from(c.neurons).div_ceil(npc))
+        .collect();
+    let base_max = base.iter().copied().max().unwrap_or(0);
+    let core_of = &placement.core_of;
+
+    // Neuron state.
+    let mut v = vec![0.0f64; nodes];
+    let mut g = vec![0.0f64; nodes];
+    let mut lif_pops = Vec::new();
+    let mut sources = Sources::new(super::network::stream_seed(seed, 2, 0));
+    let mut source_node: Vec<u32> = Vec::new();
+    for (pi, p) in net.populations.iter().enumerate() {
+        match &p.kind {
+            PopKind::Lif(l) => {
+                for n in p.first..p.first + p.size {
+                    v[n as usize] = l.v_init;
+                }
+                lif_pops.push((pi, *l));
+            }
+            PopKind::Poisson(prob) => {
+                sources.poisson(p.size, *prob);
+                source_node.extend(p.first..p.first + p.size);
+            }
+            PopKind::Recorded(trains) => {
+                for (i, tr) in trains.iter().enumerate() {
+                    sources.recorded(tr.clone());
+                    source_node.push(p.first + i as u32);
+                }
+            }
+        }
+    }
+    // Outgoing projections per population.
+    let mut out_projs: Vec<Vec<u16>> = vec![Vec::new(); net.populations.len()];
+    for (i, pr) in net.projections.iter().enumerate() {
+        out_projs[pr.from].push(i as u16);
+    }
+    // Destination cores of every node (distinct, sorted).
+    let mut dest_ptr = vec![0u32; nodes + 1];
+    let mut dest: Vec<u32> = Vec::new();
+    {
+        let mut per_node: Vec<Vec<u32>> = vec![Vec::new(); nodes];
+        for pr in &net.projections {
+            let from = &net.populations[pr.from];
+            for i in 0..from.size as usize {
+                let node = from.first as usize + i;
+                for s in pr.pre_ptr[i]..pr.pre_ptr[i + 1] {
+                    let c = core_of[net.syn_post[s as usize] as usize];
+                    if c != OFF_CORE {
+                        per_node[node].push(c);
+                    }
+                }
+            }
+        }
+        for (n, mut d) in per_node.into_iter().enumerate() {
+            d.sort_unstable();
+            d.dedup();
+            dest.extend(d);
+            dest_ptr[n + 1] = dest.len() as u32;
+        }
+    }
+    let max_delay = net.projections.iter().map(|p| p.delay).max().unwrap_or(0) as usize;
+    let ring_len = max_delay + 1;
+    let mut ring: Vec<Vec<(u16, u32)>> = vec![Vec::new(); ring_len];
+
+    // Synapses.
+    let mut w: Vec<f64> = (0..n_syn)
+        .map(|s| {
+            let pr = &net.projections[net.syn_proj[s] as usize];
+            pr.store(net.syn_w0[s])
+        })
+        .collect();
+    let weights_initial = w.clone();
+    let mut w_ref = net.syn_w0.clone();
+    let any_stdp = net.projections.iter().any(|p| p.stdp.is_some());
+    let mut traces = if any_stdp {
+        vec![Traces::default(); n_syn]
+    } else {
+        Vec::new()
+    };
+    let plastic: Vec<(usize, Vec<u32>)> = net
+        .projections
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.stdp.is_some())
+        .map(|(i, p)| (i, (p.pre_ptr[0]..*p.pre_ptr.last().unwrap_or(&0)).collect()))
+        .collect();
+
+    let mut router = Router::new(
+        fabric.cols,
+        fabric.rows,
+        core.hop.0,
+        core.spike_latency.0,
+        core.packets_per_link_per_cycle,
+    );
+    let mut run = NeuroRun {
+        steps: net.steps,
+        cycles: 0,
+        pop_spikes: vec![0; net.populations.len()],
+        synaptic_events: 0,
+        stdp_updates: 0,
+        core_events: vec![0; n_cores],
+        core_busy: vec![0; n_cores],
+        local_packets: 0,
+        routes: RouteStats::default(),
+        weights: Vec::new(),
+        weights_f64: Vec::new(),
+        weights_initial,
+        snapshots: Vec::new(),
+    };
+    let snapshot = |step: u64, w: &[f64]| {
+        let mut s = Snapshot {
+            step,
+            histograms: Vec::new(),
+            means: Vec::new(),
+        };
+        for (i, ids) in &plastic {
+            let (lo, hi) = net.projections[*i].range;
+            let (h, m) = histogram(w, ids, lo, hi);
+            s.histograms.push(h);
+            s.means.push(m);
+        }
+        s
+    };
+    if !plastic.is_empty() {
+        run.snapshots.push(snapshot(0, &w));
+    }
+
+    let mut fired: Vec<u32> = Vec::new();
+    let mut src_fired: Vec<u32> = Vec::new();
+    let mut due: Vec<(u16, u32)> = Vec::new();
+    let mut core_ops = vec![0u64; n_cores];
+    let mut touched: Vec<u32> = Vec::new();
+    let min_step = core.min_step.0;
+    // The ring slot of this step and the steps to the next snapshot, kept without
+    // divisions.
+    let mut slot_now = 0usize;
+    let mut to_snapshot = net.snapshot_every;
+
+    for step in 0..net.steps {
+        let t = step as f64 * net.dt;
+        // 1-2. Integrate every LIF neuron, then test the threshold.
+        fired.clear();
+        for &(pi, ref l) in &lif_pops {
+            let p = &net.populations[pi];
+            let (a, b) = (p.first as usize, (p.first + p.size) as usize);
+            for n in a..b {
+                let (nv, ng) = l.step(v[n], g[n]);
+                v[n] = nv;
+                g[n] = ng;
+                if nv > l.v_threshold {
+                    fired.push(n as u32);
+                }
+            }
+        }
+        src_fired.clear();
+        sources.fire(step, |id| src_fired.push(source_node[id as usize]));
+
+        // 3. Spikes become deliveries (after their delay) and packets on the router.
+        let mut route_end = 0u64;
+        for &node in src_fired.iter().chain(fired.iter()) {
+            let pop = net.node_pop[node as usize] as usize;
+            run.pop_spikes[pop] += 1;
+            for &pj in &out_projs[pop] {
+                let d = net.projections[pj as usize].delay as usize;
+                let mut slot = slot_now + d;
+                if slot >= ring_len {
+                    slot -= ring_len;
+                }
+                ring[slot].push((pj, node));
+            }
+            let src_core = core_of[node as usize];
+            for &dc in &dest[dest_ptr[node as usize] as usize..dest_ptr[node as usize + 1] as usize]
+            {
+                let to = core_tiles[dc as usize];
+                let from = if src_core == OFF_CORE {
+                    fabric.shims[to.col as usize].unwrap_or(to)
+                } else {
+                    core_tiles[src_core as usize]
+                };
+                if from == to {
+                    run.local_packets += 1;
+                } else {
+                    route_end = route_end.max(router.route(step, from, to, 0));
+                }
+            }
+        }
+
+        // 4. Pre-synaptic pathway: spikes due now reach their synapses.
+        std::mem::swap(&mut due, &mut ring[slot_now]);
+        for &(pj, node) in &due {
+            let pr = &net.projections[pj as usize];
+            let i = (node - net.populations[pr.from].first) as usize;
+            let (a, b) = (pr.pre_ptr[i] as usize, pr.pre_ptr[i + 1] as usize);
+            match &pr.stdp {
+                None => {
+                    for (&post, &ws) in net.syn_post[a..b].iter().zip(&w[a..b]) {
+                        let post = post as usize;
+                        g[post] += ws;
+                        let c = core_of[post];
+                        if core_ops[c as usize] == 0 {
+                            touched.push(c);
+                        }
+                        core_ops[c as usize] += 1;
+                    }
+                    run.synaptic_events += (b - a) as u64;
+                }
+                Some(rule) => {
+                    for s in a..b {
+                        let post = net.syn_post[s] as usize;
+                        g[post] += w[s];
+                        let dw = rule.on_pre(&mut traces[s], t);
+                        w[s] = pr.store(rule.clip(w[s] + dw));
+                        w_ref[s] = rule.clip(w_ref[s] + dw);
+                        let c = core_of[post];
+                        if core_ops[c as usize] == 0 {
+                            touched.push(c);
+                        }
+                        // Delivery and update.
+                        core_ops[c as usize] += 2;
+                    }
+                    run.synaptic_events += (b - a) as u64;
+                    run.stdp_updates += (b - a) as u64;
+                }
+            }
+        }
+        due.clear();
+
+        // 5. Post-synaptic pathway, then 6. reset.
+        for &n in &fired {
+            let (a, b) = (
+                net.post_ptr[n as usize] as usize,
+                net.post_ptr[n as usize + 1] as usize,
+            );
+            // Plastic synapses onto n, grouped by projection (synapse order).
+            let mut i = a;
+            while i < b {
+                let pj = net.syn_proj[net.post_syn[i] as usize];
+                let pr = &net.projections[pj as usize];
+                let mut j = i;
+                while j < b && net.syn_proj[net.post_syn[j] as usize] == pj {
+                    j += 1;
+                }
+                if let Some(rule) = &pr.stdp {
+                    for &s in &net.post_syn[i..j] {
+                        let s = s as usize;
+                        let dw = rule.on_post(&mut traces[s], t);
+                        w[s] = pr.store(rule.clip(w[s] + dw));
+                        w_ref[s] = rule.clip(w_ref[s] + dw);
+                    }
+                }
+                i = j;
+            }
+            if b > a {
+                let c = core_of[n as usize];
+                if core_ops[c as usize] == 0 {
+                    touched.push(c);
+                }
+                core_ops[c as usize] += (b - a) as u64;
+                run.synaptic_events += (b - a) as u64;
+                run.stdp_updates += (b - a) as u64;
+            }
+            let pop = net.node_pop[n as usize] as usize;
+            if let PopKind::Lif(l) = &net.populations[pop].kind {
+                v[n as usize] = l.v_reset;
+            }
+        }
+
+        // 7. The hardware's time for this step.
+        let mut work = base_max;
+        for &c in &touched {
+            let c = c as usize;
+            let ops = core_ops[c];
+            let cw = base[c] + ops.div_ceil(spc);
+            work = work.max(cw);
+            run.core_events[c] += ops;
+            run.core_busy[c] += ops.div_ceil(spc);
+            core_ops[c] = 0;
+        }
+        touched.clear();
+        run.cycles += (work + route_end).max(min_step);
+
+        to_snapshot -= 1;
+        if to_snapshot == 0 {
+            to_snapshot = net.snapshot_every;
+            if !plastic.is_empty() && step + 1 < net.steps {
+                run.snapshots.push(snapshot(step + 1, &w));
+            }
+        }
+        slot_now += 1;
+        if slot_now == ring_len {
+            slot_now = 0;
+        }
+    }
+    for (c, b) in base.iter().enumerate() {
+        run.core_busy[c] += b * net.steps;
+    }
+    if !plastic.is_empty() {
+        run.snapshots.push(snapshot(net.steps, &w));
+    }
+    run.routes = router.stats;
+    run.weights = w;
+    run.weights_f64 = w_ref;
+    run
+}

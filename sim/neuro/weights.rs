@@ -1,0 +1,203 @@
+//! How a neuromorphic core holds synaptic weights: unsigned fixed point with n bits over a
+//! projection's [w_min, w_max] (round to nearest, saturating), or any number format of
+//! [`crate::numerics`]. STDP computes each new weight in f64 and the core stores it
+//! rounded (deterministic round to nearest).
+
+use crate::numerics::bf16::{self, Subnormals};
+use crate::numerics::{Format, PositSpec};
+use crate::spec::WeightFormatSpec;
+
+/// A weight format bound to one projection's range.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum WeightFormat {
+    /// No rounding (the f64 reference run).
+    Exact,
+    /// Fixed point: `w_min + k·step`, k in 0..=2^bits − 1.
+    Fixed {
+        /// Bits.
+        bits: u32,
+        /// Lowest value.
+        lo: f64,
+        /// Step between codes.
+        step: f64,
+        /// 1 / step.
+        inv_step: f64,
+        /// Largest code.
+        max_code: f64,
+    },
+    /// IEEE binary32.
+    F32,
+    /// bfloat16.
+    Bf16,
+    /// A posit or b-posit.
+    Posit(PositSpec),
+    /// Symmetric integers with `levels` steps on each side of 0 over ±`full`.
+    SymmetricInt {
+        /// Largest magnitude code (127 for int8, 7 for int4).
+        levels: f64,
+        /// Value of the largest code.
+        full: f64,
+    },
+}
+
+impl WeightFormat {
+    /// The format a core holds weights in, for weights in [lo, hi].
+    pub fn new(spec: WeightFormatSpec, bits: u32, lo: f64, hi: f64) -> WeightFormat {
+        match spec {
+            WeightFormatSpec::Fixed => {
+                let bits = bits.clamp(1, 32);
+                let max_code = ((1u64 << bits) - 1) as f64;
+                let span = hi - lo;
+                let step = if span > 0.0 && span.is_finite() {
+                    span / max_code
+                } else {
+                    1.0
+                };
+                WeightFormat::Fixed {
+                    bits,
+                    lo,
+                    step,
+                    inv_step: 1.0 / step,
+                    max_code,
+                }
+            }
+            WeightFormatSpec::Format(f) => match f {
+                Format::F64 => WeightFormat::Exact,
+                Format::F32 => WeightFormat::F32,
+                Format::Bf16 => WeightFormat::Bf16,
+                Format::Int8 | Format::Int4 => WeightFormat::SymmetricInt {
+                    levels: if f == Format::Int8 { 127.0 } else { 7.0 },
+                    full: lo.abs().max(hi.abs()).max(f64::MIN_POSITIVE),
+                },
+                Format::Posit { .. } | Format::BPosit { .. } => match f.posit_spec() {
+                    Some(Ok(s)) => WeightFormat::Posit(s),
+                    _ => WeightFormat::Exact,
+                },
+            },
+        }
+    }
+
+    /// The stored value nearest to `x`.
+    #[inline(always)]
+    pub fn round(&self, x: f64) -> f64 {
+        match *self {
+            WeightFormat::Exact => x,
+            WeightFormat::Fixed {
+                lo,
+                step,
+                inv_step,
+                max_code,
+                ..
+            } => {
+                // Codes are ≥ 0 after the clamp, so truncating k + 0.5 rounds to nearest
+                // (ties up) without a libm call; NaN saturates to code 0.
+                let k = ((x - lo) * inv_step).clamp(0.0, max_code);
+                lo + ((k + 0.5) as i64) as f64 * step
+            }
+            _ => self.round_float(x),
+        }
+    }
+
+    /// [`WeightFormat::round`] for the float formats (kept out of the hot path).
+    #[inline(never)]
+    fn round_float(&self, x: f64) -> f64 {
+        match *self {
+            WeightFormat::Exact | WeightFormat::Fixed { .. } => x,
+            WeightFormat::F32 => f64::from(x as f32),
+            WeightFormat::Bf16 => bf16::to_f64(bf16::from_f64(x, Subnormals::Keep)),
+            WeightFormat::Posit(s) => s.to_f64(s.from_f64(x)),
+            WeightFormat::SymmetricInt { levels, full } => {
+                let scale = full / levels;
+                (x / scale).round().clamp(-levels, levels) * scale
+            }
+        }
+    }
+
+    /// The largest stored value not above `hi` (rounding `hi` itself may land above it).
+    pub fn largest_at_most(&self, hi: f64) -> f64 {
+        self.nearest_inside(hi, -1.0)
+    }
+
+    /// The smallest stored value not below `lo`.
+    pub fn smallest_at_least(&self, lo: f64) -> f64 {
+        self.nearest_inside(lo, 1.0)
+    }
+
+    /// Walks from `bound` inwards (`dir` = −1 below, +1 above) until the rounded value is
+    /// on the inner side; rounding is monotone, so doubling the step gets there.
+    fn nearest_inside(&self, bound: f64, dir: f64) -> f64 {
+        let q = self.round(bound);
+        if (q - bound) * dir >= 0.0 || !q.is_finite() {
+            return q;
+        }
+        let mut d = (q - bound)
+            .abs()
+            .max(bound.abs() * f64::EPSILON)
+            .max(f64::MIN_POSITIVE);
+        for _ in 0..128 {
+            let q = self.round(bound + dir * d);
+            if (q - bound) * dir >= 0.0 {
+                return q;
+            }
+            d *= 2.0;
+        }
+        bound
+    }
+
+    /// Name for reports: `fixed8`, `bf16`, `posit<8,2>`, `f64`, …
+    pub fn name(&self, spec: WeightFormatSpec) -> String {
+        match (self, spec) {
+            (WeightFormat::Fixed { bits, .. }, _) => format!("fixed{bits}"),
+            (_, WeightFormatSpec::Format(f)) => f.name(),
+            _ => "f64".into(),
+        }
+    }
+
+    /// Half a step of the format at `x`: the largest error of one rounding (for fixed
+    /// point; floats report their own ulp through the error metrics).
+    pub fn half_step(&self) -> Option<f64> {
+        match *self {
+            WeightFormat::Fixed { step, .. } => Some(step / 2.0),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fixed8_rounds_to_nearest_within_half_a_step() {
+        let f = WeightFormat::new(WeightFormatSpec::Fixed, 8, 0.0, 0.01);
+        for i in 0..1000 {
+            let x = i as f64 * 1e-5;
+            let q = f.round(x);
+            assert!((q - x).abs() <= 0.01 / 255.0 / 2.0 + 1e-18);
+            assert!((0.0..=0.01 + 1e-18).contains(&q));
+        }
+        assert_eq!(f.round(-1.0), 0.0);
+        assert!((f.round(1.0) - 0.01).abs() < 1e-18);
+    }
+
+    #[test]
+    fn stored_bounds_stay_inside_the_range() {
+        let b = WeightFormat::new(WeightFormatSpec::Format(Format::Bf16), 16, 0.0, 0.01);
+        // bf16 rounds 0.01 up to 0.010009765625.
+        assert!(b.round(0.01) > 0.01);
+        let hi = b.largest_at_most(0.01);
+        assert!(hi <= 0.01 && hi > 0.0099 && b.round(hi) == hi);
+        let f = WeightFormat::new(WeightFormatSpec::Fixed, 8, 0.0, 0.01);
+        assert!(f.largest_at_most(0.01) <= 0.01);
+        assert_eq!(f.smallest_at_least(0.0), 0.0);
+    }
+
+    #[test]
+    fn numeric_formats_round() {
+        let b = WeightFormat::new(WeightFormatSpec::Format(Format::Bf16), 16, 0.0, 1.0);
+        assert_eq!(b.round(1.0), 1.0);
+        assert!((b.round(0.3) - 0.3).abs() < 0.3 / 128.0);
+        let e = WeightFormat::new(WeightFormatSpec::Format(Format::F64), 64, 0.0, 1.0);
+        assert_eq!(e.round(0.123), 0.123);
+    }
+}
