@@ -75,26 +75,9 @@ pub struct NeuroOutput {
     pub representation: Vec<crate::replay::ReprEntry>,
 }
 
-/// Builds and places the spiking section of a scenario without running it (what
-/// `tilesim check` asks): the placement, or `None` without a spiking section.
-pub fn fit(sc: &Scenario) -> Result<Option<Placement>, NeuroError> {
-    let Some(spec) = &sc.workload.spiking else {
-        return Ok(None);
-    };
-    let fabric = Fabric::of(&sc.machine).ok_or_else(|| NeuroMapError::NoCores {
-        machine: sc.machine.name.clone(),
-    })?;
-    let network = Network::build(
-        spec,
-        fabric.core.weight_format,
-        fabric.core.weight_bits,
-        sc.seed,
-    )?;
-    Ok(Some(place(&network, &sc.machine)?))
-}
-
-/// Runs the spiking section of a scenario, if it has one.
-pub fn run(sc: &Scenario) -> Result<Option<NeuroOutput>, NeuroError> {
+/// The spiking section of a scenario built and placed on the machine's neuromorphic
+/// cores, or `None` without a spiking section.
+fn prepare(sc: &Scenario) -> Result<Option<(Network, Placement, Fabric)>, NeuroError> {
     let Some(spec) = &sc.workload.spiking else {
         return Ok(None);
     };
@@ -108,6 +91,20 @@ pub fn run(sc: &Scenario) -> Result<Option<NeuroOutput>, NeuroError> {
         sc.seed,
     )?;
     let placement = place(&network, &sc.machine)?;
+    Ok(Some((network, placement, fabric)))
+}
+
+/// Builds and places the spiking section of a scenario without running it (what
+/// `tilesim check` asks): the placement, or `None` without a spiking section.
+pub fn fit(sc: &Scenario) -> Result<Option<Placement>, NeuroError> {
+    Ok(prepare(sc)?.map(|(_, placement, _)| placement))
+}
+
+/// Runs the spiking section of a scenario, if it has one.
+pub fn run(sc: &Scenario) -> Result<Option<NeuroOutput>, NeuroError> {
+    let Some((network, placement, fabric)) = prepare(sc)? else {
+        return Ok(None);
+    };
     let run = simulate(&network, &placement, &fabric, sc.seed);
     let report = build_report(&network, &placement, &run, &fabric, sc.machine.clock_hz);
     let representation = representation_entries(&network, &run, &fabric);
