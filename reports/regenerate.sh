@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Regenerates every reference study in reports/ and the figures the README shows.
-# Run from the repository root: reports/regenerate.sh   (about two minutes on two cores)
+# Run from the repository root: reports/regenerate.sh   (under two minutes on two cores)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --quiet

@@ -74,14 +74,27 @@ pub struct Point {
 }
 
 impl Point {
-    /// The `PATH=VALUE` assignments of this point.
+    /// The `PATH=VALUE` assignments of this point (every axis but the seed axis).
     pub fn sets(&self, axes: &[(String, Vec<String>)]) -> Vec<String> {
         axes.iter()
             .zip(&self.values)
+            .filter(|((path, _), _)| path != SEED_AXIS)
             .map(|((path, _), v)| format!("{path}={v}"))
             .collect()
     }
+
+    /// This point's seed, when the study has a seed axis ([`SEED_AXIS`]).
+    pub fn seed(&self, axes: &[(String, Vec<String>)]) -> Option<u64> {
+        axes.iter()
+            .zip(&self.values)
+            .find(|((path, _), _)| path == SEED_AXIS)
+            .and_then(|(_, v)| v.parse().ok())
+    }
 }
+
+/// The axis path that varies the seed of every point instead of a field (replicates: the
+/// same scenario with other random data, perturbations and initial weights).
+pub const SEED_AXIS: &str = "seed";
 
 /// The metrics every row carries, with the report key each comes from: a JSON pointer whose
 /// segments may select an array element by a field (`name[field=value]`, see
@@ -319,9 +332,21 @@ pub fn load_study(file: &Path) -> Result<Study, StudyError> {
             "give every axis the same number of values, or use combine: Product",
         )
     })?;
-    // Every value of every axis must apply to the base specs.
+    // Every value of every axis must apply to the base specs (the seed axis: be a seed).
     for (i, (path, values)) in axes.iter().enumerate() {
         for v in values {
+            if path == SEED_AXIS {
+                if v.parse::<u64>().is_err() {
+                    return Err(axis_error(
+                        file,
+                        &text,
+                        i,
+                        format!("seed `{v}` is not a whole number ≥ 0"),
+                        "example: (path: \"seed\", range: (from: 1, to: 8, step: 1))",
+                    ));
+                }
+                continue;
+            }
             if let Err(e) = apply(&arch, &workload, &[format!("{path}={v}")]) {
                 let hint = match e {
                     SetError::NoSuchField { .. } | SetError::Root { .. } => {
@@ -392,7 +417,10 @@ fn expand(axes: &[(String, Vec<String>)], combine: Combine) -> Result<Vec<Point>
 /// Runs one point through the whole pipeline; returns its row and, when it ran, its
 /// report as JSON text.
 pub fn run_point(study: &Study, point: &Point) -> (Row, Option<String>) {
-    let seed = study.spec.seed.unwrap_or(1);
+    let seed = point
+        .seed(&study.axes)
+        .unwrap_or(study.spec.seed.unwrap_or(1));
+    let sets = point.sets(&study.axes);
     let failed = |e: String| Row {
         index: point.index,
         values: point.values.clone(),
@@ -401,7 +429,7 @@ pub fn run_point(study: &Study, point: &Point) -> (Row, Option<String>) {
         peak_l1_bytes_per_tile: None,
         metrics: vec![None; METRICS.len()],
     };
-    let (arch, workload) = match apply(&study.arch, &study.workload, &point.sets(&study.axes)) {
+    let (arch, workload) = match apply(&study.arch, &study.workload, &sets) {
         Ok(x) => x,
         Err(e) => return (failed(e.to_string()), None),
     };

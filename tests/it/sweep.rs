@@ -235,6 +235,34 @@ fn plot_draws_a_metric_against_an_axis_with_one_line_per_series() {
 }
 
 #[test]
+fn a_seed_axis_runs_replicates_equal_to_runs_with_that_seed() {
+    let d = scratch("seed-axis");
+    let s = study(&d, "        (path: \"seed\", values: [3, 4]),");
+    let out = d.join("r");
+    let o = sweep(&s, &out, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for (i, seed) in [(0, "3"), (1, "4")] {
+        let point = std::fs::read(out.join(format!("points/{i:06}/report.json"))).unwrap();
+        let o = tilesim()
+            .arg("run")
+            .arg(root().join("arch/xdna2-strix-halo.ron"))
+            .arg(root().join("tests/data/specs/small-continual.ron"))
+            .args(["--seed", seed, "--json", "--out"])
+            .arg(d.join(format!("run{seed}")))
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert_eq!(point, o.stdout, "seed {seed}");
+    }
+    // A seed that is not a whole number is refused with the study's line:col.
+    let bad = study(&d, "        (path: \"seed\", values: [1.5]),");
+    let o = sweep(&bad, &d.join("bad"), &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("not a whole number"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("study.ron:"), "{}", stderr(&o));
+}
+
+#[test]
 fn plot_without_axes_draws_the_default_set_of_every_varying_metric() {
     let d = scratch("plot-default");
     let s = study(&d, AXES);
