@@ -442,7 +442,7 @@ fn read_metric(metric: Metric, sc: &Scenario, t: &Timeline) -> f64 {
     let clock = sc.machine.clock_hz;
     let seconds = t.cycles as f64 / clock;
     let macs: u64 = t.tiles.iter().map(|x| x.macs).sum();
-    let busy = |x: &crate::engine::TileActivity| x.busy_by_kind.iter().take(4).sum::<u64>();
+    let busy = crate::engine::TileActivity::core_busy;
     match metric {
         Metric::KernelRate => {
             let working: Vec<_> = t.tiles.iter().filter(|x| x.macs > 0).collect();
@@ -481,13 +481,7 @@ fn read_metric(metric: Metric, sc: &Scenario, t: &Timeline) -> f64 {
 /// of its address pattern), DRAM path, and the host's dispatches.
 pub fn shares(sc: &Scenario, s: &TileSchedule, t: &Timeline) -> Shares {
     let total = t.cycles.max(1) as f64;
-    let compute = t
-        .tiles
-        .iter()
-        .map(|x| x.busy_by_kind.iter().take(3).sum::<u64>())
-        .max()
-        .unwrap_or(0) as f64
-        / total;
+    let compute = t.tiles.iter().map(|x| x.core_busy()).max().unwrap_or(0) as f64 / total;
     let mut dma = 0.0f64;
     let mut dram = 0.0f64;
     for (i, r) in t.resources.iter().enumerate() {

@@ -92,19 +92,19 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> CliResult {
                     continue;
                 }
             };
+            let misfit = |e: &dyn std::fmt::Display| {
+                format!(
+                    "{}: does not fit {}: {e}",
+                    w.path.display(),
+                    a.path.display()
+                )
+            };
             let mut parts = Vec::new();
-            let mut failed = false;
+            let before = errors.len();
             if !sc.workload.partitions.is_empty() {
                 match tilesim::mapper::map(&sc) {
                     Ok(s) => parts.push(format!("{} programs", s.programs.len())),
-                    Err(e) => {
-                        failed = true;
-                        errors.push(format!(
-                            "{}: does not fit {}: {e}",
-                            w.path.display(),
-                            a.path.display()
-                        ));
-                    }
+                    Err(e) => errors.push(misfit(&e)),
                 }
             }
             match tilesim::neuro::fit(&sc) {
@@ -117,16 +117,9 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> CliResult {
                     ));
                 }
                 Ok(None) => {}
-                Err(e) => {
-                    failed = true;
-                    errors.push(format!(
-                        "{}: does not fit {}: {e}",
-                        w.path.display(),
-                        a.path.display()
-                    ));
-                }
+                Err(e) => errors.push(misfit(&e)),
             }
-            if !failed {
+            if errors.len() == before {
                 writeln!(
                     out,
                     "{} on {}: fits ({})",

@@ -167,7 +167,8 @@ pub fn run(args: &PlotArgs, out: &mut dyn Write) -> CliResult {
                 .out
                 .clone()
                 .unwrap_or_else(|| args.dir.join(default_name(&info, xi, y)));
-            let file = figure(args, &info, &rows, (xi, si, yi), &file, size)?;
+            refuse_existing(std::slice::from_ref(&file), args.force)?;
+            let file = figure(&info, &rows, (xi, si, yi), &file, size)?;
             writeln!(out, "wrote {}", file.display())?;
         }
         (None, None) => {
@@ -200,16 +201,9 @@ pub fn run(args: &PlotArgs, out: &mut dyn Write) -> CliResult {
                 .iter()
                 .map(|&yi| dir.join(default_name(&info, 0, names[yi])))
                 .collect();
-            if !args.force
-                && let Some(f) = files.iter().find(|f| f.exists())
-            {
-                return Err(input(format!(
-                    "{} exists; hint: pass --force to replace it",
-                    f.display()
-                )));
-            }
+            refuse_existing(&files, args.force)?;
             for (&yi, file) in varying.iter().zip(&files) {
-                figure(args, &info, &rows, (0, si, yi), file, size)?;
+                figure(&info, &rows, (0, si, yi), file, size)?;
                 writeln!(out, "wrote {}", file.display())?;
             }
         }
@@ -307,9 +301,19 @@ fn parse_size(size: &str) -> Result<(u32, u32), CliError> {
         })
 }
 
+/// Refuses, before anything is drawn, to replace any of `files` without `force`.
+fn refuse_existing(files: &[std::path::PathBuf], force: bool) -> CliResult {
+    match files.iter().find(|f| f.exists()) {
+        Some(f) if !force => Err(input(format!(
+            "{} exists; hint: pass --force to replace it",
+            f.display()
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// Draws metric `yi` against axis `xi` (one line per value of axis `si`) into `file`.
 fn figure(
-    args: &PlotArgs,
     info: &StudyInfo,
     rows: &[Row],
     (xi, si, yi): (usize, Option<usize>, usize),
@@ -327,12 +331,6 @@ fn figure(
             )));
         }
     };
-    if file.exists() && !args.force {
-        return Err(input(format!(
-            "{} exists; hint: pass --force to replace it",
-            file.display()
-        )));
-    }
     // x values: numbers when every value has one, otherwise categories in first-seen order.
     let numeric = rows.iter().all(|r| number_in(&r.values[xi]).is_some());
     let mut categories: Vec<String> = Vec::new();

@@ -9,7 +9,7 @@ use bevy_ecs::prelude::*;
 
 use super::ready::ReadySet;
 use crate::dram::OnlineController;
-use crate::mapper::{DramUse, Op, TileSchedule};
+use crate::mapper::{ComputeKind, DramUse, Op, TileSchedule};
 use crate::model::{TileCoord, TileKind};
 
 /// Where a program is in its block list.
@@ -88,7 +88,7 @@ pub struct TileState {
     pub core_busy_until: u64,
     /// Core busy cycles by compute kind (forward, forward+tangent, estimate, backward,
     /// host).
-    pub busy_by_kind: [u64; 5],
+    pub busy_by_kind: [u64; ComputeKind::ALL.len()],
     /// MACs performed.
     pub macs: u64,
     /// Core busy cycles over time, one lane per compute kind (as `busy_by_kind`).
@@ -190,7 +190,7 @@ pub struct Span {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SpanKind {
     /// Work on a core (or the host core).
-    Compute(crate::mapper::ComputeKind),
+    Compute(ComputeKind),
     /// Bytes moved along a route.
     Transfer {
         /// Route index.

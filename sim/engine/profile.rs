@@ -57,11 +57,6 @@ impl Binned {
             .collect()
     }
 
-    /// The sum of one lane.
-    pub fn total(&self, lane: usize) -> u64 {
-        self.values.iter().skip(lane).step_by(self.lanes).sum()
-    }
-
     fn coarsen(&mut self) {
         let bins = self.bins();
         let mut merged = vec![0u64; bins.div_ceil(2) * self.lanes];
@@ -137,7 +132,7 @@ mod tests {
         assert_eq!(p.lane(0), vec![32, 64, 32]);
         assert_eq!(p.lane(1), vec![0, 0, 0]);
         p.add(1, 0, 3, 10);
-        assert_eq!(p.total(1), 10);
+        assert_eq!(p.lane(1).iter().sum::<u64>(), 10);
     }
 
     #[test]
@@ -147,7 +142,7 @@ mod tests {
         p.add(0, 64 * 200, 64 * 201, 7);
         assert!(p.bins() <= MAX_BINS);
         assert_eq!(p.width(), 128);
-        assert_eq!(p.total(0), 71);
+        assert_eq!(p.lane(0).iter().sum::<u64>(), 71);
         assert_eq!(p.lane(0)[0], 64);
         assert_eq!(p.lane(0)[100], 7);
     }
@@ -167,7 +162,7 @@ mod tests {
         p.add(0, 5, 5, 3);
         p.add(3, 0, 10, 3);
         p.add(0, u64::MAX / 4, u64::MAX / 4, 1);
-        assert_eq!(p.total(0), 4);
+        assert_eq!(p.lane(0).iter().sum::<u64>(), 4);
         assert!(p.bins() <= MAX_BINS);
         p.truncate(64);
         assert_eq!(p.bins(), 1);

@@ -12,7 +12,7 @@ use super::systems::{
     advance_clock, arbitrate, complete_ops, locate, normalize, record_occupancy, run_ready,
 };
 use crate::dram::{DramConfig, DramStats, OnlineController, TraceRecord};
-use crate::mapper::{DramUse, Op, ResourceKind, TileSchedule};
+use crate::mapper::{ComputeKind, DramUse, Op, ResourceKind, TileSchedule};
 use crate::model::{Machine, TileCoord, TileKind};
 
 /// Why a simulation could not finish. All variants are fatal for the run.
@@ -148,9 +148,20 @@ pub struct TileActivity {
     /// Time-averaged live bytes.
     pub mean: f64,
     /// Core busy cycles by kind: forward, forward+tangent, estimate, backward, host.
-    pub busy_by_kind: [u64; 5],
+    pub busy_by_kind: [u64; ComputeKind::ALL.len()],
     /// MACs.
     pub macs: u64,
+}
+
+impl TileActivity {
+    /// Cycles the tile's core was busy (every kind of work but the host's).
+    pub fn core_busy(&self) -> u64 {
+        ComputeKind::ALL
+            .iter()
+            .filter(|k| k.on_tile())
+            .map(|k| self.busy_by_kind[k.slot()])
+            .sum()
+    }
 }
 
 /// What happened on one resource.
@@ -304,9 +315,9 @@ pub fn simulate(
                 integral: 0,
                 last_change: 0,
                 core_busy_until: 0,
-                busy_by_kind: [0; 5],
+                busy_by_kind: [0; ComputeKind::ALL.len()],
                 macs: 0,
-                profile: super::profile::Binned::new(5),
+                profile: super::profile::Binned::new(ComputeKind::ALL.len()),
             })
             .id();
         tile_entities.insert(t, e);
@@ -617,9 +628,11 @@ pub fn simulate(
     for t in &mut states {
         t.profile.rebin(width);
         t.profile.truncate(end);
-        profile
-            .tile_busy
-            .push((0..5).map(|k| pad(t.profile.lane(k))).collect());
+        profile.tile_busy.push(
+            ComputeKind::ALL
+                .map(|k| pad(t.profile.lane(k.slot())))
+                .into(),
+        );
     }
     for t in states {
         let integral =

@@ -160,13 +160,7 @@ pub fn complete_ops(mut sim: ResMut<Sim>, mut seqs: Query<&mut Sequencer>) {
                     let (te, bytes) = plan.buffers[*b as usize];
                     sim.occupancy.push((time, te, -(bytes as i64)));
                 }
-                let slot = match kind {
-                    ComputeKind::Forward => 0,
-                    ComputeKind::ForwardTangent => 1,
-                    ComputeKind::Estimate => 2,
-                    ComputeKind::Backward => 3,
-                    ComputeKind::HostUpdate => 4,
-                };
+                let slot = kind.slot();
                 sim.completed.push(Completion {
                     time,
                     tile: seq.tile,

@@ -204,34 +204,15 @@ pub(super) fn whole_array(sc: &Scenario) -> Result<Option<TileSchedule>, MapErro
         m.compute.pipeline_fill.0 + ((tm * tk * tn) as f64 / (f64::from(mpc) * eff)).ceil() as u64,
     );
     let overhead = m.shim.run_overhead_cycles;
-    // A tile that spans whole rows of its row-major matrix is one contiguous run.
-    let a_pattern = DmaPattern {
-        run_bytes: if tk >= kk {
-            a_step
-        } else {
-            dtype.activation_bytes(tk).0
-        }
-        .max(1),
+    // A tile that spans whole rows of its row-major matrix is one contiguous run; otherwise
+    // each of its rows is one.
+    let pattern = |whole_rows: bool, whole: u64, row: u64| DmaPattern {
+        run_bytes: if whole_rows { whole } else { row }.max(1),
         overhead_cycles: overhead,
     };
-    let b_pattern = DmaPattern {
-        run_bytes: if tn >= nn {
-            b_step
-        } else {
-            dtype.weight_bytes(tn).0
-        }
-        .max(1),
-        overhead_cycles: overhead,
-    };
-    let c_pattern = DmaPattern {
-        run_bytes: if tn >= nn {
-            nr as u64 * c_tile
-        } else {
-            output_bytes(sc, dtype, tn)
-        }
-        .max(1),
-        overhead_cycles: overhead,
-    };
+    let a_pattern = pattern(tk >= kk, a_step, dtype.activation_bytes(tk).0);
+    let b_pattern = pattern(tn >= nn, b_step, dtype.weight_bytes(tn).0);
+    let c_pattern = pattern(tn >= nn, nr as u64 * c_tile, output_bytes(sc, dtype, tn));
 
     let mut b = Builder::new(m);
     let dram = b.resource(ResourceKind::Dram, None, 0);

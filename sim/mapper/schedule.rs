@@ -147,6 +147,38 @@ pub enum ComputeKind {
     HostUpdate,
 }
 
+impl ComputeKind {
+    /// Every kind, in the order of the engine's busy lanes ([`ComputeKind::slot`]).
+    pub const ALL: [ComputeKind; 5] = [
+        ComputeKind::Forward,
+        ComputeKind::ForwardTangent,
+        ComputeKind::Estimate,
+        ComputeKind::Backward,
+        ComputeKind::HostUpdate,
+    ];
+
+    /// The kind's index in per-kind counters (its place in [`ComputeKind::ALL`]).
+    pub fn slot(self) -> usize {
+        self as usize
+    }
+
+    /// The kind's name in report.json (`forward`, `forward_tangent`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            ComputeKind::Forward => "forward",
+            ComputeKind::ForwardTangent => "forward_tangent",
+            ComputeKind::Estimate => "estimate",
+            ComputeKind::Backward => "backward",
+            ComputeKind::HostUpdate => "host_update",
+        }
+    }
+
+    /// Whether a tile's core does the work (every kind but the host's optimizer step).
+    pub fn on_tile(self) -> bool {
+        self != ComputeKind::HostUpdate
+    }
+}
+
 /// Statistics counters the engine keeps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum CounterKind {

@@ -5,17 +5,8 @@
 use serde::Serialize;
 
 use crate::engine::Timeline;
-use crate::mapper::TileSchedule;
+use crate::mapper::{ComputeKind, TileSchedule};
 use crate::model::Machine;
-
-/// Names of the compute kinds, in the order of the engine's busy lanes.
-pub const KINDS: [&str; 5] = [
-    "forward",
-    "forward_tangent",
-    "estimate",
-    "backward",
-    "host_update",
-];
 
 /// One tile's core activity over time.
 #[derive(Debug, Clone, Serialize)]
@@ -26,7 +17,8 @@ pub struct TileTimeline {
     pub row: u32,
     /// Partition using the tile, if any.
     pub partition: Option<String>,
-    /// Busy cycles per bin, by compute kind (only kinds the tile ran).
+    /// Busy cycles per bin, by compute kind ([`ComputeKind::name`]; only kinds the tile
+    /// ran).
     pub busy_cycles: std::collections::BTreeMap<&'static str, Vec<u64>>,
 }
 
@@ -63,11 +55,11 @@ pub fn activity(m: &Machine, schedule: &TileSchedule, t: &Timeline) -> Activity 
                 .iter()
                 .find(|q| q.tiles.contains(&tile.coord))
                 .map(|q| q.name.clone()),
-            busy_cycles: KINDS
+            busy_cycles: ComputeKind::ALL
                 .iter()
                 .zip(lanes)
                 .filter(|(_, v)| v.iter().any(|&x| x > 0))
-                .map(|(k, v)| (*k, v.clone()))
+                .map(|(k, v)| (k.name(), v.clone()))
                 .collect(),
         })
         .collect();

@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+use crate::mapper::ComputeKind;
+
 use super::plot::{
     Cell, Chart, Format, Gantt, HeatMap, Lane, PlotError, Series, draw, draw_gantt, draw_heatmap,
 };
@@ -140,17 +142,16 @@ fn heat_map(name: &str, tiles: &[Value]) -> HeatMap {
 fn timeline(name: &str, a: &Value) -> Option<Gantt> {
     let bin_cycles = u(a, "bin_cycles")?.max(1) as f64;
     let bin_ms = a.get("bin_seconds")?.as_f64()? * 1e3;
-    let kinds: Vec<String> = super::KINDS.iter().map(|k| k.to_string()).collect();
     let lanes: Vec<Lane> = a
         .get("tiles")?
         .as_array()?
         .iter()
         .filter_map(|t| {
             let busy = t.get("busy_cycles")?.as_object()?;
-            let shares = super::KINDS
+            let shares = ComputeKind::ALL
                 .iter()
                 .map(|k| {
-                    busy.get(*k)
+                    busy.get(k.name())
                         .and_then(Value::as_array)
                         .map(|v| {
                             v.iter()
@@ -173,7 +174,10 @@ fn timeline(name: &str, a: &Value) -> Option<Gantt> {
     let height = (140 + 18 * lanes.len() as u32).clamp(320, 2400);
     Some(Gantt {
         title: format!("{name}: core activity by kind of work (share of each time bin)"),
-        kinds: kinds.iter().map(|k| k.replace('_', " ")).collect(),
+        kinds: ComputeKind::ALL
+            .iter()
+            .map(|k| k.name().replace('_', " "))
+            .collect(),
         bin_width: bin_ms,
         x_label: "simulated time (ms)".into(),
         lanes,

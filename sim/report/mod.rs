@@ -9,7 +9,7 @@ mod table;
 mod trace;
 mod write;
 
-pub use activity::{Activity, KINDS, TileTimeline};
+pub use activity::{Activity, TileTimeline};
 pub use schema::*;
 pub use table::render as render_table;
 pub use trace::chrome_trace;

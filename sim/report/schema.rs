@@ -406,7 +406,7 @@ pub fn build(
                 .tiles
                 .iter()
                 .filter(|x| p.tiles.contains(&x.coord))
-                .map(|x| x.busy_by_kind.iter().take(4).sum::<u64>())
+                .map(|x| x.core_busy())
                 .sum();
             let pmacs = t
                 .tiles
