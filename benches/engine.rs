@@ -1,9 +1,12 @@
 //! Engine benchmark: events per wall second, simulated seconds per wall second and wall
 //! time of whole runs, on one core.
 //!
-//! Run with `cargo bench --bench engine` (add `-- --quick` for one repetition). Every
-//! scenario runs twice: with the architecture's DRAM controller model (every burst timed)
-//! and with the shared-bandwidth DRAM model (the engine's own rate).
+//! Run with `cargo bench --bench engine` (add `-- --quick` for one repetition, and any
+//! other argument to keep only the rows whose scenario or DRAM column contains it, e.g.
+//! `-- gemm shared`). Every scenario runs twice: with the architecture's DRAM controller
+//! model (every burst timed) and with the shared-bandwidth DRAM model (the engine's own
+//! rate). `DRAM bursts/s` counts the controller's burst decisions per wall second: each
+//! is an event of the DRAM model, on top of the engine's events.
 
 use std::path::Path;
 use std::time::Instant;
@@ -35,17 +38,22 @@ const CASES: &[(&str, &str, &str, &str)] = &[
 ];
 
 fn main() {
-    let quick = std::env::args().any(|a| a == "--quick");
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let quick = args.iter().any(|a| a == "--quick");
+    let filters: Vec<&String> = args
+        .iter()
+        .filter(|a| !a.starts_with("--") && !a.is_empty())
+        .collect();
     let reps = if quick { 1 } else { 5 };
     println!(
-        "{:<58} {:>7} {:>9} {:>8} {:>10} {:>12} {:>11} {:>11}",
+        "{:<58} {:>7} {:>9} {:>8} {:>10} {:>12} {:>13} {:>11}",
         "scenario",
         "DRAM",
         "events",
-        "sim s",
+        "wall s",
         "events/s",
         "sim s/wall s",
-        "DRAM req/s",
+        "DRAM bursts/s",
         "map+sim s"
     );
     // Each case twice: with the shipped DRAM controller model timing every burst, and with
@@ -53,6 +61,14 @@ fn main() {
     for ((arch_name, arch_text, wl_name, wl_text), fluid) in
         CASES.iter().flat_map(|c| [(c, false), (c, true)])
     {
+        let label = format!("{wl_name} on {arch_name}");
+        let model = if fluid { "shared" } else { "bursts" };
+        if !filters
+            .iter()
+            .all(|f| label.contains(f.as_str()) || model.contains(f.as_str()))
+        {
+            continue;
+        }
         let mut arch: ArchSpec =
             parse(Path::new(arch_name), arch_text, SpecKind::Arch).expect("arch parses");
         if fluid {
@@ -79,19 +95,25 @@ fn main() {
         let sim_wall = sim_walls[sim_walls.len() / 2];
         let tl = last.expect("at least one repetition");
         let simulated = tl.cycles as f64 / sc.machine.clock_hz;
-        let (model, requests) = match &tl.ddr {
-            Some(d) => ("bursts", format!("{:.3e}", d.requests as f64 / sim_wall)),
-            None => ("shared", "-".to_string()),
+        let bursts = match &tl.ddr {
+            Some(d) => {
+                // Whole bursts moved: the stats count bytes in bursts.
+                let burst = tilesim::dram::preset(&d.preset)
+                    .expect("the run's preset exists")
+                    .burst_bytes();
+                format!("{:.3e}", (d.bytes / burst) as f64 / sim_wall)
+            }
+            None => "-".to_string(),
         };
         println!(
-            "{:<58} {:>7} {:>9} {:>8.3} {:>10.3e} {:>12.4} {:>11} {:>11.3}",
-            format!("{wl_name} on {arch_name}"),
+            "{:<58} {:>7} {:>9} {:>8.3} {:>10.3e} {:>12.4} {:>13} {:>11.3}",
+            label,
             model,
             tl.events,
             sim_wall,
             tl.events as f64 / sim_wall,
             simulated / sim_wall,
-            requests,
+            bursts,
             wall
         );
     }
