@@ -46,10 +46,11 @@ fn main() {
         .collect();
     let reps = if quick { 1 } else { 5 };
     println!(
-        "{:<58} {:>7} {:>9} {:>8} {:>10} {:>12} {:>13} {:>11}",
+        "{:<58} {:>7} {:>9} {:>9} {:>8} {:>10} {:>12} {:>13} {:>11}",
         "scenario",
         "DRAM",
         "events",
+        "passes",
         "wall s",
         "events/s",
         "sim s/wall s",
@@ -106,10 +107,11 @@ fn main() {
             None => "-".to_string(),
         };
         println!(
-            "{:<58} {:>7} {:>9} {:>8.3} {:>10.3e} {:>12.4} {:>13} {:>11.3}",
+            "{:<58} {:>7} {:>9} {:>9} {:>8.3} {:>10.3e} {:>12.4} {:>13} {:>11.3}",
             label,
             model,
             tl.events,
+            tl.steps,
             sim_wall,
             tl.events as f64 / sim_wall,
             simulated / sim_wall,
