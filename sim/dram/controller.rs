@@ -29,7 +29,7 @@ use super::address::{AddressDecoder, Location};
 use super::bank::Bank;
 use super::stats::{ChannelCounters, DramStats};
 use super::timing::DramTiming;
-use super::{DramConfig, DramError, PagePolicy, Request};
+use super::{DramConfig, DramError, MAX_BANK_GROUPS, PagePolicy, Request};
 
 /// A DRAM command as issued by the controller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,18 +113,20 @@ pub(super) struct Rank {
 }
 
 /// An earliest-issue bound that depends on the bank group: one bound from commands in
-/// any group and one per group from commands in that group.
+/// any group and one per group from commands in that group. The per-group bounds live
+/// inline (at most [`MAX_BANK_GROUPS`], checked by [`DramConfig::validate`]) so that the
+/// scheduler's scan reads them without following a pointer.
 #[derive(Debug, Clone)]
 pub(super) struct GroupBound {
     any: u64,
-    group: Vec<u64>,
+    group: [u64; MAX_BANK_GROUPS],
 }
 
 impl GroupBound {
-    fn new(groups: u32) -> GroupBound {
+    fn new() -> GroupBound {
         GroupBound {
             any: 0,
-            group: vec![0; groups as usize],
+            group: [0; MAX_BANK_GROUPS],
         }
     }
 
@@ -234,18 +236,20 @@ impl Channel {
     /// the data bus, so they are estimated from the bank and rank constraints alone (the
     /// controller issues them while other banks transfer data).
     fn pick(&self, ctx: &Ctx, queue: &VecDeque<Entry>, write: bool) -> usize {
-        let t = ctx.t;
+        let (rp, rcd) = (ctx.t.rp, ctx.t.rcd);
         // No column command can issue before the data bus is free: a row hit ready by then
         // is the choice, and the oldest such one ends the search.
         let floor = self
             .now
             .max(if write { self.next_wr } else { self.next_rd });
-        let mut best = (u64::MAX, true, 0usize);
+        // The best so far: issue time, whether it is a miss, index.
+        let (mut best_t, mut best_miss, mut best_i) = (u64::MAX, true, 0usize);
         for (i, e) in queue.iter().enumerate() {
-            // No burst can issue before it arrived: once a ready row hit issues no later
-            // than this one's arrival, this burst cannot beat it, and with one source
-            // (arrivals in queue order) neither can any later one.
-            if !best.1 && e.arrival >= best.0 {
+            // No burst can issue before it arrived: a burst arriving after the best one's
+            // issue cannot beat it, nor can one arriving at that time when the best is a
+            // row hit (a tie goes to the older burst). With one source (arrivals in queue
+            // order) no later burst can either.
+            if e.arrival > best_t || (!best_miss && e.arrival == best_t) {
                 if ctx.in_order {
                     break;
                 }
@@ -259,23 +263,25 @@ impl Channel {
                 Some(row) if row == e.loc.row => (bank.next_col, false),
                 open => {
                     let act_ready = if open.is_some() {
-                        bank.next_act.max(e.arrival.max(bank.next_pre) + t.rp)
+                        bank.next_act.max(e.arrival.max(bank.next_pre) + rp)
                     } else {
                         bank.next_act
                     };
                     let act = act_ready.max(e.arrival).max(rank.act.at(g));
-                    (act + t.rcd, true)
+                    (act + rcd, true)
                 }
             };
-            let key = (ready.max(ccd).max(e.arrival).max(floor), miss, i);
-            if key < best {
-                best = key;
-                if key.0 == floor && !miss {
+            let at = ready.max(ccd).max(e.arrival).max(floor);
+            // Earlier issue wins; at equal issue a row hit beats a miss; otherwise the
+            // older burst (lower index) keeps its place.
+            if at < best_t || (at == best_t && best_miss && !miss) {
+                (best_t, best_miss, best_i) = (at, miss, i);
+                if at == floor && !miss {
                     break;
                 }
             }
         }
-        best.2
+        best_i
     }
 
     /// Makes one scheduling decision; returns the burst served and its completion cycle.
@@ -410,12 +416,12 @@ pub(super) fn new_channels(
             banks: vec![Bank::default(); nbanks],
             ranks: (0..preset.ranks)
                 .map(|r| Rank {
-                    act: GroupBound::new(bgs),
+                    act: GroupBound::new(),
                     faw: [0; 4],
                     faw_head: 0,
                     acts: 0,
-                    rd: GroupBound::new(bgs),
-                    wr: GroupBound::new(bgs),
+                    rd: GroupBound::new(),
+                    wr: GroupBound::new(),
                     // Ranks refresh in turn, spread over one tREFI.
                     next_ref: timing.refi * u64::from(r + 1) / u64::from(preset.ranks),
                 })

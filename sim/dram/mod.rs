@@ -109,6 +109,10 @@ pub enum DramError {
     Config(String),
 }
 
+/// Most bank groups a preset may have (DDR5 and LPDDR5 have at most 8: JESD79-5,
+/// JESD209-5); the scheduler keeps per-group bounds inline up to this count.
+pub const MAX_BANK_GROUPS: usize = 8;
+
 /// Everything the controller model needs besides the requests.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DramConfig {
@@ -167,6 +171,12 @@ impl DramConfig {
             u64::from(p.row_bytes),
             p.burst_bytes(),
         ];
+        if p.bank_groups as usize > MAX_BANK_GROUPS {
+            return Err(DramError::Config(format!(
+                "preset {}: {} bank groups, at most {MAX_BANK_GROUPS} are modelled",
+                p.name, p.bank_groups
+            )));
+        }
         if counts.iter().any(|c| !c.is_power_of_two()) || u64::from(p.row_bytes) < p.burst_bytes() {
             return Err(DramError::Config(format!(
                 "preset {}: counts must be powers of two and a row at least one burst",

@@ -188,8 +188,11 @@ impl OnlineController {
             commands: Vec::new(),
         };
         let mut done = arrival;
+        // The capacity is a power of two (every count of the organisation is, see
+        // `DramConfig::validate`): wrap with a mask, not a division per burst.
+        let wrap = capacity - 1;
         for burst in first..=last {
-            let loc = self.decoder.decode((burst * bb) % capacity);
+            let loc = self.decoder.decode((burst * bb) & wrap);
             let c = loc.channel as usize;
             let ch = &mut self.channels[c];
             let cap = if write {

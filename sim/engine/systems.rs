@@ -368,7 +368,9 @@ pub fn arbitrate(
     // program) order.
     let stop = sim.stats.stopped_at.unwrap_or(u64::MAX);
     requests.retain(|r| r.0 < stop);
-    requests.sort_by_key(|r| (r.0, r.1));
+    // (cycle, program) is unique: a program makes at most one request per pass, so the
+    // unstable sort (no scratch allocation) gives the one order there is.
+    requests.sort_unstable_by_key(|r| (r.0, r.1));
     for &(now, k, req) in &requests {
         let end = match req {
             Request::Transfer { route, bytes } => {
@@ -487,8 +489,11 @@ pub fn record_occupancy(mut sim: ResMut<Sim>, mut tiles: Query<&mut TileState>) 
                 .add(slot, c.time - cycles.min(c.time), c.time, cycles);
         }
     }
-    // Stable: changes at one cycle keep the order they were made in.
-    sim.occupancy.sort_by_key(|x| x.0);
+    // Stable: changes at one cycle keep the order they were made in. Usually they were
+    // made in time order already, and the check spares the sort's scratch allocation.
+    if !sim.occupancy.is_sorted_by_key(|x| x.0) {
+        sim.occupancy.sort_by_key(|x| x.0);
+    }
     for (now, e, d) in sim.occupancy.drain(..) {
         if now > stop {
             break;
