@@ -29,7 +29,7 @@ use super::address::{AddressDecoder, Location};
 use super::bank::Bank;
 use super::stats::{ChannelCounters, DramStats};
 use super::timing::DramTiming;
-use super::{DramConfig, DramError, MAX_BANK_GROUPS, PagePolicy, Request};
+use super::{DramConfig, DramError, MAX_BANK_GROUPS, MAX_RANKS, PagePolicy, Request};
 
 /// A DRAM command as issued by the controller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -235,6 +235,11 @@ impl Channel {
     /// before misses and conflicts, then the oldest. A miss's PRE and ACT do not occupy
     /// the data bus, so they are estimated from the bank and rank constraints alone (the
     /// controller issues them while other banks transfer data).
+    ///
+    /// An entry's issue time splits into a part of its own (its bank's state, its arrival)
+    /// and a part shared by every entry of its rank and bank group (tCCD, tRRD and the
+    /// data-bus floor); the shared parts are formed once per decision, so the scan over
+    /// the queue reads each entry's bank and two small arrays.
     fn pick(&self, ctx: &Ctx, queue: &VecDeque<Entry>, write: bool) -> usize {
         let (rp, rcd) = (ctx.t.rp, ctx.t.rcd);
         // No column command can issue before the data bus is free: a row hit ready by then
@@ -242,9 +247,23 @@ impl Channel {
         let floor = self
             .now
             .max(if write { self.next_wr } else { self.next_rd });
+        // Per (rank, bank group): the earliest issue of a row hit (column spacing and the
+        // floor) and of a miss (also the ACT spacing, then tRCD).
+        let groups = ctx.bgs as usize;
+        let mut hit_bound = [0u64; MAX_RANKS * MAX_BANK_GROUPS];
+        let mut miss_bound = [0u64; MAX_RANKS * MAX_BANK_GROUPS];
+        for (r, rank) in self.ranks.iter().enumerate() {
+            let col = if write { &rank.wr } else { &rank.rd };
+            for g in 0..groups {
+                let hit = col.at(g).max(floor);
+                hit_bound[r * groups + g] = hit;
+                miss_bound[r * groups + g] = hit.max(rank.act.at(g) + rcd);
+            }
+        }
         // The best so far: issue time, whether it is a miss, index.
         let (mut best_t, mut best_miss, mut best_i) = (u64::MAX, true, 0usize);
-        for (i, e) in queue.iter().enumerate() {
+        let (front, back) = queue.as_slices();
+        for (i, e) in front.iter().chain(back).enumerate() {
             // No burst can issue before it arrived: a burst arriving after the best one's
             // issue cannot beat it, nor can one arriving at that time when the best is a
             // row hit (a tie goes to the older burst). With one source (arrivals in queue
@@ -256,22 +275,23 @@ impl Channel {
                 continue;
             }
             let bank = &self.banks[e.bank as usize];
-            let rank = &self.ranks[e.loc.rank as usize];
-            let g = e.loc.bank_group as usize;
-            let ccd = if write { rank.wr.at(g) } else { rank.rd.at(g) };
-            let (ready, miss) = match bank.open_row {
-                Some(row) if row == e.loc.row => (bank.next_col, false),
+            let rg = e.loc.rank as usize * groups + e.loc.bank_group as usize;
+            let (at, miss) = match bank.open_row {
+                Some(row) if row == e.loc.row => {
+                    (bank.next_col.max(e.arrival).max(hit_bound[rg]), false)
+                }
                 open => {
+                    // ACT no earlier than the bank allows (after its PRE if another row is
+                    // open), the burst's arrival and the rank's ACT spacing; RD/WR tRCD
+                    // later.
                     let act_ready = if open.is_some() {
                         bank.next_act.max(e.arrival.max(bank.next_pre) + rp)
                     } else {
                         bank.next_act
                     };
-                    let act = act_ready.max(e.arrival).max(rank.act.at(g));
-                    (act + rcd, true)
+                    ((act_ready.max(e.arrival) + rcd).max(miss_bound[rg]), true)
                 }
             };
-            let at = ready.max(ccd).max(e.arrival).max(floor);
             // Earlier issue wins; at equal issue a row hit beats a miss; otherwise the
             // older burst (lower index) keeps its place.
             if at < best_t || (at == best_t && best_miss && !miss) {

@@ -113,6 +113,10 @@ pub enum DramError {
 /// JESD209-5); the scheduler keeps per-group bounds inline up to this count.
 pub const MAX_BANK_GROUPS: usize = 8;
 
+/// Most ranks per channel a preset may have (DDR5 modules have 1, 2 or 4: JESD79-5); the
+/// scheduler keeps per-rank bounds inline up to this count.
+pub const MAX_RANKS: usize = 4;
+
 /// Everything the controller model needs besides the requests.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DramConfig {
@@ -171,6 +175,12 @@ impl DramConfig {
             u64::from(p.row_bytes),
             p.burst_bytes(),
         ];
+        if p.ranks as usize > MAX_RANKS {
+            return Err(DramError::Config(format!(
+                "preset {}: {} ranks per channel, at most {MAX_RANKS} are modelled",
+                p.name, p.ranks
+            )));
+        }
         if p.bank_groups as usize > MAX_BANK_GROUPS {
             return Err(DramError::Config(format!(
                 "preset {}: {} bank groups, at most {MAX_BANK_GROUPS} are modelled",
