@@ -1,12 +1,15 @@
 //! L1 bank conflicts: a tile whose L1 has room keeps a kernel's input and weight buffers
 //! in different banks and reports no conflict cycles; a nearly full L1 makes them share a
 //! bank, and the run reports the stall cycles and takes longer than the same L1 would with
-//! the operands apart.
+//! the operands apart. The calibration workloads, like the compiled kernels they mirror,
+//! place their operands in different banks.
 
 use std::path::Path;
 
+use tilesim::calibration::{arch_of, extra_points, points};
 use tilesim::mapper::banks::pair_fractions;
-use tilesim::mapper::check;
+use tilesim::mapper::{check, map};
+use tilesim::model::resolve;
 use tilesim::pipeline::run;
 use tilesim::spec::{ArchSpec, SpecKind, WorkloadSpec, parse};
 
@@ -87,4 +90,29 @@ fn a_roomy_l1_separates_the_operands_and_a_tight_one_stalls() {
         q.l1_bank_conflict_cycles - p.l1_bank_conflict_cycles
     );
     assert!(one_bank.timeline.cycles > tight.timeline.cycles);
+}
+
+#[test]
+fn calibration_workloads_place_their_operands_in_different_banks() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut pairs = 0;
+    for p in points().into_iter().chain(extra_points()) {
+        let a = arch_of(root, &p).unwrap();
+        let text = std::fs::read_to_string(root.join(p.workload)).unwrap();
+        let w: WorkloadSpec = parse(Path::new(p.workload), &text, SpecKind::Workload).unwrap();
+        let sc = resolve(&a, &w, 1).unwrap();
+        if sc.workload.partitions.is_empty() {
+            continue;
+        }
+        let s = map(&sc).unwrap();
+        let f = pair_fractions(&s, &sc.machine);
+        pairs += f.len();
+        assert!(
+            f.values().all(|&x| x == 0.0),
+            "{}: {} shares a bank: {f:?}",
+            p.id,
+            p.workload
+        );
+    }
+    assert!(pairs > 0);
 }
