@@ -22,9 +22,9 @@
 //!
 //! **Cost** ([`conflict_fraction`], [`stall_cycles`]). A matrix kernel issues one VMAC per
 //! bundle in its steady state, and each such bundle loads one vector of `A` and one of `B`
-//! (DER: the 2 × 2-unrolled bf16 4×8×4 kernel of [S31] on AIE2 consumes 2 A and 2 B
-//! sub-tiles of 64 B per 4 VMACs, 8 loads of 256 bit, which the 2 load units of [S1, S4]
-//! issue in 4 bundles). So an op of `M` MACs has `M / macs_per_cycle` VMAC bundles (the
+//! (DER: mlir-aie's `mm.cc` kernel `matmul_vectorized_2x2_mmul` [S31], at the bf16 4×8×4
+//! shape on AIE2, consumes 2 A and 2 B sub-tiles of 64 B per 4 VMACs, 8 loads of 256 bit,
+//! which the 2 load units of [S1, S4] issue in 4 bundles). So an op of `M` MACs has `M / macs_per_cycle` VMAC bundles (the
 //! datapath peak of the datatype, [S1]), and each stalls one cycle when its two loads hit
 //! the same bank. The share of bundles that do is taken as the chance that the two loads,
 //! each at an address spread evenly over its buffer, fall in the same bank:
