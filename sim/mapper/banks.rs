@@ -24,14 +24,23 @@
 //! bundle in its steady state, and each such bundle loads one vector of `A` and one of `B`
 //! (DER: mlir-aie's `mm.cc` kernel `matmul_vectorized_2x2_mmul` [S31], at the bf16 4×8×4
 //! shape on AIE2, consumes 2 A and 2 B sub-tiles of 64 B per 4 VMACs, 8 loads of 256 bit,
-//! which the 2 load units of [S1, S4] issue in 4 bundles). So an op of `M` MACs has `M / macs_per_cycle` VMAC bundles (the
-//! datapath peak of the datatype, [S1]), and each stalls one cycle when its two loads hit
-//! the same bank. The share of bundles that do is taken as the chance that the two loads,
-//! each at an address spread evenly over its buffer, fall in the same bank:
+//! which the 2 load units of [S1, S4] issue in 4 bundles). So an op of `M` MACs has
+//! `M / macs_per_cycle` VMAC bundles (the datapath peak of the datatype, [S1]), and each
+//! stalls one cycle when its two loads hit the same bank. The share of bundles that do is
+//! taken as the chance that the two loads, each at an address spread evenly over its
+//! buffer, fall in the same bank:
 //! `Σ_banks (A's bytes in the bank / A's bytes) · (B's bytes in the bank / B's bytes)`:
 //! 0 for operands in different banks, 1 for both in one bank, in between for buffers that
 //! span several banks and share some. Stores (the output tile, written once per k-loop)
-//! and the other buffers are not counted.
+//! and the other buffers are not counted. A backward op is charged with its layer's pair
+//! as well: dX = dY·Wᵀ reads dY through the input buffer and W from the weights; for
+//! dW = Xᵀ·dY, whose X may come from the activation tape instead, this is an
+//! approximation.
+//!
+//! **Where the stalls go.** The mapper adds each op's stalls to its cycles (`map.rs`,
+//! `gemm.rs`, `backward.rs`) and records the pairs in [`super::TileSchedule::operands`];
+//! [`core_stalls`] recomputes them from the offsets, so that the report can say what they
+//! cost without the engine knowing of them.
 
 use std::collections::BTreeMap;
 
