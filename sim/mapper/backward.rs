@@ -19,6 +19,7 @@
 //! (one more forward of the segment but its last layer) when the backward pass reaches the
 //! segment.
 
+use super::banks::{loads_operands, stall_cycles};
 use super::builder::{part, runs};
 use super::schedule::*;
 use crate::model::Cycles;
@@ -210,6 +211,9 @@ pub(super) struct BackLayer {
     pub gradient_bytes: u64,
     /// Chunks the forward pass cut this layer into (input reads).
     pub steps: u64,
+    /// Share of the layer's kernel bundles that stall on an L1 bank its input and weight
+    /// buffers share ([`super::banks`]).
+    pub conflict: f64,
 }
 
 impl BackLayer {
@@ -248,6 +252,9 @@ pub(super) struct TileIo {
     pub fill: u64,
     /// Sustained MACs per cycle.
     pub macs_per_cycle: f64,
+    /// Peak MACs per cycle of the datatype (one VMAC bundle each), for bank-conflict
+    /// stalls.
+    pub peak_macs_per_cycle: f64,
     /// Elementwise lanes.
     pub lanes: u64,
 }
@@ -259,6 +266,23 @@ impl TileIo {
                 + (macs as f64 / self.macs_per_cycle).ceil() as u64
                 + elementwise.div_ceil(self.lanes.max(1)),
         )
+    }
+
+    /// [`TileIo::cycles`] of a `kind` op of layer `l`, plus its bank-conflict stalls when
+    /// the op loads the layer's operand pair.
+    fn kernel_cycles(
+        &self,
+        macs: u64,
+        elementwise: u64,
+        kind: ComputeKind,
+        l: &BackLayer,
+    ) -> Cycles {
+        let stall = if loads_operands(kind) {
+            stall_cycles(macs, self.peak_macs_per_cycle, l.conflict)
+        } else {
+            0
+        };
+        Cycles(self.cycles(macs, elementwise).0 + stall)
     }
 }
 
@@ -296,9 +320,10 @@ fn chunked(
     macs: u64,
     elementwise: u64,
     kind: ComputeKind,
-    layer: u32,
+    l: &BackLayer,
     output: bool,
 ) {
+    let layer = l.layer;
     let (a_full, a_empty, a_buf) = io.a;
     let (c_full, c_empty, c_buf) = io.c;
     let mut n = 0u64;
@@ -331,7 +356,7 @@ fn chunked(
             ops.push(Op::acquire(c_empty, 1));
         }
         ops.push(Op::Compute {
-            cycles: io.cycles(macs, elementwise),
+            cycles: io.kernel_cycles(macs, elementwise, kind, l),
             macs,
             kind,
             layer: Some(layer),
@@ -352,7 +377,7 @@ fn chunked(
             ops.push(Op::acquire(c_empty, 1));
         }
         ops.push(Op::Compute {
-            cycles: io.cycles(m, e),
+            cycles: io.kernel_cycles(m, e, kind, l),
             macs: m,
             kind,
             layer: Some(layer),
@@ -489,7 +514,7 @@ pub(super) fn push_backward(
                     macs,
                     lr.elementwise,
                     ComputeKind::Forward,
-                    lr.layer,
+                    lr,
                     true,
                 );
                 let route = if boundary_in_mem[r + 1] {
@@ -541,7 +566,7 @@ pub(super) fn push_backward(
             macs,
             dy_values + sum,
             ComputeKind::Backward,
-            l.layer,
+            &l,
             produces,
         );
         if li + 1 < nl {
@@ -602,7 +627,7 @@ pub(super) fn push_activity_estimates(
             l.m * l.k * l.n_t,
             tangents * l.m * l.n_t,
             ComputeKind::Estimate,
-            l.layer,
+            l,
             false,
         );
         push_gradient_out(bodies, io, l.k * l.n_t, l.gradient_bytes);

@@ -1,7 +1,7 @@
 //! Bookkeeping for building a [`TileSchedule`]: ids for locks, resources, routes and
 //! buffers, and the stream-switch links a route crosses.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::schedule::*;
 use crate::model::{Bytes, Machine, TileCoord};
@@ -12,6 +12,8 @@ pub(crate) struct Builder<'a> {
     pub(crate) s: TileSchedule,
     resource_index: BTreeMap<(u8, Option<TileCoord>, u32), ResourceId>,
     next_circuit: u32,
+    /// Buffers that have their offset ([`super::banks`]).
+    pub(crate) placed: BTreeSet<BufferId>,
 }
 
 fn kind_key(k: ResourceKind) -> u8 {
@@ -37,9 +39,11 @@ impl<'a> Builder<'a> {
                     target: 0,
                 },
                 patterns: BTreeMap::new(),
+                operands: Vec::new(),
             },
             resource_index: BTreeMap::new(),
             next_circuit: 0,
+            placed: BTreeSet::new(),
         }
     }
 
@@ -83,6 +87,7 @@ impl<'a> Builder<'a> {
             tile,
             name: name.to_string(),
             bytes: Bytes(bytes),
+            offset: Bytes(0),
             slots: slots.max(1),
             always_live,
         });

@@ -1,7 +1,8 @@
 //! `check()`: the schedule oracle. Validates any [`TileSchedule`] against a machine,
-//! whoever made it: capacities, disjoint partitions, every slice of every layer mapped
-//! exactly once per group, routes that exist and respect port and channel counts, and
-//! locks that can be satisfied.
+//! whoever made it: capacities, buffer offsets inside each tile's memory that do not
+//! overlap, operand pairs of compute tiles, disjoint partitions, every slice of every layer
+//! mapped exactly once per group, routes that exist and respect port and channel counts,
+//! and locks that can be satisfied.
 //!
 //! Dependency order is checked statically: every lock a program acquires is released by
 //! some program or starts with enough, and every id an op names exists. A cycle of waits
@@ -41,17 +42,65 @@ pub fn check(s: &TileSchedule, m: &Machine) -> Result<(), CheckError> {
         }
         *used.entry(b.tile).or_default() += b.bytes.0;
     }
+    let capacity = |t: TileCoord| match m.kind(t) {
+        TileKind::Compute => Some(m.compute.l1.0),
+        TileKind::Mem => Some(m.mem.capacity.0),
+        _ => None,
+    };
     for (&t, &bytes) in &used {
-        let cap = match m.kind(t) {
-            TileKind::Compute => m.compute.l1.0,
-            TileKind::Mem => m.mem.capacity.0,
-            other => {
-                v.push(format!("buffers placed on {t}, a {} tile", other.as_str()));
-                continue;
-            }
+        let Some(cap) = capacity(t) else {
+            v.push(format!(
+                "buffers placed on {t}, a {} tile",
+                m.kind(t).as_str()
+            ));
+            continue;
         };
         if bytes > cap {
             v.push(format!("{t} holds {bytes} bytes of buffers but has {cap}"));
+        }
+    }
+    // Offsets: every buffer inside its tile's memory, no two of one tile overlapping.
+    let mut extents: BTreeMap<TileCoord, Vec<(u64, u64, &str)>> = BTreeMap::new();
+    for b in &s.buffers {
+        let Some(cap) = capacity(b.tile).filter(|_| in_grid(m, b.tile)) else {
+            continue;
+        };
+        let end = b.offset.0.saturating_add(b.bytes.0);
+        if end > cap {
+            v.push(format!(
+                "buffer {} on {} spans bytes {}..{end}, past the tile's {cap}",
+                b.name, b.tile, b.offset.0
+            ));
+        }
+        extents
+            .entry(b.tile)
+            .or_default()
+            .push((b.offset.0, end, &b.name));
+    }
+    for (t, mut e) in extents {
+        e.sort_unstable();
+        for w in e.windows(2) {
+            if w[1].0 < w[0].1 {
+                v.push(format!(
+                    "buffers {} ({}..{}) and {} ({}..{}) overlap on {t}",
+                    w[0].2, w[0].0, w[0].1, w[1].2, w[1].0, w[1].1
+                ));
+            }
+        }
+    }
+    // Operand pairs: two distinct buffers of the compute tile whose kernel reads them.
+    for p in &s.operands {
+        let ok = [p.a, p.b]
+            .iter()
+            .all(|&i| s.buffers.get(i as usize).is_some_and(|b| b.tile == p.tile))
+            && p.a != p.b
+            && in_grid(m, p.tile)
+            && m.kind(p.tile) == TileKind::Compute;
+        if !ok {
+            v.push(format!(
+                "operands of layer {} on {} are not two buffers of that compute tile",
+                p.layer, p.tile
+            ));
         }
     }
 

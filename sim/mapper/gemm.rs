@@ -36,6 +36,7 @@
 //! without the channels this needs, or a kernel tile that does not fit L1 or the memory
 //! tile is left to the general mapper.
 
+use super::banks::stall_cycles;
 use super::builder::{Builder, part, runs};
 use super::map::{MapError, push_dispatcher, split_range};
 use super::schedule::*;
@@ -264,6 +265,8 @@ pub(super) fn whole_array(sc: &Scenario) -> Result<Option<TileSchedule>, MapErro
 
     // L1 buffers and locks of every core, indexed [column][row].
     struct Core {
+        /// Share of the kernel's bundles that stall on a bank A and B share.
+        conflict: f64,
         a_full: LockId,
         a_empty: LockId,
         b_full: LockId,
@@ -290,9 +293,13 @@ pub(super) fn whole_array(sc: &Scenario) -> Result<Option<TileSchedule>, MapErro
         for (ri, &t) in col.iter().enumerate() {
             // Broadcast fills several tiles' buffers with one transfer, so the operand
             // buffers count as live for the whole run (their allocation is their peak).
-            b.buffer(t, "gemm.a", a_step * slots, slots, true);
-            b.buffer(t, "gemm.b", b_step * slots, slots, true);
+            let a_buf = b.buffer(t, "gemm.a", a_step * slots, slots, true);
+            let b_buf = b.buffer(t, "gemm.b", b_step * slots, slots, true);
             b.buffer(t, "gemm.c", c_tile * c_slots, c_slots, true);
+            // A at the bottom of L1, B at the top, C between ([`super::banks`]); every
+            // step's VMAC bundles load one vector of each.
+            b.place_l1(t, &[a_buf], &[b_buf]);
+            let conflict = b.operands(t, layer.index as u32, a_buf, b_buf);
             peak_l1 = peak_l1.max(l1_bytes(sc, dtype, tile, slots, c_slots));
             let (n0, n1) = split_range(nn, nc, ci);
             b.s.slices.push(SliceAssignment {
@@ -305,6 +312,7 @@ pub(super) fn whole_array(sc: &Scenario) -> Result<Option<TileSchedule>, MapErro
                 resident: false,
             });
             v.push(Core {
+                conflict,
                 a_full: a_full[ri] + ci as u32,
                 a_empty: a_empty[ri] + ci as u32,
                 b_full: b_full[ci] + ri as u32,
@@ -489,14 +497,16 @@ pub(super) fn whole_array(sc: &Scenario) -> Result<Option<TileSchedule>, MapErro
             let c_room = b.lock(&format!("{t}.c_room"), ksteps * c_slots);
             let mut body = Vec::new();
             for (start, len) in runs(0, steps, &[(macs, steps)], &[]) {
+                let step_macs = part(macs, steps, start);
+                let stall = stall_cycles(step_macs, f64::from(mpc), k.conflict);
                 body.push(Block {
                     ops: vec![
                         Op::acquire(k.a_full, 1),
                         Op::acquire(k.b_full, 1),
                         Op::acquire(c_room, 1),
                         Op::Compute {
-                            cycles: step_cycles,
-                            macs: part(macs, steps, start),
+                            cycles: Cycles(step_cycles.0 + stall),
+                            macs: step_macs,
                             kind: ComputeKind::Forward,
                             layer: Some(layer.index as u32),
                             fill: None,
@@ -593,6 +603,7 @@ pub(super) fn whole_array(sc: &Scenario) -> Result<Option<TileSchedule>, MapErro
         counters: vec![served],
         target: w.samples,
     };
+    b.place_rest();
     let schedule = b.s;
     super::check::check(&schedule, m).map_err(|e| MapError::Internal(e.to_string()))?;
     Ok(Some(schedule))

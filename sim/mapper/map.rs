@@ -20,6 +20,7 @@ use super::backward::{
     BackLayer, Bodies, GradBoundaries, Keeps, TileIo, plan_tape, push_activity_estimates,
     push_backward, push_spill_writes,
 };
+use super::banks::stall_cycles;
 use super::builder::{Builder, part, runs};
 use super::schedule::*;
 use super::tiling::{Lanes, LayerTiling, LayerWork, MIN_KERNEL, buffers, choose_tiling};
@@ -753,6 +754,7 @@ fn map_general(sc: &Scenario, stages: &[Stage]) -> Result<TileSchedule, MapError
                 let mut c_max = 0;
                 let mut w_max = 0;
                 let mut resident_bytes = 0;
+                let mut weight_bufs: Vec<Option<BufferId>> = vec![None; plan.layers.len()];
                 for (li, lp) in plan.layers.iter().enumerate() {
                     let s = &stages[li];
                     let (n0, n1) = lp.ranges[ti];
@@ -768,7 +770,8 @@ fn map_general(sc: &Scenario, stages: &[Stage]) -> Result<TileSchedule, MapError
                     if lp.resident && n1 > n0 {
                         let wb = dtype.weight_bytes(s.k * (n1 - n0)).0;
                         resident_bytes += wb;
-                        b.buffer(tile, &format!("weights.l{}", s.layer), wb, 1, true);
+                        weight_bufs[li] =
+                            b.buffer(tile, &format!("weights.l{}", s.layer), wb, 1, true);
                         resident_layers.insert(s.layer);
                     }
                     b.s.slices.push(SliceAssignment {
@@ -823,6 +826,26 @@ fn map_general(sc: &Scenario, stages: &[Stage]) -> Result<TileSchedule, MapError
                     b.buffer(mem, &format!("{gname}.{tile}.tape"), in_mem_tape, 1, true);
                 }
                 b.buffer(tile, "activation_tape", tape.l1(), 1, true);
+                // L1 placement: inputs at the bottom, weights (resident and streamed
+                // chunks) at the top; then each layer's kernel reads its inputs and its
+                // weights, and stalls on the bundles where they share a bank.
+                let mut b_side = weight_bufs.clone();
+                b_side.push(w_buf);
+                b.place_l1(tile, &[a_buf], &b_side);
+                let conflict: Vec<f64> = plan
+                    .layers
+                    .iter()
+                    .zip(stages)
+                    .enumerate()
+                    .map(|(li, (lp, s))| {
+                        let (n0, n1) = lp.ranges[ti];
+                        if n1 == n0 {
+                            return 0.0;
+                        }
+                        let w = if lp.resident { weight_bufs[li] } else { w_buf };
+                        b.operands(tile, s.layer as u32, a_buf, w)
+                    })
+                    .collect();
                 let total = total + tape.l1();
                 peak_l1 = peak_l1.max(total);
                 // numerics.md §7: the activations the gradient keeps live at once.
@@ -884,13 +907,15 @@ fn map_general(sc: &Scenario, stages: &[Stage]) -> Result<TileSchedule, MapError
                     e_chunk: plan.estimate_chunk,
                     fill,
                     macs_per_cycle: mpc * eff,
+                    peak_macs_per_cycle: mpc,
                     lanes: lanes_hw,
                 };
                 let back_layers: Vec<BackLayer> = plan
                     .layers
                     .iter()
                     .zip(stages)
-                    .map(|(lp, s)| {
+                    .enumerate()
+                    .map(|(li, (lp, s))| {
                         let (n0, n1) = lp.ranges[ti];
                         let work = LayerWork {
                             m: s.m * batch,
@@ -907,6 +932,7 @@ fn map_general(sc: &Scenario, stages: &[Stage]) -> Result<TileSchedule, MapError
                             value_bits: dtype.activation_bits(),
                             gradient_bytes: dtype.weight_bytes(s.k * work.n_t).0,
                             steps: (mb * nb * kb).max(1),
+                            conflict: conflict[li],
                         }
                     })
                     .collect();
@@ -1091,7 +1117,10 @@ fn map_general(sc: &Scenario, stages: &[Stage]) -> Result<TileSchedule, MapError
                                 ops.push(Op::acquire(c_empty, 1));
                             }
                             ops.push(Op::Compute {
-                                cycles: cycles_for(macs, elem),
+                                cycles: Cycles(
+                                    cycles_for(macs, elem).0
+                                        + stall_cycles(macs, mpc, conflict[li]),
+                                ),
                                 macs,
                                 kind,
                                 layer: Some(s.layer as u32),
@@ -1378,6 +1407,7 @@ fn map_general(sc: &Scenario, stages: &[Stage]) -> Result<TileSchedule, MapError
             target: w.samples,
         }
     };
+    b.place_rest();
     let schedule = b.s;
     super::check::check(&schedule, m).map_err(|e| MapError::Internal(e.to_string()))?;
     Ok(schedule)

@@ -2,6 +2,7 @@
 //! oracle any schedule must pass.
 
 mod backward;
+pub mod banks;
 mod builder;
 pub mod check;
 pub mod dma;

@@ -125,10 +125,29 @@ pub struct Buffer {
     pub name: String,
     /// Bytes allocated (all slots).
     pub bytes: Bytes,
+    /// Byte address of its first byte in the tile's memory; the buffer spans
+    /// `[offset, offset + bytes)`, its slots one after another. In a compute tile the
+    /// offset says which L1 banks the buffer occupies ([`super::banks`]).
+    pub offset: Bytes,
     /// Slots (1 single-, 2 double-buffered); a fill or free moves one slot.
     pub slots: u64,
     /// Live for the whole run (weights) rather than only while filled.
     pub always_live: bool,
+}
+
+/// Two buffers of one compute tile that a layer's matrix kernel reads together, one
+/// vector of each per VMAC bundle: the input (activation, `A`) stream and the weight
+/// (`B`) stream. Where they share an L1 bank the kernel stalls ([`super::banks`]).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct OperandPair {
+    /// Tile whose core runs the kernel.
+    pub tile: TileCoord,
+    /// Layer whose compute ops read the pair (ops that name this layer on this tile).
+    pub layer: u32,
+    /// The input operand's buffer.
+    pub a: BufferId,
+    /// The weight operand's buffer.
+    pub b: BufferId,
 }
 
 /// What a compute op is doing, for the timeline and utilization by op kind.
@@ -416,6 +435,10 @@ pub struct TileSchedule {
     /// Address patterns of routes whose transfers are not one contiguous run (routes
     /// absent here move contiguous data).
     pub patterns: std::collections::BTreeMap<RouteId, DmaPattern>,
+    /// The operand buffers each matrix kernel reads together, per tile and layer; the
+    /// compute ops of that layer on that tile carry the stall cycles of the pair's bank
+    /// conflicts ([`super::banks::stall_cycles`]).
+    pub operands: Vec<OperandPair>,
 }
 
 impl TileSchedule {

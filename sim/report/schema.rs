@@ -164,6 +164,11 @@ pub struct PartitionReport {
     pub samples: u64,
     /// MACs it performed.
     pub macs: u64,
+    /// Core cycles its tiles stalled on L1 bank conflicts: matrix-kernel bundles whose
+    /// input and weight loads hit the same bank, one cycle each (`sim/mapper/banks.rs`),
+    /// summed over the tiles; included in `busy_fraction`. 0 when every kernel's operands
+    /// sit in different banks.
+    pub l1_bank_conflict_cycles: u64,
 }
 
 /// Learning section: the timeline's counters, then the values of the learning loop
@@ -396,12 +401,27 @@ pub fn build(
         .map(|r| r.busy_cycles)
         .sum();
 
+    // Bank-conflict stalls per compute tile, per pass of its core's program, scaled to the
+    // MACs each tile did in the run.
+    let stalls = crate::mapper::banks::core_stalls(schedule, m, |c| {
+        owner(c)
+            .map(|i| w.partitions[i].dtype)
+            .or(default_dtype)
+            .and_then(|d| m.macs_per_cycle(d))
+            .map_or(0.0, f64::from)
+    });
     let partitions = schedule
         .partitions
         .iter()
         .enumerate()
         .map(|(i, p)| {
             let part = &w.partitions[i];
+            let conflict_cycles = t
+                .tiles
+                .iter()
+                .filter(|x| p.tiles.contains(&x.coord))
+                .filter_map(|x| stalls.get(&x.coord).map(|s| s.for_macs(x.macs)))
+                .sum();
             let busy: u64 = t
                 .tiles
                 .iter()
@@ -430,6 +450,7 @@ pub fn build(
                 busy_fraction: ratio(busy as f64, (cycles * p.tiles.len() as u64) as f64).min(1.0),
                 samples,
                 macs: pmacs,
+                l1_bank_conflict_cycles: conflict_cycles,
             }
         })
         .collect();

@@ -134,6 +134,18 @@ fn dataflow(s: &mut String, r: &Report) {
             100.0 * p.busy_fraction
         );
     }
+    // Only runs whose kernels stall on L1 banks get the line.
+    for p in r
+        .partitions
+        .iter()
+        .filter(|p| p.l1_bank_conflict_cycles > 0)
+    {
+        let _ = writeln!(
+            s,
+            "  {}: {} core cycles stalled on L1 bank conflicts",
+            p.name, p.l1_bank_conflict_cycles
+        );
+    }
     let _ = writeln!(s);
     let d = &r.ddr;
     let _ = writeln!(

@@ -6,6 +6,7 @@ mod cli_repr;
 mod cli_run;
 mod dram;
 mod figures;
+mod l1_banks;
 mod learning;
 mod neuro;
 mod numerics;
