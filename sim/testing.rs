@@ -34,7 +34,8 @@ pub fn xdna2() -> ArchSpec {
 /// Machines derived from XDNA 2: 1–8 columns, 1–4 compute rows, L1 of 8–128 KiB,
 /// stream and DRAM bandwidth scaled by 0.5–2 (DRAM timed burst by burst by the
 /// controller model at the shipped rate, by the shared-bandwidth model otherwise), with or
-/// without a per-run DMA cost.
+/// without a per-run DMA cost, and with or without a cap on the shims' shared path to
+/// DRAM (4 or 30 GB/s per direction).
 pub fn arb_arch() -> impl Strategy<Value = ArchSpec> {
     (
         1u32..=8,
@@ -49,28 +50,32 @@ pub fn arb_arch() -> impl Strategy<Value = ArchSpec> {
         prop::sample::select(vec![0.5f64, 1.0, 2.0]),
         prop::sample::select(vec![0.5f64, 1.0, 2.0]),
         prop::sample::select(vec![None, Some(0.0f64), Some(29.0)]),
+        prop::sample::select(vec![None, Some(4.0f64), Some(30.0)]),
     )
-        .prop_map(|(cols, compute_rows, l1, stream, dram, run_overhead)| {
-            let mut a = xdna2();
-            a.name = format!("xdna2-{cols}x{compute_rows}");
-            a.grid.cols = cols;
-            a.grid.rows = vec![TileKindSpec::Shim, TileKindSpec::Mem];
-            a.grid
-                .rows
-                .extend(std::iter::repeat_n(TileKindSpec::Compute, compute_rows));
-            a.compute.l1_bytes = l1;
-            a.compute.stream_bytes_per_cycle *= stream;
-            a.mem_tile.channel_bytes_per_cycle *= stream;
-            a.shim.channel_bytes_per_cycle *= stream;
-            a.dram.data_rate_mts *= dram;
-            if dram != 1.0 {
-                // A controller preset is one memory system: a scaled data rate is
-                // simulated with the shared-bandwidth model.
-                a.dram.controller = None;
-            }
-            a.shim.run_overhead_cycles = run_overhead;
-            a
-        })
+        .prop_map(
+            |(cols, compute_rows, l1, stream, dram, run_overhead, fabric)| {
+                let mut a = xdna2();
+                a.name = format!("xdna2-{cols}x{compute_rows}");
+                a.grid.cols = cols;
+                a.grid.rows = vec![TileKindSpec::Shim, TileKindSpec::Mem];
+                a.grid
+                    .rows
+                    .extend(std::iter::repeat_n(TileKindSpec::Compute, compute_rows));
+                a.compute.l1_bytes = l1;
+                a.compute.stream_bytes_per_cycle *= stream;
+                a.mem_tile.channel_bytes_per_cycle *= stream;
+                a.shim.channel_bytes_per_cycle *= stream;
+                a.dram.data_rate_mts *= dram;
+                if dram != 1.0 {
+                    // A controller preset is one memory system: a scaled data rate is
+                    // simulated with the shared-bandwidth model.
+                    a.dram.controller = None;
+                }
+                a.shim.run_overhead_cycles = run_overhead;
+                a.dram.fabric_gb_per_s = fabric;
+                a
+            },
+        )
 }
 
 /// A dense layer chain: 1–4 layers of width 1–384.

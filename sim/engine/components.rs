@@ -171,6 +171,8 @@ pub struct Sim {
     pub spans: Vec<Span>,
     /// DRAM bytes over time: lane 0 read, lane 1 written.
     pub dram_profile: super::profile::Binned,
+    /// The SoC path between shims and DRAM, when it limits: reads, writes.
+    pub fabric: Option<[super::fabric::RateProfile; 2]>,
 }
 
 /// One timed op as it ran, for traces.

@@ -8,6 +8,7 @@
 //! cycles.
 
 mod components;
+pub mod fabric;
 pub mod profile;
 mod ready;
 mod simulate;
@@ -15,6 +16,6 @@ mod systems;
 
 pub use components::{Channel, Sequencer, Span, SpanKind, TileState};
 pub use simulate::{
-    EngineError, PortActivity, Profile, ResourceActivity, SimOptions, TileActivity, Timeline,
-    simulate,
+    EngineError, FabricActivity, PortActivity, Profile, ResourceActivity, SimOptions, TileActivity,
+    Timeline, simulate,
 };

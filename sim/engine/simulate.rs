@@ -8,6 +8,7 @@ use bevy_ecs::prelude::*;
 use bevy_ecs::schedule::{LogLevel, ScheduleBuildSettings, SingleThreadedExecutor};
 
 use super::components::*;
+use super::fabric::RateProfile;
 use super::systems::{
     advance_clock, arbitrate, complete_ops, locate, normalize, record_occupancy, run_ready,
 };
@@ -221,6 +222,21 @@ pub struct Timeline {
     pub spans: Vec<Span>,
     /// Activity over time, on bins of one width.
     pub profile: Profile,
+    /// The SoC path between shims and DRAM (None when the machine has no cap on it).
+    pub fabric: Option<FabricActivity>,
+}
+
+/// What the SoC path between shims and DRAM did.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FabricActivity {
+    /// Cap per direction, bytes per cycle.
+    pub bytes_per_cycle: f64,
+    /// DRAM reads that crossed it, and how many of them it slowed below their DMA rate.
+    pub reads: (u64, u64),
+    /// DRAM writes that crossed it, and how many of them it slowed.
+    pub writes: (u64, u64),
+    /// Cycles by which every byte read, and every byte written, was through the path.
+    pub horizon: (u64, u64),
 }
 
 /// Activity over time: core busy cycles per tile and kind, DRAM bytes, per bin of
@@ -377,6 +393,10 @@ pub fn simulate(
             ..Default::default()
         },
         dram_profile: super::profile::Binned::new(2),
+        fabric: machine
+            .dram
+            .fabric_bytes_per_cycle
+            .map(|c| [RateProfile::new(c), RateProfile::new(c)]),
         ..Default::default()
     };
     for (i, p) in schedule.programs.iter().enumerate() {
@@ -702,6 +722,16 @@ pub fn simulate(
         shared_ports,
         spans: std::mem::take(&mut world.resource_mut::<Sim>().spans),
         profile,
+        fabric: world
+            .resource::<Sim>()
+            .fabric
+            .as_ref()
+            .map(|[r, w]| FabricActivity {
+                bytes_per_cycle: r.cap(),
+                reads: r.counts(),
+                writes: w.counts(),
+                horizon: (r.horizon(), w.horizon()),
+            }),
     })
 }
 

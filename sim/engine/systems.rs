@@ -368,6 +368,14 @@ pub fn arbitrate(
     // program) order.
     let stop = sim.stats.stopped_at.unwrap_or(u64::MAX);
     requests.retain(|r| r.0 < stop);
+    if let Some(fabric) = sim.fabric.as_mut() {
+        // No request of this pass starts before its first cycle.
+        if let Some(first) = requests.iter().map(|r| r.0).min() {
+            for f in fabric.iter_mut() {
+                f.prune(first);
+            }
+        }
+    }
     // (cycle, program) is unique: a program makes at most one request per pass, so the
     // unstable sort (no scratch allocation) gives the one order there is.
     requests.sort_unstable_by_key(|r| (r.0, r.1));
@@ -407,6 +415,20 @@ pub fn arbitrate(
                 }
                 if r.dram != DramUse::None {
                     let lane = usize::from(r.dram == DramUse::Write);
+                    if let Some(fabric) = sim.fabric.as_mut() {
+                        // The SoC path in front of DRAM: the bytes stream at the rate the
+                        // route's DMA gives them (per-run costs included) where the path
+                        // has that much left, slower where not.
+                        let own = if stream > 0 {
+                            bytes as f64 / stream as f64
+                        } else {
+                            r.min_rate
+                        };
+                        let (through, slowed) = fabric[lane].reserve(start + latency, bytes, own);
+                        if slowed {
+                            end = end.max(through);
+                        }
+                    }
                     sim.dram_profile.add(lane, start + latency, end, bytes);
                 }
                 for &(e, rate) in &r.exclusive {

@@ -115,6 +115,9 @@ pub struct Dram {
     pub controller: Option<String>,
     /// Address mapping of the controller model.
     pub address_mapping: crate::spec::AddressMappingSpec,
+    /// The SoC path between shims and the memory controller: bytes per array cycle in
+    /// each direction, or `None` when it does not limit.
+    pub fabric_bytes_per_cycle: Option<f64>,
 }
 
 /// The host CPU.
@@ -386,6 +389,9 @@ pub fn resolve_machine(spec: &ArchSpec) -> Result<Machine, ResolveError> {
     p.positive("dram.banks_per_group", d.banks_per_group);
     p.positive("dram.burst_length", d.burst_length);
     p.positive("dram.row_bytes", d.row_bytes);
+    if let Some(g) = d.fabric_gb_per_s {
+        p.positive_f64("dram.fabric_gb_per_s", g);
+    }
     for (f, v) in [
         ("dram.t_rcd_ns", d.t_rcd_ns),
         ("dram.t_rp_ns", d.t_rp_ns),
@@ -602,6 +608,7 @@ pub fn resolve_machine(spec: &ArchSpec) -> Result<Machine, ResolveError> {
             page_policy: d.page_policy,
             controller: d.controller.clone(),
             address_mapping: d.address_mapping,
+            fabric_bytes_per_cycle: d.fabric_gb_per_s.map(|g| g * 1e9 / clock_hz),
         },
         host: Host {
             f64_flops_per_s: spec.host.f64_gflops * 1e9,

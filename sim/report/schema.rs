@@ -143,6 +143,24 @@ pub struct Ddr {
     /// occupancy and refresh share, request latency (null under the shared-bandwidth
     /// model).
     pub controller: Option<crate::dram::DramStats>,
+    /// The SoC path between the shims and DRAM, when the machine caps it (null
+    /// otherwise).
+    pub fabric: Option<Fabric>,
+}
+
+/// The SoC path between the shims and DRAM.
+#[derive(Debug, Clone, Serialize)]
+pub struct Fabric {
+    /// Cap per direction, GB/s (10^9 bytes).
+    pub gb_per_s_per_direction: f64,
+    /// DRAM read transfers that crossed it.
+    pub reads: u64,
+    /// Of those, how many it slowed below their DMA channels' rate.
+    pub reads_slowed: u64,
+    /// DRAM write transfers that crossed it.
+    pub writes: u64,
+    /// Of those, how many it slowed.
+    pub writes_slowed: u64,
 }
 
 /// One partition.
@@ -495,6 +513,13 @@ pub fn build(
                 "shared-bandwidth"
             },
             controller: t.ddr.clone(),
+            fabric: t.fabric.map(|f| Fabric {
+                gb_per_s_per_direction: f.bytes_per_cycle * m.clock_hz / 1e9,
+                reads: f.reads.0,
+                reads_slowed: f.reads.1,
+                writes: f.writes.0,
+                writes_slowed: f.writes.1,
+            }),
         },
         switch: Switch {
             shared_ports: t

@@ -251,6 +251,12 @@ pub struct DramSpec {
     /// with `controller`; see docs/dram.md).
     #[serde(default)]
     pub address_mapping: AddressMappingSpec,
+    /// Bandwidth of the SoC path between the array's shims and the memory controller, in
+    /// GB/s per direction (reads and writes each), where it is narrower than the DRAM: the
+    /// shims' transfers share it (see docs/calibration.md). Absent: no cap besides the
+    /// shim channels and the DRAM.
+    #[serde(default)]
+    pub fabric_gb_per_s: Option<f64>,
 }
 
 /// Address mapping of the DRAM controller model, named from the high bits to the low ones.

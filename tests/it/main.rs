@@ -5,6 +5,7 @@ mod calibration;
 mod cli_repr;
 mod cli_run;
 mod dram;
+mod fabric;
 mod figures;
 mod l1_banks;
 mod learning;

@@ -64,6 +64,14 @@ proptest! {
         // DRAM never moves more than its peak allows.
         let dram_bytes = (t.dram_read + t.dram_written) as f64;
         prop_assert!(dram_bytes <= m.dram.peak_bytes_per_cycle * t.cycles as f64 + 1.0);
+        // The shims' shared path to DRAM never carries more than its cap in either
+        // direction, up to the cycle its last reserved byte is through.
+        if let (Some(f), Some(cap)) = (&t.fabric, m.dram.fabric_bytes_per_cycle) {
+            prop_assert!(t.dram_read as f64 <= cap * f.horizon.0 as f64 + 1.0,
+                "{} B read by cycle {} at {cap} B/cycle", t.dram_read, f.horizon.0);
+            prop_assert!(t.dram_written as f64 <= cap * f.horizon.1 as f64 + 1.0,
+                "{} B written by cycle {} at {cap} B/cycle", t.dram_written, f.horizon.1);
+        }
         // Burst by burst too: the controller model never beats its data buses, in total or
         // on any channel.
         if let Some(d) = &t.ddr {
@@ -196,6 +204,7 @@ proptest! {
         fast.compute.stream_bytes_per_cycle *= 2.0;
         fast.mem_tile.channel_bytes_per_cycle *= 2.0;
         fast.shim.channel_bytes_per_cycle *= 2.0;
+        fast.dram.fabric_gb_per_s = fast.dram.fabric_gb_per_s.map(|g| g * 2.0);
         let sc_fast = resolve(&fast, &w, seed).expect("same shapes resolve");
         if let (Some(slow), Some(quick)) = (run(&sc), run(&sc_fast)) {
             prop_assert!(quick.cycles <= slow.cycles, "{} > {}", quick.cycles, slow.cycles);

@@ -1,0 +1,74 @@
+//! The shims' shared path to DRAM: a copy through the array never moves more than the
+//! path's cap in either direction, saturates it when the shim channels together could
+//! move more, and is untouched when the channels cannot reach it.
+
+use std::path::Path;
+
+use tilesim::engine::{SimOptions, Timeline, simulate};
+use tilesim::mapper::map;
+use tilesim::model::resolve;
+use tilesim::spec::{ArchSpec, SpecKind, WorkloadSpec, parse};
+
+fn load<T: serde::de::DeserializeOwned>(rel: &str, kind: SpecKind) -> T {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    parse(
+        Path::new(rel),
+        &std::fs::read_to_string(root.join(rel)).unwrap(),
+        kind,
+    )
+    .unwrap()
+}
+
+/// The [M17] copy (64 MiB in and out through four columns) on Phoenix with the path
+/// capped at `cap` GB/s per direction (None: no cap); returns the run and GB/s read.
+fn copy(cap: Option<f64>) -> (Timeline, f64) {
+    let mut a: ArchSpec = load("arch/xdna1-phoenix.ron", SpecKind::Arch);
+    a.dram.fabric_gb_per_s = cap;
+    let w: WorkloadSpec = load(
+        "workloads/calibration/m17-memcpy-64mib.ron",
+        SpecKind::Workload,
+    );
+    let sc = resolve(&a, &w, 1).unwrap();
+    let s = map(&sc).unwrap();
+    let t = simulate(&s, &sc.machine, &SimOptions::default()).unwrap();
+    let secs = t.cycles as f64 / sc.machine.clock_hz;
+    let gbps = t.dram_read as f64 / secs / 1e9;
+    (t, gbps)
+}
+
+#[test]
+fn a_narrow_path_caps_the_copy_and_a_wide_one_leaves_it_alone() {
+    let (free, free_gbps) = copy(None);
+    assert!(free.fabric.is_none());
+    // Four shim channels of 6.9-7.2 GB/s: about 28 GB/s per direction ([M17]).
+    assert!(free_gbps > 25.0, "{free_gbps}");
+
+    // A path narrower than the four channels together: it sets the pace, close to its cap
+    // and never above it.
+    let (narrow, narrow_gbps) = copy(Some(12.0));
+    let f = narrow.fabric.expect("the machine caps the path");
+    assert!(
+        narrow_gbps <= 12.0,
+        "{narrow_gbps} GB/s over a 12 GB/s path"
+    );
+    assert!(
+        narrow_gbps > 0.85 * 12.0,
+        "{narrow_gbps} GB/s: the path is left idle"
+    );
+    assert!(f.reads.1 > 0, "no read was slowed: {f:?}");
+    assert!(narrow.cycles > free.cycles);
+
+    // A path wider than the channels together changes nothing.
+    let (wide, wide_gbps) = copy(Some(100.0));
+    let f = wide.fabric.expect("the machine caps the path");
+    assert_eq!(f.reads.1 + f.writes.1, 0, "{f:?}");
+    assert_eq!(wide.cycles, free.cycles, "{wide_gbps} vs {free_gbps}");
+}
+
+#[test]
+fn a_zero_or_negative_cap_is_refused_with_its_field() {
+    let mut a: ArchSpec = load("arch/xdna1-phoenix.ron", SpecKind::Arch);
+    a.dram.fabric_gb_per_s = Some(0.0);
+    let err = tilesim::model::resolve_machine(&a).unwrap_err().to_string();
+    assert!(err.contains("dram.fabric_gb_per_s"), "{err}");
+}
