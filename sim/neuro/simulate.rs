@@ -212,10 +212,10 @@ pub fn simulate(net: &Network, placement: &Placement, fabric: &Fabric, seed: u64
             }
         }
     }
-    // Outgoing projections per population.
-    let mut out_projs: Vec<Vec<u16>> = vec![Vec::new(); net.populations.len()];
+    // Outgoing projections per population, with their delays.
+    let mut out_projs: Vec<Vec<(u16, usize)>> = vec![Vec::new(); net.populations.len()];
     for (i, pr) in net.projections.iter().enumerate() {
-        out_projs[pr.from].push(i as u16);
+        out_projs[pr.from].push((i as u16, pr.delay as usize));
     }
     // Destination cores of every node (distinct, sorted).
     let mut dest_ptr = vec![0u32; nodes + 1];
@@ -241,6 +241,24 @@ pub fn simulate(net: &Network, placement: &Placement, fabric: &Fabric, seed: u64
             dest_ptr[n + 1] = dest.len() as u32;
         }
     }
+    // The packet of every (node, destination core): the tiles it leaves and reaches
+    // (spikes from outside enter at the shim of the destination's column).
+    let packets: Vec<(TileCoord, TileCoord)> = (0..nodes)
+        .flat_map(|n| {
+            let (a, b) = (dest_ptr[n] as usize, dest_ptr[n + 1] as usize);
+            dest[a..b].iter().map(move |&dc| (n, dc))
+        })
+        .map(|(n, dc)| {
+            let to = core_tiles[dc as usize];
+            let src_core = core_of[n];
+            let from = if src_core == OFF_CORE {
+                fabric.shims[to.col as usize].unwrap_or(to)
+            } else {
+                core_tiles[src_core as usize]
+            };
+            (from, to)
+        })
+        .collect();
     let max_delay = net.projections.iter().map(|p| p.delay).max().unwrap_or(0) as usize;
     let ring_len = max_delay + 1;
     let mut ring: Vec<Vec<(u16, u32)>> = vec![Vec::new(); ring_len];
@@ -315,7 +333,6 @@ pub fn simulate(net: &Network, placement: &Placement, fabric: &Fabric, seed: u64
     }
 
     let mut fired: Vec<u32> = Vec::new();
-    let mut src_fired: Vec<u32> = Vec::new();
     let mut due: Vec<(u16, u32)> = Vec::new();
     let mut core_ops = vec![0u64; n_cores];
     let mut touched: Vec<u32> = Vec::new();
@@ -336,36 +353,34 @@ pub fn simulate(net: &Network, placement: &Placement, fabric: &Fabric, seed: u64
                 }
             }
         }
-        src_fired.clear();
-        sources.fire(step, |id| src_fired.push(source_node[id as usize]));
 
-        // 3. Spikes become deliveries (after their delay) and packets on the router.
+        // 3. Spikes (the sources', then the neurons') become deliveries (after their
+        // delay) and packets on the router, each as it comes: no list of the step's
+        // source spikes.
         let mut route_end = 0u64;
-        for &node in src_fired.iter().chain(fired.iter()) {
-            let pop = net.node_pop[node as usize] as usize;
-            run.pop_spikes[pop] += 1;
-            for &pj in &out_projs[pop] {
-                let d = net.projections[pj as usize].delay as usize;
-                let mut slot = slot_now + d;
-                if slot >= ring_len {
-                    slot -= ring_len;
+        {
+            let mut spike = |node: u32| {
+                let pop = net.node_pop[node as usize] as usize;
+                run.pop_spikes[pop] += 1;
+                for &(pj, d) in &out_projs[pop] {
+                    let mut slot = slot_now + d;
+                    if slot >= ring_len {
+                        slot -= ring_len;
+                    }
+                    ring[slot].push((pj, node));
                 }
-                ring[slot].push((pj, node));
-            }
-            let src_core = core_of[node as usize];
-            for &dc in &dest[dest_ptr[node as usize] as usize..dest_ptr[node as usize + 1] as usize]
-            {
-                let to = core_tiles[dc as usize];
-                let from = if src_core == OFF_CORE {
-                    fabric.shims[to.col as usize].unwrap_or(to)
-                } else {
-                    core_tiles[src_core as usize]
-                };
-                if from == to {
-                    run.local_packets += 1;
-                } else {
-                    route_end = route_end.max(router.route(step, from, to, 0));
+                let (a, b) = (dest_ptr[node as usize], dest_ptr[node as usize + 1]);
+                for &(from, to) in &packets[a as usize..b as usize] {
+                    if from == to {
+                        run.local_packets += 1;
+                    } else {
+                        route_end = route_end.max(router.route(step, from, to, 0));
+                    }
                 }
+            };
+            sources.fire(step, |id| spike(source_node[id as usize]));
+            for &n in &fired {
+                spike(n);
             }
         }
 
