@@ -37,7 +37,7 @@ pub use poisson::Sources;
 pub use report::*;
 pub use router::{RouteStats, Router};
 pub use simulate::{BINS, Fabric, NeuroRun, Snapshot, simulate};
-pub use stdp::{Stdp, Traces, single_synapse};
+pub use stdp::{Stdp, SteppedStdp, Traces, single_synapse};
 pub use weights::WeightFormat;
 
 use crate::model::Scenario;

@@ -20,6 +20,16 @@ use rand_pcg::Pcg64Mcg;
 /// Largest mean count per step drawn from a Binomial table; beyond it, per-source gaps.
 pub const MAX_MEAN: f64 = 200.0;
 
+/// Largest mean count per step whose table is scanned from 0 rather than bisected: a scan
+/// takes about mean + 1 well-predicted comparisons, a bisection about log2(table length)
+/// dependent ones. Both find the same count.
+const SCAN_MEAN: f64 = 16.0;
+
+/// Entries of a count's table compared with u without a branch each before a scan goes
+/// on: the count differs from step to step, so a branch per entry would be mispredicted
+/// once a step, while most counts of small means fall within these.
+const HEAD: usize = 8;
+
 /// Where the next spikes of a set of sources come from.
 #[derive(Debug, Clone)]
 pub struct Sources {
@@ -46,6 +56,8 @@ struct Group {
     first: u32,
     size: u32,
     cdf: Vec<f64>,
+    /// Whether the count is found by a scan from 0 (small means; see `SCAN_MEAN`).
+    scan: bool,
 }
 
 /// The CDF of Binomial(n, p) up to where the tail is negligible.
@@ -64,6 +76,8 @@ fn binomial_cdf(n: u32, p: f64) -> Vec<f64> {
     if let Some(last) = cdf.last_mut() {
         *last = f64::INFINITY;
     }
+    // At least `HEAD` entries: more entries above every u change no count.
+    cdf.resize(cdf.len().max(HEAD), f64::INFINITY);
     cdf
 }
 
@@ -108,6 +122,7 @@ impl Sources {
                 first,
                 size: n,
                 cdf: binomial_cdf(n, p),
+                scan: f64::from(n) * p <= SCAN_MEAN,
             });
         } else {
             let ln_q = if p >= 1.0 {
@@ -161,11 +176,17 @@ impl Sources {
         for g in 0..self.groups.len() {
             let u = self.rng.random::<f64>();
             let group = &self.groups[g];
-            // Short tables (small means) are scanned from 0: a few comparisons.
-            let k = if group.cdf.len() <= 48 {
-                let mut k = 0;
-                while group.cdf[k] <= u {
-                    k += 1;
+            // Small means are scanned from 0: a few comparisons. The table's length says
+            // little about the mean: rounding can keep the running sum below its stopping
+            // point up to n, so a mean of 1.5 may have a table of n + 1 entries.
+            let k = if group.scan {
+                // The table never decreases, so the entries at most u come first.
+                let head = &group.cdf[..HEAD];
+                let mut k: usize = head.iter().map(|&c| usize::from(c <= u)).sum();
+                if k == HEAD {
+                    while group.cdf[k] <= u {
+                        k += 1;
+                    }
                 }
                 k as u32
             } else {

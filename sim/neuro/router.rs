@@ -85,7 +85,12 @@ impl Router {
             let t_units = t * self.per_cycle;
             let start = t_units.max(free_at);
             *slot = (step, start + 1);
-            let start_cycle = start / self.per_cycle;
+            // One packet a cycle (the usual rate) needs no division.
+            let start_cycle = if self.per_cycle == 1 {
+                start
+            } else {
+                start / self.per_cycle
+            };
             queued += start_cycle - t;
             t = start_cycle + self.hop;
             self.stats.link_packets[link] += 1;

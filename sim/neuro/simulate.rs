@@ -12,10 +12,10 @@
 //! spike trains diverge.
 
 use super::map::{OFF_CORE, Placement};
-use super::network::{Network, PopKind};
+use super::network::{Network, PopKind, Projection};
 use super::poisson::Sources;
 use super::router::{RouteStats, Router};
-use super::stdp::Traces;
+use super::stdp::{SteppedStdp, Traces};
 use crate::model::{Machine, NeuroCore, TileCoord};
 
 /// The hardware a network runs on: grid size, core rates, shim per column.
@@ -89,6 +89,65 @@ pub struct NeuroRun {
     pub snapshots: Vec<Snapshot>,
 }
 
+/// A run of plastic synapses onto one node from one projection: `post_syn[a..b]`.
+struct PostRun {
+    /// Projection.
+    proj: usize,
+    /// Range in `post_syn`.
+    a: usize,
+    b: usize,
+    /// Whether the run's synapse ids are consecutive (one slice of every synapse array).
+    consecutive: bool,
+}
+
+/// The plastic synapses onto every node cut into runs of one projection (synapse order):
+/// runs of node n are `runs[ptr[n]..ptr[n + 1]]`. Built once so that a post-synaptic
+/// spike finds its projections and slices without looking at every synapse.
+fn post_runs(net: &Network) -> (Vec<usize>, Vec<PostRun>) {
+    let mut ptr = vec![0usize; net.nodes() + 1];
+    let mut runs = Vec::new();
+    for n in 0..net.nodes() {
+        let (a, b) = (net.post_ptr[n] as usize, net.post_ptr[n + 1] as usize);
+        let mut i = a;
+        while i < b {
+            let proj = net.syn_proj[net.post_syn[i] as usize];
+            let mut j = i + 1;
+            while j < b && net.syn_proj[net.post_syn[j] as usize] == proj {
+                j += 1;
+            }
+            let ids = &net.post_syn[i..j];
+            runs.push(PostRun {
+                proj: proj as usize,
+                a: i,
+                b: j,
+                consecutive: ids.windows(2).all(|p| p[1] == p[0] + 1),
+            });
+            i = j;
+        }
+        ptr[n + 1] = runs.len();
+    }
+    (ptr, runs)
+}
+
+/// Cycles `ops` operations take at `per_cycle` a cycle (the division skipped at one per
+/// cycle, the usual rate, as this runs every step).
+#[inline]
+fn cycles_for(ops: u64, per_cycle: u64) -> u64 {
+    if per_cycle == 1 {
+        ops
+    } else {
+        ops.div_ceil(per_cycle)
+    }
+}
+
+/// One STDP update of a synapse: the stored weight rounded to the core's format, the f64
+/// shadow without rounding.
+#[inline(always)]
+fn apply(rule: &SteppedStdp, pr: &Projection, dw: f64, w: &mut f64, w_ref: &mut f64) {
+    *w = pr.store(rule.clip(*w + dw));
+    *w_ref = rule.clip(*w_ref + dw);
+}
+
 fn histogram(w: &[f64], ids: &[u32], lo: f64, hi: f64) -> (Vec<u64>, f64) {
     let mut h = vec![0u64; BINS];
     let span = hi - lo;
@@ -134,13 +193,12 @@ pub fn simulate(net: &Network, placement: &Placement, fabric: &Fabric, seed: u64
     let mut lif_pops = Vec::new();
     let mut sources = Sources::new(super::network::stream_seed(seed, 2, 0));
     let mut source_node: Vec<u32> = Vec::new();
-    for (pi, p) in net.populations.iter().enumerate() {
+    for p in &net.populations {
         match &p.kind {
             PopKind::Lif(l) => {
-                for n in p.first..p.first + p.size {
-                    v[n as usize] = l.v_init;
-                }
-                lif_pops.push((pi, *l));
+                let (a, b) = (p.first as usize, (p.first + p.size) as usize);
+                v[a..b].fill(l.v_init);
+                lif_pops.push((a, b, *l));
             }
             PopKind::Poisson(prob) => {
                 sources.poisson(p.size, *prob);
@@ -154,10 +212,10 @@ pub fn simulate(net: &Network, placement: &Placement, fabric: &Fabric, seed: u64
             }
         }
     }
-    // Outgoing projections per population.
-    let mut out_projs: Vec<Vec<u16>> = vec![Vec::new(); net.populations.len()];
+    // Outgoing projections per population, with their delays.
+    let mut out_projs: Vec<Vec<(u16, usize)>> = vec![Vec::new(); net.populations.len()];
     for (i, pr) in net.projections.iter().enumerate() {
-        out_projs[pr.from].push(i as u16);
+        out_projs[pr.from].push((i as u16, pr.delay as usize));
     }
     // Destination cores of every node (distinct, sorted).
     let mut dest_ptr = vec![0u32; nodes + 1];
@@ -183,6 +241,24 @@ pub fn simulate(net: &Network, placement: &Placement, fabric: &Fabric, seed: u64
             dest_ptr[n + 1] = dest.len() as u32;
         }
     }
+    // The packet of every (node, destination core): the tiles it leaves and reaches
+    // (spikes from outside enter at the shim of the destination's column).
+    let packets: Vec<(TileCoord, TileCoord)> = (0..nodes)
+        .flat_map(|n| {
+            let (a, b) = (dest_ptr[n] as usize, dest_ptr[n + 1] as usize);
+            dest[a..b].iter().map(move |&dc| (n, dc))
+        })
+        .map(|(n, dc)| {
+            let to = core_tiles[dc as usize];
+            let src_core = core_of[n];
+            let from = if src_core == OFF_CORE {
+                fabric.shims[to.col as usize].unwrap_or(to)
+            } else {
+                core_tiles[src_core as usize]
+            };
+            (from, to)
+        })
+        .collect();
     let max_delay = net.projections.iter().map(|p| p.delay).max().unwrap_or(0) as usize;
     let ring_len = max_delay + 1;
     let mut ring: Vec<Vec<(u16, u32)>> = vec![Vec::new(); ring_len];
@@ -202,6 +278,12 @@ pub fn simulate(net: &Network, placement: &Placement, fabric: &Fabric, seed: u64
     } else {
         Vec::new()
     };
+    let rules: Vec<Option<SteppedStdp>> = net
+        .projections
+        .iter()
+        .map(|p| p.stdp.map(|r| SteppedStdp::new(r, net.dt)))
+        .collect();
+    let (run_ptr, runs) = post_runs(net);
     let plastic: Vec<(usize, Vec<u32>)> = net
         .projections
         .iter()
@@ -251,7 +333,6 @@ pub fn simulate(net: &Network, placement: &Placement, fabric: &Fabric, seed: u64
     }
 
     let mut fired: Vec<u32> = Vec::new();
-    let mut src_fired: Vec<u32> = Vec::new();
     let mut due: Vec<(u16, u32)> = Vec::new();
     let mut core_ops = vec![0u64; n_cores];
     let mut touched: Vec<u32> = Vec::new();
@@ -262,51 +343,44 @@ pub fn simulate(net: &Network, placement: &Placement, fabric: &Fabric, seed: u64
     let mut to_snapshot = net.snapshot_every;
 
     for step in 0..net.steps {
-        let t = step as f64 * net.dt;
         // 1-2. Integrate every LIF neuron, then test the threshold.
         fired.clear();
-        for &(pi, ref l) in &lif_pops {
-            let p = &net.populations[pi];
-            let (a, b) = (p.first as usize, (p.first + p.size) as usize);
-            for n in a..b {
-                let (nv, ng) = l.step(v[n], g[n]);
-                v[n] = nv;
-                g[n] = ng;
-                if nv > l.v_threshold {
+        for &(a, b, ref l) in &lif_pops {
+            for (n, (vn, gn)) in (a..b).zip(v[a..b].iter_mut().zip(&mut g[a..b])) {
+                (*vn, *gn) = l.step(*vn, *gn);
+                if *vn > l.v_threshold {
                     fired.push(n as u32);
                 }
             }
         }
-        src_fired.clear();
-        sources.fire(step, |id| src_fired.push(source_node[id as usize]));
 
-        // 3. Spikes become deliveries (after their delay) and packets on the router.
+        // 3. Spikes (the sources', then the neurons') become deliveries (after their
+        // delay) and packets on the router, each as it comes: no list of the step's
+        // source spikes.
         let mut route_end = 0u64;
-        for &node in src_fired.iter().chain(fired.iter()) {
-            let pop = net.node_pop[node as usize] as usize;
-            run.pop_spikes[pop] += 1;
-            for &pj in &out_projs[pop] {
-                let d = net.projections[pj as usize].delay as usize;
-                let mut slot = slot_now + d;
-                if slot >= ring_len {
-                    slot -= ring_len;
+        {
+            let mut spike = |node: u32| {
+                let pop = net.node_pop[node as usize] as usize;
+                run.pop_spikes[pop] += 1;
+                for &(pj, d) in &out_projs[pop] {
+                    let mut slot = slot_now + d;
+                    if slot >= ring_len {
+                        slot -= ring_len;
+                    }
+                    ring[slot].push((pj, node));
                 }
-                ring[slot].push((pj, node));
-            }
-            let src_core = core_of[node as usize];
-            for &dc in &dest[dest_ptr[node as usize] as usize..dest_ptr[node as usize + 1] as usize]
-            {
-                let to = core_tiles[dc as usize];
-                let from = if src_core == OFF_CORE {
-                    fabric.shims[to.col as usize].unwrap_or(to)
-                } else {
-                    core_tiles[src_core as usize]
-                };
-                if from == to {
-                    run.local_packets += 1;
-                } else {
-                    route_end = route_end.max(router.route(step, from, to, 0));
+                let (a, b) = (dest_ptr[node as usize], dest_ptr[node as usize + 1]);
+                for &(from, to) in &packets[a as usize..b as usize] {
+                    if from == to {
+                        run.local_packets += 1;
+                    } else {
+                        route_end = route_end.max(router.route(step, from, to, 0));
+                    }
                 }
+            };
+            sources.fire(step, |id| spike(source_node[id as usize]));
+            for &n in &fired {
+                spike(n);
             }
         }
 
@@ -316,7 +390,7 @@ pub fn simulate(net: &Network, placement: &Placement, fabric: &Fabric, seed: u64
             let pr = &net.projections[pj as usize];
             let i = (node - net.populations[pr.from].first) as usize;
             let (a, b) = (pr.pre_ptr[i] as usize, pr.pre_ptr[i + 1] as usize);
-            match &pr.stdp {
+            match &rules[pj as usize] {
                 None => {
                     for (&post, &ws) in net.syn_post[a..b].iter().zip(&w[a..b]) {
                         let post = post as usize;
@@ -330,12 +404,15 @@ pub fn simulate(net: &Network, placement: &Placement, fabric: &Fabric, seed: u64
                     run.synaptic_events += (b - a) as u64;
                 }
                 Some(rule) => {
-                    for s in a..b {
-                        let post = net.syn_post[s] as usize;
-                        g[post] += w[s];
-                        let dw = rule.on_pre(&mut traces[s], t);
-                        w[s] = pr.store(rule.clip(w[s] + dw));
-                        w_ref[s] = rule.clip(w_ref[s] + dw);
+                    let syns = net.syn_post[a..b]
+                        .iter()
+                        .zip(&mut traces[a..b])
+                        .zip(w[a..b].iter_mut().zip(&mut w_ref[a..b]));
+                    for ((&post, tr), (ws, wr)) in syns {
+                        let post = post as usize;
+                        g[post] += *ws;
+                        let dw = rule.on_pre(tr, step);
+                        apply(rule, pr, dw, ws, wr);
                         let c = core_of[post];
                         if core_ops[c as usize] == 0 {
                             touched.push(c);
@@ -356,24 +433,29 @@ pub fn simulate(net: &Network, placement: &Placement, fabric: &Fabric, seed: u64
                 net.post_ptr[n as usize] as usize,
                 net.post_ptr[n as usize + 1] as usize,
             );
-            // Plastic synapses onto n, grouped by projection (synapse order).
-            let mut i = a;
-            while i < b {
-                let pj = net.syn_proj[net.post_syn[i] as usize];
-                let pr = &net.projections[pj as usize];
-                let mut j = i;
-                while j < b && net.syn_proj[net.post_syn[j] as usize] == pj {
-                    j += 1;
-                }
-                if let Some(rule) = &pr.stdp {
-                    for &s in &net.post_syn[i..j] {
+            // Plastic synapses onto n, run by run (synapse order).
+            for r in &runs[run_ptr[n as usize]..run_ptr[n as usize + 1]] {
+                let (pr, Some(rule)) = (&net.projections[r.proj], &rules[r.proj]) else {
+                    continue;
+                };
+                let ids = &net.post_syn[r.a..r.b];
+                if r.consecutive {
+                    // One slice of each array: no index per synapse.
+                    let (s0, s1) = (ids[0] as usize, ids[0] as usize + ids.len());
+                    let syns = traces[s0..s1]
+                        .iter_mut()
+                        .zip(w[s0..s1].iter_mut().zip(&mut w_ref[s0..s1]));
+                    for (tr, (ws, wr)) in syns {
+                        let dw = rule.on_post(tr, step);
+                        apply(rule, pr, dw, ws, wr);
+                    }
+                } else {
+                    for &s in ids {
                         let s = s as usize;
-                        let dw = rule.on_post(&mut traces[s], t);
-                        w[s] = pr.store(rule.clip(w[s] + dw));
-                        w_ref[s] = rule.clip(w_ref[s] + dw);
+                        let dw = rule.on_post(&mut traces[s], step);
+                        apply(rule, pr, dw, &mut w[s], &mut w_ref[s]);
                     }
                 }
-                i = j;
             }
             if b > a {
                 let c = core_of[n as usize];
@@ -395,10 +477,10 @@ pub fn simulate(net: &Network, placement: &Placement, fabric: &Fabric, seed: u64
         for &c in &touched {
             let c = c as usize;
             let ops = core_ops[c];
-            let cw = base[c] + ops.div_ceil(spc);
-            work = work.max(cw);
+            let busy = cycles_for(ops, spc);
+            work = work.max(base[c] + busy);
             run.core_events[c] += ops;
-            run.core_busy[c] += ops.div_ceil(spc);
+            run.core_busy[c] += busy;
             core_ops[c] = 0;
         }
         touched.clear();

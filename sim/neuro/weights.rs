@@ -40,6 +40,25 @@ pub enum WeightFormat {
     },
 }
 
+/// 2^52: adding it to a number in [0, 2^52) and subtracting it again rounds the number to
+/// an integer (the sum's unit in the last place is 1).
+const TWO_POW_52: f64 = 4_503_599_627_370_496.0;
+
+/// The code nearest to `k` (ties up), saturated to 0..=`max_code` (`max_code` < 2^52;
+/// NaN gives 0). Rounding is floor(k + 0.5), computed in floating point: a float-to-integer
+/// conversion would need its saturation checks and the trip through an integer register
+/// on every STDP update.
+#[inline(always)]
+fn nearest_code(k: f64, max_code: f64) -> f64 {
+    // Written so that NaN fails the first comparison and becomes 0.
+    let k = if k > 0.0 { k } else { 0.0 };
+    let k = if k < max_code { k } else { max_code };
+    let h = k + 0.5;
+    // Round h to an integer (to even on ties), then step back if that went up: floor(h).
+    let r = (h + TWO_POW_52) - TWO_POW_52;
+    if r > h { r - 1.0 } else { r }
+}
+
 impl WeightFormat {
     /// The format a core holds weights in, for weights in [lo, hi].
     pub fn new(spec: WeightFormatSpec, bits: u32, lo: f64, hi: f64) -> WeightFormat {
@@ -88,12 +107,7 @@ impl WeightFormat {
                 inv_step,
                 max_code,
                 ..
-            } => {
-                // Codes are ≥ 0 after the clamp, so truncating k + 0.5 rounds to nearest
-                // (ties up) without a libm call; NaN saturates to code 0.
-                let k = ((x - lo) * inv_step).clamp(0.0, max_code);
-                lo + ((k + 0.5) as i64) as f64 * step
-            }
+            } => lo + nearest_code((x - lo) * inv_step, max_code) * step,
             _ => self.round_float(x),
         }
     }
@@ -178,6 +192,28 @@ mod tests {
         }
         assert_eq!(f.round(-1.0), 0.0);
         assert!((f.round(1.0) - 0.01).abs() < 1e-18);
+    }
+
+    #[test]
+    fn nearest_code_is_floor_of_k_plus_a_half() {
+        let max = 255.0;
+        let mut ks = vec![
+            -1.0, -0.0, 0.0, 0.25, 0.5, 1.5, 2.5, 254.5, 254.75, 255.0, 300.0,
+        ];
+        ks.extend((0..100_000).map(|i| i as f64 * 0.002_55 + 1e-13 * i as f64));
+        ks.extend([f64::INFINITY, f64::NEG_INFINITY, f64::NAN]);
+        for k in ks {
+            let want = ((k.clamp(0.0, max) + 0.5) as i64) as f64;
+            assert_eq!(nearest_code(k, max), want, "{k}");
+        }
+        // The widest format: 32 bits.
+        let max = u32::MAX as f64;
+        for k in [max - 0.5, max - 0.75, max - 1.5, 1e9 + 0.5, max + 1.0] {
+            assert_eq!(
+                nearest_code(k, max),
+                ((k.clamp(0.0, max) + 0.5) as i64) as f64
+            );
+        }
     }
 
     #[test]
