@@ -168,6 +168,13 @@ fn dataflow(s: &mut String, r: &Report) {
             c.latency_p99_ns
         );
     }
+    if let Some(f) = &d.fabric {
+        let _ = writeln!(
+            s,
+            "      shims' path to DRAM {:.1} GB/s per direction: slowed {} of {} reads, {} of {} writes",
+            f.gb_per_s_per_direction, f.reads_slowed, f.reads, f.writes_slowed, f.writes
+        );
+    }
     let _ = writeln!(s);
     let _ = writeln!(
         s,
