@@ -3,7 +3,7 @@
 //!
 //! On Phoenix each shim channel moves 6.9 GB/s, four channels per direction reach
 //! 28.1 GB/s, and more channels saturate near 26–28 GB/s per direction
-//! (`../shared/reference/xdna.md` §3, measured in [S11]): the path in front of DRAM, not
+//! (`../shared/reference/xdna.md` §3, measured in \[S11\]): the path in front of DRAM, not
 //! DRAM itself (89.6 GB/s), is the limit.
 //!
 //! The engine learns a transfer's end when it grants it, so the path is modelled as rate

@@ -2,11 +2,11 @@
 //! kernel pays when its two operands share a bank.
 //!
 //! A compute tile's data memory (L1) is 64 KB; the compiler models it as `l1_banks` = 4
-//! logical banks of 16 KB (`getNumBanks()=4` [S6]; 8 physical banks of 512 × 128 bit,
+//! logical banks of 16 KB (`getNumBanks()=4` \[S6\]; 8 physical banks of 512 × 128 bit,
 //! interleaved in pairs [S1, S3, S4]). Bank `i` holds the addresses
 //! `[i·bank, (i+1)·bank)` with `bank = l1 / l1_banks` ([`bank_bytes`]). Two loads in one
 //! VLIW bundle to the same bank cost one extra cycle, and the stall holds the whole core
-//! (measured [S11]; "a bank conflict on any port stalls the entire data path" [S4]).
+//! (measured \[S11\]; "a bank conflict on any port stalls the entire data path" \[S4\]).
 //!
 //! **Placement** ([`layout`]). Every buffer of a compute tile gets a byte offset
 //! ([`super::Buffer::offset`]). The buffers a matrix kernel loads every bundle are of two
@@ -22,10 +22,10 @@
 //!
 //! **Cost** ([`conflict_fraction`], [`stall_cycles`]). A matrix kernel issues one VMAC per
 //! bundle in its steady state, and each such bundle loads one vector of `A` and one of `B`
-//! (DER: mlir-aie's `mm.cc` kernel `matmul_vectorized_2x2_mmul` [S31], at the bf16 4×8×4
+//! (DER: mlir-aie's `mm.cc` kernel `matmul_vectorized_2x2_mmul` \[S31\], at the bf16 4×8×4
 //! shape on AIE2, consumes 2 A and 2 B sub-tiles of 64 B per 4 VMACs, 8 loads of 256 bit,
 //! which the 2 load units of [S1, S4] issue in 4 bundles). So an op of `M` MACs has
-//! `M / macs_per_cycle` VMAC bundles (the datapath peak of the datatype, [S1]), and each
+//! `M / macs_per_cycle` VMAC bundles (the datapath peak of the datatype, \[S1\]), and each
 //! stalls one cycle when its two loads hit the same bank. The share of bundles that do is
 //! taken as the chance that the two loads, each at an address spread evenly over its
 //! buffer, fall in the same bank:
@@ -129,7 +129,7 @@ pub fn buffers_conflict(a: &Buffer, b: &Buffer, bank: u64) -> f64 {
 }
 
 /// Stall cycles of a compute op of `macs` MACs whose operands conflict on `fraction` of
-/// its bundles: one cycle per conflicting VMAC bundle ([S11], [S4]), with
+/// its bundles: one cycle per conflicting VMAC bundle (\[S11\], \[S4\]), with
 /// `macs / peak_macs_per_cycle` VMAC bundles (see the module docs), rounded up.
 pub fn stall_cycles(macs: u64, peak_macs_per_cycle: f64, fraction: f64) -> u64 {
     if fraction <= 0.0 || macs == 0 || peak_macs_per_cycle <= 0.0 {

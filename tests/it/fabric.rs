@@ -2,22 +2,12 @@
 //! path's cap in either direction, saturates it when the shim channels together could
 //! move more, and is untouched when the channels cannot reach it.
 
-use std::path::Path;
-
 use tilesim::engine::{SimOptions, Timeline, simulate};
 use tilesim::mapper::map;
 use tilesim::model::resolve;
-use tilesim::spec::{ArchSpec, SpecKind, WorkloadSpec, parse};
+use tilesim::spec::{ArchSpec, SpecKind, WorkloadSpec};
 
-fn load<T: serde::de::DeserializeOwned>(rel: &str, kind: SpecKind) -> T {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    parse(
-        Path::new(rel),
-        &std::fs::read_to_string(root.join(rel)).unwrap(),
-        kind,
-    )
-    .unwrap()
-}
+use crate::support::load;
 
 /// The [M17] copy (64 MiB in and out through four columns) on Phoenix with the path
 /// capped at `cap` GB/s per direction (None: no cap); returns the run and GB/s read.

@@ -1,7 +1,21 @@
-//! Helpers shared by the CLI test modules: run a `tilesim` subcommand and check its
-//! output or its refusal.
+//! Helpers shared by the test modules: run a `tilesim` subcommand and check its output or
+//! its refusal; read a shipped file.
+
+use std::path::Path;
 
 use assert_cmd::Command;
+use tilesim::spec::{SpecKind, parse};
+
+/// A shipped RON file (`rel` from the repository root), parsed as `kind`.
+pub fn load<T: serde::de::DeserializeOwned>(rel: &str, kind: SpecKind) -> T {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    parse(
+        Path::new(rel),
+        &std::fs::read_to_string(root.join(rel)).unwrap(),
+        kind,
+    )
+    .unwrap()
+}
 
 /// `tilesim SUBCOMMAND`, ready for more arguments.
 pub fn subcommand(name: &str) -> Command {

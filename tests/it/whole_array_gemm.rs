@@ -2,24 +2,12 @@
 //! other operand, operands are broadcast along rows and columns, strided reads carry their
 //! run length, and a runtime path without a measured latency is refused with its position.
 
-use std::path::Path;
-
 use tilesim::engine::{SimOptions, simulate};
 use tilesim::mapper::{DramUse, ResourceKind, check, map};
 use tilesim::model::resolve;
-use tilesim::spec::{ArchSpec, SpecKind, WorkloadSpec, parse};
+use tilesim::spec::{ArchSpec, SpecKind, WorkloadSpec};
 
-use crate::support::fails_with;
-
-fn load<T: serde::de::DeserializeOwned>(rel: &str, kind: SpecKind) -> T {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    parse(
-        Path::new(rel),
-        &std::fs::read_to_string(root.join(rel)).unwrap(),
-        kind,
-    )
-    .unwrap()
-}
+use crate::support::{fails_with, load};
 
 #[test]
 fn a_1024_cube_reads_each_block_once_per_pass() {
