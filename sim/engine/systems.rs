@@ -368,14 +368,6 @@ pub fn arbitrate(
     // program) order.
     let stop = sim.stats.stopped_at.unwrap_or(u64::MAX);
     requests.retain(|r| r.0 < stop);
-    if let Some(fabric) = sim.fabric.as_mut() {
-        // No request of this pass starts before its first cycle.
-        if let Some(first) = requests.iter().map(|r| r.0).min() {
-            for f in fabric.iter_mut() {
-                f.prune(first);
-            }
-        }
-    }
     // (cycle, program) is unique: a program makes at most one request per pass, so the
     // unstable sort (no scratch allocation) gives the one order there is.
     requests.sort_unstable_by_key(|r| (r.0, r.1));
@@ -424,6 +416,8 @@ pub fn arbitrate(
                         } else {
                             r.min_rate
                         };
+                        // Requests come in cycle order: no later one starts before `now`.
+                        fabric[lane].prune(now);
                         let (through, slowed) = fabric[lane].reserve(start + latency, bytes, own);
                         if slowed {
                             end = end.max(through);
