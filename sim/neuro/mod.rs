@@ -13,6 +13,8 @@
 //! * `stdp.rs`: pair-based STDP with traces, all-to-all, hard bounds, Brian2's order.
 //! * `weights.rs`: the core's weight format (fixed point with n bits, or any numerics
 //!   format).
+//! * `store.rs`: a plastic projection's store step as one type per format, for the STDP
+//!   loops.
 //! * `poisson.rs`: seeded, event-driven spike sources (Poisson and recorded).
 //! * `network.rs`: populations, projections and synapses built from the spec and the seed.
 //! * `map.rs`: neurons placed on cores within neuron and synapse capacity.
@@ -28,6 +30,7 @@ mod report;
 mod router;
 mod simulate;
 mod stdp;
+mod store;
 mod weights;
 
 pub use lif::{Input, Lif};

@@ -61,13 +61,11 @@ impl Router {
         }
     }
 
-    /// Routes one packet injected at cycle `at` (relative to the step's routing phase) in
-    /// step `step`; returns its arrival cycle.
-    #[inline]
-    pub fn route(&mut self, step: u64, from: TileCoord, to: TileCoord, at: u64) -> u64 {
-        let mut t = at;
-        let mut queued = 0u64;
-        let mut hops = 0u64;
+    /// The links a packet from `from` to `to` crosses, in order (X first, then Y); each
+    /// link is `tile index · 4 + direction`. Fixed per (source, destination), so a run
+    /// computes it once per packet and routes with [`Router::route_path`].
+    pub fn path(&self, from: TileCoord, to: TileCoord) -> Vec<u32> {
+        let mut links = Vec::new();
         let (mut c, mut r) = (from.col, from.row);
         while c != to.col || r != to.row {
             let dir = if c < to.col {
@@ -79,7 +77,31 @@ impl Router {
             } else {
                 SOUTH
             };
-            let link = ((r * self.cols + c) * 4 + dir) as usize;
+            links.push((r * self.cols + c) * 4 + dir);
+            match dir {
+                EAST => c += 1,
+                WEST => c -= 1,
+                NORTH => r += 1,
+                _ => r -= 1,
+            }
+        }
+        links
+    }
+
+    /// Routes one packet injected at cycle `at` (relative to the step's routing phase) in
+    /// step `step`; returns its arrival cycle.
+    pub fn route(&mut self, step: u64, from: TileCoord, to: TileCoord, at: u64) -> u64 {
+        let links = self.path(from, to);
+        self.route_path(step, &links, at)
+    }
+
+    /// [`Router::route`] along a path from [`Router::path`].
+    #[inline]
+    pub fn route_path(&mut self, step: u64, links: &[u32], at: u64) -> u64 {
+        let mut t = at;
+        let mut queued = 0u64;
+        for &link in links {
+            let link = link as usize;
             let slot = &mut self.free[link];
             let free_at = if slot.0 == step { slot.1 } else { 0 };
             let t_units = t * self.per_cycle;
@@ -94,18 +116,11 @@ impl Router {
             queued += start_cycle - t;
             t = start_cycle + self.hop;
             self.stats.link_packets[link] += 1;
-            hops += 1;
-            match dir {
-                EAST => c += 1,
-                WEST => c -= 1,
-                NORTH => r += 1,
-                _ => r -= 1,
-            }
         }
         let arrival = t + self.latency;
         let lat = arrival - at;
         self.stats.packets += 1;
-        self.stats.hops += hops;
+        self.stats.hops += links.len() as u64;
         self.stats.latency_sum += lat;
         self.stats.latency_max = self.stats.latency_max.max(lat);
         self.stats.queueing_sum += queued;

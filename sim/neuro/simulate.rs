@@ -12,10 +12,11 @@
 //! spike trains diverge.
 
 use super::map::{OFF_CORE, Placement};
-use super::network::{Network, PopKind, Projection};
+use super::network::{Network, PopKind};
 use super::poisson::Sources;
 use super::router::{RouteStats, Router};
 use super::stdp::{SteppedStdp, Traces};
+use super::store::{Store, with_store};
 use crate::model::{Machine, NeuroCore, TileCoord};
 
 /// The hardware a network runs on: grid size, core rates, shim per column.
@@ -143,8 +144,8 @@ fn cycles_for(ops: u64, per_cycle: u64) -> u64 {
 /// One STDP update of a synapse: the stored weight rounded to the core's format, the f64
 /// shadow without rounding.
 #[inline(always)]
-fn apply(rule: &SteppedStdp, pr: &Projection, dw: f64, w: &mut f64, w_ref: &mut f64) {
-    *w = pr.store(rule.clip(*w + dw));
+fn apply<S: Store>(rule: &SteppedStdp, st: S, dw: f64, w: &mut f64, w_ref: &mut f64) {
+    *w = st.store(rule.clip(*w + dw));
     *w_ref = rule.clip(*w_ref + dw);
 }
 
@@ -241,14 +242,16 @@ pub fn simulate(net: &Network, placement: &Placement, fabric: &Fabric, seed: u64
             dest_ptr[n + 1] = dest.len() as u32;
         }
     }
-    // The packet of every (node, destination core): the tiles it leaves and reaches
-    // (spikes from outside enter at the shim of the destination's column).
-    let packets: Vec<(TileCoord, TileCoord)> = (0..nodes)
-        .flat_map(|n| {
-            let (a, b) = (dest_ptr[n] as usize, dest_ptr[n + 1] as usize);
-            dest[a..b].iter().map(move |&dc| (n, dc))
-        })
-        .map(|(n, dc)| {
+    // The packet of every (node, destination core): the links it crosses from the tile it
+    // leaves to the tile it reaches (spikes from outside enter at the shim of the
+    // destination's column); `pkt[p]..pkt[p + 1]` in `pkt_links`, empty when it stays on
+    // its tile.
+    let router_for_paths = Router::new(fabric.cols, fabric.rows, 0, 0, 1);
+    let mut pkt = vec![0u32];
+    let mut pkt_links: Vec<u32> = Vec::new();
+    for n in 0..nodes {
+        let (a, b) = (dest_ptr[n] as usize, dest_ptr[n + 1] as usize);
+        for &dc in &dest[a..b] {
             let to = core_tiles[dc as usize];
             let src_core = core_of[n];
             let from = if src_core == OFF_CORE {
@@ -256,9 +259,10 @@ pub fn simulate(net: &Network, placement: &Placement, fabric: &Fabric, seed: u64
             } else {
                 core_tiles[src_core as usize]
             };
-            (from, to)
-        })
-        .collect();
+            pkt_links.extend(router_for_paths.path(from, to));
+            pkt.push(pkt_links.len() as u32);
+        }
+    }
     let max_delay = net.projections.iter().map(|p| p.delay).max().unwrap_or(0) as usize;
     let ring_len = max_delay + 1;
     let mut ring: Vec<Vec<(u16, u32)>> = vec![Vec::new(); ring_len];
@@ -342,6 +346,15 @@ pub fn simulate(net: &Network, placement: &Placement, fabric: &Fabric, seed: u64
     let mut slot_now = 0usize;
     let mut to_snapshot = net.snapshot_every;
 
+    // First node of every projection's source population.
+    let proj_first: Vec<u32> = net
+        .projections
+        .iter()
+        .map(|p| net.populations[p.from].first)
+        .collect();
+    // Counters kept in locals (registers) and stored once after the run.
+    let (mut synaptic_events, mut stdp_updates, mut local_packets) = (0u64, 0u64, 0u64);
+
     for step in 0..net.steps {
         // 1-2. Integrate every LIF neuron, then test the threshold.
         fired.clear();
@@ -358,8 +371,11 @@ pub fn simulate(net: &Network, placement: &Placement, fabric: &Fabric, seed: u64
         // delay) and packets on the router, each as it comes: no list of the step's
         // source spikes.
         let mut route_end = 0u64;
-        {
-            let mut spike = |node: u32| {
+        // One spike of `node`: a macro rather than a closure so that both callers get it
+        // inline.
+        macro_rules! spike {
+            ($node:expr) => {{
+                let node: u32 = $node;
                 let pop = net.node_pop[node as usize] as usize;
                 run.pop_spikes[pop] += 1;
                 for &(pj, d) in &out_projs[pop] {
@@ -370,25 +386,26 @@ pub fn simulate(net: &Network, placement: &Placement, fabric: &Fabric, seed: u64
                     ring[slot].push((pj, node));
                 }
                 let (a, b) = (dest_ptr[node as usize], dest_ptr[node as usize + 1]);
-                for &(from, to) in &packets[a as usize..b as usize] {
-                    if from == to {
-                        run.local_packets += 1;
+                for p in a as usize..b as usize {
+                    let links = &pkt_links[pkt[p] as usize..pkt[p + 1] as usize];
+                    if links.is_empty() {
+                        local_packets += 1;
                     } else {
-                        route_end = route_end.max(router.route(step, from, to, 0));
+                        route_end = route_end.max(router.route_path(step, links, 0));
                     }
                 }
-            };
-            sources.fire(step, |id| spike(source_node[id as usize]));
-            for &n in &fired {
-                spike(n);
-            }
+            }};
+        }
+        sources.fire(step, |id| spike!(source_node[id as usize]));
+        for &n in &fired {
+            spike!(n);
         }
 
         // 4. Pre-synaptic pathway: spikes due now reach their synapses.
         std::mem::swap(&mut due, &mut ring[slot_now]);
         for &(pj, node) in &due {
             let pr = &net.projections[pj as usize];
-            let i = (node - net.populations[pr.from].first) as usize;
+            let i = (node - proj_first[pj as usize]) as usize;
             let (a, b) = (pr.pre_ptr[i] as usize, pr.pre_ptr[i + 1] as usize);
             match &rules[pj as usize] {
                 None => {
@@ -401,27 +418,42 @@ pub fn simulate(net: &Network, placement: &Placement, fabric: &Fabric, seed: u64
                         }
                         core_ops[c as usize] += 1;
                     }
-                    run.synaptic_events += (b - a) as u64;
+                    synaptic_events += (b - a) as u64;
+                }
+                Some(rule) if b == a + 1 => {
+                    // One synapse (the usual case of one-to-one and sparse projections):
+                    // plain indexing rather than five slices zipped.
+                    let post = net.syn_post[a] as usize;
+                    g[post] += w[a];
+                    let dw = rule.on_pre(&mut traces[a], step);
+                    with_store!(pr, st => apply(rule, st, dw, &mut w[a], &mut w_ref[a]));
+                    let c = core_of[post];
+                    if core_ops[c as usize] == 0 {
+                        touched.push(c);
+                    }
+                    core_ops[c as usize] += 2;
+                    synaptic_events += 1;
+                    stdp_updates += 1;
                 }
                 Some(rule) => {
                     let syns = net.syn_post[a..b]
                         .iter()
                         .zip(&mut traces[a..b])
                         .zip(w[a..b].iter_mut().zip(&mut w_ref[a..b]));
-                    for ((&post, tr), (ws, wr)) in syns {
+                    with_store!(pr, st => for ((&post, tr), (ws, wr)) in syns {
                         let post = post as usize;
                         g[post] += *ws;
                         let dw = rule.on_pre(tr, step);
-                        apply(rule, pr, dw, ws, wr);
+                        apply(rule, st, dw, ws, wr);
                         let c = core_of[post];
                         if core_ops[c as usize] == 0 {
                             touched.push(c);
                         }
                         // Delivery and update.
                         core_ops[c as usize] += 2;
-                    }
-                    run.synaptic_events += (b - a) as u64;
-                    run.stdp_updates += (b - a) as u64;
+                    });
+                    synaptic_events += (b - a) as u64;
+                    stdp_updates += (b - a) as u64;
                 }
             }
         }
@@ -445,16 +477,16 @@ pub fn simulate(net: &Network, placement: &Placement, fabric: &Fabric, seed: u64
                     let syns = traces[s0..s1]
                         .iter_mut()
                         .zip(w[s0..s1].iter_mut().zip(&mut w_ref[s0..s1]));
-                    for (tr, (ws, wr)) in syns {
+                    with_store!(pr, st => for (tr, (ws, wr)) in syns {
                         let dw = rule.on_post(tr, step);
-                        apply(rule, pr, dw, ws, wr);
-                    }
+                        apply(rule, st, dw, ws, wr);
+                    });
                 } else {
-                    for &s in ids {
+                    with_store!(pr, st => for &s in ids {
                         let s = s as usize;
                         let dw = rule.on_post(&mut traces[s], step);
-                        apply(rule, pr, dw, &mut w[s], &mut w_ref[s]);
-                    }
+                        apply(rule, st, dw, &mut w[s], &mut w_ref[s]);
+                    });
                 }
             }
             if b > a {
@@ -463,8 +495,8 @@ pub fn simulate(net: &Network, placement: &Placement, fabric: &Fabric, seed: u64
                     touched.push(c);
                 }
                 core_ops[c as usize] += (b - a) as u64;
-                run.synaptic_events += (b - a) as u64;
-                run.stdp_updates += (b - a) as u64;
+                synaptic_events += (b - a) as u64;
+                stdp_updates += (b - a) as u64;
             }
             let pop = net.node_pop[n as usize] as usize;
             if let PopKind::Lif(l) = &net.populations[pop].kind {
@@ -504,6 +536,9 @@ pub fn simulate(net: &Network, placement: &Placement, fabric: &Fabric, seed: u64
     if !plastic.is_empty() {
         run.snapshots.push(snapshot(net.steps, &w));
     }
+    run.synaptic_events = synaptic_events;
+    run.stdp_updates = stdp_updates;
+    run.local_packets = local_packets;
     run.routes = router.stats;
     run.weights = w;
     run.weights_f64 = w_ref;

@@ -49,7 +49,7 @@ const TWO_POW_52: f64 = 4_503_599_627_370_496.0;
 /// conversion would need its saturation checks and the trip through an integer register
 /// on every STDP update.
 #[inline(always)]
-fn nearest_code(k: f64, max_code: f64) -> f64 {
+pub(super) fn nearest_code(k: f64, max_code: f64) -> f64 {
     // Written so that NaN fails the first comparison and becomes 0.
     let k = if k > 0.0 { k } else { 0.0 };
     let k = if k < max_code { k } else { max_code };

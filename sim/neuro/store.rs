@@ -1,0 +1,108 @@
+//! A plastic projection's store step (round to the core's format, keep inside the stored
+//! range) as a type per format, so that the STDP loops are compiled once per format and
+//! test no format per synapse. Every store gives exactly [`Projection::store`]'s value.
+
+use super::network::Projection;
+use super::weights::{WeightFormat, nearest_code};
+
+/// Stores an updated weight of a plastic projection.
+pub(super) trait Store: Copy {
+    /// The weight as the core holds it.
+    fn store(self, w: f64) -> f64;
+}
+
+/// Fixed point with n bits.
+#[derive(Clone, Copy)]
+pub(super) struct FixedStore {
+    lo: f64,
+    step: f64,
+    inv_step: f64,
+    max_code: f64,
+    range: (f64, f64),
+}
+
+impl Store for FixedStore {
+    #[inline(always)]
+    fn store(self, w: f64) -> f64 {
+        let q = self.lo + nearest_code((w - self.lo) * self.inv_step, self.max_code) * self.step;
+        q.clamp(self.range.0, self.range.1)
+    }
+}
+
+/// No rounding (the f64 format).
+#[derive(Clone, Copy)]
+pub(super) struct ExactStore {
+    range: (f64, f64),
+}
+
+impl Store for ExactStore {
+    #[inline(always)]
+    fn store(self, w: f64) -> f64 {
+        w.clamp(self.range.0, self.range.1)
+    }
+}
+
+/// Any other format, through [`Projection::store`].
+#[derive(Clone, Copy)]
+pub(super) struct AnyStore<'a>(pub(super) &'a Projection);
+
+impl Store for AnyStore<'_> {
+    #[inline(always)]
+    fn store(self, w: f64) -> f64 {
+        self.0.store(w)
+    }
+}
+
+/// Runs `$body` with `$s` bound to the store of plastic projection `$pr` (the body is
+/// compiled once per store type).
+macro_rules! with_store {
+    ($pr:expr, $s:ident => $body:expr) => {{
+        let pr: &$crate::neuro::Projection = $pr;
+        match pr.format {
+            $crate::neuro::WeightFormat::Fixed { .. } => {
+                let $s = $crate::neuro::store::fixed(pr);
+                $body
+            }
+            $crate::neuro::WeightFormat::Exact => {
+                let $s = $crate::neuro::store::exact(pr);
+                $body
+            }
+            _ => {
+                let $s = $crate::neuro::store::AnyStore(pr);
+                $body
+            }
+        }
+    }};
+}
+pub(super) use with_store;
+
+/// The fixed-point store of `pr` (whose format is fixed point; any other format gets
+/// unit steps, never used by [`with_store`]).
+#[inline(always)]
+pub(super) fn fixed(pr: &Projection) -> FixedStore {
+    let (lo, step, inv_step, max_code) = match pr.format {
+        WeightFormat::Fixed {
+            lo,
+            step,
+            inv_step,
+            max_code,
+            ..
+        } => (lo, step, inv_step, max_code),
+        _ => (0.0, 1.0, 1.0, f64::MAX),
+    };
+    FixedStore {
+        lo,
+        step,
+        inv_step,
+        max_code,
+        range: pr.stored_range,
+    }
+}
+
+/// The exact store of `pr`.
+#[inline(always)]
+pub(super) fn exact(pr: &Projection) -> ExactStore {
+    ExactStore {
+        range: pr.stored_range,
+    }
+}
