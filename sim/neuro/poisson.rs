@@ -81,6 +81,15 @@ fn binomial_cdf(n: u32, p: f64) -> Vec<f64> {
     cdf
 }
 
+/// Maps a uniform 64-bit draw to 0..`size` by the high word of `x · size` (Lemire's
+/// multiply-shift): one multiplication where `x % size` would need a division. Each value
+/// is taken by ⌊2^64 / size⌋ or ⌈2^64 / size⌉ draws, so the bias is below size / 2^64,
+/// far below anything a run of 2^40 draws could show.
+#[inline(always)]
+fn pick(x: u64, size: u32) -> u32 {
+    ((u128::from(x) * u128::from(size)) >> 64) as u32
+}
+
 impl Sources {
     /// No sources yet; `seed` drives every Poisson draw.
     pub fn new(seed: u64) -> Sources {
@@ -202,7 +211,7 @@ impl Sources {
             let start = self.fired.len();
             let mut got = 0;
             while got < want {
-                let i = first + (self.rng.random::<u64>() % u64::from(size)) as u32;
+                let i = first + pick(self.rng.random::<u64>(), size);
                 if self.picked[i as usize] != step {
                     self.picked[i as usize] = step;
                     got += 1;
@@ -255,6 +264,20 @@ impl Sources {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pick_covers_the_range_evenly() {
+        assert_eq!(pick(0, 1000), 0);
+        assert_eq!(pick(u64::MAX, 1000), 999);
+        assert_eq!(pick(u64::MAX, 1), 0);
+        // The midpoints of 7000 equal slices of the 64-bit range: 1000 map to each value.
+        let mut seen = [0u32; 7];
+        for j in 0..7000u128 {
+            let x = (((2 * j + 1) << 63) / 7000) as u64;
+            seen[pick(x, 7) as usize] += 1;
+        }
+        assert!(seen.iter().all(|&n| n == 1000), "{seen:?}");
+    }
 
     #[test]
     fn poisson_rate_is_right() {
