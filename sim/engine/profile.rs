@@ -79,24 +79,31 @@ impl Binned {
 
     /// Spreads `amount` over `[start, end)` in `lane` (an empty span puts it all in the
     /// bin of `start`).
+    ///
+    /// The width is a power of two, so bins are found by shifts; a span inside one bin
+    /// (the usual case once the bins have widened) adds its amount with no division.
     pub fn add(&mut self, lane: usize, start: u64, end: u64, amount: u64) {
         if amount == 0 || lane >= self.lanes {
             return;
         }
         let end = end.max(start);
         let last = end.max(start.saturating_add(1));
-        while last.div_ceil(self.width) > MAX_BINS as u64 {
+        // Bins up to `last` (the bin of cycle last − 1, plus one).
+        let bins_to = |shift: u32| ((last - 1) >> shift) + 1;
+        while bins_to(self.shift()) > MAX_BINS as u64 {
             self.coarsen();
         }
-        let need = last.div_ceil(self.width) as usize * self.lanes;
+        let shift = self.shift();
+        let need = bins_to(shift) as usize * self.lanes;
         if self.values.len() < need {
             self.values.resize(need, 0);
         }
-        let span = end - start;
-        if span == 0 {
-            self.values[(start / self.width) as usize * self.lanes + lane] += amount;
+        let first_bin = start >> shift;
+        if end == start || first_bin == (end - 1) >> shift {
+            self.values[first_bin as usize * self.lanes + lane] += amount;
             return;
         }
+        let span = end - start;
         // Cumulative floors: bin i gets floor(amount·(b_i − start)/span) −
         // floor(amount·(a_i − start)/span), which sums to `amount` exactly.
         let share = |t: u64| -> u64 {
@@ -104,11 +111,17 @@ impl Binned {
         };
         let mut at = start;
         while at < end {
-            let bin = at / self.width;
+            let bin = at >> shift;
             let next = (bin + 1).saturating_mul(self.width).min(end);
             self.values[bin as usize * self.lanes + lane] += share(next) - share(at);
             at = next;
         }
+    }
+
+    /// log2 of the width (a power of two).
+    #[inline]
+    fn shift(&self) -> u32 {
+        self.width.trailing_zeros()
     }
 
     /// Drops bins that start at or after `end` (work past the end of the run).
