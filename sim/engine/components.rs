@@ -1,8 +1,6 @@
 //! ECS components and resources of the engine: hardware as entities, program state as
 //! components, the event queue and lock table as resources.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 use std::sync::Arc;
 
 use bevy_ecs::prelude::*;
@@ -144,7 +142,7 @@ pub struct Sim {
     /// Width of a pass in cycles (≥ 1).
     pub window: u64,
     /// Pending completions, ordered by (cycle, program index): the stable tie-break.
-    pub queue: BinaryHeap<Reverse<(u64, u32)>>,
+    pub queue: super::queue::EventQueue,
     /// Completions of this pass, ascending (cycle, program).
     pub due: Vec<(u64, u32)>,
     /// Programs that can run an op, by (cycle, program index).

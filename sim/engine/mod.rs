@@ -10,6 +10,7 @@
 mod components;
 pub mod fabric;
 pub mod profile;
+mod queue;
 mod ready;
 mod simulate;
 mod systems;

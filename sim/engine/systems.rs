@@ -2,7 +2,6 @@
 //! `Sim` in the components):
 //! `advance_clock` → `complete_ops` → `run_ready` → `arbitrate` → `record_occupancy`.
 
-use std::cmp::Reverse;
 
 use bevy_ecs::prelude::*;
 
@@ -112,12 +111,12 @@ pub fn cycles_for(bytes: u64, rate: f64) -> u64 {
 pub fn advance_clock(mut sim: ResMut<Sim>) {
     let sim = &mut *sim;
     sim.due.clear();
-    let Some(&Reverse((t, _))) = sim.queue.peek() else {
+    let Some((t, _)) = sim.queue.peek() else {
         return;
     };
     sim.now = t;
     let end = t.saturating_add(sim.window);
-    while let Some(&Reverse((t2, k))) = sim.queue.peek() {
+    while let Some((t2, k)) = sim.queue.peek() {
         if t2 >= end {
             break;
         }
@@ -342,7 +341,7 @@ pub fn run_ready(
                     {
                         sim.trace(k, start, end, SpanKind::Compute(kind));
                     }
-                    sim.queue.push(Reverse((end, k)));
+                    sim.queue.push(end, k);
                     seq.state = SeqState::Busy(end);
                     break;
                 }
@@ -479,7 +478,7 @@ pub fn arbitrate(
         if let Ok(mut seq) = seqs.get_mut(plan.programs[k as usize]) {
             seq.state = SeqState::Busy(end);
         }
-        sim.queue.push(Reverse((end, k)));
+        sim.queue.push(end, k);
     }
     requests.clear();
     sim.requests = requests;
