@@ -53,7 +53,7 @@ mod tests {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
-            if x % 3 == 0 {
+            if x.is_multiple_of(3) {
                 assert_eq!(q.pop(), h.pop().map(|Reverse(e)| e));
             } else {
                 let (t, k) = (x % 50, i % 37);
