@@ -2,7 +2,6 @@
 //! `Sim` in the components):
 //! `advance_clock` → `complete_ops` → `run_ready` → `arbitrate` → `record_occupancy`.
 
-
 use bevy_ecs::prelude::*;
 
 use super::components::*;

@@ -145,6 +145,18 @@ mod tests {
     }
 
     #[test]
+    fn a_path_goes_x_then_y_one_link_per_hop() {
+        let r = Router::new(5, 4, 1, 0, 1);
+        let p = r.path(t(3, 0), t(1, 2));
+        // West twice along row 0, then north twice along column 1.
+        assert_eq!(
+            p,
+            vec![3 * 4 + WEST, 2 * 4 + WEST, 4 + NORTH, (5 + 1) * 4 + NORTH]
+        );
+        assert!(r.path(t(2, 2), t(2, 2)).is_empty());
+    }
+
+    #[test]
     fn a_busy_link_makes_the_second_packet_wait() {
         let mut r = Router::new(2, 1, 1, 0, 1);
         assert_eq!(r.route(0, t(0, 0), t(1, 0), 0), 1);

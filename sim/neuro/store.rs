@@ -106,3 +106,58 @@ pub(super) fn exact(pr: &Projection) -> ExactStore {
         range: pr.stored_range,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::neuro::Stdp;
+    use crate::numerics::Format;
+    use crate::spec::WeightFormatSpec;
+
+    fn projection(spec: WeightFormatSpec, bits: u32) -> Projection {
+        let (lo, hi) = (0.0, 0.01);
+        let format = WeightFormat::new(spec, bits, lo, hi);
+        Projection {
+            from: 0,
+            to: 1,
+            delay: 0,
+            stdp: Some(Stdp {
+                tau_plus: 0.02,
+                tau_minus: 0.02,
+                a_plus: 1e-4,
+                a_minus: 1.05e-4,
+                w_min: lo,
+                w_max: hi,
+            }),
+            format,
+            range: (lo, hi),
+            stored_range: (format.smallest_at_least(lo), format.largest_at_most(hi)),
+            pre_ptr: vec![0],
+        }
+    }
+
+    /// Every store type gives `Projection::store`'s value, on and off the grid, at and
+    /// beyond the bounds, and for NaN.
+    #[test]
+    fn every_store_matches_the_projections_store() {
+        let cases = [
+            projection(WeightFormatSpec::Fixed, 8),
+            projection(WeightFormatSpec::Fixed, 3),
+            projection(WeightFormatSpec::Format(Format::F64), 64),
+            projection(WeightFormatSpec::Format(Format::Bf16), 16),
+        ];
+        let mut ws: Vec<f64> = (-40..=1040).map(|i| f64::from(i) * 1e-5).collect();
+        ws.extend([f64::NAN, -1.0, 1.0, 0.005 + 1e-12, 0.01 - 1e-17]);
+        for pr in &cases {
+            for &w in &ws {
+                let want = pr.store(w);
+                let got = with_store!(pr, st => st.store(w));
+                assert!(
+                    got == want || (got.is_nan() && want.is_nan()),
+                    "{:?}: store({w}) = {got}, projection says {want}",
+                    pr.format
+                );
+            }
+        }
+    }
+}
