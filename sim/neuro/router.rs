@@ -33,10 +33,21 @@ pub struct Router {
     latency: u64,
     /// Cycles one packet holds a link, in 1/`per_cycle` units.
     per_cycle: u64,
-    /// Per link: (step stamp, free at, in 1/`per_cycle` cycle units).
-    free: Vec<(u64, u64)>,
-    /// Statistics.
-    pub stats: RouteStats,
+    /// Per link (`tile index · 4 + direction`): its state.
+    links: Vec<Link>,
+    /// Statistics, but for the per-link counts (kept in `links`).
+    stats: RouteStats,
+}
+
+/// One link's state: one record, so a hop touches one place.
+#[derive(Debug, Clone, Copy)]
+struct Link {
+    /// Step of `free_at`: an older stamp means free (links are free at each step's start).
+    step: u64,
+    /// Free at, in 1/`per_cycle` cycle units.
+    free_at: u64,
+    /// Packets that crossed it.
+    packets: u64,
 }
 
 const EAST: u32 = 0;
@@ -53,11 +64,23 @@ impl Router {
             hop,
             latency,
             per_cycle: u64::from(packets_per_cycle.max(1)),
-            free: vec![(u64::MAX, 0); links],
-            stats: RouteStats {
-                link_packets: vec![0; links],
-                ..RouteStats::default()
-            },
+            links: vec![
+                Link {
+                    step: u64::MAX,
+                    free_at: 0,
+                    packets: 0,
+                };
+                links
+            ],
+            stats: RouteStats::default(),
+        }
+    }
+
+    /// The routing statistics so far.
+    pub fn stats(&self) -> RouteStats {
+        RouteStats {
+            link_packets: self.links.iter().map(|l| l.packets).collect(),
+            ..self.stats.clone()
         }
     }
 
@@ -101,12 +124,12 @@ impl Router {
         let mut t = at;
         let mut queued = 0u64;
         for &link in links {
-            let link = link as usize;
-            let slot = &mut self.free[link];
-            let free_at = if slot.0 == step { slot.1 } else { 0 };
+            let l = &mut self.links[link as usize];
+            let free_at = if l.step == step { l.free_at } else { 0 };
             let t_units = t * self.per_cycle;
             let start = t_units.max(free_at);
-            *slot = (step, start + 1);
+            (l.step, l.free_at) = (step, start + 1);
+            l.packets += 1;
             // One packet a cycle (the usual rate) needs no division.
             let start_cycle = if self.per_cycle == 1 {
                 start
@@ -115,7 +138,6 @@ impl Router {
             };
             queued += start_cycle - t;
             t = start_cycle + self.hop;
-            self.stats.link_packets[link] += 1;
         }
         let arrival = t + self.latency;
         let lat = arrival - at;
@@ -140,8 +162,8 @@ mod tests {
     fn latency_is_hops_times_hop_plus_base() {
         let mut r = Router::new(4, 4, 2, 5, 1);
         assert_eq!(r.route(0, t(0, 0), t(3, 2), 0), 5 * 2 + 5);
-        assert_eq!(r.stats.hops, 5);
-        assert_eq!(r.stats.queueing_sum, 0);
+        assert_eq!(r.stats().hops, 5);
+        assert_eq!(r.stats().queueing_sum, 0);
     }
 
     #[test]
@@ -161,7 +183,7 @@ mod tests {
         let mut r = Router::new(2, 1, 1, 0, 1);
         assert_eq!(r.route(0, t(0, 0), t(1, 0), 0), 1);
         assert_eq!(r.route(0, t(0, 0), t(1, 0), 0), 2);
-        assert_eq!(r.stats.queueing_sum, 1);
+        assert_eq!(r.stats().queueing_sum, 1);
         // The next step starts with free links.
         assert_eq!(r.route(1, t(0, 0), t(1, 0), 0), 1);
     }
@@ -171,8 +193,8 @@ mod tests {
         let mut r = Router::new(2, 1, 1, 0, 2);
         r.route(0, t(0, 0), t(1, 0), 0);
         r.route(0, t(0, 0), t(1, 0), 0);
-        assert_eq!(r.stats.queueing_sum, 0);
+        assert_eq!(r.stats().queueing_sum, 0);
         r.route(0, t(0, 0), t(1, 0), 0);
-        assert_eq!(r.stats.queueing_sum, 1);
+        assert_eq!(r.stats().queueing_sum, 1);
     }
 }

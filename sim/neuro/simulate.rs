@@ -539,7 +539,7 @@ pub fn simulate(net: &Network, placement: &Placement, fabric: &Fabric, seed: u64
     run.synaptic_events = synaptic_events;
     run.stdp_updates = stdp_updates;
     run.local_packets = local_packets;
-    run.routes = router.stats;
+    run.routes = router.stats();
     run.weights = w;
     run.weights_f64 = w_ref;
     run
