@@ -270,7 +270,7 @@ impl TileIo {
 
     /// [`TileIo::cycles`] of a `kind` op of layer `l`, plus its bank-conflict stalls when
     /// the op loads the layer's operand pair.
-    fn kernel_cycles(
+    pub(super) fn kernel_cycles(
         &self,
         macs: u64,
         elementwise: u64,

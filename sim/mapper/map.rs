@@ -20,7 +20,6 @@ use super::backward::{
     BackLayer, Bodies, GradBoundaries, Keeps, TileIo, plan_tape, push_activity_estimates,
     push_backward, push_spill_writes,
 };
-use super::banks::stall_cycles;
 use super::builder::{Builder, part, runs};
 use super::schedule::*;
 use super::tiling::{Lanes, LayerTiling, LayerWork, MIN_KERNEL, buffers, choose_tiling};
@@ -480,13 +479,6 @@ fn map_general(sc: &Scenario, stages: &[Stage]) -> Result<TileSchedule, MapError
             let eff = w.mapping.mac_efficiency;
             let lanes_hw = u64::from(m.compute.elementwise_lanes);
             let fill = m.compute.pipeline_fill.0;
-            let cycles_for = |macs: u64, elementwise: u64| -> Cycles {
-                Cycles(
-                    fill + (macs as f64 / (mpc * eff)).ceil() as u64
-                        + elementwise.div_ceil(lanes_hw),
-                )
-            };
-
             // Memory-tile channels for this group's tiles.
             let mut tile_mem_in = Vec::new();
             let mut tile_mem_out = Vec::new();
@@ -832,20 +824,6 @@ fn map_general(sc: &Scenario, stages: &[Stage]) -> Result<TileSchedule, MapError
                 let mut b_side = weight_bufs.clone();
                 b_side.push(w_buf);
                 b.place_l1(tile, &[a_buf], &b_side);
-                let conflict: Vec<f64> = plan
-                    .layers
-                    .iter()
-                    .zip(stages)
-                    .enumerate()
-                    .map(|(li, (lp, s))| {
-                        let (n0, n1) = lp.ranges[ti];
-                        if n1 == n0 {
-                            return 0.0;
-                        }
-                        let w = if lp.resident { weight_bufs[li] } else { w_buf };
-                        b.operands(tile, s.layer as u32, a_buf, w)
-                    })
-                    .collect();
                 let total = total + tape.l1();
                 peak_l1 = peak_l1.max(total);
                 // numerics.md §7: the activations the gradient keeps live at once.
@@ -923,6 +901,14 @@ fn map_general(sc: &Scenario, stages: &[Stage]) -> Result<TileSchedule, MapError
                             n_t: n1 - n0,
                         };
                         let (mb, nb, kb) = lp.tiling.blocks(&work);
+                        // The layer's kernel reads its inputs and its weights (resident or
+                        // streamed) together.
+                        let w = if lp.resident { weight_bufs[li] } else { w_buf };
+                        let conflict = if work.n_t == 0 {
+                            0.0
+                        } else {
+                            b.operands(tile, s.layer as u32, a_buf, w)
+                        };
                         BackLayer {
                             layer: s.layer as u32,
                             m: work.m,
@@ -932,7 +918,7 @@ fn map_general(sc: &Scenario, stages: &[Stage]) -> Result<TileSchedule, MapError
                             value_bits: dtype.activation_bits(),
                             gradient_bytes: dtype.weight_bytes(s.k * work.n_t).0,
                             steps: (mb * nb * kb).max(1),
-                            conflict: conflict[li],
+                            conflict,
                         }
                     })
                     .collect();
@@ -1117,10 +1103,7 @@ fn map_general(sc: &Scenario, stages: &[Stage]) -> Result<TileSchedule, MapError
                                 ops.push(Op::acquire(c_empty, 1));
                             }
                             ops.push(Op::Compute {
-                                cycles: Cycles(
-                                    cycles_for(macs, elem).0
-                                        + stall_cycles(macs, mpc, conflict[li]),
-                                ),
+                                cycles: io.kernel_cycles(macs, elem, kind, &back_layers[li]),
                                 macs,
                                 kind,
                                 layer: Some(s.layer as u32),
