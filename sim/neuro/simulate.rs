@@ -242,11 +242,17 @@ pub fn simulate(net: &Network, placement: &Placement, fabric: &Fabric, seed: u64
             dest_ptr[n + 1] = dest.len() as u32;
         }
     }
+    let mut router = Router::new(
+        fabric.cols,
+        fabric.rows,
+        core.hop.0,
+        core.spike_latency.0,
+        core.packets_per_link_per_cycle,
+    );
     // The packet of every (node, destination core): the links it crosses from the tile it
     // leaves to the tile it reaches (spikes from outside enter at the shim of the
     // destination's column); `pkt[p]..pkt[p + 1]` in `pkt_links`, empty when it stays on
     // its tile.
-    let router_for_paths = Router::new(fabric.cols, fabric.rows, 0, 0, 1);
     let mut pkt = vec![0u32];
     let mut pkt_links: Vec<u32> = Vec::new();
     for n in 0..nodes {
@@ -259,7 +265,7 @@ pub fn simulate(net: &Network, placement: &Placement, fabric: &Fabric, seed: u64
             } else {
                 core_tiles[src_core as usize]
             };
-            pkt_links.extend(router_for_paths.path(from, to));
+            pkt_links.extend(router.path(from, to));
             pkt.push(pkt_links.len() as u32);
         }
     }
@@ -296,13 +302,6 @@ pub fn simulate(net: &Network, placement: &Placement, fabric: &Fabric, seed: u64
         .map(|(i, p)| (i, (p.pre_ptr[0]..*p.pre_ptr.last().unwrap_or(&0)).collect()))
         .collect();
 
-    let mut router = Router::new(
-        fabric.cols,
-        fabric.rows,
-        core.hop.0,
-        core.spike_latency.0,
-        core.packets_per_link_per_cycle,
-    );
     let mut run = NeuroRun {
         steps: net.steps,
         cycles: 0,

@@ -3,7 +3,7 @@
 //! test no format per synapse. Every store gives exactly [`Projection::store`]'s value.
 
 use super::network::Projection;
-use super::weights::{WeightFormat, nearest_code};
+use super::weights::round_fixed;
 
 /// Stores an updated weight of a plastic projection.
 pub(super) trait Store: Copy {
@@ -24,8 +24,8 @@ pub(super) struct FixedStore {
 impl Store for FixedStore {
     #[inline(always)]
     fn store(self, w: f64) -> f64 {
-        let q = self.lo + nearest_code((w - self.lo) * self.inv_step, self.max_code) * self.step;
-        q.clamp(self.range.0, self.range.1)
+        round_fixed(w, self.lo, self.step, self.inv_step, self.max_code)
+            .clamp(self.range.0, self.range.1)
     }
 }
 
@@ -59,8 +59,14 @@ macro_rules! with_store {
     ($pr:expr, $s:ident => $body:expr) => {{
         let pr: &$crate::neuro::Projection = $pr;
         match pr.format {
-            $crate::neuro::WeightFormat::Fixed { .. } => {
-                let $s = $crate::neuro::store::fixed(pr);
+            $crate::neuro::WeightFormat::Fixed {
+                lo,
+                step,
+                inv_step,
+                max_code,
+                ..
+            } => {
+                let $s = $crate::neuro::store::fixed(lo, step, inv_step, max_code, pr);
                 $body
             }
             $crate::neuro::WeightFormat::Exact => {
@@ -76,20 +82,15 @@ macro_rules! with_store {
 }
 pub(super) use with_store;
 
-/// The fixed-point store of `pr` (whose format is fixed point; any other format gets
-/// unit steps, never used by [`with_store`]).
+/// The fixed-point store of `pr`, whose format is fixed point with these constants.
 #[inline(always)]
-pub(super) fn fixed(pr: &Projection) -> FixedStore {
-    let (lo, step, inv_step, max_code) = match pr.format {
-        WeightFormat::Fixed {
-            lo,
-            step,
-            inv_step,
-            max_code,
-            ..
-        } => (lo, step, inv_step, max_code),
-        _ => (0.0, 1.0, 1.0, f64::MAX),
-    };
+pub(super) fn fixed(
+    lo: f64,
+    step: f64,
+    inv_step: f64,
+    max_code: f64,
+    pr: &Projection,
+) -> FixedStore {
     FixedStore {
         lo,
         step,
@@ -110,7 +111,7 @@ pub(super) fn exact(pr: &Projection) -> ExactStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::neuro::Stdp;
+    use crate::neuro::{Stdp, WeightFormat};
     use crate::numerics::Format;
     use crate::spec::WeightFormatSpec;
 

@@ -49,7 +49,7 @@ const TWO_POW_52: f64 = 4_503_599_627_370_496.0;
 /// conversion would need its saturation checks and the trip through an integer register
 /// on every STDP update.
 #[inline(always)]
-pub(super) fn nearest_code(k: f64, max_code: f64) -> f64 {
+fn nearest_code(k: f64, max_code: f64) -> f64 {
     // Written so that NaN fails the first comparison and becomes 0.
     let k = if k > 0.0 { k } else { 0.0 };
     let k = if k < max_code { k } else { max_code };
@@ -57,6 +57,13 @@ pub(super) fn nearest_code(k: f64, max_code: f64) -> f64 {
     // Round h to an integer (to even on ties), then step back if that went up: floor(h).
     let r = (h + TWO_POW_52) - TWO_POW_52;
     if r > h { r - 1.0 } else { r }
+}
+
+/// The fixed-point value nearest to `x`: `lo + code·step` with the code saturated to
+/// 0..=`max_code` (`inv_step` = 1 / `step`).
+#[inline(always)]
+pub(super) fn round_fixed(x: f64, lo: f64, step: f64, inv_step: f64, max_code: f64) -> f64 {
+    lo + nearest_code((x - lo) * inv_step, max_code) * step
 }
 
 impl WeightFormat {
@@ -107,7 +114,7 @@ impl WeightFormat {
                 inv_step,
                 max_code,
                 ..
-            } => lo + nearest_code((x - lo) * inv_step, max_code) * step,
+            } => round_fixed(x, lo, step, inv_step, max_code),
             _ => self.round_float(x),
         }
     }
