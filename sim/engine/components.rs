@@ -5,21 +5,11 @@ use std::sync::Arc;
 
 use bevy_ecs::prelude::*;
 
+use super::chain::FlatBlock;
 use super::ready::ReadySet;
 use crate::dram::OnlineController;
 use crate::mapper::{ComputeKind, DramUse, Op, TileSchedule};
 use crate::model::{TileCoord, TileKind};
-
-/// Where a program is in its block list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Phase {
-    /// Running the prologue.
-    Prologue,
-    /// Running the body.
-    Body,
-    /// Nothing left to run.
-    Finished,
-}
 
 /// What a program is doing now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,15 +33,11 @@ pub struct Sequencer {
     pub program: u32,
     /// The tile entity it runs on (for occupancy and the core).
     pub tile: Option<Entity>,
-    /// Prologue or body.
-    pub phase: Phase,
-    /// Block index.
-    pub block: u32,
-    /// Op index within the block.
-    pub op: u32,
+    /// Index of the current block in the plan's block chain ([`Plan::blocks`]).
+    pub blk: u32,
     /// Repetition of the current block.
     pub rep: u64,
-    /// Index of the current op in the plan's flat op array.
+    /// Index of the current op in the plan's flat op array ([`super::chain::FINISHED`] when done).
     pub cur: u32,
     /// End (exclusive) of the current block in the flat op array.
     pub end: u32,
@@ -296,9 +282,8 @@ pub struct Plan {
     pub schedule: Arc<TileSchedule>,
     /// Every op of every program, block after block, in one array.
     pub flat: Vec<Op>,
-    /// Per program, per phase (prologue, body): the index in `flat` where each block
-    /// starts.
-    pub starts: Vec<[Vec<u32>; 2]>,
+    /// Every program's non-empty blocks, chained in the order they run.
+    pub blocks: Vec<FlatBlock>,
     /// Program index → entity.
     pub programs: Vec<Entity>,
     /// Resource index → entity.

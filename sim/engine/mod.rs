@@ -7,6 +7,7 @@
 //! front page); the clock jumps straight to the next event and never steps through idle
 //! cycles.
 
+mod chain;
 mod components;
 pub mod fabric;
 pub mod profile;

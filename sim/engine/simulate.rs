@@ -7,11 +7,10 @@ use std::sync::Arc;
 use bevy_ecs::prelude::*;
 use bevy_ecs::schedule::{LogLevel, ScheduleBuildSettings, SingleThreadedExecutor};
 
+use super::chain::FINISHED;
 use super::components::*;
 use super::fabric::RateProfile;
-use super::systems::{
-    advance_clock, arbitrate, complete_ops, locate, normalize, record_occupancy, run_ready,
-};
+use super::systems::{advance_clock, arbitrate, complete_ops, record_occupancy, run_ready};
 use crate::dram::{DramConfig, DramStats, OnlineController, TraceRecord};
 use crate::mapper::{ComputeKind, DramUse, Op, ResourceKind, TileSchedule};
 use crate::model::{Machine, TileCoord, TileKind};
@@ -363,19 +362,7 @@ pub fn simulate(
                 .id(),
         );
     }
-    // Flatten every program's ops into one array so the hot path is one index away.
-    let mut flat = Vec::new();
-    let mut starts = Vec::with_capacity(schedule.programs.len());
-    for p in &schedule.programs {
-        let mut per_phase: [Vec<u32>; 2] = [Vec::new(), Vec::new()];
-        for (i, blocks) in [&p.prologue, &p.body].into_iter().enumerate() {
-            for b in blocks {
-                per_phase[i].push(flat.len() as u32);
-                flat.extend(b.ops.iter().cloned());
-            }
-        }
-        starts.push(per_phase);
-    }
+    let (flat, blocks, first_block) = super::chain::flatten(&schedule);
     // Programs as entities, all ready at cycle 0.
     let mut programs = Vec::new();
     let window = options
@@ -400,31 +387,27 @@ pub fn simulate(
         ..Default::default()
     };
     for (i, p) in schedule.programs.iter().enumerate() {
-        let mut seq = Sequencer {
+        let blk = first_block[i];
+        let (cur, end) = match blocks.get(blk as usize) {
+            Some(b) => (b.start, b.end),
+            None => (FINISHED, FINISHED),
+        };
+        let seq = Sequencer {
             program: i as u32,
             tile: p.tile.and_then(|t| tile_entities.get(&t).copied()),
-            phase: if p.prologue.is_empty() {
-                Phase::Body
-            } else {
-                Phase::Prologue
-            },
-            block: 0,
-            op: 0,
+            blk,
             rep: 0,
             iteration: 0,
             held_version: 0,
-            cur: 0,
-            end: 0,
-            state: SeqState::Ready,
+            cur,
+            end,
+            state: if cur == FINISHED {
+                SeqState::Finished
+            } else {
+                SeqState::Ready
+            },
         };
-        if seq.phase == Phase::Body && p.body.is_empty() {
-            seq.phase = Phase::Finished;
-            seq.state = SeqState::Finished;
-        } else {
-            normalize(&schedule, &mut seq);
-            locate(&starts, &schedule, &mut seq);
-        }
-        if seq.phase != Phase::Finished {
+        if cur != FINISHED {
             sim.make_ready(0, i as u32);
         }
         programs.push(world.spawn(seq).id());
@@ -506,7 +489,7 @@ pub fn simulate(
         routes,
         schedule: schedule.clone(),
         flat,
-        starts,
+        blocks,
         programs,
         channels,
         buffers,

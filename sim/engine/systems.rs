@@ -4,8 +4,9 @@
 
 use bevy_ecs::prelude::*;
 
+use super::chain::{FINISHED, advance};
 use super::components::*;
-use crate::mapper::{ComputeKind, DramUse, Op, TileSchedule, Unit};
+use crate::mapper::{ComputeKind, DramUse, Op, Unit};
 
 /// Zero-time ops one cycle may execute before the engine declares a livelock.
 pub const INSTANT_OP_LIMIT: u64 = 50_000_000;
@@ -13,82 +14,7 @@ pub const INSTANT_OP_LIMIT: u64 = 50_000_000;
 /// The op a sequencer is at, if any: one index into the plan's flat op array.
 #[inline]
 pub fn current_op<'a>(plan: &'a Plan, seq: &Sequencer) -> Option<&'a Op> {
-    if seq.phase == Phase::Finished {
-        return None;
-    }
     plan.flat.get(seq.cur as usize)
-}
-
-/// Points `seq.cur`/`seq.end` at its (phase, block, op) position in the flat op array.
-pub fn locate(starts: &[[Vec<u32>; 2]], s: &TileSchedule, seq: &mut Sequencer) {
-    let (phase, blocks) = match seq.phase {
-        Phase::Prologue => (0, &s.programs[seq.program as usize].prologue),
-        Phase::Body => (1, &s.programs[seq.program as usize].body),
-        Phase::Finished => return,
-    };
-    let start = starts[seq.program as usize][phase][seq.block as usize];
-    seq.cur = start + seq.op;
-    seq.end = start + blocks[seq.block as usize].ops.len() as u32;
-}
-
-/// Moves `seq` to a valid op position at or after its current one (skipping empty blocks,
-/// wrapping the body, leaving an empty prologue).
-pub fn normalize(s: &TileSchedule, seq: &mut Sequencer) {
-    let p = &s.programs[seq.program as usize];
-    let mut wraps = 0;
-    loop {
-        let blocks = match seq.phase {
-            Phase::Prologue => &p.prologue,
-            Phase::Body => &p.body,
-            Phase::Finished => return,
-        };
-        if let Some(b) = blocks.get(seq.block as usize) {
-            if (seq.op as usize) < b.ops.len() {
-                return;
-            }
-            seq.op = 0;
-            seq.rep += 1;
-            if seq.rep < b.repeat && !b.ops.is_empty() {
-                return;
-            }
-            seq.rep = 0;
-            seq.block += 1;
-            continue;
-        }
-        seq.block = 0;
-        seq.op = 0;
-        seq.rep = 0;
-        match seq.phase {
-            Phase::Prologue => seq.phase = Phase::Body,
-            Phase::Body => {
-                seq.iteration += 1;
-                wraps += 1;
-                if wraps > 1 {
-                    // A body with no ops at all.
-                    seq.phase = Phase::Finished;
-                    seq.state = SeqState::Finished;
-                    return;
-                }
-            }
-            Phase::Finished => return,
-        }
-        if seq.phase == Phase::Body && p.body.is_empty() {
-            seq.phase = Phase::Finished;
-            seq.state = SeqState::Finished;
-            return;
-        }
-    }
-}
-
-#[inline]
-fn advance(plan: &Plan, s: &TileSchedule, seq: &mut Sequencer) {
-    seq.op += 1;
-    if seq.cur + 1 < seq.end {
-        seq.cur += 1;
-        return;
-    }
-    normalize(s, seq);
-    locate(&plan.starts, s, seq);
 }
 
 /// Cycles to move `bytes` at `rate` bytes per cycle, rounded up (0 at an infinite rate).
@@ -129,14 +55,15 @@ pub fn advance_clock(mut sim: ResMut<Sim>) {
 pub fn complete_ops(mut sim: ResMut<Sim>, mut seqs: Query<&mut Sequencer>) {
     let sim = &mut *sim;
     let plan = sim.plan.clone();
-    let s = &*plan.schedule;
     let due = std::mem::take(&mut sim.due);
     for &(time, k) in &due {
         let e = plan.programs[k as usize];
-        let Ok(mut seq) = seqs.get_mut(e) else {
+        let Ok(seq) = seqs.get_mut(e) else {
             continue;
         };
-        match current_op(&plan, &seq) {
+        // Marked changed once, not at every field write.
+        let seq = seq.into_inner();
+        match current_op(&plan, seq) {
             Some(Op::Transfer { free: Some(b), .. }) => {
                 let (te, bytes) = plan.buffers[*b as usize];
                 sim.occupancy.push((time, te, -(bytes as i64)));
@@ -173,8 +100,8 @@ pub fn complete_ops(mut sim: ResMut<Sim>, mut seqs: Query<&mut Sequencer>) {
                 macs: 0,
             }),
         }
-        advance(&plan, s, &mut seq);
-        if seq.phase != Phase::Finished {
+        advance(&plan.blocks, seq);
+        if seq.cur != FINISHED {
             seq.state = SeqState::Ready;
             sim.make_ready(time, k);
         } else {
@@ -202,9 +129,10 @@ pub fn run_ready(
             sim.stats.instant_this_cycle = 0;
         }
         let e = plan.programs[k as usize];
-        let Ok(mut seq) = seqs.get_mut(e) else {
+        let Ok(seq) = seqs.get_mut(e) else {
             continue;
         };
+        let seq = seq.into_inner();
         let unit = s.programs[k as usize].unit;
         loop {
             sim.stats.instant_this_cycle += 1;
@@ -213,7 +141,7 @@ pub fn run_ready(
                 sim.stats.livelock = Some(k);
                 return;
             }
-            let Some(op) = current_op(&plan, &seq) else {
+            let Some(op) = current_op(&plan, seq) else {
                 seq.state = SeqState::Finished;
                 break;
             };
@@ -222,7 +150,7 @@ pub fn run_ready(
                     let v = &mut sim.locks[lock as usize];
                     if *v >= n {
                         *v -= n;
-                        advance(&plan, s, &mut seq);
+                        advance(&plan.blocks, seq);
                     } else {
                         sim.waiters[lock as usize].push(k);
                         seq.state = SeqState::Blocked(lock);
@@ -232,6 +160,9 @@ pub fn run_ready(
                 Op::Release { lock, count, n } => {
                     for l in lock..lock + count {
                         sim.locks[l as usize] += n;
+                        if sim.waiters[l as usize].is_empty() {
+                            continue;
+                        }
                         let mut waiters = std::mem::take(&mut sim.waiters[l as usize]);
                         for &w in &waiters {
                             sim.make_ready(now, w);
@@ -239,7 +170,7 @@ pub fn run_ready(
                         waiters.clear();
                         sim.waiters[l as usize] = waiters;
                     }
-                    advance(&plan, s, &mut seq);
+                    advance(&plan.blocks, seq);
                 }
                 Op::Count { counter, n } => {
                     sim.stats.counters[counter as usize] += n;
@@ -253,15 +184,15 @@ pub fn run_ready(
                         if sum >= s.stop.target {
                             // The run ends here: nothing after this op happens.
                             sim.stats.stopped_at = Some(now);
-                            advance(&plan, s, &mut seq);
+                            advance(&plan.blocks, seq);
                             return;
                         }
                     }
-                    advance(&plan, s, &mut seq);
+                    advance(&plan.blocks, seq);
                 }
                 Op::Publish { version } => {
                     sim.stats.versions[version as usize] += 1;
-                    advance(&plan, s, &mut seq);
+                    advance(&plan.blocks, seq);
                 }
                 Op::Dispatch { every } => {
                     if seq.iteration % every == 0 {
@@ -277,7 +208,7 @@ pub fn run_ready(
                         seq.state = SeqState::Pending;
                         break;
                     }
-                    advance(&plan, s, &mut seq);
+                    advance(&plan.blocks, seq);
                 }
                 Op::Refresh {
                     route,
@@ -294,7 +225,7 @@ pub fn run_ready(
                         seq.state = SeqState::Pending;
                         break;
                     }
-                    advance(&plan, s, &mut seq);
+                    advance(&plan.blocks, seq);
                 }
                 Op::Transfer {
                     route, bytes, fill, ..
@@ -346,7 +277,7 @@ pub fn run_ready(
                 }
             }
         }
-        if seq.phase == Phase::Finished {
+        if seq.cur == FINISHED {
             seq.state = SeqState::Finished;
         }
     }
