@@ -3,11 +3,10 @@
 //! Nearly every wake-up happens at the cycle being processed (a lock release wakes its
 //! waiters "now"), so the programs ready at the current cycle live in a bit set, where
 //! adding and taking the lowest index cost a few instructions; programs ready at a later
-//! cycle of the pass's window (completions) wait in a small heap until their cycle comes.
-//! The pop order is exactly that of one heap ordered by (cycle, program).
-
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+//! cycle of the pass's window (completions) wait in a short sorted queue until their cycle
+//! comes. Completions arrive in (cycle, program) order, so they nearly always join the
+//! queue at its back. The pop order is exactly that of one heap ordered by (cycle,
+//! program).
 
 /// Programs ready to run, ordered by (cycle, program index); each program at most once
 /// per cycle.
@@ -21,9 +20,11 @@ pub struct ReadySet {
     count: usize,
     /// Lowest word of `now` that may hold a set bit.
     low: usize,
-    /// Programs ready at later cycles (every entry's cycle > `time` while `now` is not
-    /// empty).
-    later: BinaryHeap<Reverse<(u64, u32)>>,
+    /// Programs ready at later cycles, ascending (every entry's cycle > `time` while `now`
+    /// is not empty).
+    later: Vec<(u64, u32)>,
+    /// Entries of `later` before this index have been taken.
+    head: usize,
 }
 
 impl ReadySet {
@@ -38,7 +39,7 @@ impl ReadySet {
     /// Whether nothing is ready.
     #[cfg(test)]
     pub fn is_empty(&self) -> bool {
-        self.count == 0 && self.later.is_empty()
+        self.count == 0 && self.head == self.later.len()
     }
 
     fn set(&mut self, k: u32) {
@@ -55,8 +56,8 @@ impl ReadySet {
     #[inline]
     pub fn push(&mut self, t: u64, k: u32) {
         if self.count == 0 {
-            if self.later.peek().is_some_and(|&Reverse((t2, _))| t2 <= t) {
-                self.later.push(Reverse((t, k)));
+            if self.later.get(self.head).is_some_and(|&(t2, _)| t2 <= t) {
+                self.push_later(t, k);
             } else {
                 self.time = t;
                 self.set(k);
@@ -64,13 +65,25 @@ impl ReadySet {
         } else if t == self.time {
             self.set(k);
         } else if t > self.time {
-            self.later.push(Reverse((t, k)));
+            self.push_later(t, k);
         } else {
             // Earlier than the current cycle (not done by the engine, kept exact anyway):
-            // the current cycle's programs move to the heap.
+            // the current cycle's programs move to the later queue.
             self.spill();
             self.time = t;
             self.set(k);
+        }
+    }
+
+    /// Inserts (t, k) into the sorted queue of later programs.
+    #[inline]
+    fn push_later(&mut self, t: u64, k: u32) {
+        let e = (t, k);
+        if self.later.last().is_none_or(|&b| b <= e) {
+            self.later.push(e);
+        } else {
+            let at = self.head + self.later[self.head..].partition_point(|&x| x < e);
+            self.later.insert(at, e);
         }
     }
 
@@ -80,7 +93,7 @@ impl ReadySet {
             while word != 0 {
                 let b = word.trailing_zeros();
                 word &= word - 1;
-                self.later.push(Reverse((self.time, w as u32 * 64 + b)));
+                self.push_later(self.time, w as u32 * 64 + b);
             }
         }
         self.count = 0;
@@ -91,15 +104,23 @@ impl ReadySet {
     #[inline]
     pub fn pop(&mut self) -> Option<(u64, u32)> {
         if self.count == 0 {
-            let Reverse((t, k)) = self.later.pop()?;
+            let &(t, _) = self.later.get(self.head)?;
             self.time = t;
-            self.set(k);
-            while let Some(&Reverse((t2, k2))) = self.later.peek() {
+            while let Some(&(t2, k2)) = self.later.get(self.head) {
                 if t2 != t {
                     break;
                 }
-                self.later.pop();
+                self.head += 1;
                 self.set(k2);
+            }
+            if self.head == self.later.len() {
+                self.later.clear();
+                self.head = 0;
+            } else if self.head >= 64 && 2 * self.head >= self.later.len() {
+                // Taken entries never outnumber the waiting ones for long: memory stays
+                // bounded by the programs waiting, whatever the run's length.
+                self.later.drain(..self.head);
+                self.head = 0;
             }
         }
         let mut w = self.low;
@@ -118,6 +139,8 @@ impl ReadySet {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::cmp::Reverse;
+    use std::collections::BinaryHeap;
 
     /// The reference: one heap ordered by (cycle, program), each (cycle, program) once.
     fn reference(ops: &[(bool, u64, u32)]) -> Vec<(u64, u32)> {
@@ -200,5 +223,24 @@ mod tests {
             }
         }
         assert_eq!(run(&ops, 200), reference(&ops));
+    }
+
+    #[test]
+    fn a_queue_that_never_empties_stays_small() {
+        // Every pop makes the program ready again two cycles later: the later queue is
+        // never empty, yet it holds only the waiting programs plus the taken ones not yet
+        // compacted away.
+        let mut r = ReadySet::new(8);
+        for k in 0..8 {
+            r.push(k as u64, k);
+        }
+        let mut last = (0, 0);
+        for _ in 0..100_000 {
+            let (t, k) = r.pop().expect("programs keep coming back");
+            assert!((t, k) >= last);
+            last = (t, k);
+            r.push(t + 2, k);
+            assert!(r.later.len() <= 2 * 64 + 8, "{}", r.later.len());
+        }
     }
 }
