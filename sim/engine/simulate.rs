@@ -524,6 +524,9 @@ pub fn simulate(
 
     let mut sched = Schedule::default();
     sched.set_executor(SingleThreadedExecutor::new());
+    // No system has deferred buffers (no `Commands`): the executor's final pass over the
+    // systems to apply them would do nothing, once per pass of the run.
+    sched.set_apply_final_deferred(false);
     sched.set_build_settings(ScheduleBuildSettings {
         ambiguity_detection: LogLevel::Error,
         ..Default::default()
