@@ -29,7 +29,7 @@ use super::address::{AddressDecoder, Location};
 use super::bank::Bank;
 use super::stats::{ChannelCounters, DramStats};
 use super::timing::DramTiming;
-use super::{DramConfig, DramError, MAX_BANK_GROUPS, MAX_RANKS, PagePolicy, Request};
+use super::{DramConfig, DramError, MAX_BANK_GROUPS, PagePolicy, Request};
 
 /// A DRAM command as issued by the controller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -157,6 +157,8 @@ pub(super) struct Channel {
     next_rd: u64,
     next_wr: u64,
     last_col_rank: u32,
+    /// The earliest refresh due in any rank (so a decision with none due skips the ranks).
+    next_ref: u64,
     pub(super) counters: ChannelCounters,
 }
 
@@ -228,6 +230,12 @@ impl Channel {
                 self.ranks[r].next_ref += ctx.t.refi;
             }
         }
+        self.next_ref = self
+            .ranks
+            .iter()
+            .map(|r| r.next_ref)
+            .min()
+            .unwrap_or(u64::MAX);
     }
 
     /// FR-FCFS over `queue`: the burst whose column command could issue first, where every
@@ -238,8 +246,7 @@ impl Channel {
     ///
     /// An entry's issue time splits into a part of its own (its bank's state, its arrival)
     /// and a part shared by every entry of its rank and bank group (tCCD, tRRD and the
-    /// data-bus floor); the shared parts are formed once per decision, so the scan over
-    /// the queue reads each entry's bank and two small arrays.
+    /// data-bus floor), read from the rank's inline per-group bounds.
     fn pick(&self, ctx: &Ctx, queue: &VecDeque<Entry>, write: bool) -> usize {
         let (rp, rcd) = (ctx.t.rp, ctx.t.rcd);
         // No column command can issue before the data bus is free: a row hit ready by then
@@ -247,19 +254,6 @@ impl Channel {
         let floor = self
             .now
             .max(if write { self.next_wr } else { self.next_rd });
-        // Per (rank, bank group): the earliest issue of a row hit (column spacing and the
-        // floor) and of a miss (also the ACT spacing, then tRCD).
-        let groups = ctx.bgs as usize;
-        let mut hit_bound = [0u64; MAX_RANKS * MAX_BANK_GROUPS];
-        let mut miss_bound = [0u64; MAX_RANKS * MAX_BANK_GROUPS];
-        for (r, rank) in self.ranks.iter().enumerate() {
-            let col = if write { &rank.wr } else { &rank.rd };
-            for g in 0..groups {
-                let hit = col.at(g).max(floor);
-                hit_bound[r * groups + g] = hit;
-                miss_bound[r * groups + g] = hit.max(rank.act.at(g) + rcd);
-            }
-        }
         // The best so far: issue time, whether it is a miss, index.
         let (mut best_t, mut best_miss, mut best_i) = (u64::MAX, true, 0usize);
         let (front, back) = queue.as_slices();
@@ -275,11 +269,14 @@ impl Channel {
                 continue;
             }
             let bank = &self.banks[e.bank as usize];
-            let rg = e.loc.rank as usize * groups + e.loc.bank_group as usize;
+            // The part shared by every entry of the rank and bank group: the earliest
+            // row hit (column spacing and the floor) and, for a miss, the ACT spacing
+            // then tRCD.
+            let rank = &self.ranks[e.loc.rank as usize];
+            let g = e.loc.bank_group as usize;
+            let hit = if write { &rank.wr } else { &rank.rd }.at(g).max(floor);
             let (at, miss) = match bank.open_row {
-                Some(row) if row == e.loc.row => {
-                    (bank.next_col.max(e.arrival).max(hit_bound[rg]), false)
-                }
+                Some(row) if row == e.loc.row => (bank.next_col.max(e.arrival).max(hit), false),
                 open => {
                     // ACT no earlier than the bank allows (after its PRE if another row is
                     // open), the burst's arrival and the rank's ACT spacing; RD/WR tRCD
@@ -289,7 +286,8 @@ impl Channel {
                     } else {
                         bank.next_act
                     };
-                    ((act_ready.max(e.arrival) + rcd).max(miss_bound[rg]), true)
+                    let shared = hit.max(rank.act.at(g) + rcd);
+                    ((act_ready.max(e.arrival) + rcd).max(shared), true)
                 }
             };
             // Earlier issue wins; at equal issue a row hit beats a miss; otherwise the
@@ -313,7 +311,9 @@ impl Channel {
             (None, None) => unreachable!("step on an empty channel"),
         };
         self.now = self.now.max(earliest);
-        self.refresh(ctx);
+        if self.next_ref <= self.now {
+            self.refresh(ctx);
+        }
         let occupancy = (self.rq.len() + self.wq.len()) as u64;
         self.counters.occupancy_sum += occupancy;
         self.counters.peak_occupancy = self.counters.peak_occupancy.max(occupancy);
@@ -453,6 +453,10 @@ pub(super) fn new_channels(
             next_rd: 0,
             next_wr: 0,
             last_col_rank: 0,
+            next_ref: (1..=u64::from(preset.ranks))
+                .map(|r| timing.refi * r / u64::from(preset.ranks))
+                .min()
+                .unwrap_or(u64::MAX),
             counters: ChannelCounters::default(),
         })
         .collect()

@@ -113,8 +113,7 @@ pub enum DramError {
 /// JESD209-5); the scheduler keeps per-group bounds inline up to this count.
 pub const MAX_BANK_GROUPS: usize = 8;
 
-/// Most ranks per channel a preset may have (DDR5 modules have 1, 2 or 4: JESD79-5); the
-/// scheduler keeps per-rank bounds inline up to this count.
+/// Most ranks per channel a preset may have (DDR5 modules have 1, 2 or 4: JESD79-5).
 pub const MAX_RANKS: usize = 4;
 
 /// Everything the controller model needs besides the requests.
