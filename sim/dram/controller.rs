@@ -23,8 +23,6 @@
 //! Sources issue in order: each stream admits its next burst when the target channel's
 //! queue has room and otherwise waits (head-of-line blocking), as a shim DMA channel does.
 
-use std::collections::VecDeque;
-
 use super::address::{AddressDecoder, Location};
 use super::bank::Bank;
 use super::stats::{ChannelCounters, DramStats};
@@ -150,8 +148,8 @@ pub(super) struct Channel {
     id: u32,
     banks: Vec<Bank>,
     ranks: Vec<Rank>,
-    pub(super) rq: VecDeque<Entry>,
-    pub(super) wq: VecDeque<Entry>,
+    pub(super) rq: Vec<Entry>,
+    pub(super) wq: Vec<Entry>,
     pub(super) now: u64,
     draining: bool,
     next_rd: u64,
@@ -247,7 +245,7 @@ impl Channel {
     /// An entry's issue time splits into a part of its own (its bank's state, its arrival)
     /// and a part shared by every entry of its rank and bank group (tCCD, tRRD and the
     /// data-bus floor), read from the rank's inline per-group bounds.
-    fn pick(&self, ctx: &Ctx, queue: &VecDeque<Entry>, write: bool) -> usize {
+    fn pick(&self, ctx: &Ctx, queue: &[Entry], write: bool) -> usize {
         let (rp, rcd) = (ctx.t.rp, ctx.t.rcd);
         // No column command can issue before the data bus is free: a row hit ready by then
         // is the choice, and the oldest such one ends the search.
@@ -256,8 +254,7 @@ impl Channel {
             .max(if write { self.next_wr } else { self.next_rd });
         // The best so far: issue time, whether it is a miss, index.
         let (mut best_t, mut best_miss, mut best_i) = (u64::MAX, true, 0usize);
-        let (front, back) = queue.as_slices();
-        for (i, e) in front.iter().chain(back).enumerate() {
+        for (i, e) in queue.iter().enumerate() {
             // No burst can issue before it arrived: a burst arriving after the best one's
             // issue cannot beat it, nor can one arriving at that time when the best is a
             // row hit (a tie goes to the older burst). With one source (arrivals in queue
@@ -304,7 +301,7 @@ impl Channel {
 
     /// Makes one scheduling decision; returns the burst served and its completion cycle.
     pub(super) fn step(&mut self, ctx: &mut Ctx) -> (u32, u64) {
-        let earliest = match (self.rq.front(), self.wq.front()) {
+        let earliest = match (self.rq.first(), self.wq.first()) {
             (Some(a), Some(b)) => a.arrival.min(b.arrival),
             (Some(a), None) => a.arrival,
             (None, Some(b)) => b.arrival,
@@ -333,9 +330,9 @@ impl Channel {
         let queue = if write { &self.wq } else { &self.rq };
         let pick = self.pick(ctx, queue, write);
         let e = if write {
-            self.wq.remove(pick).expect("picked from the queue")
+            self.wq.remove(pick)
         } else {
-            self.rq.remove(pick).expect("picked from the queue")
+            self.rq.remove(pick)
         };
         let t = ctx.t;
         let loc = e.loc;
@@ -446,8 +443,8 @@ pub(super) fn new_channels(
                     next_ref: timing.refi * u64::from(r + 1) / u64::from(preset.ranks),
                 })
                 .collect(),
-            rq: VecDeque::with_capacity(config.read_queue),
-            wq: VecDeque::with_capacity(config.write_queue),
+            rq: Vec::with_capacity(config.read_queue),
+            wq: Vec::with_capacity(config.write_queue),
             now: 0,
             draining: false,
             next_rd: 0,
@@ -563,7 +560,7 @@ pub fn simulate(config: &DramConfig, requests: &[Request]) -> Result<DramRun, Dr
                     s.head = None;
                     let bank =
                         (loc.rank * bgs + loc.bank_group) * preset.banks_per_group + loc.bank;
-                    q.push_back(Entry {
+                    q.push(Entry {
                         req: ri,
                         bank,
                         loc,

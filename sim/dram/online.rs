@@ -213,9 +213,9 @@ impl OnlineController {
                 arrival: arrival.max(ch.now),
             };
             if write {
-                ch.wq.push_back(entry);
+                ch.wq.push(entry);
             } else {
-                ch.rq.push_back(entry);
+                ch.rq.push(entry);
             }
             if !self.touched[c] {
                 self.touched[c] = true;
