@@ -52,17 +52,13 @@ pub struct Location {
     pub column: u32,
 }
 
-/// A decoder for one preset and mapping: precomputed bit widths.
+/// A decoder for one preset and mapping: each field's position and mask, precomputed.
 #[derive(Debug, Clone, Copy)]
 pub struct AddressDecoder {
-    mapping: AddressMapping,
     offset_bits: u32,
-    ch: u32,
-    ra: u32,
-    bg: u32,
-    ba: u32,
-    co: u32,
-    ro: u32,
+    /// Per field (channel, rank, bank group, bank, column, row): shift of its lowest bit
+    /// above the burst offset, and its mask.
+    fields: [(u32, u64); 6],
 }
 
 fn log2(n: u64) -> u32 {
@@ -73,15 +69,28 @@ fn log2(n: u64) -> u32 {
 impl AddressDecoder {
     /// A decoder for `preset` under `mapping`.
     pub fn new(preset: &DramPreset, mapping: AddressMapping) -> AddressDecoder {
+        let ch = log2(u64::from(preset.channels));
+        let ra = log2(u64::from(preset.ranks));
+        let bg = log2(u64::from(preset.bank_groups));
+        let ba = log2(u64::from(preset.banks_per_group));
+        let co = log2(u64::from(preset.row_bytes) / preset.burst_bytes());
+        let ro = log2(u64::from(preset.rows));
+        // Field widths from the lowest bits up, in the mapping's order (indices into
+        // `fields`): the two mappings differ only in where the column bits sit, just above
+        // the channel (RoBaRaCoCh) or just below the row (RoCoBaRaCh).
+        let order: [(usize, u32); 6] = match mapping {
+            AddressMapping::RoCoBaRaCh => [(0, ch), (1, ra), (2, bg), (3, ba), (4, co), (5, ro)],
+            AddressMapping::RoBaRaCoCh => [(0, ch), (4, co), (1, ra), (2, bg), (3, ba), (5, ro)],
+        };
+        let mut fields = [(0, 0); 6];
+        let mut shift = 0;
+        for (i, bits) in order {
+            fields[i] = (shift, (1u64 << bits) - 1);
+            shift += bits;
+        }
         AddressDecoder {
-            mapping,
             offset_bits: log2(preset.burst_bytes()),
-            ch: log2(u64::from(preset.channels)),
-            ra: log2(u64::from(preset.ranks)),
-            bg: log2(u64::from(preset.bank_groups)),
-            ba: log2(u64::from(preset.banks_per_group)),
-            co: log2(u64::from(preset.row_bytes) / preset.burst_bytes()),
-            ro: log2(u64::from(preset.rows)),
+            fields,
         }
     }
 
@@ -91,34 +100,17 @@ impl AddressDecoder {
     }
 
     /// The location of the burst holding byte `addr`.
+    #[inline]
     pub fn decode(&self, addr: u64) -> Location {
-        let mut a = addr >> self.offset_bits;
-        let mut take = |bits: u32| {
-            let v = (a & ((1u64 << bits) - 1)) as u32;
-            a >>= bits;
-            v
-        };
-        let channel = take(self.ch);
-        // The two mappings differ only in where the column bits sit: just above the
-        // channel (RoBaRaCoCh) or just below the row (RoCoBaRaCh).
-        let column_low = self.mapping == AddressMapping::RoBaRaCoCh;
-        let low_column = if column_low { take(self.co) } else { 0 };
-        let rank = take(self.ra);
-        let bank_group = take(self.bg);
-        let bank = take(self.ba);
-        let column = if column_low {
-            low_column
-        } else {
-            take(self.co)
-        };
-        let row = take(self.ro);
+        let a = addr >> self.offset_bits;
+        let f = |i: usize| ((a >> self.fields[i].0) & self.fields[i].1) as u32;
         Location {
-            channel,
-            rank,
-            bank_group,
-            bank,
-            row,
-            column,
+            channel: f(0),
+            rank: f(1),
+            bank_group: f(2),
+            bank: f(3),
+            column: f(4),
+            row: f(5),
         }
     }
 }
@@ -152,5 +144,49 @@ mod tests {
         assert_eq!((a.channel, a.column, a.bank_group), (0, 1, 0));
         let b = d.decode(64 * 2 * 64);
         assert_eq!((b.column, b.bank_group, b.row), (0, 1, 0));
+    }
+
+    /// The fields sliced off one after another, from the lowest bits up, in the order the
+    /// mapping's name gives them (read right to left).
+    fn reference(p: &DramPreset, mapping: AddressMapping, addr: u64) -> Location {
+        let mut a = addr / p.burst_bytes();
+        let mut take = |n: u64| {
+            let v = (a % n) as u32;
+            a /= n;
+            v
+        };
+        let columns = u64::from(p.row_bytes) / p.burst_bytes();
+        let channel = take(u64::from(p.channels));
+        let low_column = (mapping == AddressMapping::RoBaRaCoCh).then(|| take(columns));
+        let rank = take(u64::from(p.ranks));
+        let bank_group = take(u64::from(p.bank_groups));
+        let bank = take(u64::from(p.banks_per_group));
+        let column = low_column.unwrap_or_else(|| take(columns));
+        let row = take(u64::from(p.rows));
+        Location {
+            channel,
+            rank,
+            bank_group,
+            bank,
+            row,
+            column,
+        }
+    }
+
+    #[test]
+    fn every_preset_and_mapping_slices_addresses_like_the_reference() {
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for p in crate::dram::PRESETS {
+            for (_, mapping) in AddressMapping::ALL {
+                let d = AddressDecoder::new(p, mapping);
+                for _ in 0..2000 {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    let addr = x % p.capacity_bytes();
+                    assert_eq!(d.decode(addr), reference(p, mapping, addr), "{}", p.name);
+                }
+            }
+        }
     }
 }
