@@ -33,11 +33,11 @@ pub struct Sequencer {
     pub program: u32,
     /// The tile entity it runs on (for occupancy and the core).
     pub tile: Option<Entity>,
-    /// Index of the current block in the plan's block chain ([`Plan::blocks`]).
+    /// Index of the current block in the plan's block chain (`Plan::blocks`).
     pub blk: u32,
     /// Repetition of the current block.
     pub rep: u64,
-    /// Index of the current op in the plan's flat op array ([`super::chain::FINISHED`] when done).
+    /// Index of the current op in the plan's flat op array (`u32::MAX` when done).
     pub cur: u32,
     /// End (exclusive) of the current block in the flat op array.
     pub end: u32,

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use bevy_ecs::prelude::*;
 use bevy_ecs::schedule::{LogLevel, ScheduleBuildSettings, SingleThreadedExecutor};
 
-use super::chain::FINISHED;
+use super::chain::{FINISHED, enter};
 use super::components::*;
 use super::fabric::RateProfile;
 use super::systems::{advance_clock, arbitrate, complete_ops, record_occupancy, run_ready};
@@ -387,27 +387,19 @@ pub fn simulate(
         ..Default::default()
     };
     for (i, p) in schedule.programs.iter().enumerate() {
-        let blk = first_block[i];
-        let (cur, end) = match blocks.get(blk as usize) {
-            Some(b) => (b.start, b.end),
-            None => (FINISHED, FINISHED),
-        };
-        let seq = Sequencer {
+        let mut seq = Sequencer {
             program: i as u32,
             tile: p.tile.and_then(|t| tile_entities.get(&t).copied()),
-            blk,
+            blk: 0,
             rep: 0,
             iteration: 0,
             held_version: 0,
-            cur,
-            end,
-            state: if cur == FINISHED {
-                SeqState::Finished
-            } else {
-                SeqState::Ready
-            },
+            cur: 0,
+            end: 0,
+            state: SeqState::Ready,
         };
-        if cur != FINISHED {
+        enter(&blocks, &mut seq, first_block[i]);
+        if seq.cur != FINISHED {
             sim.make_ready(0, i as u32);
         }
         programs.push(world.spawn(seq).id());
