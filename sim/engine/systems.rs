@@ -285,6 +285,57 @@ pub fn run_ready(
     }
 }
 
+/// Books a transfer of `bytes` requested at `now` on a route's exclusive channels (DMA
+/// channels, shared switch ports), which serve transfers in order: it starts when all of
+/// them are free and holds each for its bytes at that channel's rate. Returns the start.
+/// Routes of one or two channels (nearly all) look each channel up once.
+fn reserve_exclusive(
+    channels: &mut Query<&mut Channel>,
+    exclusive: &[(Entity, f64)],
+    now: u64,
+    bytes: u64,
+) -> u64 {
+    let book = |ch: &mut Channel, start: u64, rate: f64| {
+        let h = cycles_for(bytes, rate);
+        ch.busy_until = start + h;
+        ch.busy_cycles += h;
+        ch.bytes += bytes;
+        ch.transfers += 1;
+    };
+    match *exclusive {
+        [(a, ra)] => {
+            if let Ok(ch) = channels.get_mut(a) {
+                let ch = ch.into_inner();
+                let start = now.max(ch.busy_until);
+                book(ch, start, ra);
+                return start;
+            }
+        }
+        [(a, ra), (b, rb)] => {
+            if let Ok([ca, cb]) = channels.get_many_mut([a, b]) {
+                let (ca, cb) = (ca.into_inner(), cb.into_inner());
+                let start = now.max(ca.busy_until).max(cb.busy_until);
+                book(ca, start, ra);
+                book(cb, start, rb);
+                return start;
+            }
+        }
+        _ => {}
+    }
+    let mut start = now;
+    for &(e, _) in exclusive {
+        if let Ok(ch) = channels.get(e) {
+            start = start.max(ch.busy_until);
+        }
+    }
+    for &(e, rate) in exclusive {
+        if let Ok(ch) = channels.get_mut(e) {
+            book(ch.into_inner(), start, rate);
+        }
+    }
+    start
+}
+
 /// Grants shared resources in (program index) order: a transfer starts when every
 /// resource on its route is free and holds each for its bytes at that resource's rate.
 pub fn arbitrate(
@@ -308,12 +359,7 @@ pub fn arbitrate(
                 let r = &plan.routes[route as usize];
                 // Exclusive resources (DMA channels) serve transfers in order: the transfer
                 // starts when all of them are free and streams at the slowest one's rate.
-                let mut start = now;
-                for &(e, _) in &r.exclusive {
-                    if let Ok(ch) = channels.get(e) {
-                        start = start.max(ch.busy_until);
-                    }
-                }
+                let start = reserve_exclusive(&mut channels, &r.exclusive, now, bytes);
                 let latency = r.latency;
                 match r.dram {
                     DramUse::None => {}
@@ -355,16 +401,6 @@ pub fn arbitrate(
                         }
                     }
                     sim.dram_profile.add(lane, start + latency, end, bytes);
-                }
-                for &(e, rate) in &r.exclusive {
-                    if let Ok(ch) = channels.get_mut(e) {
-                        let ch = ch.into_inner();
-                        let h = cycles_for(bytes, rate);
-                        ch.busy_until = start + h;
-                        ch.busy_cycles += h;
-                        ch.bytes += bytes;
-                        ch.transfers += 1;
-                    }
                 }
                 let fluid = sim.dram.is_none();
                 for &(e, rate) in &r.shared {
