@@ -134,7 +134,6 @@ pub fn run_ready(
             continue;
         };
         let seq = seq.into_inner();
-        let unit = s.programs[k as usize].unit;
         loop {
             sim.stats.instant_this_cycle += 1;
             sim.stats.instant_ops += 1;
@@ -245,7 +244,7 @@ pub fn run_ready(
                         let (te, slot) = plan.buffers[b as usize];
                         sim.occupancy.push((now, te, slot as i64));
                     }
-                    if unit == Unit::Host || seq.tile.is_none() {
+                    if seq.tile.is_none() || s.programs[k as usize].unit == Unit::Host {
                         sim.requests.push((
                             now,
                             k,
