@@ -112,13 +112,16 @@ impl Router {
     }
 
     /// Routes one packet injected at cycle `at` (relative to the step's routing phase) in
-    /// step `step`; returns its arrival cycle.
+    /// step `step`; returns its arrival cycle. (Runs route along precomputed paths with
+    /// [`Router::route_path`].)
+    #[cfg(test)]
     pub fn route(&mut self, step: u64, from: TileCoord, to: TileCoord, at: u64) -> u64 {
         let links = self.path(from, to);
         self.route_path(step, &links, at)
     }
 
-    /// [`Router::route`] along a path from [`Router::path`].
+    /// Routes one packet injected at cycle `at` (relative to the step's routing phase) in
+    /// step `step` along `links`, a path from [`Router::path`]; returns its arrival cycle.
     #[inline]
     pub fn route_path(&mut self, step: u64, links: &[u32], at: u64) -> u64 {
         let mut t = at;

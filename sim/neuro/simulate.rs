@@ -141,6 +141,15 @@ fn cycles_for(ops: u64, per_cycle: u64) -> u64 {
     }
 }
 
+/// Charges `ops` operations to core `c` in this step, listing the core the first time.
+#[inline(always)]
+fn charge(core_ops: &mut [u64], touched: &mut Vec<u32>, c: u32, ops: u64) {
+    if core_ops[c as usize] == 0 {
+        touched.push(c);
+    }
+    core_ops[c as usize] += ops;
+}
+
 /// One STDP update of a synapse: the stored weight rounded to the core's format, the f64
 /// shadow without rounding.
 #[inline(always)]
@@ -411,11 +420,7 @@ pub fn simulate(net: &Network, placement: &Placement, fabric: &Fabric, seed: u64
                     for (&post, &ws) in net.syn_post[a..b].iter().zip(&w[a..b]) {
                         let post = post as usize;
                         g[post] += ws;
-                        let c = core_of[post];
-                        if core_ops[c as usize] == 0 {
-                            touched.push(c);
-                        }
-                        core_ops[c as usize] += 1;
+                        charge(&mut core_ops, &mut touched, core_of[post], 1);
                     }
                     synaptic_events += (b - a) as u64;
                 }
@@ -426,11 +431,7 @@ pub fn simulate(net: &Network, placement: &Placement, fabric: &Fabric, seed: u64
                     g[post] += w[a];
                     let dw = rule.on_pre(&mut traces[a], step);
                     with_store!(pr, st => apply(rule, st, dw, &mut w[a], &mut w_ref[a]));
-                    let c = core_of[post];
-                    if core_ops[c as usize] == 0 {
-                        touched.push(c);
-                    }
-                    core_ops[c as usize] += 2;
+                    charge(&mut core_ops, &mut touched, core_of[post], 2);
                     synaptic_events += 1;
                     stdp_updates += 1;
                 }
@@ -444,12 +445,8 @@ pub fn simulate(net: &Network, placement: &Placement, fabric: &Fabric, seed: u64
                         g[post] += *ws;
                         let dw = rule.on_pre(tr, step);
                         apply(rule, st, dw, ws, wr);
-                        let c = core_of[post];
-                        if core_ops[c as usize] == 0 {
-                            touched.push(c);
-                        }
                         // Delivery and update.
-                        core_ops[c as usize] += 2;
+                        charge(&mut core_ops, &mut touched, core_of[post], 2);
                     });
                     synaptic_events += (b - a) as u64;
                     stdp_updates += (b - a) as u64;
@@ -489,11 +486,12 @@ pub fn simulate(net: &Network, placement: &Placement, fabric: &Fabric, seed: u64
                 }
             }
             if b > a {
-                let c = core_of[n as usize];
-                if core_ops[c as usize] == 0 {
-                    touched.push(c);
-                }
-                core_ops[c as usize] += (b - a) as u64;
+                charge(
+                    &mut core_ops,
+                    &mut touched,
+                    core_of[n as usize],
+                    (b - a) as u64,
+                );
                 synaptic_events += (b - a) as u64;
                 stdp_updates += (b - a) as u64;
             }
