@@ -101,12 +101,11 @@ pub fn complete_ops(mut sim: ResMut<Sim>, mut seqs: Query<&mut Sequencer>) {
                 macs: 0,
             }),
         }
+        // A program that ran out of ops was marked finished where it left its last block.
         advance(&plan.blocks, seq);
         if seq.cur != FINISHED {
             seq.state = SeqState::Ready;
             sim.make_ready(time, k);
-        } else {
-            seq.state = SeqState::Finished;
         }
     }
     sim.due = due;
@@ -141,8 +140,8 @@ pub fn run_ready(
                 sim.stats.livelock = Some(k);
                 return;
             }
+            // No op left: the program was marked finished as it left its last block.
             let Some(op) = current_op(&plan, seq) else {
-                seq.state = SeqState::Finished;
                 break;
             };
             match *op {
@@ -277,9 +276,6 @@ pub fn run_ready(
                     break;
                 }
             }
-        }
-        if seq.cur == FINISHED {
-            seq.state = SeqState::Finished;
         }
     }
 }
