@@ -52,6 +52,15 @@ pub struct Location {
     pub column: u32,
 }
 
+impl Location {
+    /// Index of its bank among the channel's banks, rank by rank, then bank group by bank
+    /// group, for `bank_groups` groups of `banks_per_group` banks.
+    #[inline]
+    pub fn bank_index(&self, bank_groups: u32, banks_per_group: u32) -> u32 {
+        (self.rank * bank_groups + self.bank_group) * banks_per_group + self.bank
+    }
+}
+
 /// A decoder for one preset and mapping: each field's position and mask, precomputed.
 #[derive(Debug, Clone, Copy)]
 pub struct AddressDecoder {

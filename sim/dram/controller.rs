@@ -228,12 +228,7 @@ impl Channel {
                 self.ranks[r].next_ref += ctx.t.refi;
             }
         }
-        self.next_ref = self
-            .ranks
-            .iter()
-            .map(|r| r.next_ref)
-            .min()
-            .unwrap_or(u64::MAX);
+        self.next_ref = earliest_refresh(&self.ranks);
     }
 
     /// FR-FCFS over `queue`: the burst whose column command could issue first, where every
@@ -428,10 +423,8 @@ pub(super) fn new_channels(
     let bgs = preset.bank_groups;
     let nbanks = (preset.ranks * bgs * preset.banks_per_group) as usize;
     (0..preset.channels)
-        .map(|id| Channel {
-            id,
-            banks: vec![Bank::default(); nbanks],
-            ranks: (0..preset.ranks)
+        .map(|id| {
+            let ranks: Vec<Rank> = (0..preset.ranks)
                 .map(|r| Rank {
                     act: GroupBound::new(),
                     faw: [0; 4],
@@ -442,21 +435,28 @@ pub(super) fn new_channels(
                     // Ranks refresh in turn, spread over one tREFI.
                     next_ref: timing.refi * u64::from(r + 1) / u64::from(preset.ranks),
                 })
-                .collect(),
-            rq: Vec::with_capacity(config.read_queue),
-            wq: Vec::with_capacity(config.write_queue),
-            now: 0,
-            draining: false,
-            next_rd: 0,
-            next_wr: 0,
-            last_col_rank: 0,
-            next_ref: (1..=u64::from(preset.ranks))
-                .map(|r| timing.refi * r / u64::from(preset.ranks))
-                .min()
-                .unwrap_or(u64::MAX),
-            counters: ChannelCounters::default(),
+                .collect();
+            Channel {
+                id,
+                banks: vec![Bank::default(); nbanks],
+                next_ref: earliest_refresh(&ranks),
+                ranks,
+                rq: Vec::with_capacity(config.read_queue),
+                wq: Vec::with_capacity(config.write_queue),
+                now: 0,
+                draining: false,
+                next_rd: 0,
+                next_wr: 0,
+                last_col_rank: 0,
+                counters: ChannelCounters::default(),
+            }
         })
         .collect()
+}
+
+/// The earliest refresh due in any of `ranks`.
+fn earliest_refresh(ranks: &[Rank]) -> u64 {
+    ranks.iter().map(|r| r.next_ref).min().unwrap_or(u64::MAX)
 }
 
 /// One source stream: its requests in issue order and where it is.
@@ -558,8 +558,7 @@ pub fn simulate(config: &DramConfig, requests: &[Request]) -> Result<DramRun, Dr
                     let arrival = s.t.max(ch.now);
                     s.t = arrival;
                     s.head = None;
-                    let bank =
-                        (loc.rank * bgs + loc.bank_group) * preset.banks_per_group + loc.bank;
+                    let bank = loc.bank_index(bgs, preset.banks_per_group);
                     q.push(Entry {
                         req: ri,
                         bank,

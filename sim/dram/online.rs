@@ -204,8 +204,7 @@ impl OnlineController {
             while if write { ch.wq.len() } else { ch.rq.len() } >= cap {
                 done = done.max(ch.step(&mut ctx).1);
             }
-            let bank = (loc.rank * preset.bank_groups + loc.bank_group) * preset.banks_per_group
-                + loc.bank;
+            let bank = loc.bank_index(preset.bank_groups, preset.banks_per_group);
             let entry = Entry {
                 req,
                 bank,
