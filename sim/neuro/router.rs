@@ -112,9 +112,9 @@ impl Router {
     }
 
     /// Routes one packet injected at cycle `at` (relative to the step's routing phase) in
-    /// step `step`; returns its arrival cycle. (Runs route along precomputed paths with
-    /// [`Router::route_path`].)
-    #[cfg(test)]
+    /// step `step`; returns its arrival cycle. Builds the packet's path on every call; a
+    /// run, which routes the same packets again and again, keeps each path from
+    /// [`Router::path`] and routes with [`Router::route_path`].
     pub fn route(&mut self, step: u64, from: TileCoord, to: TileCoord, at: u64) -> u64 {
         let links = self.path(from, to);
         self.route_path(step, &links, at)
