@@ -192,17 +192,38 @@ impl Sim {
     /// Records an op if it overlaps the trace window.
     #[inline]
     pub fn trace(&mut self, program: u32, start: u64, end: u64, kind: SpanKind) {
-        if let Some((a, b)) = self.trace_window
-            && start < b
-            && end.max(start + 1) > a
-        {
-            self.spans.push(Span {
-                program,
-                start,
-                end,
-                kind,
-            });
-        }
+        record_span(
+            self.trace_window,
+            &mut self.spans,
+            program,
+            start,
+            end,
+            kind,
+        );
+    }
+}
+
+/// Records an op in `spans` if it overlaps `window` (the engine's trace window), for
+/// systems that hold the trace fields of [`Sim`] apart from the rest.
+#[inline]
+pub fn record_span(
+    window: Option<(u64, u64)>,
+    spans: &mut Vec<Span>,
+    program: u32,
+    start: u64,
+    end: u64,
+    kind: SpanKind,
+) {
+    if let Some((a, b)) = window
+        && start < b
+        && end.max(start + 1) > a
+    {
+        spans.push(Span {
+            program,
+            start,
+            end,
+            kind,
+        });
     }
 }
 
@@ -247,12 +268,6 @@ impl Sim {
     #[inline]
     pub fn make_ready(&mut self, t: u64, k: u32) {
         self.ready.push(t, k);
-    }
-
-    /// Takes the earliest ready program.
-    #[inline]
-    pub fn pop_ready(&mut self) -> Option<(u64, u32)> {
-        self.ready.pop()
     }
 }
 

@@ -86,6 +86,17 @@ impl Binned {
         if amount == 0 || lane >= self.lanes {
             return;
         }
+        // The usual case: a span inside one bin that exists already (its last cycle's
+        // bin is inside the profile, so no widening or growth can be due).
+        let shift = self.shift();
+        let first_bin = start >> shift;
+        if end <= start.saturating_add(1) || first_bin == (end - 1) >> shift {
+            let i = first_bin as usize * self.lanes + lane;
+            if let Some(v) = self.values.get_mut(i) {
+                *v += amount;
+                return;
+            }
+        }
         let end = end.max(start);
         let last = end.max(start.saturating_add(1));
         // Bins up to `last` (the bin of cycle last − 1, plus one).

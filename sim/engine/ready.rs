@@ -42,6 +42,7 @@ impl ReadySet {
         self.count == 0 && self.head == self.later.len()
     }
 
+    #[inline(always)]
     fn set(&mut self, k: u32) {
         let (w, b) = ((k / 64) as usize, k % 64);
         let word = &mut self.now[w];
@@ -53,8 +54,22 @@ impl ReadySet {
     }
 
     /// Marks program `k` ready at cycle `t` (a program already ready at `t` stays once).
-    #[inline]
+    #[inline(always)]
     pub fn push(&mut self, t: u64, k: u32) {
+        // The usual case, a wake-up at the current cycle, inline at the caller. Every
+        // program in `later` is due after `time` (pop and push_other keep that so), so a
+        // program ready at `time` joins the bit set whether or not it holds any yet.
+        if t == self.time {
+            debug_assert!(self.later[self.head..].iter().all(|&(t2, _)| t2 > t));
+            self.set(k);
+        } else {
+            self.push_other(t, k);
+        }
+    }
+
+    /// [`ReadySet::push`] when nothing is ready or `t` is not the current cycle.
+    #[inline(never)]
+    fn push_other(&mut self, t: u64, k: u32) {
         if self.count == 0 {
             if self.later.get(self.head).is_some_and(|&(t2, _)| t2 <= t) {
                 self.push_later(t, k);

@@ -118,15 +118,32 @@ pub fn run_ready(
     mut seqs: Query<&mut Sequencer>,
     mut tiles: Query<&mut TileState>,
 ) {
-    let sim = &mut *sim;
-    let plan = sim.plan.clone();
+    // The fields apart, so that the compiler sees they do not alias and keeps their
+    // addresses in registers across the loop.
+    let Sim {
+        now: clock,
+        ready,
+        requests,
+        locks,
+        waiters,
+        occupancy,
+        stats,
+        plan,
+        queue,
+        trace_window,
+        spans,
+        ..
+    } = &mut *sim;
+    let plan = &**plan;
+    let (flat, blocks, buffers) = (&plan.flat[..], &plan.blocks[..], &plan.buffers[..]);
     let s = &*plan.schedule;
+    let trace_window = *trace_window;
     let mut cycle = None;
-    while let Some((now, k)) = sim.pop_ready() {
+    while let Some((now, k)) = ready.pop() {
         if cycle != Some(now) {
             cycle = Some(now);
-            sim.now = now;
-            sim.stats.instant_this_cycle = 0;
+            *clock = now;
+            stats.instant_this_cycle = 0;
         }
         let e = plan.programs[k as usize];
         let Ok(seq) = seqs.get_mut(e) else {
@@ -134,69 +151,68 @@ pub fn run_ready(
         };
         let seq = seq.into_inner();
         loop {
-            sim.stats.instant_this_cycle += 1;
-            sim.stats.instant_ops += 1;
-            if sim.stats.instant_this_cycle > INSTANT_OP_LIMIT {
-                sim.stats.livelock = Some(k);
+            stats.instant_this_cycle += 1;
+            stats.instant_ops += 1;
+            if stats.instant_this_cycle > INSTANT_OP_LIMIT {
+                stats.livelock = Some(k);
                 return;
             }
             // No op left: the program was marked finished as it left its last block.
-            let Some(op) = current_op(&plan, seq) else {
+            let Some(op) = flat.get(seq.cur as usize) else {
                 break;
             };
             match *op {
                 Op::Acquire { lock, n } => {
-                    let v = &mut sim.locks[lock as usize];
+                    let v = &mut locks[lock as usize];
                     if *v >= n {
                         *v -= n;
-                        advance(&plan.blocks, seq);
+                        advance(blocks, seq);
                     } else {
-                        sim.waiters[lock as usize].push(k);
+                        waiters[lock as usize].push(k);
                         seq.state = SeqState::Blocked(lock);
                         break;
                     }
                 }
                 Op::Release { lock, count, n } => {
                     for l in lock..lock + count {
-                        sim.locks[l as usize] += n;
-                        if sim.waiters[l as usize].is_empty() {
+                        locks[l as usize] += n;
+                        let w = &mut waiters[l as usize];
+                        if w.is_empty() {
                             continue;
                         }
-                        let mut waiters = std::mem::take(&mut sim.waiters[l as usize]);
-                        for &w in &waiters {
-                            sim.make_ready(now, w);
+                        for &p in w.iter() {
+                            ready.push(now, p);
                         }
-                        waiters.clear();
-                        sim.waiters[l as usize] = waiters;
+                        w.clear();
                     }
-                    advance(&plan.blocks, seq);
+                    advance(blocks, seq);
                 }
                 Op::Count { counter, n } => {
-                    sim.stats.counters[counter as usize] += n;
-                    if sim.stats.stopped_at.is_none() && s.stop.counters.contains(&counter) {
+                    stats.counters[counter as usize] += n;
+                    if stats.stopped_at.is_none() && s.stop.counters.contains(&counter) {
                         let sum: u64 = s
                             .stop
                             .counters
                             .iter()
-                            .map(|&c| sim.stats.counters[c as usize])
+                            .map(|&c| stats.counters[c as usize])
                             .sum();
                         if sum >= s.stop.target {
                             // The run ends here: nothing after this op happens.
-                            sim.stats.stopped_at = Some(now);
-                            advance(&plan.blocks, seq);
+                            stats.stopped_at = Some(now);
+                            advance(blocks, seq);
                             return;
                         }
                     }
-                    advance(&plan.blocks, seq);
+                    advance(blocks, seq);
                 }
                 Op::Publish { version } => {
-                    sim.stats.versions[version as usize] += 1;
-                    advance(&plan.blocks, seq);
+                    stats.versions[version as usize] += 1;
+                    advance(blocks, seq);
                 }
                 Op::Dispatch { every } => {
                     if seq.iteration % every == 0 {
-                        sim.stats.dispatches += 1;
-                        sim.requests.push((
+                        stats.dispatches += 1;
+                        requests.push((
                             now,
                             k,
                             Request::Hold {
@@ -207,44 +223,47 @@ pub fn run_ready(
                         seq.state = SeqState::Pending;
                         break;
                     }
-                    advance(&plan.blocks, seq);
+                    advance(blocks, seq);
                 }
                 Op::Refresh {
                     route,
                     bytes,
                     version,
                 } => {
-                    let published = sim.stats.versions[version as usize];
-                    sim.stats.staleness_sum += published - seq.held_version;
-                    sim.stats.staleness_checks += 1;
+                    let published = stats.versions[version as usize];
+                    stats.staleness_sum += published - seq.held_version;
+                    stats.staleness_checks += 1;
                     if published > seq.held_version {
                         seq.held_version = published;
-                        sim.requests
-                            .push((now, k, Request::Transfer { route, bytes }));
+                        requests.push((now, k, Request::Transfer { route, bytes }));
                         seq.state = SeqState::Pending;
                         break;
                     }
-                    advance(&plan.blocks, seq);
+                    advance(blocks, seq);
                 }
                 Op::Transfer {
                     route, bytes, fill, ..
                 } => {
                     if let Some(b) = fill {
-                        let (te, slot) = plan.buffers[b as usize];
-                        sim.occupancy.push((now, te, slot as i64));
+                        let (te, slot) = buffers[b as usize];
+                        occupancy.push((now, te, slot as i64));
                     }
-                    sim.requests
-                        .push((now, k, Request::Transfer { route, bytes }));
+                    requests.push((now, k, Request::Transfer { route, bytes }));
                     seq.state = SeqState::Pending;
                     break;
                 }
-                Op::Compute { cycles, fill, .. } => {
+                Op::Compute {
+                    cycles, fill, kind, ..
+                } => {
                     if let Some(b) = fill {
-                        let (te, slot) = plan.buffers[b as usize];
-                        sim.occupancy.push((now, te, slot as i64));
+                        let (te, slot) = buffers[b as usize];
+                        occupancy.push((now, te, slot as i64));
                     }
-                    if seq.tile.is_none() || s.programs[k as usize].unit == Unit::Host {
-                        sim.requests.push((
+                    let Some(te) = seq
+                        .tile
+                        .filter(|_| s.programs[k as usize].unit != Unit::Host)
+                    else {
+                        requests.push((
                             now,
                             k,
                             Request::Hold {
@@ -254,8 +273,7 @@ pub fn run_ready(
                         ));
                         seq.state = SeqState::Pending;
                         break;
-                    }
-                    let te = seq.tile.expect("checked above");
+                    };
                     let start = match tiles.get_mut(te) {
                         Ok(t) => {
                             let t = t.into_inner();
@@ -266,12 +284,8 @@ pub fn run_ready(
                         Err(_) => now,
                     };
                     let end = start + cycles.0;
-                    if sim.trace_window.is_some()
-                        && let Op::Compute { kind, .. } = *op
-                    {
-                        sim.trace(k, start, end, SpanKind::Compute(kind));
-                    }
-                    sim.queue.push(end, k);
+                    record_span(trace_window, spans, k, start, end, SpanKind::Compute(kind));
+                    queue.push(end, k);
                     seq.state = SeqState::Busy(end);
                     break;
                 }
