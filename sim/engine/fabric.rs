@@ -74,9 +74,17 @@ impl RateProfile {
     }
 
     /// The index of the breakpoint at `t`, inserted (with the rate then in force) if `t`
-    /// is not one yet.
-    fn split(&mut self, t: u64) -> usize {
-        let i = self.segs.partition_point(|&(s, _)| s <= t);
+    /// is not one yet; `t` is not before breakpoint `from`.
+    ///
+    /// The search walks forward from `from`: after pruning, transfers start within the
+    /// first few breakpoints and end a few after their start, so a walk beats a binary
+    /// search (the insert that may follow moves the tail anyway).
+    fn split(&mut self, t: u64, from: usize) -> usize {
+        debug_assert!(self.segs.get(from).is_none_or(|s| s.0 <= t) || from == 0);
+        let mut i = from;
+        while i < self.segs.len() && self.segs[i].0 <= t {
+            i += 1;
+        }
         // segs[i - 1] is the last breakpoint at or before t (i ≥ 1 once t ≥ segs[0].0).
         if i == 0 {
             self.segs.insert(0, (t, 0.0));
@@ -105,7 +113,7 @@ impl RateProfile {
             self.cap
         };
         let mut left = bytes as f64;
-        let mut i = self.split(start);
+        let mut i = self.split(start, 0);
         let mut slowed = false;
         loop {
             let (t0, promised) = self.segs[i];
@@ -124,7 +132,7 @@ impl RateProfile {
                 };
                 if fits {
                     let end = t0.saturating_add(need as u64);
-                    let j = self.split(end);
+                    let j = self.split(end, i);
                     for s in &mut self.segs[i..j] {
                         s.1 += r;
                     }
