@@ -297,39 +297,22 @@ pub fn run_ready(
 /// Books a transfer of `bytes` requested at `now` on a route's exclusive channels (DMA
 /// channels, shared switch ports), which serve transfers in order: it starts when all of
 /// them are free and holds each for its bytes at that channel's rate. Returns the start.
-/// Routes of one or two channels (nearly all) look each channel up once.
+/// Routes of up to four channels (nearly all) look each channel up once.
 fn reserve_exclusive(
     channels: &mut Query<&mut Channel>,
     exclusive: &[(Entity, f64)],
     now: u64,
     bytes: u64,
 ) -> u64 {
-    let book = |ch: &mut Channel, start: u64, rate: f64| {
-        let h = cycles_for(bytes, rate);
-        ch.busy_until = start + h;
-        ch.busy_cycles += h;
-        ch.bytes += bytes;
-        ch.transfers += 1;
+    let booked = match exclusive.len() {
+        1 => reserve_n::<1>(channels, exclusive, now, bytes),
+        2 => reserve_n::<2>(channels, exclusive, now, bytes),
+        3 => reserve_n::<3>(channels, exclusive, now, bytes),
+        4 => reserve_n::<4>(channels, exclusive, now, bytes),
+        _ => None,
     };
-    match *exclusive {
-        [(a, ra)] => {
-            if let Ok(ch) = channels.get_mut(a) {
-                let ch = ch.into_inner();
-                let start = now.max(ch.busy_until);
-                book(ch, start, ra);
-                return start;
-            }
-        }
-        [(a, ra), (b, rb)] => {
-            if let Ok([ca, cb]) = channels.get_many_mut([a, b]) {
-                let (ca, cb) = (ca.into_inner(), cb.into_inner());
-                let start = now.max(ca.busy_until).max(cb.busy_until);
-                book(ca, start, ra);
-                book(cb, start, rb);
-                return start;
-            }
-        }
-        _ => {}
+    if let Some(start) = booked {
+        return start;
     }
     let mut start = now;
     for &(e, _) in exclusive {
@@ -339,10 +322,38 @@ fn reserve_exclusive(
     }
     for &(e, rate) in exclusive {
         if let Ok(ch) = channels.get_mut(e) {
-            book(ch.into_inner(), start, rate);
+            book(ch.into_inner(), start, rate, bytes);
         }
     }
     start
+}
+
+/// [`reserve_exclusive`] on exactly `N` channels, fetched together (`None` if one of them
+/// is not a channel or two are the same: the general path then handles it).
+#[inline]
+fn reserve_n<const N: usize>(
+    channels: &mut Query<&mut Channel>,
+    exclusive: &[(Entity, f64)],
+    now: u64,
+    bytes: u64,
+) -> Option<u64> {
+    let entities: [Entity; N] = std::array::from_fn(|i| exclusive[i].0);
+    let chs = channels.get_many_mut(entities).ok()?;
+    let start = chs.iter().fold(now, |s, c| s.max(c.busy_until));
+    for (ch, &(_, rate)) in chs.into_iter().zip(exclusive) {
+        book(ch.into_inner(), start, rate, bytes);
+    }
+    Some(start)
+}
+
+/// Holds `ch` from `start` for `bytes` at `rate` bytes per cycle.
+#[inline]
+fn book(ch: &mut Channel, start: u64, rate: f64, bytes: u64) {
+    let h = cycles_for(bytes, rate);
+    ch.busy_until = start + h;
+    ch.busy_cycles += h;
+    ch.bytes += bytes;
+    ch.transfers += 1;
 }
 
 /// Grants shared resources in (program index) order: a transfer starts when every
