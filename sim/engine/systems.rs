@@ -297,7 +297,8 @@ pub fn run_ready(
 /// Books a transfer of `bytes` requested at `now` on a route's exclusive channels (DMA
 /// channels, shared switch ports), which serve transfers in order: it starts when all of
 /// them are free and holds each for its bytes at that channel's rate. Returns the start.
-/// Routes of up to four channels (nearly all) look each channel up once.
+/// Routes of up to eight channels (every route of the shipped machines: DMA channels
+/// plus the switch ports they share) look each channel up once.
 fn reserve_exclusive(
     channels: &mut Query<&mut Channel>,
     exclusive: &[(Entity, f64)],
@@ -309,6 +310,10 @@ fn reserve_exclusive(
         2 => reserve_n::<2>(channels, exclusive, now, bytes),
         3 => reserve_n::<3>(channels, exclusive, now, bytes),
         4 => reserve_n::<4>(channels, exclusive, now, bytes),
+        5 => reserve_n::<5>(channels, exclusive, now, bytes),
+        6 => reserve_n::<6>(channels, exclusive, now, bytes),
+        7 => reserve_n::<7>(channels, exclusive, now, bytes),
+        8 => reserve_n::<8>(channels, exclusive, now, bytes),
         _ => None,
     };
     if let Some(start) = booked {
