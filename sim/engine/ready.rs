@@ -67,7 +67,7 @@ impl ReadySet {
         }
     }
 
-    /// [`ReadySet::push`] when nothing is ready or `t` is not the current cycle.
+    /// [`ReadySet::push`] when `t` is not the current cycle.
     #[inline(never)]
     fn push_other(&mut self, t: u64, k: u32) {
         if self.count == 0 {
@@ -77,8 +77,6 @@ impl ReadySet {
                 self.time = t;
                 self.set(k);
             }
-        } else if t == self.time {
-            self.set(k);
         } else if t > self.time {
             self.push_later(t, k);
         } else {

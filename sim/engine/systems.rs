@@ -135,7 +135,7 @@ pub fn run_ready(
         ..
     } = &mut *sim;
     let plan = &**plan;
-    let (flat, blocks, buffers) = (&plan.flat[..], &plan.blocks[..], &plan.buffers[..]);
+    let (blocks, buffers) = (&plan.blocks[..], &plan.buffers[..]);
     let s = &*plan.schedule;
     let trace_window = *trace_window;
     let mut cycle = None;
@@ -158,7 +158,7 @@ pub fn run_ready(
                 return;
             }
             // No op left: the program was marked finished as it left its last block.
-            let Some(op) = flat.get(seq.cur as usize) else {
+            let Some(op) = current_op(plan, seq) else {
                 break;
             };
             match *op {
