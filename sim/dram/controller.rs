@@ -25,9 +25,10 @@
 
 use super::address::{AddressDecoder, Location};
 use super::bank::Bank;
+use super::queue::Queue;
 use super::stats::{ChannelCounters, DramStats};
 use super::timing::DramTiming;
-use super::{DramConfig, DramError, MAX_BANK_GROUPS, PagePolicy, Request};
+use super::{DramConfig, DramError, MAX_BANK_GROUPS, MAX_RANKS, PagePolicy, Request};
 
 /// A DRAM command as issued by the controller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,6 +92,14 @@ pub(super) struct Entry {
     pub(super) bank: u32,
     pub(super) loc: Location,
     pub(super) arrival: u64,
+    /// The part of the earliest column command that depends on this burst, its bank and
+    /// its bank group (see [`Channel::bound`]), kept current whenever the bank's or the
+    /// group's state changes.
+    bound: u64,
+    /// Its rank and bank group in one key: rank << 16 | bank group.
+    group: u32,
+    /// Whether the bank's open row is not this burst's (the burst needs an ACT).
+    miss: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -148,8 +157,8 @@ pub(super) struct Channel {
     id: u32,
     banks: Vec<Bank>,
     ranks: Vec<Rank>,
-    pub(super) rq: Vec<Entry>,
-    pub(super) wq: Vec<Entry>,
+    pub(super) rq: Queue<Entry>,
+    pub(super) wq: Queue<Entry>,
     pub(super) now: u64,
     draining: bool,
     next_rd: u64,
@@ -187,6 +196,95 @@ impl Ctx<'_> {
 }
 
 impl Channel {
+    /// The part of a burst's earliest column command that depends on the burst, its bank
+    /// and its bank group, and whether it misses the open row.
+    ///
+    /// A row hit issues no earlier than the bank's next column slot, its arrival and its
+    /// group's column spacing (tCCD_L, tWTR_L). A miss first needs its ACT: no earlier than
+    /// the bank allows (after its PRE if another row is open), its arrival and its group's
+    /// ACT spacing (tRRD_L), then tRCD. What the whole rank shares (the cross-group
+    /// spacing, the data-bus floor) is added by [`Channel::pick`]: the maximum splits.
+    #[inline]
+    fn bound(
+        banks: &[Bank],
+        ranks: &[Rank],
+        t: &DramTiming,
+        e: &Entry,
+        write: bool,
+    ) -> (u64, bool) {
+        let bank = &banks[e.bank as usize];
+        let rank = &ranks[e.loc.rank as usize];
+        let g = e.loc.bank_group as usize;
+        let col = if write { &rank.wr } else { &rank.rd }.group[g];
+        match bank.open_row {
+            Some(open) if open == e.loc.row => (bank.next_col.max(e.arrival).max(col), false),
+            open => {
+                let act_ready = if open.is_some() {
+                    bank.next_act.max(e.arrival.max(bank.next_pre) + t.rp)
+                } else {
+                    bank.next_act
+                };
+                let act = act_ready.max(e.arrival).max(rank.act.group[g]);
+                ((act + t.rcd).max(col), true)
+            }
+        }
+    }
+
+    /// Queues a burst of request `req` at `loc` (bank index `bank`) that arrived at
+    /// `arrival`, on the write queue if `write`, else on the read queue.
+    #[inline]
+    pub(super) fn push(
+        &mut self,
+        t: &DramTiming,
+        req: u32,
+        bank: u32,
+        loc: Location,
+        arrival: u64,
+        write: bool,
+    ) {
+        let mut e = Entry {
+            req,
+            bank,
+            group: (loc.rank << 16) | loc.bank_group,
+            loc,
+            arrival,
+            bound: 0,
+            miss: false,
+        };
+        (e.bound, e.miss) = Channel::bound(&self.banks, &self.ranks, t, &e, write);
+        if write {
+            self.wq.push(e);
+        } else {
+            self.rq.push(e);
+        }
+    }
+
+    /// Recomputes the cached bound of every queued burst in bank group `group` (a key as
+    /// in [`Entry::group`]) after the group's or one of its banks' state changed.
+    #[inline]
+    fn update_group(&mut self, t: &DramTiming, group: u32) {
+        for e in self.rq.as_mut_slice() {
+            if e.group == group {
+                (e.bound, e.miss) = Channel::bound(&self.banks, &self.ranks, t, e, false);
+            }
+        }
+        for e in self.wq.as_mut_slice() {
+            if e.group == group {
+                (e.bound, e.miss) = Channel::bound(&self.banks, &self.ranks, t, e, true);
+            }
+        }
+    }
+
+    /// Recomputes the cached bound of every queued burst (after a refresh).
+    fn update_all(&mut self, t: &DramTiming) {
+        for e in self.rq.as_mut_slice() {
+            (e.bound, e.miss) = Channel::bound(&self.banks, &self.ranks, t, e, false);
+        }
+        for e in self.wq.as_mut_slice() {
+            (e.bound, e.miss) = Channel::bound(&self.banks, &self.ranks, t, e, true);
+        }
+    }
+
     /// Issues every refresh due at or before `now`.
     fn refresh(&mut self, ctx: &mut Ctx) {
         let per_rank = (ctx.bgs * ctx.banks_per_group) as usize;
@@ -229,6 +327,7 @@ impl Channel {
             }
         }
         self.next_ref = earliest_refresh(&self.ranks);
+        self.update_all(ctx.t);
     }
 
     /// FR-FCFS over `queue`: the burst whose column command could issue first, where every
@@ -237,16 +336,35 @@ impl Channel {
     /// the data bus, so they are estimated from the bank and rank constraints alone (the
     /// controller issues them while other banks transfer data).
     ///
-    /// An entry's issue time splits into a part of its own (its bank's state, its arrival)
-    /// and a part shared by every entry of its rank and bank group (tCCD, tRRD and the
-    /// data-bus floor), read from the rank's inline per-group bounds.
+    /// An entry's issue time is the larger of its cached bound (its own, its bank's and
+    /// its bank group's part, see [`Channel::bound`]) and the part shared by every entry
+    /// of its rank: the cross-group column spacing and the data-bus floor, and for a miss
+    /// the cross-group ACT spacing then tRCD.
     fn pick(&self, ctx: &Ctx, queue: &[Entry], write: bool) -> usize {
-        let (rp, rcd) = (ctx.t.rp, ctx.t.rcd);
+        // Unit tests check that every cached bound is current at each decision.
+        #[cfg(test)]
+        for e in queue {
+            assert_eq!(
+                (e.bound, e.miss),
+                Channel::bound(&self.banks, &self.ranks, ctx.t, e, write),
+                "stale bound of {e:?}"
+            );
+        }
+        if queue.len() == 1 {
+            return 0;
+        }
+        let rcd = ctx.t.rcd;
         // No column command can issue before the data bus is free: a row hit ready by then
         // is the choice, and the oldest such one ends the search.
         let floor = self
             .now
             .max(if write { self.next_wr } else { self.next_rd });
+        // Per rank: the shared part of a row hit's issue and of a miss's.
+        let mut shared = [(0u64, 0u64); MAX_RANKS];
+        for (s, rank) in shared.iter_mut().zip(&self.ranks) {
+            let hit = if write { rank.wr.any } else { rank.rd.any }.max(floor);
+            *s = (hit, hit.max(rank.act.any + rcd));
+        }
         // The best so far: issue time, whether it is a miss, index.
         let (mut best_t, mut best_miss, mut best_i) = (u64::MAX, true, 0usize);
         for (i, e) in queue.iter().enumerate() {
@@ -260,33 +378,14 @@ impl Channel {
                 }
                 continue;
             }
-            let bank = &self.banks[e.bank as usize];
-            // The part shared by every entry of the rank and bank group: the earliest
-            // row hit (column spacing and the floor) and, for a miss, the ACT spacing
-            // then tRCD.
-            let rank = &self.ranks[e.loc.rank as usize];
-            let g = e.loc.bank_group as usize;
-            let hit = if write { &rank.wr } else { &rank.rd }.at(g).max(floor);
-            let (at, miss) = match bank.open_row {
-                Some(row) if row == e.loc.row => (bank.next_col.max(e.arrival).max(hit), false),
-                open => {
-                    // ACT no earlier than the bank allows (after its PRE if another row is
-                    // open), the burst's arrival and the rank's ACT spacing; RD/WR tRCD
-                    // later.
-                    let act_ready = if open.is_some() {
-                        bank.next_act.max(e.arrival.max(bank.next_pre) + rp)
-                    } else {
-                        bank.next_act
-                    };
-                    let shared = hit.max(rank.act.at(g) + rcd);
-                    ((act_ready.max(e.arrival) + rcd).max(shared), true)
-                }
-            };
+            let (hit, miss) = shared[e.loc.rank as usize];
+            let miss_now = e.miss;
+            let at = e.bound.max(if miss_now { miss } else { hit });
             // Earlier issue wins; at equal issue a row hit beats a miss; otherwise the
             // older burst (lower index) keeps its place.
-            if at < best_t || (at == best_t && best_miss && !miss) {
-                (best_t, best_miss, best_i) = (at, miss, i);
-                if at == floor && !miss {
+            if at < best_t || (at == best_t && best_miss && !miss_now) {
+                (best_t, best_miss, best_i) = (at, miss_now, i);
+                if at == floor && !miss_now {
                     break;
                 }
             }
@@ -295,6 +394,7 @@ impl Channel {
     }
 
     /// Makes one scheduling decision; returns the burst served and its completion cycle.
+    #[inline(never)]
     pub(super) fn step(&mut self, ctx: &mut Ctx) -> (u32, u64) {
         let earliest = match (self.rq.first(), self.wq.first()) {
             (Some(a), Some(b)) => a.arrival.min(b.arrival),
@@ -322,7 +422,11 @@ impl Channel {
             self.draining = true;
         }
         let write = self.draining;
-        let queue = if write { &self.wq } else { &self.rq };
+        let queue = if write {
+            self.wq.as_slice()
+        } else {
+            self.rq.as_slice()
+        };
         let pick = self.pick(ctx, queue, write);
         let e = if write {
             self.wq.remove(pick)
@@ -408,6 +512,7 @@ impl Channel {
             self.banks[bi].precharge(pre, t);
             ctx.log(pre, self.id, &loc, CommandKind::Pre);
         }
+        self.update_group(t, e.group);
         self.now = col;
         self.counters.last_done = self.counters.last_done.max(done);
         (e.req, done)
@@ -441,8 +546,8 @@ pub(super) fn new_channels(
                 banks: vec![Bank::default(); nbanks],
                 next_ref: earliest_refresh(&ranks),
                 ranks,
-                rq: Vec::with_capacity(config.read_queue),
-                wq: Vec::with_capacity(config.write_queue),
+                rq: Queue::with_capacity(config.read_queue),
+                wq: Queue::with_capacity(config.write_queue),
                 now: 0,
                 draining: false,
                 next_rd: 0,
@@ -559,12 +664,7 @@ pub fn simulate(config: &DramConfig, requests: &[Request]) -> Result<DramRun, Dr
                     s.t = arrival;
                     s.head = None;
                     let bank = loc.bank_index(bgs, preset.banks_per_group);
-                    q.push(Entry {
-                        req: ri,
-                        bank,
-                        loc,
-                        arrival,
-                    });
+                    ch.push(&timing, ri, bank, loc, arrival, r.write);
                     keys[loc.channel as usize] = keys[loc.channel as usize].min(ch.now);
                     if s.burst == 0 {
                         completions[ri as usize].arrival = arrival;

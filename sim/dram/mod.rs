@@ -44,6 +44,7 @@ pub mod controller;
 pub mod online;
 pub mod pattern;
 pub mod presets;
+mod queue;
 pub mod stats;
 pub mod timing;
 pub mod trace;

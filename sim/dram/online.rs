@@ -14,7 +14,7 @@
 //! the requests is kept only when asked for.
 
 use super::address::AddressDecoder;
-use super::controller::{Channel, Ctx, Entry, new_channels};
+use super::controller::{Channel, Ctx, new_channels};
 use super::stats::{ChannelCounters, DramStats, LatencySummary};
 use super::timing::DramTiming;
 use super::{DramConfig, DramError};
@@ -205,17 +205,8 @@ impl OnlineController {
                 done = done.max(ch.step(&mut ctx).1);
             }
             let bank = loc.bank_index(preset.bank_groups, preset.banks_per_group);
-            let entry = Entry {
-                req,
-                bank,
-                loc,
-                arrival: arrival.max(ch.now),
-            };
-            if write {
-                ch.wq.push(entry);
-            } else {
-                ch.rq.push(entry);
-            }
+            let at = arrival.max(ch.now);
+            ch.push(&self.timing, req, bank, loc, at, write);
             if !self.touched[c] {
                 self.touched[c] = true;
                 self.touched_list.push(c as u32);
