@@ -93,13 +93,12 @@ pub(super) struct Entry {
     pub(super) loc: Location,
     pub(super) arrival: u64,
     /// The part of the earliest column command that depends on this burst, its bank and
-    /// its bank group (see [`Channel::bound`]), kept current whenever the bank's or the
+    /// its bank group, shifted left by one, with the lowest bit set if the burst misses
+    /// the open row (see [`Channel::bound`]); kept current whenever the bank's or the
     /// group's state changes.
-    bound: u64,
+    key: u64,
     /// Its rank and bank group in one key: rank << 16 | bank group.
     group: u32,
-    /// Whether the bank's open row is not this burst's (the burst needs an ACT).
-    miss: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -197,7 +196,9 @@ impl Ctx<'_> {
 
 impl Channel {
     /// The part of a burst's earliest column command that depends on the burst, its bank
-    /// and its bank group, and whether it misses the open row.
+    /// and its bank group, shifted left by one, and in the lowest bit whether it misses
+    /// the open row: ordered as FR-FCFS ranks bursts (earlier first, a hit before a miss
+    /// at the same cycle).
     ///
     /// A row hit issues no earlier than the bank's next column slot, its arrival and its
     /// group's column spacing (tCCD_L, tWTR_L). A miss first needs its ACT: no earlier than
@@ -205,19 +206,13 @@ impl Channel {
     /// ACT spacing (tRRD_L), then tRCD. What the whole rank shares (the cross-group
     /// spacing, the data-bus floor) is added by [`Channel::pick`]: the maximum splits.
     #[inline]
-    fn bound(
-        banks: &[Bank],
-        ranks: &[Rank],
-        t: &DramTiming,
-        e: &Entry,
-        write: bool,
-    ) -> (u64, bool) {
+    fn bound(banks: &[Bank], ranks: &[Rank], t: &DramTiming, e: &Entry, write: bool) -> u64 {
         let bank = &banks[e.bank as usize];
         let rank = &ranks[e.loc.rank as usize];
         let g = e.loc.bank_group as usize;
         let col = if write { &rank.wr } else { &rank.rd }.group[g];
         match bank.open_row {
-            Some(open) if open == e.loc.row => (bank.next_col.max(e.arrival).max(col), false),
+            Some(open) if open == e.loc.row => bank.next_col.max(e.arrival).max(col) << 1,
             open => {
                 let act_ready = if open.is_some() {
                     bank.next_act.max(e.arrival.max(bank.next_pre) + t.rp)
@@ -225,7 +220,7 @@ impl Channel {
                     bank.next_act
                 };
                 let act = act_ready.max(e.arrival).max(rank.act.group[g]);
-                ((act + t.rcd).max(col), true)
+                (act + t.rcd).max(col) << 1 | 1
             }
         }
     }
@@ -248,10 +243,9 @@ impl Channel {
             group: (loc.rank << 16) | loc.bank_group,
             loc,
             arrival,
-            bound: 0,
-            miss: false,
+            key: 0,
         };
-        (e.bound, e.miss) = Channel::bound(&self.banks, &self.ranks, t, &e, write);
+        e.key = Channel::bound(&self.banks, &self.ranks, t, &e, write);
         if write {
             self.wq.push(e);
         } else {
@@ -265,12 +259,12 @@ impl Channel {
     fn update_group(&mut self, t: &DramTiming, group: u32) {
         for e in self.rq.as_mut_slice() {
             if e.group == group {
-                (e.bound, e.miss) = Channel::bound(&self.banks, &self.ranks, t, e, false);
+                e.key = Channel::bound(&self.banks, &self.ranks, t, e, false);
             }
         }
         for e in self.wq.as_mut_slice() {
             if e.group == group {
-                (e.bound, e.miss) = Channel::bound(&self.banks, &self.ranks, t, e, true);
+                e.key = Channel::bound(&self.banks, &self.ranks, t, e, true);
             }
         }
     }
@@ -278,10 +272,10 @@ impl Channel {
     /// Recomputes the cached bound of every queued burst (after a refresh).
     fn update_all(&mut self, t: &DramTiming) {
         for e in self.rq.as_mut_slice() {
-            (e.bound, e.miss) = Channel::bound(&self.banks, &self.ranks, t, e, false);
+            e.key = Channel::bound(&self.banks, &self.ranks, t, e, false);
         }
         for e in self.wq.as_mut_slice() {
-            (e.bound, e.miss) = Channel::bound(&self.banks, &self.ranks, t, e, true);
+            e.key = Channel::bound(&self.banks, &self.ranks, t, e, true);
         }
     }
 
@@ -345,7 +339,7 @@ impl Channel {
         #[cfg(test)]
         for e in queue {
             assert_eq!(
-                (e.bound, e.miss),
+                e.key,
                 Channel::bound(&self.banks, &self.ranks, ctx.t, e, write),
                 "stale bound of {e:?}"
             );
@@ -359,33 +353,35 @@ impl Channel {
         let floor = self
             .now
             .max(if write { self.next_wr } else { self.next_rd });
-        // Per rank: the shared part of a row hit's issue and of a miss's.
-        let mut shared = [(0u64, 0u64); MAX_RANKS];
-        for (s, rank) in shared.iter_mut().zip(&self.ranks) {
+        // Per rank, keyed like `Entry::key`: the shared part of a row hit's issue and of a
+        // miss's. A burst's key is the larger of its own and the shared one of its kind.
+        let mut shared = [0u64; 2 * MAX_RANKS];
+        for (s, rank) in shared.chunks_exact_mut(2).zip(&self.ranks) {
             let hit = if write { rank.wr.any } else { rank.rd.any }.max(floor);
-            *s = (hit, hit.max(rank.act.any + rcd));
+            s[0] = hit << 1;
+            s[1] = hit.max(rank.act.any + rcd) << 1 | 1;
         }
-        // The best so far: issue time, whether it is a miss, index.
-        let (mut best_t, mut best_miss, mut best_i) = (u64::MAX, true, 0usize);
+        // The best so far (its key) and its index. Keys order bursts by issue time, then
+        // a row hit before a miss; among equal keys the older burst (lower index) stays.
+        let (mut best, mut best_i) = (u64::MAX, 0usize);
         for (i, e) in queue.iter().enumerate() {
             // No burst can issue before it arrived: a burst arriving after the best one's
             // issue cannot beat it, nor can one arriving at that time when the best is a
             // row hit (a tie goes to the older burst). With one source (arrivals in queue
             // order) no later burst can either.
-            if e.arrival > best_t || (!best_miss && e.arrival == best_t) {
+            if e.arrival << 1 >= best {
                 if ctx.in_order {
                     break;
                 }
                 continue;
             }
-            let (hit, miss) = shared[e.loc.rank as usize];
-            let miss_now = e.miss;
-            let at = e.bound.max(if miss_now { miss } else { hit });
-            // Earlier issue wins; at equal issue a row hit beats a miss; otherwise the
-            // older burst (lower index) keeps its place.
-            if at < best_t || (at == best_t && best_miss && !miss_now) {
-                (best_t, best_miss, best_i) = (at, miss_now, i);
-                if at == floor && !miss_now {
+            let key = e
+                .key
+                .max(shared[(e.loc.rank as usize) << 1 | (e.key & 1) as usize]);
+            if key < best {
+                (best, best_i) = (key, i);
+                // A row hit at the floor cannot be beaten.
+                if key == floor << 1 {
                     break;
                 }
             }
@@ -394,7 +390,6 @@ impl Channel {
     }
 
     /// Makes one scheduling decision; returns the burst served and its completion cycle.
-    #[inline(never)]
     pub(super) fn step(&mut self, ctx: &mut Ctx) -> (u32, u64) {
         let earliest = match (self.rq.first(), self.wq.first()) {
             (Some(a), Some(b)) => a.arrival.min(b.arrival),
