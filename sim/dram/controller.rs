@@ -361,32 +361,17 @@ impl Channel {
             s[0] = hit << 1;
             s[1] = hit.max(rank.act.any + rcd) << 1 | 1;
         }
-        // The best so far (its key) and its index. Keys order bursts by issue time, then
-        // a row hit before a miss; among equal keys the older burst (lower index) stays.
-        let (mut best, mut best_i) = (u64::MAX, 0usize);
-        for (i, e) in queue.iter().enumerate() {
-            // No burst can issue before it arrived: a burst arriving after the best one's
-            // issue cannot beat it, nor can one arriving at that time when the best is a
-            // row hit (a tie goes to the older burst). With one source (arrivals in queue
-            // order) no later burst can either.
-            if e.arrival << 1 >= best {
-                if ctx.in_order {
-                    break;
-                }
-                continue;
-            }
-            let key = e
-                .key
-                .max(shared[(e.loc.rank as usize) << 1 | (e.key & 1) as usize]);
-            if key < best {
-                (best, best_i) = (key, i);
-                // A row hit at the floor cannot be beaten.
-                if key == floor << 1 {
-                    break;
-                }
-            }
+        if self.ranks.len() == 1 {
+            let pair = [shared[0], shared[1]];
+            scan(queue, ctx.in_order, floor, |e| {
+                e.key.max(pair[(e.key & 1) as usize])
+            })
+        } else {
+            scan(queue, ctx.in_order, floor, |e| {
+                e.key
+                    .max(shared[(e.loc.rank as usize) << 1 | (e.key & 1) as usize])
+            })
         }
-        best_i
     }
 
     /// Makes one scheduling decision; returns the burst served and its completion cycle.
@@ -552,6 +537,38 @@ pub(super) fn new_channels(
             }
         })
         .collect()
+}
+
+/// The FR-FCFS scan of [`Channel::pick`] over `queue`, with `key` giving each burst's
+/// full key (its issue time shifted left by one, the miss bit below): the index of the
+/// smallest key, the older burst on a tie. `in_order`: arrivals never decrease along the
+/// queue; `floor`: no burst issues earlier.
+#[inline(always)]
+fn scan(queue: &[Entry], in_order: bool, floor: u64, key: impl Fn(&Entry) -> u64) -> usize {
+    // The best so far (its key) and its index. Keys order bursts by issue time, then a
+    // row hit before a miss; among equal keys the older burst (lower index) stays.
+    let (mut best, mut best_i) = (u64::MAX, 0usize);
+    for (i, e) in queue.iter().enumerate() {
+        // No burst can issue before it arrived: a burst arriving after the best one's
+        // issue cannot beat it, nor can one arriving at that time when the best is a row
+        // hit (a tie goes to the older burst). With one source (arrivals in queue order)
+        // no later burst can either.
+        if e.arrival << 1 >= best {
+            if in_order {
+                break;
+            }
+            continue;
+        }
+        let k = key(e);
+        if k < best {
+            (best, best_i) = (k, i);
+            // A row hit at the floor cannot be beaten.
+            if k == floor << 1 {
+                break;
+            }
+        }
+    }
+    best_i
 }
 
 /// The earliest refresh due in any of `ranks`.

@@ -325,8 +325,12 @@ proptest! {
         which in 0usize..PRESETS.len(),
         closed in any::<bool>(),
         robaracoch in any::<bool>(),
+        ranks in 1u32..=2,
     ) {
         let mut config = DramConfig::new(&PRESETS[which]);
+        // The shipped presets have one rank per channel; two exercise the rank switch and
+        // the per-rank timing bounds.
+        config.preset.ranks = ranks;
         config.record_commands = true;
         config.read_queue = 8;
         config.write_queue = 8;
