@@ -158,6 +158,8 @@ pub(super) struct Channel {
     ranks: Vec<Rank>,
     pub(super) rq: Queue<Entry>,
     pub(super) wq: Queue<Entry>,
+    /// Row hits queued (bursts whose key has the miss bit clear): read queue, write queue.
+    hits: [u32; 2],
     pub(super) now: u64,
     draining: bool,
     next_rd: u64,
@@ -246,6 +248,7 @@ impl Channel {
             key: 0,
         };
         e.key = Channel::bound(&self.banks, &self.ranks, t, &e, write);
+        self.hits[usize::from(write)] += 1 - (e.key & 1) as u32;
         if write {
             self.wq.push(e);
         } else {
@@ -259,12 +262,16 @@ impl Channel {
     fn update_group(&mut self, t: &DramTiming, group: u32) {
         for e in self.rq.as_mut_slice() {
             if e.group == group {
+                let old = e.key & 1;
                 e.key = Channel::bound(&self.banks, &self.ranks, t, e, false);
+                self.hits[0] = self.hits[0] + old as u32 - (e.key & 1) as u32;
             }
         }
         for e in self.wq.as_mut_slice() {
             if e.group == group {
+                let old = e.key & 1;
                 e.key = Channel::bound(&self.banks, &self.ranks, t, e, true);
+                self.hits[1] = self.hits[1] + old as u32 - (e.key & 1) as u32;
             }
         }
     }
@@ -277,6 +284,8 @@ impl Channel {
         for e in self.wq.as_mut_slice() {
             e.key = Channel::bound(&self.banks, &self.ranks, t, e, true);
         }
+        let hits = |q: &Queue<Entry>| q.as_slice().iter().filter(|e| e.key & 1 == 0).count();
+        self.hits = [hits(&self.rq) as u32, hits(&self.wq) as u32];
     }
 
     /// Issues every refresh due at or before `now`.
@@ -335,7 +344,13 @@ impl Channel {
     /// of its rank: the cross-group column spacing and the data-bus floor, and for a miss
     /// the cross-group ACT spacing then tRCD.
     fn pick(&self, ctx: &Ctx, queue: &[Entry], write: bool) -> usize {
-        // Unit tests check that every cached bound is current at each decision.
+        // Unit tests check that every cached bound and the hit count are current at each
+        // decision.
+        #[cfg(test)]
+        assert_eq!(
+            queue.iter().filter(|e| e.key & 1 == 0).count(),
+            self.hits[usize::from(write)] as usize
+        );
         #[cfg(test)]
         for e in queue {
             assert_eq!(
@@ -363,6 +378,18 @@ impl Channel {
         }
         if self.ranks.len() == 1 {
             let pair = [shared[0], shared[1]];
+            // With no row hit queued every key is at least the shared part of a miss, so
+            // when the oldest burst's key is that, nothing beats it (a tie keeps it).
+            if self.hits[usize::from(write)] == 0 && queue[0].key <= pair[1] {
+                #[cfg(test)]
+                assert_eq!(
+                    scan(queue, ctx.in_order, floor, |e| e
+                        .key
+                        .max(pair[(e.key & 1) as usize])),
+                    0
+                );
+                return 0;
+            }
             scan(queue, ctx.in_order, floor, |e| {
                 e.key.max(pair[(e.key & 1) as usize])
             })
@@ -413,6 +440,7 @@ impl Channel {
         } else {
             self.rq.remove(pick)
         };
+        self.hits[usize::from(write)] -= 1 - (e.key & 1) as u32;
         let t = ctx.t;
         let loc = e.loc;
         let bi = e.bank as usize;
@@ -528,6 +556,7 @@ pub(super) fn new_channels(
                 ranks,
                 rq: Queue::with_capacity(config.read_queue),
                 wq: Queue::with_capacity(config.write_queue),
+                hits: [0; 2],
                 now: 0,
                 draining: false,
                 next_rd: 0,
