@@ -90,7 +90,8 @@ pub(super) struct Entry {
     pub(super) req: u32,
     /// Index of the bank in `Channel::banks`.
     pub(super) bank: u32,
-    pub(super) loc: Location,
+    /// Row within the bank.
+    row: u32,
     pub(super) arrival: u64,
     /// The part of the earliest column command that depends on this burst, its bank and
     /// its bank group, shifted left by one, with the lowest bit set if the burst misses
@@ -99,6 +100,20 @@ pub(super) struct Entry {
     key: u64,
     /// Its rank and bank group in one key: rank << 16 | bank group.
     group: u32,
+}
+
+impl Entry {
+    /// Rank within the channel.
+    #[inline]
+    fn rank(&self) -> u32 {
+        self.group >> 16
+    }
+
+    /// Bank group within the rank.
+    #[inline]
+    fn bank_group(&self) -> u32 {
+        self.group & 0xffff
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -182,6 +197,21 @@ pub(super) struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
+    /// Records a command on the bank of burst `e` of channel `ch` (if commands are kept).
+    #[inline]
+    fn log_burst(&mut self, cycle: u64, ch: u32, e: &Entry, kind: CommandKind) {
+        if self.record {
+            self.commands.push(Command {
+                cycle,
+                channel: ch,
+                rank: e.rank(),
+                bank_group: e.bank_group(),
+                bank: e.bank % self.banks_per_group,
+                kind,
+            });
+        }
+    }
+
     fn log(&mut self, cycle: u64, ch: u32, loc: &Location, kind: CommandKind) {
         if self.record {
             self.commands.push(Command {
@@ -210,11 +240,11 @@ impl Channel {
     #[inline]
     fn bound(banks: &[Bank], ranks: &[Rank], t: &DramTiming, e: &Entry, write: bool) -> u64 {
         let bank = &banks[e.bank as usize];
-        let rank = &ranks[e.loc.rank as usize];
-        let g = e.loc.bank_group as usize;
+        let rank = &ranks[e.rank() as usize];
+        let g = e.bank_group() as usize;
         let col = if write { &rank.wr } else { &rank.rd }.group[g];
         match bank.open_row {
-            Some(open) if open == e.loc.row => bank.next_col.max(e.arrival).max(col) << 1,
+            Some(open) if open == e.row => bank.next_col.max(e.arrival).max(col) << 1,
             open => {
                 let act_ready = if open.is_some() {
                     bank.next_act.max(e.arrival.max(bank.next_pre) + t.rp)
@@ -243,7 +273,7 @@ impl Channel {
             req,
             bank,
             group: (loc.rank << 16) | loc.bank_group,
-            loc,
+            row: loc.row,
             arrival,
             key: 0,
         };
@@ -396,7 +426,7 @@ impl Channel {
         } else {
             scan(queue, ctx.in_order, floor, |e| {
                 e.key
-                    .max(shared[(e.loc.rank as usize) << 1 | (e.key & 1) as usize])
+                    .max(shared[(e.rank() as usize) << 1 | (e.key & 1) as usize])
             })
         }
     }
@@ -442,17 +472,16 @@ impl Channel {
         };
         self.hits[usize::from(write)] -= 1 - (e.key & 1) as u32;
         let t = ctx.t;
-        let loc = e.loc;
         let bi = e.bank as usize;
-        let (r, g) = (loc.rank as usize, loc.bank_group as usize);
+        let (r, g) = (e.rank() as usize, e.bank_group() as usize);
         match self.banks[bi].open_row {
-            Some(row) if row == loc.row => self.counters.row_hits += 1,
+            Some(row) if row == e.row => self.counters.row_hits += 1,
             open => {
                 if open.is_some() {
                     self.counters.row_conflicts += 1;
                     let pre = e.arrival.max(self.banks[bi].next_pre);
                     self.banks[bi].precharge(pre, t);
-                    ctx.log(pre, self.id, &loc, CommandKind::Pre);
+                    ctx.log_burst(pre, self.id, &e, CommandKind::Pre);
                 } else {
                     self.counters.row_misses += 1;
                 }
@@ -467,15 +496,15 @@ impl Channel {
                     .max(self.banks[bi].next_act)
                     .max(rank.act.at(g))
                     .max(faw_ready);
-                self.banks[bi].activate(act, loc.row, t);
+                self.banks[bi].activate(act, e.row, t);
                 rank.act.after(g, act, t.rrd_s, t.rrd_l);
                 rank.faw[rank.faw_head] = act;
                 rank.faw_head = (rank.faw_head + 1) % 4;
                 rank.acts += 1;
-                ctx.log(act, self.id, &loc, CommandKind::Act(loc.row));
+                ctx.log_burst(act, self.id, &e, CommandKind::Act(e.row));
             }
         }
-        let rank_switch = if self.last_col_rank != loc.rank { 2 } else { 0 };
+        let rank_switch = if self.last_col_rank != e.rank() { 2 } else { 0 };
         let rank = &mut self.ranks[r];
         let col = if write {
             self.now
@@ -503,22 +532,22 @@ impl Channel {
             self.next_wr = self.next_wr.max(col + t.burst);
             self.next_rd = self.next_rd.max(col + t.cwl + t.burst + 2);
             self.banks[bi].write(col, t);
-            ctx.log(col, self.id, &loc, CommandKind::Wr(e.req));
+            ctx.log_burst(col, self.id, &e, CommandKind::Wr(e.req));
             self.counters.bursts_written += 1;
             col + t.cwl + t.burst
         } else {
             self.next_rd = self.next_rd.max(col + t.burst);
             self.next_wr = self.next_wr.max(col + t.rtw());
             self.banks[bi].read(col, t);
-            ctx.log(col, self.id, &loc, CommandKind::Rd(e.req));
+            ctx.log_burst(col, self.id, &e, CommandKind::Rd(e.req));
             self.counters.bursts_read += 1;
             col + t.cl + t.burst
         };
-        self.last_col_rank = loc.rank;
+        self.last_col_rank = e.rank();
         if ctx.cfg.page == PagePolicy::Closed {
             let pre = self.banks[bi].next_pre;
             self.banks[bi].precharge(pre, t);
-            ctx.log(pre, self.id, &loc, CommandKind::Pre);
+            ctx.log_burst(pre, self.id, &e, CommandKind::Pre);
         }
         self.update_group(t, e.group);
         self.now = col;
