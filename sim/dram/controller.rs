@@ -175,6 +175,9 @@ pub(super) struct Channel {
     pub(super) wq: Queue<Entry>,
     /// Row hits queued (bursts whose key has the miss bit clear): read queue, write queue.
     hits: [u32; 2],
+    /// Whether the cached bounds (and hit count) of the read / write queue are out of
+    /// date; see [`Channel::update_group`].
+    stale: [bool; 2],
     pub(super) now: u64,
     draining: bool,
     next_rd: u64,
@@ -286,36 +289,40 @@ impl Channel {
         }
     }
 
-    /// Recomputes the cached bound of every queued burst in bank group `group` (a key as
-    /// in [`Entry::group`]) after the group's or one of its banks' state changed.
+    /// Recomputes the cached bound of every burst of the write queue (if `write`) or the
+    /// read queue in bank group `group` (a key as in [`Entry::group`]) after the group's
+    /// or one of its banks' state changed. The other queue is only marked out of date: it
+    /// is brought up to date when it is next served ([`Channel::renew`]), so a deep queue
+    /// that waits (writes between drains) costs nothing per decision.
     #[inline]
-    fn update_group(&mut self, t: &DramTiming, group: u32) {
-        for e in self.rq.as_mut_slice() {
+    fn update_group(&mut self, t: &DramTiming, group: u32, write: bool) {
+        let w = usize::from(write);
+        let (queue, other) = if write {
+            (&mut self.wq, &self.rq)
+        } else {
+            (&mut self.rq, &self.wq)
+        };
+        for e in queue.as_mut_slice() {
             if e.group == group {
                 let old = e.key & 1;
-                e.key = Channel::bound(&self.banks, &self.ranks, t, e, false);
-                self.hits[0] = self.hits[0] + old as u32 - (e.key & 1) as u32;
+                e.key = Channel::bound(&self.banks, &self.ranks, t, e, write);
+                self.hits[w] = self.hits[w] + old as u32 - (e.key & 1) as u32;
             }
         }
-        for e in self.wq.as_mut_slice() {
-            if e.group == group {
-                let old = e.key & 1;
-                e.key = Channel::bound(&self.banks, &self.ranks, t, e, true);
-                self.hits[1] = self.hits[1] + old as u32 - (e.key & 1) as u32;
-            }
-        }
+        self.stale[1 - w] |= !other.is_empty();
     }
 
-    /// Recomputes the cached bound of every queued burst (after a refresh).
-    fn update_all(&mut self, t: &DramTiming) {
-        for e in self.rq.as_mut_slice() {
-            e.key = Channel::bound(&self.banks, &self.ranks, t, e, false);
+    /// Recomputes the cached bound of every burst of the write queue (if `write`) or the
+    /// read queue, and its count of row hits.
+    fn renew(&mut self, t: &DramTiming, write: bool) {
+        let queue = if write { &mut self.wq } else { &mut self.rq };
+        let mut hits = 0;
+        for e in queue.as_mut_slice() {
+            e.key = Channel::bound(&self.banks, &self.ranks, t, e, write);
+            hits += 1 - (e.key & 1) as u32;
         }
-        for e in self.wq.as_mut_slice() {
-            e.key = Channel::bound(&self.banks, &self.ranks, t, e, true);
-        }
-        let hits = |q: &Queue<Entry>| q.as_slice().iter().filter(|e| e.key & 1 == 0).count();
-        self.hits = [hits(&self.rq) as u32, hits(&self.wq) as u32];
+        self.hits[usize::from(write)] = hits;
+        self.stale[usize::from(write)] = false;
     }
 
     /// Issues every refresh due at or before `now`.
@@ -360,7 +367,8 @@ impl Channel {
             }
         }
         self.next_ref = earliest_refresh(&self.ranks);
-        self.update_all(ctx.t);
+        // Every bank of the rank may have changed: both queues' bounds are out of date.
+        self.stale = [true, true];
     }
 
     /// FR-FCFS over `queue`: the burst whose column command could issue first, where every
@@ -459,6 +467,9 @@ impl Channel {
             self.draining = true;
         }
         let write = self.draining;
+        if self.stale[usize::from(write)] {
+            self.renew(ctx.t, write);
+        }
         let queue = if write {
             self.wq.as_slice()
         } else {
@@ -549,7 +560,7 @@ impl Channel {
             self.banks[bi].precharge(pre, t);
             ctx.log_burst(pre, self.id, &e, CommandKind::Pre);
         }
-        self.update_group(t, e.group);
+        self.update_group(t, e.group, write);
         self.now = col;
         self.counters.last_done = self.counters.last_done.max(done);
         (e.req, done)
@@ -586,6 +597,7 @@ pub(super) fn new_channels(
                 rq: Queue::with_capacity(config.read_queue),
                 wq: Queue::with_capacity(config.write_queue),
                 hits: [0; 2],
+                stale: [false; 2],
                 now: 0,
                 draining: false,
                 next_rd: 0,
