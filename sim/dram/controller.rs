@@ -294,19 +294,36 @@ impl Channel {
     /// or one of its banks' state changed. The other queue is only marked out of date: it
     /// is brought up to date when it is next served ([`Channel::renew`]), so a deep queue
     /// that waits (writes between drains) costs nothing per decision.
+    ///
+    /// Only the served bank's bursts need their bound rebuilt. The group's bounds only
+    /// grow, and the other banks are as they were, so the others' bounds just take the
+    /// larger of what they had and the group's new column (and, for a miss, ACT) bound.
     #[inline]
-    fn update_group(&mut self, t: &DramTiming, group: u32, write: bool) {
+    fn update_group(&mut self, t: &DramTiming, group: u32, bank: u32, write: bool) {
         let w = usize::from(write);
         let (queue, other) = if write {
             (&mut self.wq, &self.rq)
         } else {
             (&mut self.rq, &self.wq)
         };
+        // The group's grown bounds, keyed as a hit and as a miss, computed when first
+        // needed (most decisions of the engine's short queues find no other bank).
+        let mut grown: Option<[u64; 2]> = None;
         for e in queue.as_mut_slice() {
             if e.group == group {
-                let old = e.key & 1;
-                e.key = Channel::bound(&self.banks, &self.ranks, t, e, write);
-                self.hits[w] = self.hits[w] + old as u32 - (e.key & 1) as u32;
+                if e.bank == bank {
+                    let old = e.key & 1;
+                    e.key = Channel::bound(&self.banks, &self.ranks, t, e, write);
+                    self.hits[w] = self.hits[w] + old as u32 - (e.key & 1) as u32;
+                } else {
+                    let grown = grown.get_or_insert_with(|| {
+                        let rank = &self.ranks[(group >> 16) as usize];
+                        let g = (group & 0xffff) as usize;
+                        let col = if write { &rank.wr } else { &rank.rd }.group[g];
+                        [col << 1, col.max(rank.act.group[g] + t.rcd) << 1 | 1]
+                    });
+                    e.key = e.key.max(grown[(e.key & 1) as usize]);
+                }
             }
         }
         self.stale[1 - w] |= !other.is_empty();
@@ -560,7 +577,7 @@ impl Channel {
             self.banks[bi].precharge(pre, t);
             ctx.log_burst(pre, self.id, &e, CommandKind::Pre);
         }
-        self.update_group(t, e.group, write);
+        self.update_group(t, e.group, e.bank, write);
         self.now = col;
         self.counters.last_done = self.counters.last_done.max(done);
         (e.req, done)
