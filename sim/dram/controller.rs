@@ -114,6 +114,18 @@ impl Entry {
     fn bank_group(&self) -> u32 {
         self.group & 0xffff
     }
+
+    /// Whether the burst misses its bank's open row (the lowest bit of `key`): 0 or 1.
+    #[inline]
+    fn miss(&self) -> usize {
+        (self.key & 1) as usize
+    }
+
+    /// Whether the burst hits its bank's open row, counted: 1 or 0.
+    #[inline]
+    fn hit(&self) -> u32 {
+        1 - self.miss() as u32
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -281,7 +293,7 @@ impl Channel {
             key: 0,
         };
         e.key = Channel::bound(&self.banks, &self.ranks, t, &e, write);
-        self.hits[usize::from(write)] += 1 - (e.key & 1) as u32;
+        self.hits[usize::from(write)] += e.hit();
         if write {
             self.wq.push(e);
         } else {
@@ -290,8 +302,8 @@ impl Channel {
     }
 
     /// Recomputes the cached bound of every burst of the write queue (if `write`) or the
-    /// read queue in bank group `group` (a key as in [`Entry::group`]) after the group's
-    /// or one of its banks' state changed. The other queue is only marked out of date: it
+    /// read queue in the bank group of `served`, the burst just served, after the group's
+    /// and its bank's state changed. The other queue is only marked out of date: it
     /// is brought up to date when it is next served ([`Channel::renew`]), so a deep queue
     /// that waits (writes between drains) costs nothing per decision.
     ///
@@ -299,7 +311,7 @@ impl Channel {
     /// grow, and the other banks are as they were, so the others' bounds just take the
     /// larger of what they had and the group's new column (and, for a miss, ACT) bound.
     #[inline]
-    fn update_group(&mut self, t: &DramTiming, group: u32, bank: u32, write: bool) {
+    fn update_group(&mut self, t: &DramTiming, served: &Entry, write: bool) {
         let w = usize::from(write);
         let (queue, other) = if write {
             (&mut self.wq, &self.rq)
@@ -310,19 +322,19 @@ impl Channel {
         // needed (most decisions of the engine's short queues find no other bank).
         let mut grown: Option<[u64; 2]> = None;
         for e in queue.as_mut_slice() {
-            if e.group == group {
-                if e.bank == bank {
-                    let old = e.key & 1;
+            if e.group == served.group {
+                if e.bank == served.bank {
+                    let was = e.hit();
                     e.key = Channel::bound(&self.banks, &self.ranks, t, e, write);
-                    self.hits[w] = self.hits[w] + old as u32 - (e.key & 1) as u32;
+                    self.hits[w] = self.hits[w] + e.hit() - was;
                 } else {
                     let grown = grown.get_or_insert_with(|| {
-                        let rank = &self.ranks[(group >> 16) as usize];
-                        let g = (group & 0xffff) as usize;
+                        let rank = &self.ranks[served.rank() as usize];
+                        let g = served.bank_group() as usize;
                         let col = if write { &rank.wr } else { &rank.rd }.group[g];
                         [col << 1, col.max(rank.act.group[g] + t.rcd) << 1 | 1]
                     });
-                    e.key = e.key.max(grown[(e.key & 1) as usize]);
+                    e.key = e.key.max(grown[e.miss()]);
                 }
             }
         }
@@ -336,7 +348,7 @@ impl Channel {
         let mut hits = 0;
         for e in queue.as_mut_slice() {
             e.key = Channel::bound(&self.banks, &self.ranks, t, e, write);
-            hits += 1 - (e.key & 1) as u32;
+            hits += e.hit();
         }
         self.hits[usize::from(write)] = hits;
         self.stale[usize::from(write)] = false;
@@ -403,8 +415,8 @@ impl Channel {
         // decision.
         #[cfg(test)]
         assert_eq!(
-            queue.iter().filter(|e| e.key & 1 == 0).count(),
-            self.hits[usize::from(write)] as usize
+            queue.iter().map(Entry::hit).sum::<u32>(),
+            self.hits[usize::from(write)]
         );
         #[cfg(test)]
         for e in queue {
@@ -433,25 +445,18 @@ impl Channel {
         }
         if self.ranks.len() == 1 {
             let pair = [shared[0], shared[1]];
+            let key = |e: &Entry| e.key.max(pair[e.miss()]);
             // With no row hit queued every key is at least the shared part of a miss, so
             // when the oldest burst's key is that, nothing beats it (a tie keeps it).
             if self.hits[usize::from(write)] == 0 && queue[0].key <= pair[1] {
                 #[cfg(test)]
-                assert_eq!(
-                    scan(queue, ctx.in_order, floor, |e| e
-                        .key
-                        .max(pair[(e.key & 1) as usize])),
-                    0
-                );
+                assert_eq!(scan(queue, ctx.in_order, floor, key), 0);
                 return 0;
             }
-            scan(queue, ctx.in_order, floor, |e| {
-                e.key.max(pair[(e.key & 1) as usize])
-            })
+            scan(queue, ctx.in_order, floor, key)
         } else {
             scan(queue, ctx.in_order, floor, |e| {
-                e.key
-                    .max(shared[(e.rank() as usize) << 1 | (e.key & 1) as usize])
+                e.key.max(shared[(e.rank() as usize) << 1 | e.miss()])
             })
         }
     }
@@ -498,7 +503,7 @@ impl Channel {
         } else {
             self.rq.remove(pick)
         };
-        self.hits[usize::from(write)] -= 1 - (e.key & 1) as u32;
+        self.hits[usize::from(write)] -= e.hit();
         let t = ctx.t;
         let bi = e.bank as usize;
         let (r, g) = (e.rank() as usize, e.bank_group() as usize);
@@ -577,7 +582,7 @@ impl Channel {
             self.banks[bi].precharge(pre, t);
             ctx.log_burst(pre, self.id, &e, CommandKind::Pre);
         }
-        self.update_group(t, e.group, e.bank, write);
+        self.update_group(t, &e, write);
         self.now = col;
         self.counters.last_done = self.counters.last_done.max(done);
         (e.req, done)
