@@ -122,6 +122,7 @@ pub enum SynapseSpec {
 
 /// Which pre-synaptic neurons connect to which post-synaptic ones.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub enum ConnectSpec {
     /// Every pre to every post.
     AllToAll,
@@ -136,6 +137,7 @@ pub enum ConnectSpec {
 
 /// Initial weights.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub enum WeightInitSpec {
     /// The same weight everywhere.
     Constant(f64),

@@ -112,6 +112,7 @@ pub enum ElementwiseOpSpec {
 
 /// One layer of the model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub enum LayerSpec {
     /// Fully connected: `out = act(W · in)`, W is `in × out`.
     Dense {
@@ -236,6 +237,7 @@ pub enum TilesSpec {
 
 /// How a learning partition computes its gradient estimates.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub enum LearningMethodSpec {
     /// Forward gradients: K perturbed forward passes (JVPs) per sample, no tape.
     ForwardGradient {
@@ -273,6 +275,7 @@ fn is_weights(t: &PerturbTargetSpec) -> bool {
 
 /// One partition of the compute tiles.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub enum PartitionSpec {
     /// Serves the stream: forward pass, predictions out.
     Inference {
@@ -332,6 +335,7 @@ fn bf16() -> DataTypeSpec {
 /// The host optimizer. Every kind updates f64 master weights with the mean of
 /// `apply_every` gradient estimates.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub enum OptimizerSpec {
     /// Plain SGD in f64: `w ← w − lr·g`.
     Sgd {
@@ -383,6 +387,7 @@ fn eps_adam() -> f64 {
 /// The synthetic task a learning partition learns (values only; timing does not depend on
 /// it).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub enum TaskSpec {
     /// Regression on the outputs of a fixed random teacher network with the model's own
     /// shape, inputs N(0, I), targets plus N(0, noise²) noise; squared-error loss.

@@ -90,7 +90,7 @@ pub fn apply(
             value: text.to_string(),
             message,
         })?;
-        let slot = follow(root, rest).map_err(|message| SetError::NoSuchField {
+        let (slot, created) = follow(root, rest).map_err(|message| SetError::NoSuchField {
             path: path.to_string(),
             message,
         })?;
@@ -104,10 +104,21 @@ pub fn apply(
             }
         };
         let is_arch = path.starts_with("arch.");
-        check(if is_arch { &a } else { &w }, is_arch).map_err(|message| SetError::Type {
-            path: path.to_string(),
-            value: text.to_string(),
-            message,
+        check(if is_arch { &a } else { &w }, is_arch).map_err(|message| {
+            // An added field the struct does not have: serde names the ones it has.
+            match (&created, message.split_once(", expected ")) {
+                (Some(name), Some((head, expected))) if head.starts_with("unknown field") => {
+                    SetError::NoSuchField {
+                        path: path.to_string(),
+                        message: format!("no field `{name}`; expected {expected}"),
+                    }
+                }
+                _ => SetError::Type {
+                    path: path.to_string(),
+                    value: text.to_string(),
+                    message,
+                },
+            }
         })?;
     }
     let arch = from_value(&a).map_err(|message| SetError::Type {
@@ -151,15 +162,27 @@ fn fields(m: &Map<String, Value>) -> String {
 }
 
 /// Follows `path` (fields and `[i]` items, through enum variants) to the value it names.
-fn follow<'a>(root: &'a mut Value, path: &str) -> Result<&'a mut Value, String> {
+///
+/// A field the path names last may be absent: fields at their default value are left out
+/// when a spec is serialised (`repeat`, `perturb`, `per_sample`, ...). It is then added,
+/// empty, and returned as `Some(name)`, so that the caller lets serde decide whether the
+/// struct has such a field.
+fn follow<'a>(root: &'a mut Value, path: &str) -> Result<(&'a mut Value, Option<String>), String> {
     let mut cur = root;
-    for seg in path.split('.') {
+    let mut created = None;
+    let last = path.split('.').count() - 1;
+    for (n, seg) in path.split('.').enumerate() {
         let (name, indices) = match seg.find('[') {
             Some(i) => (&seg[..i], &seg[i..]),
             None => (seg, ""),
         };
         if !name.is_empty() {
-            cur = field(cur, name)?;
+            let create = n == last && indices.is_empty();
+            let (next, new) = field(cur, name, create)?;
+            cur = next;
+            if new {
+                created = Some(name.to_string());
+            }
         }
         let mut rest = indices;
         while let Some(r) = rest.strip_prefix('[') {
@@ -174,19 +197,29 @@ fn follow<'a>(root: &'a mut Value, path: &str) -> Result<&'a mut Value, String> 
             return Err(format!("`{seg}`: unexpected `{rest}`"));
         }
     }
-    Ok(cur)
+    Ok((cur, created))
 }
 
-fn field<'a>(v: &'a mut Value, name: &str) -> Result<&'a mut Value, String> {
+/// The field `name` of `v` (stepping through an enum variant); with `create`, a field `v`
+/// lacks is added as null and the second value is true.
+fn field<'a>(v: &'a mut Value, name: &str, create: bool) -> Result<(&'a mut Value, bool), String> {
+    // Only a struct, or a variant with fields, can take a new field.
+    let create = create
+        && match variant(v) {
+            Some((k, inner)) => k != name && inner.is_object(),
+            None => v.is_object(),
+        };
     // Step into an enum variant's fields when the name is not the variant's own.
     let through_variant = variant(v).is_some_and(|(k, inner)| {
-        k != name && matches!(inner, Value::Object(m) if m.contains_key(name))
+        k != name && matches!(inner, Value::Object(m) if create || m.contains_key(name))
     });
     let here = match &*v {
-        Value::Object(m) if !through_variant && !m.contains_key(name) => Some(match variant(v) {
-            Some((k, Value::Object(inner))) => format!("{k} has {}", fields(inner)),
-            _ => format!("fields here: {}", fields(m)),
-        }),
+        Value::Object(m) if !create && !through_variant && !m.contains_key(name) => {
+            Some(match variant(v) {
+                Some((k, Value::Object(inner))) => format!("{k} has {}", fields(inner)),
+                _ => format!("fields here: {}", fields(m)),
+            })
+        }
         _ => None,
     };
     if let Some(here) = here {
@@ -197,9 +230,10 @@ fn field<'a>(v: &'a mut Value, name: &str) -> Result<&'a mut Value, String> {
     };
     if through_variant {
         let inner = m.values_mut().next().ok_or("an empty variant")?;
-        return field(inner, name);
+        return field(inner, name, create);
     }
-    m.get_mut(name).ok_or_else(|| format!("no field `{name}`"))
+    let new = !m.contains_key(name);
+    Ok((m.entry(name).or_insert(Value::Null), new))
 }
 
 fn item<'a>(v: &'a mut Value, i: usize, name: &str) -> Result<&'a mut Value, String> {
@@ -491,5 +525,40 @@ mod tests {
         assert!(err("machine.x=1").contains("starts with"));
         assert!(err("arch.compute.l1_bytes").contains("PATH=VALUE"));
         assert!(err("arch.compute.l1_bytes=[1").contains("not a RON value"));
+        // A misspelt field inside an enum variant, and below a newtype variant.
+        let e = err("workload.model[0].repaet=2");
+        assert!(
+            e.contains("no field `repaet`") && e.contains("`repeat`"),
+            "{e}"
+        );
+        let e = err("workload.partitions[1].tiles.n=2");
+        assert!(e.contains("no field `n`"), "{e}");
+        let e = err("workload.model[0].repeat=Bf16");
+        assert!(e.contains("does not fit"), "{e}");
+    }
+
+    #[test]
+    fn fields_left_out_at_their_default_can_be_set() {
+        let (a, w) = specs();
+        let (_, w2) = apply(
+            &a,
+            &w,
+            &[
+                "workload.model[1].repeat=3".into(),
+                "workload.learning.per_sample=true".into(),
+                "workload.learning.value_macs=4096".into(),
+                "workload.partitions[1].method.perturb=Activations".into(),
+            ],
+        )
+        .unwrap();
+        let text = format!("{w2:?}");
+        for want in [
+            "repeat: 3",
+            "per_sample: true",
+            "value_macs: Some(4096)",
+            "perturb: Activations",
+        ] {
+            assert!(text.contains(want), "{want} in {text}");
+        }
     }
 }

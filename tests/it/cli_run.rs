@@ -247,6 +247,32 @@ fn unknown_field_lists_the_valid_ones() {
 }
 
 #[test]
+fn unknown_field_inside_a_layer_or_method_is_refused_too() {
+    let d = scratch("unknown-variant-field");
+    let text = std::fs::read_to_string(root().join("workloads/mlp-continual.ron")).unwrap();
+    for (from, to, wrong) in [
+        (
+            "Dense(in: 128, out: 10)",
+            "Dense(in: 128, out: 10, repaet: 2)",
+            "repaet",
+        ),
+        (
+            "ForwardGradient(perturbations: 2)",
+            "ForwardGradient(perturbations: 2, pertrub: Weights)",
+            "pertrub",
+        ),
+    ] {
+        assert!(text.contains(from));
+        let f = d.join(format!("{wrong}.ron"));
+        std::fs::write(&f, text.replace(from, to)).unwrap();
+        let (code, err) = check(&[&f]);
+        assert_eq!(code, Some(2), "{err}");
+        assert!(err.contains(&format!("{wrong}.ron:")), "{err}");
+        assert!(err.contains(wrong) && err.contains("hint:"), "{err}");
+    }
+}
+
+#[test]
 fn wrong_type_is_reported_with_position() {
     let (code, err) = check(&[&spec("bad-wrong-type.ron")]);
     assert_eq!(code, Some(2));
@@ -469,6 +495,14 @@ fn set_changes_a_field_by_path_and_records_it() {
     let o = run_small(&d.join("r3"), &["--set", "arch.compute.l1_bytes=Bf16"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("does not fit"), "{}", stderr(&o));
+    // A field the files leave out at its default can be set all the same.
+    let o = run_small(
+        &d.join("r4"),
+        &["--set", "workload.learning.per_sample=true", "--json"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let resolved = std::fs::read_to_string(d.join("r4/resolved.ron")).unwrap();
+    assert!(resolved.contains("per_sample: true"), "{resolved}");
 }
 
 #[test]
