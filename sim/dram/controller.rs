@@ -393,6 +393,34 @@ impl Channel {
                 ctx.log(at, self.id, &loc, CommandKind::Ref);
                 self.counters.refreshes += 1;
                 self.ranks[r].next_ref += ctx.t.refi;
+                // An idle rank many intervals behind (a long gap between requests): every
+                // bank is now closed, and once no bank is busy past the next due time,
+                // each further refresh issues exactly when due and leaves every bank
+                // ready `rfc` later. Apply those refreshes at once instead of one by one
+                // (a gap of seconds is millions of intervals); the state is the same.
+                let behind = self.now.saturating_sub(self.ranks[r].next_ref) / ctx.t.refi.max(1);
+                let banks = &mut self.banks[r * per_rank..(r + 1) * per_rank];
+                let due = self.ranks[r].next_ref;
+                // Refreshes at due, due + refi, ..., due + behind·refi are all due by
+                // now; the last one sets the banks.
+                let last = behind
+                    .checked_mul(ctx.t.refi)
+                    .and_then(|d| due.checked_add(d))
+                    .filter(|l| l.checked_add(ctx.t.refi.max(ctx.t.rfc)).is_some());
+                if let Some(last) = last
+                    && !ctx.record
+                    && behind > 1
+                    && ctx.t.rfc <= ctx.t.refi
+                    && banks
+                        .iter()
+                        .all(|b| b.open_row.is_none() && b.next_act <= due)
+                {
+                    for bank in banks {
+                        bank.next_act = bank.next_act.max(last + ctx.t.rfc);
+                    }
+                    self.counters.refreshes += behind + 1;
+                    self.ranks[r].next_ref = last + ctx.t.refi;
+                }
             }
         }
         self.next_ref = earliest_refresh(&self.ranks);
