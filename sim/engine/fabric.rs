@@ -114,16 +114,23 @@ impl RateProfile {
         };
         let mut left = bytes as f64;
         let mut i = self.split(start, 0);
-        let mut slowed = false;
+        // A transfer faster than the whole path is slowed by it from the start.
+        let mut slowed = own < rate;
         loop {
             let (t0, promised) = self.segs[i];
             let t1 = self.segs.get(i + 1).map(|s| s.0);
-            let free = (self.cap - promised).max(0.0);
+            // Promises end, so the last breakpoint promises nothing and the whole cap is
+            // free there: the walk ends at the latest on it, however small the rates.
+            let free = if t1.is_none() {
+                self.cap
+            } else {
+                (self.cap - promised).max(0.0)
+            };
             let r = own.min(free);
             if r < own - EPS {
                 slowed = true;
             }
-            if r > EPS {
+            if r > EPS || (t1.is_none() && r > 0.0) {
                 // Cycles this segment needs for what is left (whole cycles).
                 let need = (left / r).ceil().max(1.0);
                 let fits = match t1 {
@@ -188,6 +195,27 @@ mod tests {
         // 2000 in 500 more cycles (an in-order path would make it wait until 1000).
         assert_eq!(p.reserve(0, 4000, 4.0), (1500, true));
         assert!(peak(&p) <= 10.0 + 1e-9);
+    }
+
+    #[test]
+    fn tiny_caps_and_rates_still_end() {
+        // Rates below the residue threshold used to walk off the end of the profile.
+        let mut p = RateProfile::new(1e-12);
+        let (end, _) = p.reserve(0, 64, 4.0);
+        assert!(end >= 64_000_000_000_000, "{end}");
+        let mut p = RateProfile::new(16.0);
+        let (end, _) = p.reserve(10, 64, 1e-12);
+        assert!(end >= 64_000_000_000_000, "{end}");
+        let (end, _) = p.reserve(10, 64, 1e-300);
+        assert_eq!(end, u64::MAX);
+    }
+
+    #[test]
+    fn a_transfer_faster_than_the_path_is_held_to_the_cap() {
+        let mut p = RateProfile::new(4.0);
+        assert_eq!(p.reserve(0, 4000, 16.0), (1000, true));
+        assert_eq!(p.reserve(0, 4000, f64::INFINITY), (2000, true));
+        assert_eq!(p.counts(), (2, 2));
     }
 
     #[test]
