@@ -156,7 +156,17 @@ impl WeightFormat {
             .max(bound.abs() * f64::EPSILON)
             .max(f64::MIN_POSITIVE);
         for _ in 0..128 {
-            let q = self.round(bound + dir * d);
+            let x = bound + dir * d;
+            // Zero is stored exactly in every format, but formats without underflow
+            // (posits) round every other value away from it: a step across zero must
+            // not skip it.
+            if x * bound < 0.0 {
+                let z = self.round(0.0);
+                if (z - bound) * dir >= 0.0 {
+                    return z;
+                }
+            }
+            let q = self.round(x);
             if (q - bound) * dir >= 0.0 {
                 return q;
             }
@@ -233,6 +243,14 @@ mod tests {
         let f = WeightFormat::new(WeightFormatSpec::Fixed, 8, 0.0, 0.01);
         assert!(f.largest_at_most(0.01) <= 0.01);
         assert_eq!(f.smallest_at_least(0.0), 0.0);
+        // posit<8,0> stores nothing in (0, 1/64): below 1/64 only zero is inside, and the
+        // walk down from 0.01 must not step over it to −1/64.
+        for (n, hi) in [(8, 0.01), (4, 0.2), (2, 0.5)] {
+            let spec = WeightFormatSpec::Format(Format::Posit { n, es: 0 });
+            let p = WeightFormat::new(spec, u32::from(n), 0.0, hi);
+            assert_eq!(p.largest_at_most(hi), 0.0, "posit<{n},0> below {hi}");
+            assert_eq!(p.smallest_at_least(-hi), 0.0, "posit<{n},0> above -{hi}");
+        }
     }
 
     #[test]
