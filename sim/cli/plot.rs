@@ -149,7 +149,9 @@ pub fn run(args: &PlotArgs, out: &mut dyn Write) -> CliResult {
     let mut rows: Vec<Row> = text
         .lines()
         .filter_map(|l| serde_json::from_str::<Row>(l).ok())
-        .filter(|r| r.status == "ok")
+        // A row without one value per axis is not from this study (or was edited): skip
+        // it like a line that does not parse.
+        .filter(|r| r.status == "ok" && r.values.len() == info.axes.len())
         .collect();
     // Points finish in any order; figures follow the study's order.
     rows.sort_by_key(|r| r.index);

@@ -25,7 +25,7 @@ pub struct SweepArgs {
     /// Output directory (default: reports/<study name>/).
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Points run at once (default: the machine's cores).
+    /// Points run at once (default: the machine's cores; at most the points to run).
     #[arg(long)]
     pub jobs: Option<usize>,
     /// Run only shard I of N (I from 0 to N − 1): the points whose index is I modulo N.
@@ -224,7 +224,8 @@ pub fn sweep(args: &SweepArgs, out: &mut dyn Write) -> CliResult {
     let jobs = args
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .max(1);
+        // More threads than points only cost their start-up (a huge --jobs hung).
+        .clamp(1, pending.len().max(1));
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs)
         .build()

@@ -101,6 +101,10 @@ fn font() -> Result<(), PlotError> {
 }
 
 /// Whether values spanning `lo..hi` (all > 0) are better shown on a log scale.
+/// The largest magnitude a chart plots: far beyond any simulated quantity, and small
+/// enough that padding and ticking the axes stays finite.
+pub(crate) const PLOT_LIMIT: f64 = 1e300;
+
 fn spans_decades(lo: f64, hi: f64) -> bool {
     lo > 0.0 && hi / lo >= 100.0
 }
@@ -118,6 +122,16 @@ pub fn draw(chart: &Chart, file: &Path, format: Format) -> Result<(), PlotError>
         return Err(PlotError::NoData(format!(
             "no finite values of {} to plot",
             chart.y_label
+        )));
+    }
+    // The axes pad the value range and divide it into ticks: a range near the largest
+    // float overflows to infinity there.
+    if let Some(&(x, y)) = pts
+        .iter()
+        .find(|(x, y)| x.abs() > PLOT_LIMIT || y.abs() > PLOT_LIMIT)
+    {
+        return Err(PlotError::NoData(format!(
+            "({x:e}, {y:e}) is beyond ±{PLOT_LIMIT:e}, more than a chart's axes can span"
         )));
     }
     on_backend!(file, chart.size, format, |root| render(chart, &pts, root))

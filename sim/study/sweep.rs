@@ -437,9 +437,23 @@ pub fn run_point(study: &Study, point: &Point) -> (Row, Option<String>) {
         Ok(s) => s,
         Err(e) => return (failed(e.to_string().replace('\n', " ")), None),
     };
-    let out = match run_scenario(scenario) {
-        Ok(o) => o,
-        Err(e) => return (failed(e.to_string().replace('\n', " ")), None),
+    // A panic is a bug in tilesim; in a sweep it fails its point, not the whole study
+    // (the points already run are kept, and the message names the point).
+    let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_scenario(scenario)));
+    let out = match run {
+        Ok(Ok(o)) => o,
+        Ok(Err(e)) => return (failed(e.to_string().replace('\n', " ")), None),
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            return (
+                failed(format!("internal error (a bug in tilesim): {message}")),
+                None,
+            );
+        }
     };
     let json = crate::report::to_json(&out.report);
     let v: Value = serde_json::from_str(&json).unwrap_or(Value::Null);

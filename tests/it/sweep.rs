@@ -235,6 +235,53 @@ fn plot_draws_a_metric_against_an_axis_with_one_line_per_series() {
 }
 
 #[test]
+fn plot_skips_foreign_rows_and_refuses_values_no_axis_can_span() {
+    let d = scratch("plot-bad-rows");
+    let s = study(
+        &d,
+        "        (path: \"workload.partitions[1].tiles\", values: [1, 2], format: \"Count({})\"),",
+    );
+    let out = d.join("r");
+    // Far more jobs than points: the pool takes one thread per point.
+    let o = tilesim()
+        .arg("sweep")
+        .arg(&s)
+        .arg("--out")
+        .arg(&out)
+        .args(["--jobs", "1000000000", "--quiet"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let jsonl = out.join("results.jsonl");
+    let text = std::fs::read_to_string(&jsonl).unwrap();
+    let first = text.lines().next().unwrap().to_string();
+    let row: serde_json::Value = serde_json::from_str(&first).unwrap();
+    // A row without axis values (not this study's) is skipped.
+    let mut foreign = row.clone();
+    foreign["index"] = 7.into();
+    foreign["values"] = serde_json::json!([]);
+    std::fs::write(&jsonl, format!("{text}{foreign}\n")).unwrap();
+    let plot = |y: &str| {
+        tilesim()
+            .arg("plot")
+            .arg(&out)
+            .args(["--x", "tiles", "--y", y, "--force"])
+            .output()
+            .unwrap()
+    };
+    let o = plot("simulated_seconds");
+    assert!(o.status.success(), "{}", stderr(&o));
+    // A value near the largest float would overflow the axes: refused, not a hang.
+    let mut huge = row;
+    huge["index"] = 8.into();
+    huge["metrics"][0] = 1e308.into();
+    std::fs::write(&jsonl, format!("{text}{huge}\n")).unwrap();
+    let o = plot("simulated_seconds");
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("beyond"), "{}", stderr(&o));
+}
+
+#[test]
 fn a_seed_axis_runs_replicates_equal_to_runs_with_that_seed() {
     let d = scratch("seed-axis");
     let s = study(&d, "        (path: \"seed\", values: [3, 4]),");

@@ -54,6 +54,13 @@ pub fn draw_gantt(gantt: &Gantt, file: &std::path::Path, format: Format) -> Resu
     if gantt.lanes.is_empty() || bins == 0 {
         return Err(PlotError::NoData("no tile did any work".into()));
     }
+    let end = gantt.bin_width * bins as f64;
+    if !(end > 0.0 && end <= super::PLOT_LIMIT) {
+        return Err(PlotError::NoData(format!(
+            "a time axis from 0 to {end:e} (bins of {:e}) cannot be drawn",
+            gantt.bin_width
+        )));
+    }
     on_backend!(file, gantt.size, format, |root| render(gantt, bins, root))
 }
 
