@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::limits;
 use super::problem::{Problems, ResolveError, Source};
 use super::units::{Bytes, Cycles, DataType, TileCoord, TileKind};
 use crate::spec::{ArchSpec, DramKind, PagePolicy, TileKindSpec};
@@ -301,6 +302,7 @@ pub fn resolve_machine(spec: &ArchSpec) -> Result<Machine, ResolveError> {
         p.push("name", "must not be empty");
     }
     p.positive_f64("clock_mhz", spec.clock_mhz);
+    p.plausible("clock_mhz", spec.clock_mhz, limits::CLOCK_MHZ, "MHz");
     let g = &spec.grid;
     let rows = g.rows.len() as u32;
     if g.cols == 0 || g.cols > MAX_GRID_DIM {
@@ -326,6 +328,29 @@ pub fn resolve_machine(spec: &ArchSpec) -> Result<Machine, ResolveError> {
     p.positive("compute.elementwise_lanes", c.elementwise_lanes);
     p.positive_f64("compute.stream_bytes_per_cycle", c.stream_bytes_per_cycle);
     p.fraction("compute.mac_efficiency", c.mac_efficiency);
+    let per_cycle = "bytes per cycle";
+    p.plausible(
+        "compute.stream_bytes_per_cycle",
+        c.stream_bytes_per_cycle,
+        limits::BYTES_PER_CYCLE,
+        per_cycle,
+    );
+    p.plausible(
+        "compute.mac_efficiency",
+        c.mac_efficiency,
+        limits::MAC_EFFICIENCY,
+        "of the peak",
+    );
+    for (f, v) in [
+        ("compute.pipeline_fill_cycles", c.pipeline_fill_cycles),
+        ("compute.dma_bd_setup_cycles", c.dma_bd_setup_cycles),
+        (
+            "stream_switch.hop_latency_cycles",
+            spec.stream_switch.hop_latency_cycles,
+        ),
+    ] {
+        p.plausible(f, v as f64, limits::CYCLES, "cycles");
+    }
     let mut macs = BTreeMap::new();
     for (dt, v, name) in [
         (DataType::Int4, c.macs_per_cycle.int4, "int4"),
@@ -359,10 +384,25 @@ pub fn resolve_machine(spec: &ArchSpec) -> Result<Machine, ResolveError> {
         "mem_tile.channel_bytes_per_cycle",
         m.channel_bytes_per_cycle,
     );
+    p.plausible(
+        "mem_tile.channel_bytes_per_cycle",
+        m.channel_bytes_per_cycle,
+        limits::BYTES_PER_CYCLE,
+        per_cycle,
+    );
     let s = &spec.shim;
     p.positive("shim.dma_in_channels", s.dma_in_channels);
     p.positive("shim.dma_out_channels", s.dma_out_channels);
     p.positive_f64("shim.channel_bytes_per_cycle", s.channel_bytes_per_cycle);
+    p.plausible(
+        "shim.channel_bytes_per_cycle",
+        s.channel_bytes_per_cycle,
+        limits::BYTES_PER_CYCLE,
+        per_cycle,
+    );
+    if let Some(v) = s.run_overhead_cycles {
+        p.plausible("shim.run_overhead_cycles", v, limits::CYCLES, "cycles");
+    }
     if let Some(v) = s.run_overhead_cycles
         && !(v.is_finite() && v >= 0.0)
     {
@@ -383,6 +423,12 @@ pub fn resolve_machine(spec: &ArchSpec) -> Result<Machine, ResolveError> {
     }
     let d = &spec.dram;
     p.positive_f64("dram.data_rate_mts", d.data_rate_mts);
+    p.plausible(
+        "dram.data_rate_mts",
+        d.data_rate_mts,
+        limits::DATA_RATE_MTS,
+        "MT/s",
+    );
     p.positive("dram.bus_width_bits", d.bus_width_bits);
     p.positive("dram.channels", d.channels);
     p.positive("dram.bank_groups", d.bank_groups);
@@ -391,6 +437,7 @@ pub fn resolve_machine(spec: &ArchSpec) -> Result<Machine, ResolveError> {
     p.positive("dram.row_bytes", d.row_bytes);
     if let Some(g) = d.fabric_gb_per_s {
         p.positive_f64("dram.fabric_gb_per_s", g);
+        p.plausible("dram.fabric_gb_per_s", g, limits::FABRIC_GB_PER_S, "GB/s");
     }
     for (f, v) in [
         ("dram.t_rcd_ns", d.t_rcd_ns),
@@ -401,6 +448,7 @@ pub fn resolve_machine(spec: &ArchSpec) -> Result<Machine, ResolveError> {
         ("dram.t_refi_ns", d.t_refi_ns),
     ] {
         p.positive_f64(f, v);
+        p.plausible(f, v, limits::DRAM_NS, "ns");
     }
     if d.t_rfc_ns.is_finite() && d.t_refi_ns.is_finite() && d.t_rfc_ns >= d.t_refi_ns {
         p.push(
@@ -442,6 +490,18 @@ pub fn resolve_machine(spec: &ArchSpec) -> Result<Machine, ResolveError> {
         }
     }
     p.positive_f64("host.f64_gflops", spec.host.f64_gflops);
+    p.plausible(
+        "host.f64_gflops",
+        spec.host.f64_gflops,
+        limits::HOST_GFLOPS,
+        "GFLOP/s",
+    );
+    p.plausible(
+        "host.dispatch_latency_us",
+        spec.host.dispatch_latency_us,
+        limits::HOST_US,
+        "µs",
+    );
     if !(spec.host.dispatch_latency_us.is_finite() && spec.host.dispatch_latency_us >= 0.0) {
         p.push("host.dispatch_latency_us", "must be a finite number >= 0");
     }
@@ -449,14 +509,22 @@ pub fn resolve_machine(spec: &ArchSpec) -> Result<Machine, ResolveError> {
         ("host.call_latency_us", spec.host.call_latency_us),
         ("host.jit_latency_us", spec.host.jit_latency_us),
     ] {
-        if let Some(v) = v
-            && !(v.is_finite() && v >= 0.0)
-        {
-            p.push(f, "must be a finite number >= 0");
+        if let Some(v) = v {
+            if !(v.is_finite() && v >= 0.0) {
+                p.push(f, "must be a finite number >= 0");
+            }
+            p.plausible(f, v, limits::HOST_US, "µs");
         }
     }
     if let Some(n) = &spec.neuro {
         p.positive("neuro.neurons", n.neurons);
+        for (f, v) in [
+            ("neuro.min_step_cycles", n.min_step_cycles),
+            ("neuro.spike_latency_cycles", n.spike_latency_cycles),
+            ("neuro.hop_cycles", n.hop_cycles),
+        ] {
+            p.plausible(f, v as f64, limits::CYCLES, "cycles");
+        }
         p.positive("neuro.synapses", n.synapses);
         p.positive("neuro.weight_bits", n.weight_bits);
         p.positive("neuro.synaptic_memory_bytes", n.synaptic_memory_bytes);

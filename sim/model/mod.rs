@@ -1,6 +1,7 @@
 //! Model: the resolved machine and workload. [`resolve`] checks every unit and invariant,
 //! fills every default and lists every problem; later stages may rely on the invariants.
 
+pub mod limits;
 mod machine;
 mod problem;
 mod spiking;

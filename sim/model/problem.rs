@@ -115,6 +115,25 @@ impl Problems {
         }
     }
 
+    /// Requires `lo <= v <= hi` for a finite `v` already checked to be positive (or
+    /// non-negative): a plausibility limit, see [`super::limits`]. Silent when `v` is not
+    /// finite (the positivity check reports it).
+    pub(crate) fn plausible(&mut self, field: &str, v: f64, (lo, hi): (f64, f64), unit: &str) {
+        if v.is_finite() && v > 0.0 && !(lo..=hi).contains(&v) {
+            self.push_hint(
+                field,
+                format!(
+                    "{} {unit} is outside the plausible range {} to {}",
+                    readable(v),
+                    readable(lo),
+                    readable(hi)
+                ),
+                "tilesim refuses values orders of magnitude beyond any hardware: its cycle \
+                 counts would overflow or a run would never end",
+            );
+        }
+    }
+
     /// Requires `0 < v <= 1`.
     pub(crate) fn fraction(&mut self, field: &str, v: f64) {
         if !(v.is_finite() && v > 0.0 && v <= 1.0) {
@@ -134,5 +153,14 @@ impl Problems {
                 problems: self.list,
             })
         }
+    }
+}
+
+/// `x` in plain decimals where that is short, in scientific notation where not.
+fn readable(x: f64) -> String {
+    if x == 0.0 || (1e-3..1e7).contains(&x.abs()) {
+        format!("{x}")
+    } else {
+        format!("{x:e}")
     }
 }

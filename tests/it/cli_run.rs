@@ -293,6 +293,31 @@ fn out_of_range_values_are_all_listed() {
 }
 
 #[test]
+fn implausible_clocks_rates_and_latencies_are_refused_not_wrapped_or_hung() {
+    // Each of these once wrapped a cycle count round, hung the run or panicked.
+    let d = scratch("implausible");
+    for (i, set) in [
+        "arch.clock_mhz=1e-12",
+        "arch.shim.channel_bytes_per_cycle=1e-15",
+        "arch.compute.pipeline_fill_cycles=18446744073709551615",
+        "arch.dram.fabric_gb_per_s=1e-300",
+        "arch.host.dispatch_latency_us=4294967295",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let o = run_small(&d.join(format!("r{i}")), &["--set", set]);
+        assert_eq!(o.status.code(), Some(2), "{set}: {}", stderr(&o));
+        let field = set.split('=').next().unwrap().trim_start_matches("arch.");
+        let err = stderr(&o);
+        assert!(
+            err.contains(field) && err.contains("plausible range") && err.contains(":"),
+            "{set}: {err}"
+        );
+    }
+}
+
+#[test]
 fn zero_sized_grid_is_refused() {
     let d = scratch("zero-grid");
     let f = d.join("zero.ron");
