@@ -20,6 +20,10 @@ use crate::model::{Machine, TileCoord, TileKind};
 pub struct CheckError {
     /// One sentence per violation.
     pub violations: Vec<String>,
+    /// How many of them are links carrying more circuits than the switch has ports that
+    /// way (the machine's switch is too small for the mapping, rather than a broken
+    /// schedule).
+    pub port_violations: usize,
 }
 
 fn in_grid(m: &Machine, t: TileCoord) -> bool {
@@ -29,6 +33,7 @@ fn in_grid(m: &Machine, t: TileCoord) -> bool {
 /// Validates `s` against `m`.
 pub fn check(s: &TileSchedule, m: &Machine) -> Result<(), CheckError> {
     let mut v: Vec<String> = Vec::new();
+    let mut port_violations = 0;
 
     // Buffers and capacities.
     let mut used: BTreeMap<TileCoord, u64> = BTreeMap::new();
@@ -242,6 +247,7 @@ pub fn check(s: &TileSchedule, m: &Machine) -> Result<(), CheckError> {
             _ => m.switch.west_out,
         };
         if cs.len() as u32 > cap {
+            port_violations += 1;
             v.push(format!(
                 "link {} → {} carries {} circuits but the switch has {cap} ports that way",
                 l.from,
@@ -344,6 +350,9 @@ pub fn check(s: &TileSchedule, m: &Machine) -> Result<(), CheckError> {
     if v.is_empty() {
         Ok(())
     } else {
-        Err(CheckError { violations: v })
+        Err(CheckError {
+            violations: v,
+            port_violations,
+        })
     }
 }

@@ -605,7 +605,7 @@ pub(super) fn whole_array(sc: &Scenario) -> Result<Option<TileSchedule>, MapErro
     };
     b.place_rest();
     let schedule = b.s;
-    super::check::check(&schedule, m).map_err(|e| MapError::Internal(e.to_string()))?;
+    super::map::checked(&schedule, m)?;
     Ok(Some(schedule))
 }
 

@@ -63,9 +63,31 @@ pub enum MapError {
     /// A datatype has no MAC rate on this machine.
     #[error("machine has no {0} datapath")]
     NoDatapath(String),
+    /// The mapping needs more stream-switch ports on some link than the machine has.
+    #[error(
+        "the stream switch has too few ports for this mapping: {0}; hint: give the switch more ports that way (arch.stream_switch), or fewer compute rows or tiles per partition"
+    )]
+    SwitchPorts(String),
     /// The emitted schedule failed [`super::check()`]; a bug in the mapper.
     #[error("internal error: the mapper emitted an invalid schedule: {0}")]
     Internal(String),
+}
+
+/// [`super::check()`] on a schedule the mapper emitted: links short of switch ports are
+/// the machine's limit (an input error); anything else is a bug in the mapper.
+pub(super) fn checked(schedule: &TileSchedule, m: &crate::model::Machine) -> Result<(), MapError> {
+    super::check::check(schedule, m).map_err(|e| {
+        if e.port_violations == e.violations.len() {
+            let shown = e.violations.len().min(3);
+            let mut text = e.violations[..shown].join("; ");
+            if e.violations.len() > shown {
+                text += &format!(" (and {} more links)", e.violations.len() - shown);
+            }
+            MapError::SwitchPorts(text)
+        } else {
+            MapError::Internal(e.to_string())
+        }
+    })
 }
 
 impl MapError {
@@ -1392,7 +1414,7 @@ fn map_general(sc: &Scenario, stages: &[Stage]) -> Result<TileSchedule, MapError
     };
     b.place_rest();
     let schedule = b.s;
-    super::check::check(&schedule, m).map_err(|e| MapError::Internal(e.to_string()))?;
+    checked(&schedule, m)?;
     Ok(schedule)
 }
 

@@ -318,6 +318,26 @@ fn implausible_clocks_rates_and_latencies_are_refused_not_wrapped_or_hung() {
 }
 
 #[test]
+fn a_switch_with_too_few_ports_for_the_mapping_is_an_input_error() {
+    let d = scratch("switch-ports");
+    for (i, set) in [
+        "arch.stream_switch.north_out_ports=3",
+        "arch.grid.rows=[Shim, Mem, Compute, Compute, Compute, Compute, Compute]",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let o = run_small(&d.join(format!("r{i}")), &["--set", set]);
+        assert_eq!(o.status.code(), Some(2), "{set}: {}", stderr(&o));
+        let err = stderr(&o);
+        assert!(
+            err.contains("too few ports") && err.contains("hint:") && !err.contains("internal"),
+            "{set}: {err}"
+        );
+    }
+}
+
+#[test]
 fn zero_sized_grid_is_refused() {
     let d = scratch("zero-grid");
     let f = d.join("zero.ron");
