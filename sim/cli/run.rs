@@ -175,7 +175,8 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> CliResult {
     let dir = args.out.clone().unwrap_or_else(|| {
         PathBuf::from("reports").join(format!(
             "{}-on-{}",
-            result.scenario.workload.name, result.scenario.machine.name
+            report::dir_name(&result.scenario.workload.name),
+            report::dir_name(&result.scenario.machine.name)
         ))
     });
     report::prepare_dir(&dir, args.force).map_err(write_error)?;

@@ -145,7 +145,7 @@ pub fn sweep(args: &SweepArgs, out: &mut dyn Write) -> CliResult {
     let dir = args
         .out
         .clone()
-        .unwrap_or_else(|| PathBuf::from("reports").join(&study.spec.name));
+        .unwrap_or_else(|| PathBuf::from("reports").join(report::dir_name(&study.spec.name)));
     let results = dir.join("results.jsonl");
     let info = StudyInfo {
         name: study.spec.name.clone(),

@@ -44,6 +44,27 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> WriteError + '_ {
     }
 }
 
+/// `name` (a workload's, machine's or study's) as one directory name: every character
+/// but ASCII letters, digits, `.`, `_` and `-` becomes `_`, and a name of dots only gets a
+/// leading `_`, so a default output directory stays inside `reports/` whatever the name.
+pub fn dir_name(name: &str) -> String {
+    let s: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if s.chars().all(|c| c == '.') {
+        format!("_{s}")
+    } else {
+        s
+    }
+}
+
 /// Creates `dir` (or reuses it if tilesim made it, or `force`).
 pub fn prepare_dir(dir: &Path, force: bool) -> Result<(), WriteError> {
     if dir.exists() {
@@ -84,6 +105,15 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_become_one_safe_directory_name() {
+        assert_eq!(dir_name("mlp-continual"), "mlp-continual");
+        assert_eq!(dir_name("../../../tmp/evil"), ".._.._.._tmp_evil");
+        assert_eq!(dir_name(".."), "_..");
+        assert_eq!(dir_name(""), "_");
+        assert_eq!(dir_name("a b/c\\d"), "a_b_c_d");
+    }
 
     #[test]
     fn refuses_foreign_directory_and_accepts_its_own() {

@@ -137,6 +137,28 @@ fn default_scenario_runs_from_any_directory() {
 }
 
 #[test]
+fn the_default_output_directory_stays_inside_reports_whatever_the_name() {
+    let d = scratch("name-traversal");
+    let cwd = d.join("work");
+    std::fs::create_dir_all(&cwd).unwrap();
+    let o = tilesim()
+        .current_dir(&cwd)
+        .arg("run")
+        .arg(arch())
+        .arg(spec("small-continual.ron"))
+        .args(["--set", "workload.name=\"../../evil\""])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!d.join("evil-on-xdna2-strix-halo").exists());
+    let made: Vec<_> = std::fs::read_dir(cwd.join("reports"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(made, [".._.._evil-on-xdna2-strix-halo"]);
+}
+
+#[test]
 fn refuses_to_overwrite_a_directory_it_did_not_create() {
     let d = scratch("foreign");
     std::fs::write(d.join("thesis.tex"), "precious").unwrap();
