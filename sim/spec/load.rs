@@ -50,6 +50,12 @@ pub enum SpecError {
         /// The OS error text.
         message: String,
     },
+    /// The file is larger than any spec file ([`MAX_SPEC_BYTES`]): not a spec, or a
+    /// device such as `/dev/zero` that never ends.
+    TooLarge {
+        /// The file.
+        file: PathBuf,
+    },
     /// The file is not valid UTF-8 text (a binary file, for example).
     NotText {
         /// The file.
@@ -77,6 +83,7 @@ impl SpecError {
     pub fn file(&self) -> &Path {
         match self {
             SpecError::Io { file, .. }
+            | SpecError::TooLarge { file }
             | SpecError::NotText { file, .. }
             | SpecError::Syntax { file, .. } => file,
         }
@@ -94,6 +101,12 @@ impl fmt::Display for SpecError {
             SpecError::Io { file, message } => {
                 write!(f, "{}: cannot read: {message}", file.display())
             }
+            SpecError::TooLarge { file } => write!(
+                f,
+                "{}: larger than {} MiB, more than any spec file\n  hint: spec files are RON text of a few kilobytes; check the path",
+                file.display(),
+                MAX_SPEC_BYTES >> 20
+            ),
             SpecError::NotText { file, offset } => write!(
                 f,
                 "{}: not a text file (invalid UTF-8 at byte {offset})\n  hint: spec files are RON text, e.g. `Arch(name: \"...\", ...)`",
@@ -118,12 +131,26 @@ impl fmt::Display for SpecError {
 
 impl std::error::Error for SpecError {}
 
-/// Reads a file as UTF-8 text.
+/// The largest spec file read: far above any architecture, workload or study (the
+/// shipped ones are a few kilobytes), and small enough to hold in memory.
+pub const MAX_SPEC_BYTES: u64 = 64 << 20;
+
+/// Reads a file as UTF-8 text (at most [`MAX_SPEC_BYTES`]).
 pub fn read_text(path: &Path) -> Result<String, SpecError> {
-    let bytes = std::fs::read(path).map_err(|e| SpecError::Io {
+    use std::io::Read;
+    let io = |e: std::io::Error| SpecError::Io {
         file: path.to_path_buf(),
         message: e.to_string(),
-    })?;
+    };
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_SPEC_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(io)?;
+    if bytes.len() as u64 > MAX_SPEC_BYTES {
+        return Err(SpecError::TooLarge {
+            file: path.to_path_buf(),
+        });
+    }
     String::from_utf8(bytes).map_err(|e| SpecError::NotText {
         file: path.to_path_buf(),
         offset: e.utf8_error().valid_up_to(),

@@ -430,6 +430,22 @@ fn binary_file_is_refused() {
 }
 
 #[test]
+fn a_file_without_end_is_refused_without_reading_it_all() {
+    // A device that never ends (or any file far beyond a spec's size) used to be read
+    // whole into memory.
+    let f = Path::new("/dev/zero");
+    if !f.exists() {
+        return;
+    }
+    let (code, err) = check(&[f]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("larger than") && err.contains("hint:"),
+        "{err}"
+    );
+}
+
+#[test]
 fn missing_file_is_an_io_error() {
     let (code, err) = check(&[Path::new("/nonexistent/arch.ron")]);
     assert_eq!(code, Some(1));
