@@ -59,6 +59,9 @@ pub struct DramArgs {
     /// 64 bytes).
     #[arg(long, default_value = "native")]
     pub trace_format: String,
+    /// Replace an existing trace file.
+    #[arg(long)]
+    pub force: bool,
 }
 
 fn input(e: impl std::fmt::Display) -> CliError {
@@ -120,6 +123,9 @@ pub fn run(args: &DramArgs, out: &mut dyn Write) -> CliResult {
             )));
         }
     };
+    if let Some(path) = &args.trace {
+        super::output_file("--trace", path, args.force)?;
+    }
     let mut config = DramConfig::new(preset);
     config.page = page;
     config.mapping = mapping;

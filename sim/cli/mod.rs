@@ -61,6 +61,34 @@ impl From<io::Error> for CliError {
 /// Result type of every command.
 pub type CliResult = Result<(), CliError>;
 
+/// Checks, before any work, that an output file named by `flag` can be written: an
+/// existing file is kept unless `force`, and its directory must exist (a missing one used
+/// to fail only after the whole run).
+fn output_file(flag: &str, path: &std::path::Path, force: bool) -> CliResult {
+    if path.is_dir() {
+        return Err(CliError::Input(anyhow::anyhow!(
+            "{flag}: {} is a directory; hint: name a file",
+            path.display()
+        )));
+    }
+    if path.exists() && !force {
+        return Err(CliError::Input(anyhow::anyhow!(
+            "{flag}: {} exists; hint: pass --force to replace it",
+            path.display()
+        )));
+    }
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+    if let Some(dir) = parent
+        && !dir.is_dir()
+    {
+        return Err(CliError::Input(anyhow::anyhow!(
+            "{flag}: the directory {} does not exist; hint: create it or choose another path",
+            dir.display()
+        )));
+    }
+    Ok(())
+}
+
 /// Runs the program and maps the outcome to an exit code.
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {

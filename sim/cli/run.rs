@@ -109,12 +109,7 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> CliResult {
                 arch.path.display()
             )));
         }
-        if path.exists() && !args.force {
-            return Err(CliError::Input(anyhow!(
-                "--dram-trace: {} exists; hint: pass --force to replace it",
-                path.display()
-            )));
-        }
+        super::output_file("--dram-trace", path, args.force)?;
     }
     let trace_window = match (&args.trace, &args.trace_window) {
         (None, Some(_)) => {
@@ -139,14 +134,8 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> CliResult {
             Some((a, b))
         }
     };
-    if let Some(path) = &args.trace
-        && path.exists()
-        && !args.force
-    {
-        return Err(CliError::Input(anyhow!(
-            "--trace: {} exists; hint: pass --force to replace it",
-            path.display()
-        )));
+    if let Some(path) = &args.trace {
+        super::output_file("--trace", path, args.force)?;
     }
     let plot_format = match (args.plots, args.plot_format.as_str()) {
         (false, _) => None,

@@ -102,6 +102,14 @@ pub enum DramError {
         /// The valid spellings.
         valid: &'static str,
     },
+    /// The pattern is known but its argument is out of range.
+    #[error("access pattern `{pattern}`: {message}")]
+    BadPatternArgument {
+        /// The spelling given.
+        pattern: String,
+        /// What the argument must be.
+        message: &'static str,
+    },
     /// A size could not be read.
     #[error("`{0}` is not a size in bytes (examples: 4096, 64KiB, 16MiB, 1GiB)")]
     BadSize(String),

@@ -45,16 +45,27 @@ impl FromStr for Pattern {
             ("sequential", None) => Ok(Pattern::Sequential),
             ("random", None) => Ok(Pattern::Random),
             ("strided", Some(a)) => {
-                let stride = super::parse_bytes(a).map_err(|_| bad())?;
+                let arg = |message| DramError::BadPatternArgument {
+                    pattern: s.to_string(),
+                    message,
+                };
+                let stride = super::parse_bytes(a)
+                    .map_err(|_| arg("the stride is a size in bytes, such as 4096 or 4KiB"))?;
                 if stride == 0 {
-                    return Err(bad());
+                    return Err(arg("the stride must be at least 1 byte"));
                 }
                 Ok(Pattern::Strided(stride))
             }
             ("mixed", Some(a)) => {
-                let p: f64 = a.parse().map_err(|_| bad())?;
+                let arg = |message| DramError::BadPatternArgument {
+                    pattern: s.to_string(),
+                    message,
+                };
+                let p: f64 = a
+                    .parse()
+                    .map_err(|_| arg("the read fraction is a number from 0 to 1, such as 0.7"))?;
                 if !(0.0..=1.0).contains(&p) {
-                    return Err(bad());
+                    return Err(arg("the read fraction must be from 0 to 1"));
                 }
                 Ok(Pattern::Mixed(p))
             }
@@ -138,7 +149,15 @@ mod tests {
             Pattern::Strided(4096)
         );
         assert_eq!("mixed:0.7".parse::<Pattern>().unwrap(), Pattern::Mixed(0.7));
-        assert!("mixed:1.5".parse::<Pattern>().is_err());
+        for (bad, says) in [
+            ("mixed:1.5", "from 0 to 1"),
+            ("mixed:nan", "from 0 to 1"),
+            ("mixed:x", "a number"),
+            ("strided:0", "at least 1 byte"),
+        ] {
+            let e = bad.parse::<Pattern>().unwrap_err().to_string();
+            assert!(e.contains(bad) && e.contains(says), "{bad}: {e}");
+        }
         assert!("zigzag".parse::<Pattern>().is_err());
     }
 

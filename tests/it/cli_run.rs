@@ -360,6 +360,33 @@ fn a_switch_with_too_few_ports_for_the_mapping_is_an_input_error() {
 }
 
 #[test]
+fn trace_files_are_checked_before_the_run_and_kept_unless_forced() {
+    let d = scratch("trace-files");
+    // A missing directory is reported before the simulation, not after it.
+    let o = run_small(&d.join("r"), &["--trace", "/nonexistent-dir/t.json"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("does not exist"), "{}", stderr(&o));
+    assert!(!d.join("r").exists());
+    // tilesim dram keeps an existing trace unless --force, as run does.
+    let f = d.join("mine.txt");
+    std::fs::write(&f, "my notes").unwrap();
+    let dram = |extra: &[&str]| {
+        tilesim()
+            .args(["dram", "lpddr5x-8000-x256", "--bytes", "64KiB", "--trace"])
+            .arg(&f)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let o = dram(&[]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(&f).unwrap(), "my notes");
+    let o = dram(&["--force"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(&f).unwrap().lines().count(), 1024);
+}
+
+#[test]
 fn zero_sized_grid_is_refused() {
     let d = scratch("zero-grid");
     let f = d.join("zero.ron");
