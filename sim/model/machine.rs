@@ -309,7 +309,11 @@ pub fn resolve_machine(spec: &ArchSpec) -> Result<Machine, ResolveError> {
         p.push_hint(
             "grid.cols",
             format!("must be in 1..={MAX_GRID_DIM}, got {}", g.cols),
-            "a zero-sized grid has no tiles",
+            if g.cols == 0 {
+                "a zero-sized grid has no tiles"
+            } else {
+                "tilesim models grids of up to 256 columns"
+            },
         );
     }
     if rows == 0 || rows > MAX_GRID_DIM {
@@ -378,6 +382,7 @@ pub fn resolve_machine(spec: &ArchSpec) -> Result<Machine, ResolveError> {
     let m = &spec.mem_tile;
     p.positive("mem_tile.bytes", m.bytes);
     p.positive("mem_tile.banks", m.banks);
+    p.positive("mem_tile.locks", m.locks);
     p.positive("mem_tile.dma_in_channels", m.dma_in_channels);
     p.positive("mem_tile.dma_out_channels", m.dma_out_channels);
     p.positive_f64(

@@ -340,6 +340,21 @@ fn implausible_clocks_rates_and_latencies_are_refused_not_wrapped_or_hung() {
 }
 
 #[test]
+fn memory_tile_locks_and_wide_grids_are_checked_like_the_rest() {
+    let d = scratch("mem-locks");
+    let o = run_small(&d.join("r0"), &["--set", "arch.mem_tile.locks=0"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("mem_tile.locks"), "{}", stderr(&o));
+    let o = run_small(&d.join("r1"), &["--set", "arch.grid.cols=257"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("up to 256") && !err.contains("zero-sized"),
+        "{err}"
+    );
+}
+
+#[test]
 fn a_switch_with_too_few_ports_for_the_mapping_is_an_input_error() {
     let d = scratch("switch-ports");
     for (i, set) in [
