@@ -398,22 +398,22 @@ impl Channel {
                 // each further refresh issues exactly when due and leaves every bank
                 // ready `rfc` later. Apply those refreshes at once instead of one by one
                 // (a gap of seconds is millions of intervals); the state is the same.
-                let behind = self.now.saturating_sub(self.ranks[r].next_ref) / ctx.t.refi.max(1);
-                let banks = &mut self.banks[r * per_rank..(r + 1) * per_rank];
                 let due = self.ranks[r].next_ref;
+                let behind = self.now.saturating_sub(due) / ctx.t.refi.max(1);
+                let banks = &mut self.banks[r * per_rank..(r + 1) * per_rank];
                 // Refreshes at due, due + refi, ..., due + behind·refi are all due by
-                // now; the last one sets the banks.
-                let last = behind
-                    .checked_mul(ctx.t.refi)
-                    .and_then(|d| due.checked_add(d))
-                    .filter(|l| l.checked_add(ctx.t.refi.max(ctx.t.rfc)).is_some());
-                if let Some(last) = last
-                    && !ctx.record
+                // now; the last one sets the banks (None where the times overflow).
+                let last = || {
+                    let last = due.checked_add(behind.checked_mul(ctx.t.refi)?)?;
+                    last.checked_add(ctx.t.refi).map(|_| last)
+                };
+                if !ctx.record
                     && behind > 1
                     && ctx.t.rfc <= ctx.t.refi
                     && banks
                         .iter()
                         .all(|b| b.open_row.is_none() && b.next_act <= due)
+                    && let Some(last) = last()
                 {
                     for bank in banks {
                         bank.next_act = bank.next_act.max(last + ctx.t.rfc);

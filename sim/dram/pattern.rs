@@ -37,6 +37,10 @@ impl FromStr for Pattern {
             name: s.to_string(),
             valid: PATTERN_NAMES,
         };
+        let bad_arg = |message| DramError::BadPatternArgument {
+            pattern: s.to_string(),
+            message,
+        };
         let (head, arg) = match s.split_once(':') {
             Some((h, a)) => (h, Some(a)),
             None => (s, None),
@@ -45,27 +49,19 @@ impl FromStr for Pattern {
             ("sequential", None) => Ok(Pattern::Sequential),
             ("random", None) => Ok(Pattern::Random),
             ("strided", Some(a)) => {
-                let arg = |message| DramError::BadPatternArgument {
-                    pattern: s.to_string(),
-                    message,
-                };
                 let stride = super::parse_bytes(a)
-                    .map_err(|_| arg("the stride is a size in bytes, such as 4096 or 4KiB"))?;
+                    .map_err(|_| bad_arg("the stride is a size in bytes, such as 4096 or 4KiB"))?;
                 if stride == 0 {
-                    return Err(arg("the stride must be at least 1 byte"));
+                    return Err(bad_arg("the stride must be at least 1 byte"));
                 }
                 Ok(Pattern::Strided(stride))
             }
             ("mixed", Some(a)) => {
-                let arg = |message| DramError::BadPatternArgument {
-                    pattern: s.to_string(),
-                    message,
-                };
-                let p: f64 = a
-                    .parse()
-                    .map_err(|_| arg("the read fraction is a number from 0 to 1, such as 0.7"))?;
+                let p: f64 = a.parse().map_err(|_| {
+                    bad_arg("the read fraction is a number from 0 to 1, such as 0.7")
+                })?;
                 if !(0.0..=1.0).contains(&p) {
-                    return Err(arg("the read fraction must be from 0 to 1"));
+                    return Err(bad_arg("the read fraction must be from 0 to 1"));
                 }
                 Ok(Pattern::Mixed(p))
             }

@@ -332,13 +332,6 @@ pub fn resolve_machine(spec: &ArchSpec) -> Result<Machine, ResolveError> {
     p.positive("compute.elementwise_lanes", c.elementwise_lanes);
     p.positive_f64("compute.stream_bytes_per_cycle", c.stream_bytes_per_cycle);
     p.fraction("compute.mac_efficiency", c.mac_efficiency);
-    let per_cycle = "bytes per cycle";
-    p.plausible(
-        "compute.stream_bytes_per_cycle",
-        c.stream_bytes_per_cycle,
-        limits::BYTES_PER_CYCLE,
-        per_cycle,
-    );
     p.plausible(
         "compute.mac_efficiency",
         c.mac_efficiency,
@@ -389,22 +382,20 @@ pub fn resolve_machine(spec: &ArchSpec) -> Result<Machine, ResolveError> {
         "mem_tile.channel_bytes_per_cycle",
         m.channel_bytes_per_cycle,
     );
-    p.plausible(
-        "mem_tile.channel_bytes_per_cycle",
-        m.channel_bytes_per_cycle,
-        limits::BYTES_PER_CYCLE,
-        per_cycle,
-    );
     let s = &spec.shim;
     p.positive("shim.dma_in_channels", s.dma_in_channels);
     p.positive("shim.dma_out_channels", s.dma_out_channels);
     p.positive_f64("shim.channel_bytes_per_cycle", s.channel_bytes_per_cycle);
-    p.plausible(
-        "shim.channel_bytes_per_cycle",
-        s.channel_bytes_per_cycle,
-        limits::BYTES_PER_CYCLE,
-        per_cycle,
-    );
+    for (f, v) in [
+        ("compute.stream_bytes_per_cycle", c.stream_bytes_per_cycle),
+        (
+            "mem_tile.channel_bytes_per_cycle",
+            m.channel_bytes_per_cycle,
+        ),
+        ("shim.channel_bytes_per_cycle", s.channel_bytes_per_cycle),
+    ] {
+        p.plausible(f, v, limits::BYTES_PER_CYCLE, "bytes per cycle");
+    }
     if let Some(v) = s.run_overhead_cycles {
         p.plausible("shim.run_overhead_cycles", v, limits::CYCLES, "cycles");
     }

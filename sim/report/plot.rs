@@ -100,11 +100,11 @@ fn font() -> Result<(), PlotError> {
     if ok { Ok(()) } else { Err(PlotError::Font) }
 }
 
-/// Whether values spanning `lo..hi` (all > 0) are better shown on a log scale.
 /// The largest magnitude a chart plots: far beyond any simulated quantity, and small
 /// enough that padding and ticking the axes stays finite.
 pub(crate) const PLOT_LIMIT: f64 = 1e300;
 
+/// Whether values spanning `lo..hi` (all > 0) are better shown on a log scale.
 fn spans_decades(lo: f64, hi: f64) -> bool {
     lo > 0.0 && hi / lo >= 100.0
 }
