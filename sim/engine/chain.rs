@@ -3,7 +3,7 @@
 //! A program is a prologue and a body, each a list of blocks that repeat. The engine
 //! flattens every program's ops into one array and links each program's non-empty blocks
 //! in the order they run (prologue, then body, the body's last block leading back to its
-//! first), so that moving a sequencer past an op is an increment and leaving a block is
+//! first; consecutive blocks of a phase that each run once become one block), so that moving a sequencer past an op is an increment and leaving a block is
 //! one lookup, with no walk through the schedule's nested lists.
 
 use super::components::{SeqState, Sequencer};
@@ -37,7 +37,21 @@ pub fn flatten(schedule: &TileSchedule) -> (Vec<Op>, Vec<FlatBlock>, Vec<u32>) {
     for p in &schedule.programs {
         let mut chain = [Vec::new(), Vec::new()];
         for (i, phase) in [&p.prologue, &p.body].into_iter().enumerate() {
+            // Whether the last block placed belongs to this phase and runs once.
+            let mut once = false;
             for b in phase.iter().filter(|b| !b.ops.is_empty()) {
+                let runs_once = b.repeat <= 1;
+                if once && runs_once {
+                    // Consecutive blocks that each run once run as one: their ops are
+                    // already adjacent, so the last block grows instead of a new one
+                    // being chained (leaving a block costs a lookup, an op does not).
+                    flat.extend(b.ops.iter().cloned());
+                    if let Some(last) = blocks.last_mut() {
+                        last.end = flat.len() as u32;
+                    }
+                    continue;
+                }
+                once = runs_once;
                 chain[i].push(blocks.len() as u32);
                 let start = flat.len() as u32;
                 flat.extend(b.ops.iter().cloned());
@@ -189,11 +203,56 @@ mod tests {
         s.programs
             .push(program(vec![block(&[8], 1)], vec![block(&[], 4)]));
         s.programs.push(program(vec![], vec![]));
+        // Runs of blocks that each run once, in both phases, around repeated ones.
+        s.programs.push(program(
+            vec![
+                block(&[9], 1),
+                block(&[10], 0),
+                block(&[11], 1),
+                block(&[12], 2),
+            ],
+            vec![
+                block(&[13], 1),
+                block(&[], 2),
+                block(&[14, 15], 1),
+                block(&[16], 3),
+                block(&[17], 1),
+                block(&[18], 0),
+            ],
+        ));
         for k in 0..s.programs.len() {
             assert_eq!(walk(&s, k, 40), nested(&s.programs[k], 40), "program {k}");
         }
         // A program without a body stops after its prologue.
         assert_eq!(walk(&s, 2, 40).len(), 2);
         assert!(walk(&s, 4, 40).is_empty());
+    }
+
+    #[test]
+    fn blocks_that_run_once_are_chained_as_one() {
+        let mut s = TileSchedule::default();
+        s.programs.push(program(
+            vec![block(&[1], 1), block(&[2], 0), block(&[3], 2)],
+            vec![
+                block(&[4], 1),
+                block(&[5], 1),
+                block(&[6], 2),
+                block(&[7], 1),
+            ],
+        ));
+        let (flat, blocks, first) = flatten(&s);
+        assert_eq!(flat.len(), 7);
+        // Prologue: [1 2] and [3]x2; body: [4 5], [6]x2, [7]. The body's first block is
+        // not merged into the prologue's last: the body wraps back to it.
+        let spans: Vec<(u32, u32, u64)> =
+            blocks.iter().map(|b| (b.start, b.end, b.repeat)).collect();
+        assert_eq!(
+            spans,
+            vec![(0, 2, 1), (2, 3, 2), (3, 5, 1), (5, 6, 2), (6, 7, 1)]
+        );
+        assert_eq!(first, vec![0]);
+        assert_eq!(blocks[4].next, 2);
+        assert!(blocks[4].wraps);
+        assert!(blocks.iter().take(4).all(|b| !b.wraps));
     }
 }
