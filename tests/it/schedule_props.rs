@@ -9,7 +9,7 @@ use tilesim::engine::{SimOptions, Timeline, simulate};
 use tilesim::mapper::CounterKind;
 use tilesim::mapper::{MapError, ResourceKind, check, map};
 use tilesim::model::{Scenario, TileKind, resolve};
-use tilesim::spec::{ArchSpec, PartitionSpec, TilesSpec, WorkloadSpec};
+use tilesim::spec::{ArchSpec, LayerSpec, PartitionSpec, TilesSpec, WorkloadSpec};
 use tilesim::spec::{LearningMethodSpec, OptimizerSpec, StreamSpec};
 use tilesim::testing::{arb_arch, arb_layers, arb_mapped, arb_method, arb_scenario, arb_workload};
 
@@ -212,6 +212,35 @@ proptest! {
     }
 
     #[test]
+    fn inference_does_every_mac_of_every_sample_it_serves(a in arb_arch(), seed in any::<u64>(), w in arb_workload(4), model in narrow_layers()) {
+        // Inference only (every layer shape the generator draws, GEMMs with one output
+        // column among them): a sample counted as served has been through every layer, so
+        // the tiles did at least all of its MACs. A mapping whose idle tiles signalled
+        // outputs they never computed served samples with too few MACs.
+        let tiles = compute_tiles(&a).clamp(1, 8);
+        let mut w = w;
+        let dtype = match &w.partitions[0] {
+            PartitionSpec::Inference { dtype, .. } | PartitionSpec::Learning { dtype, .. } => *dtype,
+        };
+        w.model = model;
+        w.partitions = vec![PartitionSpec::Inference { name: None, tiles: TilesSpec::Count(tiles), dtype, format: None, accumulator: None }];
+        w.optimizer = None;
+        let Ok(sc) = resolve(&a, &w, seed) else { return Ok(()) };
+        let Ok(s) = map(&sc) else { return Ok(()) };
+        let t = simulate(&s, &sc.machine, &SimOptions::default()).expect("a mapped schedule runs");
+        let served = t.counted(&s, CounterKind::SamplesServed, None);
+        prop_assert!(served >= sc.workload.samples);
+        let per_sample: u64 = sc.workload.layers.iter().map(|l| l.macs_per_sample()).sum();
+        let macs: u64 = t.tiles.iter().map(|x| x.macs).sum();
+        prop_assert!(per_sample > 0);
+        prop_assert!(
+            macs >= served * per_sample,
+            "{served} samples of {per_sample} MACs served with {macs} MACs: {:?}",
+            sc.workload.layers.iter().map(|l| l.op).collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
     fn more_columns_never_cost_more_than_one_batch(a in arb_arch(), seed in any::<u64>(), w in arb_workload(4)) {
         // Inference only, on every compute tile of `cols` and then `cols + 1` columns.
         let rows = compute_rows(&a);
@@ -244,6 +273,26 @@ proptest! {
             );
         }
     }
+}
+
+/// Layers where narrow ones are common: dense layers or one GEMM, with widths often
+/// below the number of tiles in a group (so some tiles own no output channel).
+fn narrow_layers() -> impl Strategy<Value = Vec<LayerSpec>> {
+    let width = || prop_oneof![1u64..=3, 1u64..=256];
+    prop_oneof![
+        prop::collection::vec(width(), 2..=4).prop_map(|widths| {
+            widths
+                .windows(2)
+                .map(|w| LayerSpec::Dense {
+                    inputs: w[0],
+                    out: w[1],
+                    activation: tilesim::spec::ActivationSpec::Relu,
+                    repeat: 1,
+                })
+                .collect()
+        }),
+        (1u64..=256, 1u64..=64, width()).prop_map(|(m, k, n)| vec![LayerSpec::Gemm { m, k, n }]),
+    ]
 }
 
 fn compute_rows(a: &ArchSpec) -> u32 {
