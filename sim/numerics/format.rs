@@ -491,10 +491,21 @@ impl FromStr for Format {
             return Err(invalid(format!("expected {shape}")));
         }
         let mut vals = Vec::new();
-        for v in &nums {
-            let x: u32 = v
-                .parse()
-                .map_err(|_| invalid(format!("`{v}` is not a number")))?;
+        for (i, v) in nums.iter().enumerate() {
+            let digits = !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit());
+            if !digits {
+                return Err(invalid(format!("`{v}` is not a number")));
+            }
+            // Digits only: a value too wide for the parameter is out of range, not
+            // something other than a number.
+            let x = v.parse::<u32>().map_err(|_| {
+                let (what, valid) = match i {
+                    0 => ("n", format!("2..={}", super::posit::MAX_N)),
+                    1 => ("es", format!("0..={}", super::posit::MAX_ES)),
+                    _ => ("rS", "1..=n−1".to_string()),
+                };
+                invalid(format!("{what} = {v} is out of range (valid: {valid})"))
+            })?;
             vals.push(x);
         }
         let (n, es, rs) = match (bounded, vals.as_slice()) {
@@ -561,6 +572,18 @@ mod tests {
             ("float8", "unknown format"),
             ("posit<16>x", "unknown format"),
             ("posit<16,2,1>", "posit<N,ES>"),
+            // Digits too wide for the parameter are out of range, not "not a number".
+            (
+                "posit<4294967296,0>",
+                "n = 4294967296 is out of range (valid: 2..=32)",
+            ),
+            (
+                "posit<16,99999999999999999999999>",
+                "es = 99999999999999999999999 is out",
+            ),
+            ("bposit<16,2,4294967297>", "rS = 4294967297 is out of range"),
+            ("posit<16,x>", "`x` is not a number"),
+            ("posit<16,>", "`` is not a number"),
         ] {
             let e = s.parse::<Format>().unwrap_err().to_string();
             assert!(e.contains(s) && e.contains(needle), "{s}: {e}");
