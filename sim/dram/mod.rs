@@ -113,6 +113,9 @@ pub enum DramError {
     /// A size could not be read.
     #[error("`{0}` is not a size in bytes (examples: 4096, 64KiB, 16MiB, 1GiB)")]
     BadSize(String),
+    /// A size that is well formed but more bytes than 64 bits count.
+    #[error("`{0}` is too large: a size must be below 16EiB")]
+    SizeTooLarge(String),
     /// A configuration value is out of range.
     #[error("invalid DRAM configuration: {0}")]
     Config(String),
@@ -205,20 +208,25 @@ impl DramConfig {
     }
 }
 
-/// Reads a size such as `4096`, `64KiB`, `16MiB`, `1GiB`, `2KB` (KB/MB/GB are also
-/// binary multiples, as memory sizes usually are).
+/// Reads a size such as `4096`, `64KiB`, `16MiB`, `1GiB`, `1TiB`, `2KB` (KB/MB/GB/TB are
+/// also binary multiples, as memory sizes usually are).
 pub fn parse_bytes(s: &str) -> Result<u64, DramError> {
     let t = s.trim();
     let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
-    let n: u64 = num.parse().map_err(|_| DramError::BadSize(s.to_string()))?;
     let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
         "" | "b" => 1,
         "k" | "kb" | "kib" => 1 << 10,
         "m" | "mb" | "mib" => 1 << 20,
         "g" | "gb" | "gib" => 1 << 30,
+        "t" | "tb" | "tib" => 1 << 40,
         _ => return Err(DramError::BadSize(s.to_string())),
     };
-    n.checked_mul(mult)
-        .ok_or_else(|| DramError::BadSize(s.to_string()))
+    if num.is_empty() {
+        return Err(DramError::BadSize(s.to_string()));
+    }
+    // Only digits are left: a number that does not parse has too many of them.
+    let too_large = || DramError::SizeTooLarge(s.to_string());
+    let n: u64 = num.parse().map_err(|_| too_large())?;
+    n.checked_mul(mult).ok_or_else(too_large)
 }

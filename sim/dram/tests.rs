@@ -5,6 +5,36 @@ use proptest::prelude::*;
 use super::pattern::{Pattern, PatternSpec, generate};
 use super::*;
 
+#[test]
+fn sizes_read_with_binary_units_and_say_why_they_fail() {
+    for (s, want) in [
+        ("4096", 4096u64),
+        ("64KiB", 64 << 10),
+        ("16mb", 16 << 20),
+        ("1GiB", 1 << 30),
+        ("2TiB", 2 << 40),
+        (" 7 B ", 7),
+    ] {
+        assert_eq!(parse_bytes(s).unwrap(), want, "{s}");
+    }
+    for s in ["", "KiB", "1.5MiB", "-1", "12PiB", "x"] {
+        assert!(
+            matches!(parse_bytes(s), Err(DramError::BadSize(_))),
+            "{s}: {:?}",
+            parse_bytes(s)
+        );
+    }
+    for s in [
+        "16777216TiB",
+        "99999999999999999999",
+        "18446744073709551615KiB",
+    ] {
+        let e = parse_bytes(s).unwrap_err();
+        assert!(matches!(e, DramError::SizeTooLarge(_)), "{s}: {e:?}");
+        assert!(e.to_string().contains("too large"), "{e}");
+    }
+}
+
 fn run(name: &str, pattern: Pattern, bytes: u64, streams: u32, page: PagePolicy) -> DramStats {
     let mut config = DramConfig::new(preset(name).unwrap());
     config.page = page;
