@@ -199,6 +199,15 @@ pub fn run(args: &PlotArgs, out: &mut dyn Write) -> CliResult {
                     vals.len() == rows.len() && vals.iter().any(|v| *v != vals[0])
                 })
                 .collect();
+            if varying.is_empty() {
+                // Nothing would be drawn: say so rather than succeed with no figure.
+                return Err(input(format!(
+                    "{}: no metric varies across the {} finished point(s), so the default set \
+                     has no figure; hint: draw one with --x AXIS --y METRIC",
+                    args.dir.display(),
+                    rows.len()
+                )));
+            }
             let files: Vec<std::path::PathBuf> = varying
                 .iter()
                 .map(|&yi| dir.join(default_name(&info, 0, names[yi])))
@@ -293,14 +302,20 @@ fn default_name(info: &StudyInfo, xi: usize, y: &str) -> String {
 }
 
 fn parse_size(size: &str) -> Result<(u32, u32), CliError> {
-    size.split_once('x')
+    let (w, h) = size
+        .split_once('x')
         .and_then(|(w, h)| Some((w.parse::<u32>().ok()?, h.parse::<u32>().ok()?)))
-        .filter(|(w, h)| (200..=8000).contains(w) && (150..=8000).contains(h))
         .ok_or_else(|| {
             input(format!(
-                "--size `{size}`: expected WIDTHxHEIGHT, e.g. 960x600"
+                "--size `{size}`: expected WIDTHxHEIGHT in pixels, e.g. 960x600"
             ))
-        })
+        })?;
+    if !(200..=8000).contains(&w) || !(150..=8000).contains(&h) {
+        return Err(input(format!(
+            "--size `{size}`: the width must be 200 to 8000 pixels and the height 150 to 8000"
+        )));
+    }
+    Ok((w, h))
 }
 
 /// Refuses, before anything is drawn, to replace any of `files` without `force`.

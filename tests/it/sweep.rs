@@ -363,6 +363,40 @@ fn plot_without_axes_draws_the_default_set_of_every_varying_metric() {
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("or neither"), "{}", stderr(&o));
+    // A size outside the drawable range names the range.
+    let o = tilesim()
+        .arg("plot")
+        .arg(&out)
+        .args(["--x", "tiles", "--y", "macs_per_cycle", "--size", "100x100"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("200 to 8000"), "{}", stderr(&o));
+}
+
+#[test]
+fn plot_without_axes_of_a_study_where_nothing_varies_says_so() {
+    // One point: no metric varies, so the default set has nothing to draw.
+    let d = scratch("plot-one-point");
+    let s = study(
+        &d,
+        "        (path: \"workload.partitions[1].tiles\", values: [2], format: \"Count({})\"),",
+    );
+    let out = d.join("r");
+    let o = sweep(&s, &out, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = tilesim().arg("plot").arg(&out).output().unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("no metric varies across the 1 finished point"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        !std::fs::read_dir(&out)
+            .unwrap()
+            .any(|e| { e.unwrap().path().extension().is_some_and(|x| x == "svg") })
+    );
 }
 
 #[test]
