@@ -321,6 +321,20 @@ pub fn load_study(file: &Path) -> Result<Study, StudyError> {
             }
             values = values.iter().map(|v| f.replace("{}", v)).collect();
         }
+        if let Some(j) = axes
+            .iter()
+            .position(|(p, _): &(String, Vec<String>)| p.trim() == a.path.trim())
+        {
+            // Both would set one field at every point: the later value wins, so the
+            // earlier axis would be recorded but never take effect.
+            return Err(axis_error(
+                file,
+                &text,
+                i,
+                format!("`{}` is already axes[{j}]", a.path.trim()),
+                "give each field one axis (list all its values there)",
+            ));
+        }
         axes.push((a.path.clone(), values));
     }
     let points = expand(&axes, spec.combine).map_err(|m| {

@@ -143,6 +143,19 @@ fn a_bad_axis_is_reported_with_the_study_files_position_before_anything_runs() {
     let o = sweep(&s, &d.join("r"), &[]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("from <= to"), "{}", stderr(&o));
+    // One field on two axes: the later would overwrite the earlier at every point.
+    let s = study(
+        &d,
+        "        (path: \"workload.batch\", values: [1, 2]),\n        (path: \"workload.batch\", values: [4]),",
+    );
+    let o = sweep(&s, &d.join("r"), &[]);
+    assert_eq!(o.status.code(), Some(2));
+    let e = stderr(&o);
+    assert!(
+        e.contains("study.ron:8:") && e.contains("already axes[0]"),
+        "{e}"
+    );
+    assert!(!d.join("r").exists(), "nothing should run or be written");
 }
 
 #[test]
