@@ -48,7 +48,7 @@ pub enum MapError {
         /// needed − capacity.
         short: u64,
     },
-    /// The workload is too large to simulate (sizes overflow 64-bit counters, or a tile
+    /// The workload is too large to simulate (sizes overflow 64-bit counters, or the tiles
     /// would need more than [`MAX_BLOCKS`] output blocks per batch).
     #[error("layer {layer} is too large to simulate: {what}")]
     TooLarge {
@@ -143,9 +143,10 @@ fn stages(sc: &Scenario) -> Result<Vec<Stage>, MapError> {
     Ok(out)
 }
 
-/// Most output blocks one tile may compute per batch; beyond this the programs (whose
-/// length grows with the blocks, not with the stream) would take too much memory.
-pub const MAX_BLOCKS: u64 = 1 << 20;
+/// Most output blocks all tiles together may compute per batch; beyond this the programs
+/// (whose length grows with the blocks, not with the stream, at a few KiB per block)
+/// would take more than about a GiB of memory.
+pub const MAX_BLOCKS: u64 = 1 << 18;
 
 /// Refuses workloads whose per-batch counts would overflow 64-bit arithmetic.
 fn check_sizes(sc: &Scenario, stages: &[Stage]) -> Result<(), MapError> {
@@ -416,6 +417,9 @@ fn map_general(sc: &Scenario, stages: &[Stage]) -> Result<TileSchedule, MapError
         }
     }
     let mut b = Builder::new(m);
+    // Output blocks per batch over every tile and layer so far: the programs grow with
+    // them (a few blocks of ops each), so their sum bounds the schedule's memory.
+    let mut schedule_blocks: u64 = 0;
     let any_learning = w.partitions.iter().any(|p| p.kind.learns());
     let version = if any_learning {
         b.s.versions.push("weights".into());
@@ -1004,11 +1008,15 @@ fn map_general(sc: &Scenario, stages: &[Stage]) -> Result<TileSchedule, MapError
                     let (mb, nb, kb) = t.blocks(&work);
                     let steps = mb * nb * kb;
                     let obs = mb * nb;
-                    if obs > MAX_BLOCKS {
+                    schedule_blocks = schedule_blocks.saturating_add(obs);
+                    if schedule_blocks > MAX_BLOCKS {
                         return Err(MapError::TooLarge {
                             layer: s.layer,
                             what: format!(
-                                "{obs} output blocks per tile per batch (limit {MAX_BLOCKS}); use a larger kernel_tile or more L1"
+                                "more than {MAX_BLOCKS} output blocks per batch over all tiles \
+                                 ({obs} on tile ({}, {}) alone); use a larger kernel_tile, a \
+                                 smaller batch or more L1",
+                                tile.col, tile.row
                             ),
                         });
                     }
@@ -1536,5 +1544,49 @@ mod tests {
             assert_eq!(macs, mkn.0 * mkn.1 * mkn.2 * calls, "{arch} {mkn:?}");
             assert!(cycles > 0, "{arch} {mkn:?}");
         }
+    }
+
+    #[test]
+    fn a_schedule_of_too_many_output_blocks_is_refused_before_it_is_built() {
+        // 1×256×1 kernel tiles (one bf16 cycle) on a 2048-wide layer of batch 256 over 16 tiles: 256 × 128
+        // output blocks per tile per batch, 2¹⁹ in all. Each tile alone is below the
+        // limit; together they would take gigabytes of programs.
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let rel = std::path::Path::new("arch/xdna2-strix-halo.ron");
+        let a: ArchSpec = parse(
+            rel,
+            &std::fs::read_to_string(root.join(rel)).unwrap(),
+            SpecKind::Arch,
+        )
+        .unwrap();
+        let workload = |kernel: &str| -> WorkloadSpec {
+            parse(
+                std::path::Path::new("w.ron"),
+                &format!(
+                    "Workload(name: \"w\", model: [Dense(in: 128, out: 2048)], batch: 256, \
+                     stream: (samples: 512), \
+                     partitions: [Inference(tiles: Count(16), dtype: Bf16)], \
+                     mapping: (kernel_tile: {kernel}))"
+                ),
+                SpecKind::Workload,
+            )
+            .unwrap()
+        };
+        let sc = crate::model::resolve(&a, &workload("(m: 1, k: 256, n: 1)"), 1).unwrap();
+        match super::map(&sc) {
+            Err(super::MapError::TooLarge { what, .. }) => {
+                assert!(
+                    what.contains("output blocks per batch over all tiles"),
+                    "{what}"
+                )
+            }
+            other => panic!(
+                "expected TooLarge, got {:?}",
+                other.map(|s| s.programs.len())
+            ),
+        }
+        // The same layer with the native block (XDNA 2 bf16: 4×8×8) fits.
+        let sc = crate::model::resolve(&a, &workload("(m: 4, k: 8, n: 8)"), 1).unwrap();
+        assert!(super::map(&sc).is_ok());
     }
 }

@@ -799,6 +799,33 @@ fn resolve_with(
         }
         (k.m, k.k, k.n)
     });
+    // One kernel invocation computes at least one native matmul block of the datapath:
+    // its MACs per cycle are exactly such a block (XDNA 1: bf16 4×8×4 = 128, int8 4×8×8 =
+    // 256, int16 4×4×4 = 64; XDNA 2: bf16 4×8×8 = 256, int8 8×8×8 = 512; reference/xdna.md
+    // §2, [S1], [S31]). A smaller tile is no kernel the hardware runs, and it would only
+    // multiply the invocations simulated.
+    if let (Some((km, kk, kn)), Some(machine)) = (kernel_tile, machine) {
+        let macs = km.saturating_mul(kk).saturating_mul(kn);
+        let widest = partitions
+            .iter()
+            .filter_map(|q| Some((machine.macs_per_cycle(q.dtype)?, q.dtype)))
+            .max_by_key(|&(w, _)| w);
+        if let Some((native, dtype)) = widest
+            && macs > 0
+            && macs < u64::from(native)
+        {
+            p.push_hint(
+                "mapping.kernel_tile",
+                format!(
+                    "{km}×{kk}×{kn} = {macs} MACs is less than one cycle of the {} datapath \
+                     ({native} MACs per cycle)",
+                    dtype.as_str()
+                ),
+                "a kernel invocation computes at least one native matmul block, as many \
+                 MACs as the datapath does per cycle; e.g. kernel_tile: (m: 64, k: 64, n: 32)",
+            );
+        }
+    }
     if let Some(g) = mapping.group_tiles
         && g == 0
     {

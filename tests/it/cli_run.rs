@@ -355,6 +355,30 @@ fn memory_tile_locks_and_wide_grids_are_checked_like_the_rest() {
 }
 
 #[test]
+fn a_kernel_tile_smaller_than_one_datapath_cycle_is_refused_before_mapping() {
+    // A 1×1×1 kernel tile on a 1024³ GEMM mapped a billion invocations and ran for
+    // minutes in gigabytes of programs; the smallest tile is one native matmul block.
+    let d = scratch("kernel-tile");
+    let o = tilesim()
+        .arg("run")
+        .arg(root().join("arch/xdna1-phoenix.ron"))
+        .arg(root().join("workloads/gemm-bf16-1024.ron"))
+        .args(["--set", "workload.mapping.kernel_tile=(m: 1, k: 1, n: 1)"])
+        .arg("--out")
+        .arg(d.join("r"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.contains("gemm-bf16-1024.ron:10:")
+            && e.contains("1×1×1 = 1 MACs is less than one cycle of the bf16 datapath (128"),
+        "{e}"
+    );
+    assert!(!d.join("r").exists());
+}
+
+#[test]
 fn a_switch_with_too_few_ports_for_the_mapping_is_an_input_error() {
     let d = scratch("switch-ports");
     for (i, set) in [
