@@ -189,7 +189,19 @@ pub fn sweep(args: &SweepArgs, out: &mut dyn Write) -> CliResult {
     }
     // Keep the whole rows only (a line cut by an interruption goes), so that appending
     // starts on a fresh line.
-    let kept = sorted_unique(read_rows(&results)?);
+    // A row that is not one of this study's points (edited, or copied in from another
+    // study) would mark a point done that never ran here: it is dropped.
+    let kept = sorted_unique(
+        read_rows(&results)?
+            .into_iter()
+            .filter(|r| {
+                study
+                    .points
+                    .get(r.index)
+                    .is_some_and(|p| p.values == r.values)
+            })
+            .collect(),
+    );
     if args.resume {
         write_tables(&dir, &info.axes, &kept, true)?;
     }
@@ -308,6 +320,11 @@ pub fn merge(args: &MergeArgs, out: &mut dyn Write) -> CliResult {
         rows.extend(read_rows(&d.join("results.jsonl"))?);
     }
     let info = info.ok_or_else(|| input("no directories to merge"))?;
+    // Rows outside the study's points (an index past its count, or not one value per
+    // axis) are not its results: left out and counted, not merged.
+    let read = rows.len();
+    rows.retain(|r| r.index < info.points && r.values.len() == info.axes.len());
+    let foreign = read - rows.len();
     let rows = sorted_unique(rows);
     let results = args.out.join("results.jsonl");
     if results.exists() && !args.force {
@@ -323,12 +340,17 @@ pub fn merge(args: &MergeArgs, out: &mut dyn Write) -> CliResult {
     let missing = info.points.saturating_sub(rows.len());
     writeln!(
         out,
-        "{}: {} of {} points merged{}; wrote {}",
+        "{}: {} of {} points merged{}{}; wrote {}",
         info.name,
         rows.len(),
         info.points,
         if missing > 0 {
             format!(" ({missing} missing: run the shards that lack them, with --resume)")
+        } else {
+            String::new()
+        },
+        if foreign > 0 {
+            format!("; {foreign} row(s) left out that are not points of this study")
         } else {
             String::new()
         },

@@ -81,6 +81,18 @@ fn shards_merge_into_the_single_machine_table() {
         );
         assert!(o.status.success(), "{}", stderr(&o));
     }
+    // A row past the study's points (from an edit or another study) is left out, and
+    // said so.
+    let s0 = d.join("s0/results.jsonl");
+    let text = std::fs::read_to_string(&s0).unwrap();
+    let mut stray: tilesim::study::Row =
+        serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    stray.index = 99;
+    std::fs::write(
+        &s0,
+        format!("{text}{}\n", serde_json::to_string(&stray).unwrap()),
+    )
+    .unwrap();
     let o = tilesim()
         .arg("merge")
         .args(["s0", "s1", "s2"].map(|x| d.join(x)))
@@ -89,6 +101,11 @@ fn shards_merge_into_the_single_machine_table() {
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
+    let said = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        said.contains("6 of 6 points merged; 1 row(s) left out"),
+        "{said}"
+    );
     assert_eq!(
         std::fs::read_to_string(d.join("merged/results.csv")).unwrap(),
         all
@@ -107,6 +124,22 @@ fn resume_runs_only_the_missing_points_and_results_are_never_overwritten_silentl
     let jsonl = std::fs::read_to_string(out.join("results.jsonl")).unwrap();
     let lines: Vec<&str> = jsonl.lines().collect();
     let mut cut = lines[..3].join("\n");
+    cut.push('\n');
+    // A row that claims a missing point's index with values no point of this study has
+    // (edited, or from another study) does not count as that point done.
+    let kept: Vec<usize> = lines[..3]
+        .iter()
+        .map(|l| {
+            serde_json::from_str::<tilesim::study::Row>(l)
+                .unwrap()
+                .index
+        })
+        .collect();
+    let missing = (0..6).find(|i| !kept.contains(i)).unwrap();
+    let mut fake: tilesim::study::Row = serde_json::from_str(lines[0]).unwrap();
+    fake.index = missing;
+    fake.values = vec!["Count(9)".into(), "7".into()];
+    cut.push_str(&serde_json::to_string(&fake).unwrap());
     cut.push('\n');
     cut.push_str(&lines[3][..lines[3].len() / 2]);
     std::fs::write(out.join("results.jsonl"), cut).unwrap();
