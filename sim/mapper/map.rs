@@ -48,14 +48,26 @@ pub enum MapError {
         /// needed − capacity.
         short: u64,
     },
-    /// The workload is too large to simulate (sizes overflow 64-bit counters, or the tiles
-    /// would need more than [`MAX_BLOCKS`] output blocks per batch).
+    /// The workload is too large to simulate (sizes overflow 64-bit counters).
     #[error("layer {layer} is too large to simulate: {what}")]
     TooLarge {
         /// Layer index.
         layer: usize,
         /// What overflowed, with a hint.
         what: String,
+    },
+    /// The programs would hold more than [`MAX_BLOCKS`] output blocks per batch over all
+    /// tiles and layers (they grow with the blocks, so memory would run out).
+    #[error(
+        "the schedule is too large to simulate: more than {MAX_BLOCKS} output blocks per batch \
+         over all tiles and layers (the limit is reached at layer {layer} of {layers}); hint: \
+         fewer layers, a larger kernel_tile, a smaller batch, fewer tiles or more L1"
+    )]
+    ScheduleTooLarge {
+        /// Layer index at which the count passed the limit.
+        layer: usize,
+        /// Layers of the workload.
+        layers: usize,
     },
     /// The model has nothing to place on tiles.
     #[error("the model has no matrix layer (Dense, Gemm or Conv2d) to map")]
@@ -1010,14 +1022,9 @@ fn map_general(sc: &Scenario, stages: &[Stage]) -> Result<TileSchedule, MapError
                     let obs = mb * nb;
                     schedule_blocks = schedule_blocks.saturating_add(obs);
                     if schedule_blocks > MAX_BLOCKS {
-                        return Err(MapError::TooLarge {
+                        return Err(MapError::ScheduleTooLarge {
                             layer: s.layer,
-                            what: format!(
-                                "more than {MAX_BLOCKS} output blocks per batch over all tiles \
-                                 ({obs} on tile ({}, {}) alone); use a larger kernel_tile, a \
-                                 smaller batch or more L1",
-                                tile.col, tile.row
-                            ),
+                            layers: w.layers.len(),
                         });
                     }
                     let a_total = dtype.activation_bytes(work.m * work.k * lp.lanes.a).0 * nb;
@@ -1574,14 +1581,20 @@ mod tests {
         };
         let sc = crate::model::resolve(&a, &workload("(m: 1, k: 256, n: 1)"), 1).unwrap();
         match super::map(&sc) {
-            Err(super::MapError::TooLarge { what, .. }) => {
+            Err(
+                e @ super::MapError::ScheduleTooLarge {
+                    layer: 0,
+                    layers: 1,
+                },
+            ) => {
                 assert!(
-                    what.contains("output blocks per batch over all tiles"),
-                    "{what}"
+                    e.to_string()
+                        .contains("output blocks per batch over all tiles"),
+                    "{e}"
                 )
             }
             other => panic!(
-                "expected TooLarge, got {:?}",
+                "expected ScheduleTooLarge, got {:?}",
                 other.map(|s| s.programs.len())
             ),
         }
