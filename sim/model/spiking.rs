@@ -8,6 +8,10 @@ use crate::spec::{ConnectSpec, PopulationSpec, SpikingSpec, SynapseSpec, WeightI
 
 /// Largest number of time steps a run may take (keeps step indices in `u32`).
 pub const MAX_STEPS: f64 = 4.0e9;
+
+/// Most weight snapshots a run may take (each a histogram kept in memory and written to
+/// the report; 10 000 of them are a few MB).
+pub const MAX_SNAPSHOTS: f64 = 1.0e4;
 /// Largest population accepted.
 pub const MAX_POPULATION: u64 = 1 << 22;
 /// Largest number of synapses a network may have (bounds the simulation's memory).
@@ -66,6 +70,26 @@ pub(crate) fn check_spiking(p: &mut Problems, s: &SpikingSpec, machine: Option<&
             e,
             "e.g. snapshot_every_s: Some(10.0)",
         );
+        // Each snapshot stays in memory and in the report: a period shorter than a time
+        // step took one per step (gigabytes over a long run).
+        if dt_ok && e.is_finite() && e > 0.0 && s.duration_s.is_finite() {
+            if e * 1e3 < s.dt_ms {
+                p.push_hint(
+                    "spiking.snapshot_every_s",
+                    format!("{e} s is shorter than one time step ({} ms)", s.dt_ms),
+                    "snapshots are taken at time steps; use at least dt_ms / 1000",
+                );
+            } else if s.duration_s / e > MAX_SNAPSHOTS {
+                p.push_hint(
+                    "spiking.snapshot_every_s",
+                    format!(
+                        "{e} s over {} s is more than {MAX_SNAPSHOTS} snapshots",
+                        s.duration_s
+                    ),
+                    "use a longer period (a tenth of the run is the default)",
+                );
+            }
+        }
     }
     if s.populations.is_empty() {
         p.push_hint(

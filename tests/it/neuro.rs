@@ -648,4 +648,21 @@ fn bad_spiking_sections_are_input_errors_with_positions() {
             "no population named \"nobody\"",
         ],
     );
+    // Snapshots are kept in memory and written out: one per time step over a long run
+    // took gigabytes, so a period shorter than a step or too many snapshots are refused.
+    for (period, said) in [
+        ("Some(0.00001)", "shorter than one time step"),
+        ("Some(0.001)", "more than 10000 snapshots"),
+    ] {
+        let w = d.join("snap.ron");
+        std::fs::write(
+            &w,
+            text.replace(
+                "snapshot_every_s: Some(10.0)",
+                &format!("snapshot_every_s: {period}"),
+            ),
+        )
+        .unwrap();
+        fails_with("check", &[s(&w)], &["snap.ron:", "snapshot_every_s", said]);
+    }
 }
