@@ -31,8 +31,9 @@ pub struct PlotArgs {
     /// One line per value of this axis.
     #[arg(long)]
     pub series: Option<String>,
-    /// Output file, `.svg` or `.png` (default: DIR/<y>-vs-<x>.svg); for the default set,
-    /// the directory of the figures (default DIR).
+    /// Output file, `.svg` or `.png` (default: DIR/<y>-vs-<x>.svg); for the default set
+    /// and for a run's report, the directory of the figures (default DIR, or the report's
+    /// directory).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Size in pixels, `WIDTHxHEIGHT` (default 960x600 for a sweep's figures; a run's
@@ -92,7 +93,7 @@ fn find_axis(axes: &[String], name: &str) -> Result<usize, CliError> {
     }
 }
 
-/// Figures of one run from its report.json, written next to the report.
+/// Figures of one run from its report.json, written next to the report (or into `--out`).
 fn run_figures(args: &PlotArgs, out: &mut dyn Write) -> CliResult {
     let text = std::fs::read_to_string(&args.dir)
         .map_err(|e| input(format!("cannot read {}: {e}", args.dir.display())))?;
@@ -103,8 +104,29 @@ fn run_figures(args: &PlotArgs, out: &mut dyn Write) -> CliResult {
         "png" => Format::Png,
         other => return Err(input(format!("--format `{other}`: expected svg or png"))),
     };
+    if args.x.is_some() || args.y.is_some() || args.series.is_some() {
+        return Err(input(format!(
+            "{}: --x, --y and --series choose a sweep's figure; a run's report draws its own \
+             set (hint: give a sweep directory, or leave them out)",
+            args.dir.display()
+        )));
+    }
     let size = args.size.as_deref().map(parse_size).transpose()?;
-    let dir = args.dir.parent().unwrap_or(std::path::Path::new("."));
+    let dir = match &args.out {
+        // The figures are several files: --out names the directory they go to.
+        Some(d) => {
+            if d.extension().is_some() && !d.is_dir() {
+                return Err(input(format!(
+                    "--out {}: for a run's report, --out names a directory for its figures",
+                    d.display()
+                )));
+            }
+            std::fs::create_dir_all(d)
+                .map_err(|e| input(format!("cannot create {}: {e}", d.display())))?;
+            d.as_path()
+        }
+        None => args.dir.parent().unwrap_or(std::path::Path::new(".")),
+    };
     let files = tilesim::report::figures::run_figures(&r, dir, format, size, args.force)
         .map_err(|e| figure_error(&args.dir, e))?;
     for f in files {

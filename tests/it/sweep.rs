@@ -474,4 +474,28 @@ fn plot_of_a_report_draws_the_l1_heat_map_and_the_loss_curve() {
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
+    // --out names the directory the figures go to (it used to be ignored).
+    let o = tilesim()
+        .arg("plot")
+        .arg(d.join("r/report.json"))
+        .args(["--format", "png", "--out"])
+        .arg(d.join("figs"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(d.join("figs/l1-peak.png").exists() && d.join("figs/loss-curve.png").exists());
+    assert!(!d.join("r/l1-peak.png").exists());
+    // A sweep's options are refused rather than ignored.
+    let o = tilesim()
+        .arg("plot")
+        .arg(d.join("r/report.json"))
+        .args(["--x", "tiles", "--y", "macs_per_cycle"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("a run's report draws its own"),
+        "{}",
+        stderr(&o)
+    );
 }
