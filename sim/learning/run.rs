@@ -322,7 +322,10 @@ pub fn learn(sc: &Scenario, progress: &Progress) -> Result<LearningValues, Learn
     let concept = |n: u64| usize::from(setup.drift_at.is_some_and(|s| position(n) >= s));
     let seconds = |n: u64| n as f64 * progress.seconds / learned as f64;
     let evaluate = |net: &TileNet, n: u64| -> CurvePoint {
-        let c = concept(n);
+        // The task in force after n samples: the next sample's, and at the end of the
+        // stream (no next sample) the last one's, so a drift after the last sample never
+        // shows.
+        let c = concept(n.min(learned - 1));
         let (mut loss, mut correct, mut classified) = (0.0, 0u64, 0u64);
         for h in 0..plan.eval_samples {
             let (x, t) = data.sample(Split::HeldOut, h, c);

@@ -124,6 +124,30 @@ fn drift_raises_the_loss_and_learning_recovers_part_of_it() {
 }
 
 #[test]
+fn a_drift_after_the_last_sample_changes_nothing() {
+    // The final point used to be evaluated one past the last sample, so a drift at the
+    // stream's end raised the final loss though no sample was drawn after it.
+    let none = ideal(&scenario("F64", "eval_every: 512", SGD), 8192);
+    let at_end = ideal(
+        &scenario("F64", "drift_at: 8192, eval_every: 512", SGD),
+        8192,
+    );
+    assert_eq!(none.loss_curve, at_end.loss_curve);
+    // One sample before the end: the last sample is drawn after the drift, and the final
+    // point sees it.
+    let last = ideal(
+        &scenario("F64", "drift_at: 8191, eval_every: 512", SGD),
+        8192,
+    );
+    let final_loss = |v: &LearningValues| v.loss_curve.last().unwrap().loss;
+    assert!(
+        final_loss(&last) > 2.0 * final_loss(&none),
+        "{:?}",
+        last.loss_curve
+    );
+}
+
+#[test]
 fn target_loss_and_cadence_are_reported() {
     let sc = scenario(
         "F64",
