@@ -131,8 +131,59 @@ pub fn error_metrics(
         if signal > 0.0 {
             m.sqnr_db = 10.0 * (signal / noise).log10();
         }
+        // Squares beyond f64's range (values near 1e±160 and past) overflow to ∞ or
+        // underflow to 0: then the sums are taken again, scaled, so that the RMS and SQNR
+        // stay right (1e300 with an error of 1e300 is not an infinite RMS, nor an error of
+        // 1e-300 an exact conversion).
+        let off = |sum: f64| !sum.is_finite() || sum < f64::MIN_POSITIVE;
+        let any_x = reference
+            .iter()
+            .zip(approx)
+            .any(|(x, y)| x.is_finite() && y.is_finite() && *x != 0.0);
+        if (m.max_abs > 0.0 && off(noise)) || (any_x && off(signal)) {
+            let (mut sx, mut se) = (ScaledSumSq::default(), ScaledSumSq::default());
+            for (&x, &y) in reference.iter().zip(approx) {
+                if x.is_finite() && y.is_finite() {
+                    sx.add(x);
+                    se.add((x - y).abs());
+                }
+            }
+            m.rms = se.scale * (se.ssq / c).sqrt();
+            m.sqnr_db = if !any_x {
+                f64::NAN
+            } else if se.scale == 0.0 {
+                f64::INFINITY
+            } else {
+                20.0 * (sx.scale.log10() - se.scale.log10()) + 10.0 * (sx.ssq / se.ssq).log10()
+            };
+        }
     }
     m
+}
+
+/// A sum of squares kept as `scale² · ssq` with `scale` the largest magnitude added, so
+/// that neither overflows nor underflows (the scaling of LAPACK's `dnrm2`).
+#[derive(Debug, Default, Clone, Copy)]
+struct ScaledSumSq {
+    scale: f64,
+    ssq: f64,
+}
+
+impl ScaledSumSq {
+    fn add(&mut self, v: f64) {
+        let a = v.abs();
+        if a == 0.0 || a.is_nan() {
+            return;
+        }
+        if self.scale < a {
+            let r = self.scale / a;
+            self.ssq = 1.0 + self.ssq * r * r;
+            self.scale = a;
+        } else {
+            let r = a / self.scale;
+            self.ssq += r * r;
+        }
+    }
 }
 
 /// Relative error `|x − x̂|/|x|`, or NaN for `x = 0` or non-finite values.
@@ -173,5 +224,30 @@ mod tests {
         assert_eq!(m.compared, 1);
         assert!(rel_error(0.0, 1.0).is_nan());
         assert_eq!(rel_error(2.0, 1.0), 0.5);
+    }
+
+    #[test]
+    fn squares_beyond_the_range_of_f64_still_give_rms_and_sqnr() {
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-12 * b.abs().max(1e-300);
+        // Huge: 1e300 read as 2e300 (and 1 exactly): rms = 1e300/√2, SQNR = 10·log10(1/1).
+        let m = error_metrics(&[1e300, 1.0], &[2e300, 1.0], |_, _| 1.0, Events::default());
+        assert!(close(m.rms, 1e300 / 2f64.sqrt()), "{m:?}");
+        assert!(m.sqnr_db.abs() < 1e-9, "{m:?}");
+        // Tiny: an error of 1e-300 is not an exact conversion.
+        let m = error_metrics(
+            &[1e300, 1e-300],
+            &[1e300, 0.0],
+            |_, _| 1.0,
+            Events::default(),
+        );
+        assert!(close(m.rms, 1e-300 / 2f64.sqrt()), "{m:?}");
+        assert!(close(m.sqnr_db, 12000.0), "{m:?}");
+        // A subnormal read exactly: exact, not "no signal".
+        let m = error_metrics(&[5e-324], &[5e-324], |_, _| 1.0, Events::default());
+        assert_eq!(m.sqnr_db, f64::INFINITY);
+        assert_eq!(m.rms, 0.0);
+        // Only zeros: no signal.
+        let m = error_metrics(&[0.0, 0.0], &[0.0, 0.0], |_, _| 1.0, Events::default());
+        assert!(m.sqnr_db.is_nan());
     }
 }
