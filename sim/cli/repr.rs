@@ -292,12 +292,35 @@ fn table(xs: &[f64], q: &Quantized, m: &ErrorMetrics) -> String {
             show(r)
         );
     }
-    let _ = writeln!(
-        s,
-        "summary: {} values ({} finite pairs), max abs {:.3e}, max rel {:.3e}, rms {:.3e}, \
-         SQNR {:.2} dB, max {:.3} ulp",
-        m.count, m.compared, m.max_abs, m.max_rel, m.rms, m.sqnr_db, m.max_ulp
-    );
+    // Ulps in fixed point while readable; a huge or tiny count in scientific notation
+    // (1e300 read in posit32 is about 1e270 ulps off: hundreds of digits otherwise).
+    let ulps = |v: f64| {
+        if v == 0.0 || (1e-3..1e6).contains(&v) {
+            format!("{v:.3}")
+        } else {
+            format!("{v:.3e}")
+        }
+    };
+    if m.compared == 0 {
+        let _ = writeln!(
+            s,
+            "summary: {} values, no finite pair to measure an error on",
+            m.count
+        );
+    } else {
+        let _ = writeln!(
+            s,
+            "summary: {} values ({} finite pairs), max abs {:.3e}, max rel {:.3e}, rms {:.3e}, \
+             SQNR {:.2} dB, max {} ulp",
+            m.count,
+            m.compared,
+            m.max_abs,
+            m.max_rel,
+            m.rms,
+            m.sqnr_db,
+            ulps(m.max_ulp)
+        );
+    }
     let e = m.events;
     let _ = writeln!(
         s,

@@ -22,6 +22,9 @@ use serde::{Deserialize, Serialize};
 
 use super::NumericsError;
 
+/// The smallest scale an automatic choice gives: the smallest positive double.
+const SMALLEST_SCALE: f64 = 5e-324;
+
 /// Integer width.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum IntBits {
@@ -151,7 +154,13 @@ impl IntQuantizer {
             }),
             (IntScheme::Symmetric, ScaleChoice::MaxAbs) => {
                 let m = finite.fold(0.0f64, |m, x| m.max(x.abs()));
-                let scale = if m > 0.0 { m / f64::from(qmax) } else { 1.0 };
+                // Never 0 for a nonzero input: a subnormal max|x| / qmax underflows, and the
+                // smallest positive double then stands in for it.
+                let scale = if m > 0.0 {
+                    (m / f64::from(qmax)).max(SMALLEST_SCALE)
+                } else {
+                    1.0
+                };
                 Ok(IntParams {
                     scale,
                     zero_point: 0,
@@ -161,7 +170,18 @@ impl IntQuantizer {
                 let (lo, hi) = finite.fold((0.0f64, 0.0f64), |(l, h), x| (l.min(x), h.max(x)));
                 let scale = match choice {
                     ScaleChoice::Explicit(s) => s,
-                    ScaleChoice::MaxAbs if hi > lo => (hi - lo) / f64::from(qmax - qmin),
+                    // A range wider than f64's is divided before the difference, so that
+                    // it does not overflow; never 0 (as above).
+                    ScaleChoice::MaxAbs if hi > lo => {
+                        let steps = f64::from(qmax - qmin);
+                        let s = (hi - lo) / steps;
+                        if s.is_finite() {
+                            s
+                        } else {
+                            hi / steps - lo / steps
+                        }
+                        .max(SMALLEST_SCALE)
+                    }
                     ScaleChoice::MaxAbs => 1.0,
                 };
                 let zp = (f64::from(qmin) - lo / scale).round_ties_even();
@@ -238,6 +258,26 @@ mod tests {
         assert_eq!(r.q, vec![-127, 0, 50, 127]);
         assert_eq!(r.saturated, 0);
         assert_eq!(qz.bits_of(-1), 0xFF);
+    }
+
+    #[test]
+    fn automatic_scales_stay_positive_and_finite_at_the_ends_of_f64() {
+        // A subnormal max|x| / 127 underflowed to a scale of 0: every value became 0 and
+        // was counted as saturated.
+        let qz = IntQuantizer::symmetric(IntBits::Int8);
+        let r = qz.quantize(&[5e-324]).unwrap();
+        assert!(r.params[0].scale > 0.0);
+        assert_eq!((r.saturated, r.values[0]), (0, 5e-324));
+        // An affine range wider than f64's overflowed to an infinite scale.
+        let qz = IntQuantizer {
+            scheme: IntScheme::Affine,
+            ..IntQuantizer::symmetric(IntBits::Int8)
+        };
+        let r = qz.quantize(&[-1.5e308, 1.5e308]).unwrap();
+        assert!(r.params[0].scale.is_finite(), "{:?}", r.params);
+        assert!(r.values.iter().all(|v| v.is_finite()), "{:?}", r.values);
+        let r = qz.quantize(&[0.0, 5e-324]).unwrap();
+        assert!(r.params[0].scale > 0.0);
     }
 
     #[test]

@@ -74,6 +74,24 @@ fn table_output() {
 }
 
 #[test]
+fn summaries_at_the_ends_of_f64_are_finite_and_readable() {
+    // Squares of 1e300 overflowed: rms inf and SQNR NaN; the ulp count ran to hundreds
+    // of digits.
+    let got = stdout_of("repr", &["--format", "posit32", "1e300", "1"]);
+    assert!(got.contains("rms 7.071e299, SQNR 0.00 dB"), "{got}");
+    assert!(got.contains("e263 ulp"), "{got}");
+    // An int8 scale underflowed to 0 for a subnormal input.
+    let got = stdout_of("repr", &["--format", "int8", "5e-324"]);
+    assert!(
+        got.contains("SQNR inf dB") && got.contains("saturated 0"),
+        "{got}"
+    );
+    // Nothing finite to compare.
+    let got = stdout_of("repr", &["--format", "int8", "inf"]);
+    assert!(got.contains("no finite pair"), "{got}");
+}
+
+#[test]
 fn values_from_a_file_and_the_command_line() {
     let p = temp_file("ok.txt", "1.5  2.5\n\n  -0.75\t1e-3\n");
     let got = stdout_of(
