@@ -303,6 +303,24 @@ pub(crate) fn check_spiking(p: &mut Problems, s: &SpikingSpec, machine: Option<&
                     f("stdp.w_max"),
                     format!("must be above w_min {}, got {}", st.w_min, st.w_max),
                 );
+            } else if st.w_min < st.w_max {
+                // STDP keeps weights in [w_min, w_max]: initial weights outside it were
+                // clamped into it without a word.
+                let (lo, hi) = match pr.weight {
+                    WeightInitSpec::Constant(w) => (w, w),
+                    WeightInitSpec::Uniform { low, high } => (low, high),
+                };
+                if lo.is_finite() && hi.is_finite() && (lo < st.w_min || hi > st.w_max) {
+                    p.push_hint(
+                        f("weight"),
+                        format!(
+                            "initial weights in [{lo}, {hi}] reach outside STDP's range \
+                             [{}, {}]",
+                            st.w_min, st.w_max
+                        ),
+                        "draw the initial weights inside [stdp.w_min, stdp.w_max]",
+                    );
+                }
             }
         }
     }

@@ -665,4 +665,22 @@ fn bad_spiking_sections_are_input_errors_with_positions() {
         .unwrap();
         fails_with("check", &[s(&w)], &["snap.ron:", "snapshot_every_s", said]);
     }
+    // Initial weights outside STDP's [w_min, w_max] were clamped into it silently.
+    let w = d.join("weights.ron");
+    std::fs::write(
+        &w,
+        text.replace(
+            "weight: Uniform(low: 0.0, high: 0.01)",
+            "weight: Uniform(low: 0.0, high: 0.1)",
+        ),
+    )
+    .unwrap();
+    fails_with(
+        "check",
+        &[s(&w)],
+        &[
+            "weights.ron:",
+            "[0, 0.1] reach outside STDP's range [0, 0.01]",
+        ],
+    );
 }
