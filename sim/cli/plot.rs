@@ -115,14 +115,7 @@ fn run_figures(args: &PlotArgs, out: &mut dyn Write) -> CliResult {
     let dir = match &args.out {
         // The figures are several files: --out names the directory they go to.
         Some(d) => {
-            if d.extension().is_some() && !d.is_dir() {
-                return Err(input(format!(
-                    "--out {}: for a run's report, --out names a directory for its figures",
-                    d.display()
-                )));
-            }
-            std::fs::create_dir_all(d)
-                .map_err(|e| input(format!("cannot create {}: {e}", d.display())))?;
+            figure_dir(d, "for a run's report")?;
             d.as_path()
         }
         None => args.dir.parent().unwrap_or(std::path::Path::new(".")),
@@ -206,14 +199,7 @@ pub fn run(args: &PlotArgs, out: &mut dyn Write) -> CliResult {
             }
             let si = (info.axes.len() > 1 && is_product(&rows)).then_some(1);
             let dir = args.out.clone().unwrap_or_else(|| args.dir.clone());
-            if dir.extension().is_some() {
-                return Err(input(format!(
-                    "--out {}: without --x and --y, --out names a directory for the figures",
-                    dir.display()
-                )));
-            }
-            std::fs::create_dir_all(&dir)
-                .map_err(|e| input(format!("cannot create {}: {e}", dir.display())))?;
+            figure_dir(&dir, "without --x and --y")?;
             let names = metric_names();
             let varying: Vec<usize> = (0..names.len())
                 .filter(|&yi| {
@@ -338,6 +324,18 @@ fn parse_size(size: &str) -> Result<(u32, u32), CliError> {
         )));
     }
     Ok((w, h))
+}
+
+/// Makes `dir`, the directory a set of figures goes to, refusing a file name there (`when`
+/// says which set: `--out` names a file only for one sweep figure).
+fn figure_dir(dir: &std::path::Path, when: &str) -> CliResult {
+    if dir.extension().is_some() {
+        return Err(input(format!(
+            "--out {}: {when}, --out names a directory for the figures",
+            dir.display()
+        )));
+    }
+    std::fs::create_dir_all(dir).map_err(|e| input(format!("cannot create {}: {e}", dir.display())))
 }
 
 /// Refuses, before anything is drawn, to replace any of `files` without `force`.

@@ -188,9 +188,8 @@ pub fn sweep(args: &SweepArgs, out: &mut dyn Write) -> CliResult {
         report::write_atomic(&dir.join("study.json"), text.as_bytes()).map_err(write_error)?;
     }
     // Keep the whole rows only (a line cut by an interruption goes), so that appending
-    // starts on a fresh line.
-    // A row that is not one of this study's points (edited, or copied in from another
-    // study) would mark a point done that never ran here: it is dropped.
+    // starts on a fresh line, and only the study's own points: a row edited or copied in
+    // from another study would mark a point done that never ran here.
     let kept = sorted_unique(
         read_rows(&results)?
             .into_iter()

@@ -3,8 +3,9 @@
 //! A program is a prologue and a body, each a list of blocks that repeat. The engine
 //! flattens every program's ops into one array and links each program's non-empty blocks
 //! in the order they run (prologue, then body, the body's last block leading back to its
-//! first; consecutive blocks of a phase that each run once become one block), so that moving a sequencer past an op is an increment and leaving a block is
-//! one lookup, with no walk through the schedule's nested lists.
+//! first; consecutive blocks of a phase that each run once become one block), so that
+//! moving a sequencer past an op is an increment and leaving a block is one lookup, with no
+//! walk through the schedule's nested lists.
 
 use super::components::{SeqState, Sequencer};
 use crate::mapper::{Op, TileSchedule};

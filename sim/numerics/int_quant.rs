@@ -175,12 +175,12 @@ impl IntQuantizer {
                     ScaleChoice::MaxAbs if hi > lo => {
                         let steps = f64::from(qmax - qmin);
                         let s = (hi - lo) / steps;
-                        if s.is_finite() {
+                        let s = if s.is_finite() {
                             s
                         } else {
                             hi / steps - lo / steps
-                        }
-                        .max(SMALLEST_SCALE)
+                        };
+                        s.max(SMALLEST_SCALE)
                     }
                     ScaleChoice::MaxAbs => 1.0,
                 };

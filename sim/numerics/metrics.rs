@@ -108,6 +108,8 @@ pub fn error_metrics(
         events,
     };
     let (mut signal, mut noise, mut ulps) = (0.0f64, 0.0f64, 0.0f64);
+    // Whether any compared reference is nonzero (there is a signal).
+    let mut any_x = false;
     for (i, (&x, &y)) in reference.iter().zip(approx).enumerate() {
         if !(x.is_finite() && y.is_finite()) {
             continue;
@@ -123,6 +125,7 @@ pub fn error_metrics(
         ulps += u;
         signal += x * x;
         noise += e * e;
+        any_x |= x != 0.0;
     }
     if m.compared > 0 {
         let c = m.compared as f64;
@@ -136,10 +139,6 @@ pub fn error_metrics(
         // stay right (1e300 with an error of 1e300 is not an infinite RMS, nor an error of
         // 1e-300 an exact conversion).
         let off = |sum: f64| !sum.is_finite() || sum < f64::MIN_POSITIVE;
-        let any_x = reference
-            .iter()
-            .zip(approx)
-            .any(|(x, y)| x.is_finite() && y.is_finite() && *x != 0.0);
         if (m.max_abs > 0.0 && off(noise)) || (any_x && off(signal)) {
             let (mut sx, mut se) = (ScaledSumSq::default(), ScaledSumSq::default());
             for (&x, &y) in reference.iter().zip(approx) {
