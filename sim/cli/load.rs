@@ -78,28 +78,107 @@ pub fn resolve_error(
     arch: Option<(&Path, &str)>,
     workload: Option<(&Path, &str)>,
 ) -> CliError {
+    resolve_error_with_sets(e, arch, workload, &[])
+}
+
+/// [`resolve_error`] for specs changed by `--set PATH=VALUE` arguments: a problem in a
+/// field that one of them changed names that `--set` (the file does not hold the value),
+/// and a field written nowhere in the file points at the spec's top-level name with a
+/// note saying so, rather than at a position that holds something else.
+pub fn resolve_error_with_sets(
+    e: &ResolveError,
+    arch: Option<(&Path, &str)>,
+    workload: Option<(&Path, &str)>,
+    sets: &[String],
+) -> CliError {
     let mut msg = format!("{} problem(s) found:", e.problems.len());
     for p in &e.problems {
-        let file = match p.source {
-            Source::Arch => arch,
-            Source::Workload => workload,
+        let (file, root) = match p.source {
+            Source::Arch => (arch, "arch"),
+            Source::Workload => (workload, "workload"),
         };
         msg.push('\n');
-        match file {
-            Some((path, text)) => {
-                let (line, col) = spec::locate(text, &p.field).unwrap_or((1, 1));
-                msg.push_str(&format!(
+        let set = sets.iter().rev().find(|s| set_touches(s, root, &p.field));
+        match (file, set) {
+            (Some((path, _)), Some(set)) => msg.push_str(&format!(
+                "{}: {} (from --set {set}): {}",
+                path.display(),
+                p.field,
+                p.message
+            )),
+            (Some((path, text)), None) => match spec::locate(text, &p.field) {
+                Some((line, col)) => msg.push_str(&format!(
                     "{}:{line}:{col}: {}: {}",
                     path.display(),
                     p.field,
                     p.message
-                ));
+                )),
+                None => {
+                    let (line, col) = spec::first_token_position(text);
+                    msg.push_str(&format!(
+                        "{}:{line}:{col}: {} (not written in the file): {}",
+                        path.display(),
+                        p.field,
+                        p.message
+                    ))
+                }
+            },
+            (None, Some(set)) => {
+                msg.push_str(&format!("{} (from --set {set}): {}", p.field, p.message))
             }
-            None => msg.push_str(&format!("{}: {}", p.field, p.message)),
+            (None, None) => msg.push_str(&format!("{}: {}", p.field, p.message)),
         }
         if let Some(h) = &p.hint {
             msg.push_str(&format!("\n  hint: {h}"));
         }
     }
     CliError::Input(anyhow!(msg))
+}
+
+/// Whether `--set` argument `set` (`PATH=VALUE`) changed `field` of the spec under `root`
+/// (`arch` or `workload`): its path is the field, inside it, or holds it.
+fn set_touches(set: &str, root: &str, field: &str) -> bool {
+    let Some((path, _)) = set.split_once('=') else {
+        return false;
+    };
+    let Some(path) = path
+        .trim()
+        .strip_prefix(root)
+        .and_then(|p| p.strip_prefix('.'))
+    else {
+        return false;
+    };
+    let within = |inner: &str, outer: &str| {
+        inner
+            .strip_prefix(outer)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('.') || rest.starts_with('['))
+    };
+    within(field, path) || within(path, field)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::set_touches;
+
+    #[test]
+    fn a_set_touches_its_field_what_it_holds_and_what_holds_it() {
+        let s = "workload.mapping.columns=Some([99])";
+        assert!(set_touches(s, "workload", "mapping.columns"));
+        assert!(set_touches(s, "workload", "mapping"));
+        assert!(set_touches(s, "workload", "mapping.columns[0]"));
+        assert!(!set_touches(s, "workload", "mapping.column"));
+        assert!(!set_touches(s, "workload", "mapping.columns_x"));
+        assert!(!set_touches(s, "arch", "mapping.columns"));
+        assert!(!set_touches(
+            "workload.partitions[1].tiles=Count(4)",
+            "workload",
+            "partitions[10]"
+        ));
+        assert!(set_touches(
+            "workload.partitions[1].tiles=Count(4)",
+            "workload",
+            "partitions[1]"
+        ));
+        assert!(!set_touches("no-equals", "workload", "mapping"));
+    }
 }

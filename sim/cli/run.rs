@@ -86,10 +86,11 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> CliResult {
         tilesim::study::apply_sets(&arch.spec, &workload.spec, &args.sets)
             .map_err(|e| CliError::Input(anyhow!("--set {e}")))?;
     let scenario = tilesim::model::resolve(&arch_spec, &workload_spec, args.seed).map_err(|e| {
-        load::resolve_error(
+        load::resolve_error_with_sets(
             &e,
             Some((&arch.path, &arch.text)),
             Some((&workload.path, &workload.text)),
+            &args.sets,
         )
     })?;
     let trace_format = match args.dram_trace_format.to_ascii_lowercase().as_str() {

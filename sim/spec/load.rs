@@ -318,7 +318,9 @@ fn strip_comments(text: &str) -> String {
     out
 }
 
-fn first_token_position(text: &str) -> (usize, usize) {
+/// The 1-based (line, col) of the first token after comments: where a spec's top-level
+/// name (`Arch(`, `Workload(`) is written.
+pub fn first_token_position(text: &str) -> (usize, usize) {
     let body = strip_comments(text);
     for (i, line) in body.lines().enumerate() {
         if let Some(col) = line.find(|c: char| !c.is_whitespace()) {

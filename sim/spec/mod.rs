@@ -13,8 +13,8 @@ mod workload;
 
 pub use arch::*;
 pub use load::{
-    AnySpec, MAX_SPEC_BYTES, SpecError, SpecKind, detect_kind, load_any, load_arch, load_workload,
-    parse, read_text,
+    AnySpec, MAX_SPEC_BYTES, SpecError, SpecKind, detect_kind, first_token_position, load_any,
+    load_arch, load_workload, parse, read_text,
 };
 pub use locate::locate;
 pub use spiking::*;

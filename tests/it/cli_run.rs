@@ -655,6 +655,34 @@ fn set_changes_a_field_by_path_and_records_it() {
 }
 
 #[test]
+fn a_problem_in_a_value_given_by_set_names_the_set_not_a_position_in_the_file() {
+    let d = scratch("set-blame");
+    // The mapping's columns are not written in the file: the error used to point at its
+    // line 1, column 1, where nothing about columns is written.
+    let o = run_small(
+        &d.join("r0"),
+        &["--set", "workload.mapping.columns=Some([99])"],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.contains("mapping.columns (from --set workload.mapping.columns=Some([99])): column 99"),
+        "{e}"
+    );
+    assert!(!e.contains(":1:1:"), "{e}");
+    // A field the file does hold, overridden by --set, names the --set too: the file's
+    // line holds the old value.
+    let o = run_small(&d.join("r1"), &["--set", "arch.compute.l1_bytes=0"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.contains("compute.l1_bytes (from --set arch.compute.l1_bytes=0): must be greater than 0"),
+        "{e}"
+    );
+    assert!(!d.join("r0").exists() && !d.join("r1").exists());
+}
+
+#[test]
 fn trace_is_chrome_json_limited_to_its_window() {
     let d = scratch("trace");
     let trace = d.join("run.trace.json");
