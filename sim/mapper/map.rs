@@ -56,6 +56,16 @@ pub enum MapError {
         /// What overflowed, with a hint.
         what: String,
     },
+    /// The stream holds more samples than a run can count
+    /// ([`crate::model::MAX_SAMPLES`]; `resolve` refuses such a workload first).
+    #[error(
+        "{samples} samples is more than the {max} a run can count; hint: stream fewer samples",
+        max = crate::model::MAX_SAMPLES
+    )]
+    TooManySamples {
+        /// Samples of the stream.
+        samples: u64,
+    },
     /// The programs would hold more than [`MAX_BLOCKS`] output blocks per batch over all
     /// tiles and layers (they grow with the blocks, so memory would run out).
     #[error(
@@ -169,6 +179,9 @@ fn check_sizes(sc: &Scenario, stages: &[Stage]) -> Result<(), MapError> {
         .map(|p| tangents(p.kind))
         .max()
         .unwrap_or(0);
+    if w.samples > crate::model::MAX_SAMPLES {
+        return Err(MapError::TooManySamples { samples: w.samples });
+    }
     for s in stages {
         let macs = (s.m)
             .checked_mul(u64::from(w.batch))
@@ -182,7 +195,7 @@ fn check_sizes(sc: &Scenario, stages: &[Stage]) -> Result<(), MapError> {
             .checked_mul(u64::from(w.batch))
             .and_then(|x| x.checked_mul(1 + k_max))
             .and_then(|x| x.checked_mul(64));
-        if macs.is_none() || values.is_none() || w.samples > 1 << 48 {
+        if macs.is_none() || values.is_none() {
             return Err(MapError::TooLarge {
                 layer: s.layer,
                 what: "MACs or values per batch overflow 64-bit counters; use a smaller batch or layer".into(),

@@ -407,6 +407,10 @@ pub const MAX_REPEAT: u32 = 4096;
 /// Largest value accepted for any single dimension (keeps every product in `u64`).
 pub const MAX_DIM: u64 = 1 << 24;
 
+/// Most samples a stream may hold: sample counts times per-sample bytes and cycles stay in
+/// 64-bit counters.
+pub const MAX_SAMPLES: u64 = 1 << 48;
+
 fn dim(p: &mut Problems, field: String, v: u64) {
     if v == 0 {
         p.push_hint(
@@ -459,6 +463,16 @@ fn resolve_with(
             "stream.samples",
             "must be greater than 0",
             "e.g. stream: (samples: 1000)",
+        );
+    }
+    if spec.stream.samples > MAX_SAMPLES && dataflow {
+        p.push_hint(
+            "stream.samples",
+            format!(
+                "{} samples is more than the {MAX_SAMPLES} (2^48) a run can count",
+                spec.stream.samples
+            ),
+            "stream fewer samples; throughput and occupancy settle long before that",
         );
     }
     if let Some(s) = &spec.spiking {

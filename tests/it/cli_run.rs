@@ -679,7 +679,19 @@ fn a_problem_in_a_value_given_by_set_names_the_set_not_a_position_in_the_file() 
         e.contains("compute.l1_bytes (from --set arch.compute.l1_bytes=0): must be greater than 0"),
         "{e}"
     );
-    assert!(!d.join("r0").exists() && !d.join("r1").exists());
+    // A stream too long to count is the stream's fault, not the first layer's.
+    let o = run_small(
+        &d.join("r2"),
+        &["--set", "workload.stream.samples=18446744073709551615"],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.contains("stream.samples (from --set") && e.contains("(2^48) a run can count"),
+        "{e}"
+    );
+    assert!(!e.contains("layer 0"), "{e}");
+    assert!(!d.join("r0").exists() && !d.join("r1").exists() && !d.join("r2").exists());
 }
 
 #[test]
