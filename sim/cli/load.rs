@@ -98,41 +98,36 @@ pub fn resolve_error_with_sets(
             Source::Workload => (workload, "workload"),
         };
         msg.push('\n');
-        let set = sets.iter().rev().find(|s| set_touches(s, root, &p.field));
-        match (file, set) {
-            (Some((path, _)), Some(set)) => msg.push_str(&format!(
-                "{}: {} (from --set {set}): {}",
-                path.display(),
-                p.field,
-                p.message
-            )),
-            (Some((path, text)), None) => match spec::locate(text, &p.field) {
-                Some((line, col)) => msg.push_str(&format!(
-                    "{}:{line}:{col}: {}: {}",
-                    path.display(),
-                    p.field,
-                    p.message
-                )),
-                None => {
-                    let (line, col) = spec::first_token_position(text);
-                    msg.push_str(&format!(
-                        "{}:{line}:{col}: {} (not written in the file): {}",
-                        path.display(),
-                        p.field,
-                        p.message
-                    ))
-                }
-            },
-            (None, Some(set)) => {
-                msg.push_str(&format!("{} (from --set {set}): {}", p.field, p.message))
-            }
-            (None, None) => msg.push_str(&format!("{}: {}", p.field, p.message)),
-        }
+        msg.push_str(&blame(file, root, &p.field, sets));
+        msg.push_str(&format!(": {}", p.message));
         if let Some(h) = &p.hint {
             msg.push_str(&format!("\n  hint: {h}"));
         }
     }
     CliError::Input(anyhow!(msg))
+}
+
+/// Where `field` of the spec under `root` (`arch` or `workload`) comes from, as an error
+/// message's prefix: `FILE:LINE:COL: FIELD` where the file writes it, `FILE: FIELD (from
+/// --set PATH=VALUE)` where a `--set` gave it, `FILE:LINE:COL: FIELD (not written in the
+/// file)` at the spec's top-level name otherwise.
+pub fn blame(file: Option<(&Path, &str)>, root: &str, field: &str, sets: &[String]) -> String {
+    let set = sets.iter().rev().find(|s| set_touches(s, root, field));
+    match (file, set) {
+        (Some((path, _)), Some(set)) => format!("{}: {field} (from --set {set})", path.display()),
+        (Some((path, text)), None) => match spec::locate(text, field) {
+            Some((line, col)) => format!("{}:{line}:{col}: {field}", path.display()),
+            None => {
+                let (line, col) = spec::first_token_position(text);
+                format!(
+                    "{}:{line}:{col}: {field} (not written in the file)",
+                    path.display()
+                )
+            }
+        },
+        (None, Some(set)) => format!("{field} (from --set {set})"),
+        (None, None) => field.to_string(),
+    }
 }
 
 /// Whether `--set` argument `set` (`PATH=VALUE`) changed `field` of the spec under `root`

@@ -159,6 +159,19 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> CliResult {
             workload.path.display(),
             arch.path.display()
         )),
+        PipelineError::Neuro(n) => match n.field() {
+            Some(field) => CliError::Input(anyhow!(
+                "{}: does not fit {}: {n}",
+                load::blame(
+                    Some((&workload.path, &workload.text)),
+                    "workload",
+                    &field,
+                    &args.sets
+                ),
+                arch.path.display()
+            )),
+            None => CliError::Input(anyhow!("{n}")),
+        },
         other if other.is_input_error() => CliError::Input(anyhow!("{other}")),
         other => CliError::Other(anyhow!("{other}")),
     })?;

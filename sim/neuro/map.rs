@@ -27,6 +27,8 @@ pub enum NeuroMapError {
     FanInTooLarge {
         /// Population name.
         population: String,
+        /// Its index in the spec's `populations`.
+        index: usize,
         /// Neuron index within the population.
         neuron: u32,
         /// Its synapses.
@@ -43,6 +45,8 @@ pub enum NeuroMapError {
     DoesNotFit {
         /// Population name.
         population: String,
+        /// Its index in the spec's `populations`.
+        index: usize,
         /// Its size.
         size: u32,
         /// Neurons of it that were placed.
@@ -60,6 +64,18 @@ impl NeuroMapError {
     /// Always the input's fault.
     pub fn is_input_error(&self) -> bool {
         true
+    }
+
+    /// The workload field at fault, as a path into the spec (`spiking.populations[1]`),
+    /// if one is.
+    pub fn field(&self) -> Option<String> {
+        match self {
+            NeuroMapError::NoCores { .. } => None,
+            NeuroMapError::FanInTooLarge { index, .. }
+            | NeuroMapError::DoesNotFit { index, .. } => {
+                Some(format!("spiking.populations[{index}]"))
+            }
+        }
     }
 }
 
@@ -121,13 +137,19 @@ pub fn place_on(
         .collect();
     let mut core_of = vec![OFF_CORE; net.nodes()];
     let mut c = 0usize;
-    for pop in net.populations.iter().filter(|p| !p.is_source()) {
+    for (index, pop) in net
+        .populations
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| !p.is_source())
+    {
         for i in 0..pop.size {
             let node = (pop.first + i) as usize;
             let f = fan_in[node];
             if f > synapses_per_core {
                 return Err(NeuroMapError::FanInTooLarge {
                     population: pop.name.clone(),
+                    index,
                     neuron: i,
                     fan_in: f,
                     capacity: synapses_per_core,
@@ -142,6 +164,7 @@ pub fn place_on(
             if c == cores.len() {
                 return Err(NeuroMapError::DoesNotFit {
                     population: pop.name.clone(),
+                    index,
                     size: pop.size,
                     placed: i,
                     cores: cores.len(),

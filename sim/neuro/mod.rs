@@ -61,6 +61,20 @@ impl NeuroError {
     pub fn is_input_error(&self) -> bool {
         true
     }
+
+    /// The workload field at fault, as a path into the spec (`spiking.populations[1]`,
+    /// `spiking.projections[0]`), if one is.
+    pub fn field(&self) -> Option<String> {
+        match self {
+            NeuroError::Network(NetworkError::BadProjection { index, .. }) => {
+                Some(format!("spiking.projections[{index}]"))
+            }
+            NeuroError::Network(NetworkError::TooLarge { .. }) => {
+                Some("spiking.projections".to_string())
+            }
+            NeuroError::Map(m) => m.field(),
+        }
+    }
 }
 
 /// Everything the spiking part of a run produced.

@@ -615,7 +615,8 @@ fn a_population_that_does_not_fit_is_refused_with_a_hint() {
             s(&d.join("r")),
         ],
         &[
-            "population neuron (17000 neurons) does not fit",
+            "big.ron:15:13: spiking.populations[1]: does not fit",
+            "neuro-grid.ron: population neuron (17000 neurons) does not fit",
             "16",
             "hint",
         ],
