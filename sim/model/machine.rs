@@ -534,7 +534,7 @@ pub fn resolve_machine(spec: &ArchSpec) -> Result<Machine, ResolveError> {
             p.push_hint(
                 "neuro.weight_bits",
                 format!("must be at most 32, got {}", n.weight_bits),
-                "neuromorphic cores hold 1 to 16 bit weights; use weight_format for floats",
+                "a synapse's weight takes 1 to 32 bits of synaptic memory (Loihi: 1 to 9, see arch/neuro-grid.ron); the number format is weight_format",
             );
         }
         if let crate::spec::WeightFormatSpec::Format(f) = n.weight_format

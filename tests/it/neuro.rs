@@ -624,6 +624,23 @@ fn a_population_that_does_not_fit_is_refused_with_a_hint() {
 }
 
 #[test]
+fn weight_bits_beyond_32_are_refused_with_the_range_the_check_uses() {
+    let d = scratch("weight-bits");
+    let text = std::fs::read_to_string(root().join("arch/neuro-grid.ron")).unwrap();
+    let a = d.join("wide.ron");
+    std::fs::write(&a, text.replace("weight_bits: 8,", "weight_bits: 33,")).unwrap();
+    fails_with(
+        "check",
+        &[s(&a)],
+        &[
+            "wide.ron:",
+            "neuro.weight_bits: must be at most 32, got 33",
+            "1 to 32 bits",
+        ],
+    );
+}
+
+#[test]
 fn bad_spiking_sections_are_input_errors_with_positions() {
     let d = scratch("bad");
     let text = std::fs::read_to_string(root().join("workloads/stdp-song2000.ron")).unwrap();
