@@ -25,6 +25,22 @@ pub enum Source {
     Workload,
 }
 
+/// A number for a message: rounded to 12 significant digits, so that a value computed
+/// from the user's (0.1 × 3 × 10⁻³) reads as they would write it (0.0003), and in
+/// scientific notation when plain decimals would be long (below 10⁻⁴ or from 10¹⁵ up;
+/// Rust prints 10⁻³⁰⁰ with 300 zeros).
+pub(crate) fn num(x: f64) -> String {
+    if !x.is_finite() || x == 0.0 {
+        return format!("{x}");
+    }
+    let r: f64 = format!("{x:.11e}").parse().unwrap_or(x);
+    if r.abs() < 1e-4 || r.abs() >= 1e15 {
+        format!("{r:e}")
+    } else {
+        format!("{r}")
+    }
+}
+
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.field, self.message)?;
@@ -162,5 +178,22 @@ fn readable(x: f64) -> String {
         format!("{x}")
     } else {
         format!("{x:e}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::num;
+
+    #[test]
+    fn numbers_read_as_written() {
+        assert_eq!(num(0.1 * 3.0 * 1e-3), "0.0003");
+        assert_eq!(num(1.4999999999999998), "1.5");
+        assert_eq!(num(100.0), "100");
+        assert_eq!(num(1e-300), "1e-300");
+        assert_eq!(num(-2.5e20), "-2.5e20");
+        assert_eq!(num(f64::INFINITY), "inf");
+        assert_eq!(num(0.0), "0");
+        assert_eq!(num(12345.678), "12345.678");
     }
 }

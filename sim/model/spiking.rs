@@ -3,7 +3,7 @@
 //! `crate::neuro`, which may rely on these checks.
 
 use super::machine::Machine;
-use super::problem::Problems;
+use super::problem::{Problems, num};
 use crate::spec::{ConnectSpec, PopulationSpec, SpikingSpec, SynapseSpec, WeightInitSpec};
 
 /// Largest number of time steps a run may take (keeps step indices in `u32`).
@@ -58,10 +58,34 @@ pub(crate) fn check_spiking(p: &mut Problems, s: &SpikingSpec, machine: Option<&
             "spiking.duration_s",
             format!(
                 "{} s at dt {} ms is more than {MAX_STEPS:e} time steps",
-                s.duration_s, s.dt_ms
+                num(s.duration_s),
+                num(s.dt_ms)
             ),
             "shorten the run or use a longer time step",
         );
+    }
+    // The network runs whole time steps: a duration between two of them used to be rounded
+    // to the nearer one without a word. The tolerance is far above the rounding error of
+    // the division (2⁻⁵² of the step count) and far below half a step.
+    if dt_ok && s.duration_s.is_finite() && s.duration_s > 0.0 {
+        let steps = s.duration_s * 1e3 / s.dt_ms;
+        if steps <= MAX_STEPS && (steps - steps.round()).abs() > (steps * 1e-12).max(1e-9) {
+            let (below, above) = (steps.floor().max(1.0), steps.ceil().max(1.0));
+            p.push_hint(
+                "spiking.duration_s",
+                format!(
+                    "{} s is {} time steps of {} ms; the network runs whole steps",
+                    num(s.duration_s),
+                    num(steps),
+                    num(s.dt_ms)
+                ),
+                format!(
+                    "use a multiple of dt_ms, e.g. {} or {} s",
+                    num(below * s.dt_ms * 1e-3),
+                    num(above * s.dt_ms * 1e-3)
+                ),
+            );
+        }
     }
     if let Some(e) = s.snapshot_every_s {
         positive(
@@ -76,15 +100,20 @@ pub(crate) fn check_spiking(p: &mut Problems, s: &SpikingSpec, machine: Option<&
             if e * 1e3 < s.dt_ms {
                 p.push_hint(
                     "spiking.snapshot_every_s",
-                    format!("{e} s is shorter than one time step ({} ms)", s.dt_ms),
+                    format!(
+                        "{} s is shorter than one time step ({} ms)",
+                        num(e),
+                        num(s.dt_ms)
+                    ),
                     "snapshots are taken at time steps; use at least dt_ms / 1000",
                 );
             } else if s.duration_s / e > MAX_SNAPSHOTS {
                 p.push_hint(
                     "spiking.snapshot_every_s",
                     format!(
-                        "{e} s over {} s is more than {MAX_SNAPSHOTS} snapshots",
-                        s.duration_s
+                        "{} s over {} s is more than {MAX_SNAPSHOTS} snapshots",
+                        num(e),
+                        num(s.duration_s)
                     ),
                     "use a longer period (a tenth of the run is the default)",
                 );
@@ -169,8 +198,9 @@ pub(crate) fn check_spiking(p: &mut Problems, s: &SpikingSpec, machine: Option<&
                     p.push_hint(
                         f("rate_hz"),
                         format!(
-                            "{rate_hz} Hz is more than one spike per {} ms step",
-                            s.dt_ms
+                            "{} Hz is more than one spike per {} ms step",
+                            num(*rate_hz),
+                            num(s.dt_ms)
                         ),
                         "lower the rate or the time step",
                     );

@@ -641,6 +641,38 @@ fn weight_bits_beyond_32_are_refused_with_the_range_the_check_uses() {
 }
 
 #[test]
+fn a_duration_between_two_time_steps_is_refused_not_rounded() {
+    let d = scratch("duration");
+    let text = std::fs::read_to_string(root().join("workloads/stdp-song2000.ron")).unwrap();
+    let w = d.join("half.ron");
+    std::fs::write(
+        &w,
+        text.replace("duration_s: 100.0,", "duration_s: 0.00015,"),
+    )
+    .unwrap();
+    fails_with(
+        "check",
+        &[s(&w)],
+        &[
+            "half.ron:12:9: spiking.duration_s: 0.00015 s is 1.5 time steps of 0.1 ms",
+            "e.g. 0.0001 or 0.0002 s",
+        ],
+    );
+    // A whole number of steps computed in floating point (0.3 s / 0.1 ms) is accepted.
+    let w = d.join("whole.ron");
+    std::fs::write(&w, text.replace("duration_s: 100.0,", "duration_s: 0.3,")).unwrap();
+    stdout_of("check", &[s(&w)]);
+    // A tiny time step reads as written, not as 300 zeros.
+    let w = d.join("tiny.ron");
+    std::fs::write(&w, text.replace("dt_ms: 0.1,", "dt_ms: 1e-300,")).unwrap();
+    fails_with(
+        "check",
+        &[s(&w)],
+        &["100 s at dt 1e-300 ms is more than 4e9 time steps"],
+    );
+}
+
+#[test]
 fn bad_spiking_sections_are_input_errors_with_positions() {
     let d = scratch("bad");
     let text = std::fs::read_to_string(root().join("workloads/stdp-song2000.ron")).unwrap();
