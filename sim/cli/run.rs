@@ -213,6 +213,14 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> CliResult {
         figures = tilesim::report::figures::run_figures(&value, &dir, format, None, true)
             .map_err(|e| super::plot::figure_error(&dir.join("report.json"), e))?;
     }
+    if let Some(n) = result.report.learning.values.diverged_at_samples {
+        // The run itself is sound (exit 0), but its loss curve is not: say so where a
+        // script reading --json output would otherwise only meet nulls.
+        eprintln!(
+            "warning: the learning diverged: the held-out loss is not finite from {n} samples \
+             seen on (learning.diverged_at_samples in report.json); hint: lower the learning rate"
+        );
+    }
     if args.json {
         out.write_all(json.as_bytes())?;
     } else {

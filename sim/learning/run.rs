@@ -155,6 +155,9 @@ pub struct LearningValues {
     /// Samples seen at the first point whose loss is at most `target_loss` (null when never
     /// reached or no target).
     pub samples_to_loss: Option<u64>,
+    /// Samples seen at the first point whose loss is not finite (NaN or ±∞: the learning
+    /// diverged, and every later point is unusable); null while every loss is finite.
+    pub diverged_at_samples: Option<u64>,
     /// Mean cosine between an estimate (as the host received it) and the exact f64 gradient
     /// of the same batch at the weights the tile held.
     pub gradient_cosine_mean: Option<f64>,
@@ -514,6 +517,10 @@ pub fn learn(sc: &Scenario, progress: &Progress) -> Result<LearningValues, Learn
             .find(|c| c.loss.is_finite() && c.loss <= target)
             .map(|c| c.samples_seen)
     });
+    let diverged_at_samples = curve
+        .iter()
+        .find(|c| !c.loss.is_finite())
+        .map(|c| c.samples_seen);
     let part = &w.partitions[progress.partition];
     Ok(LearningValues {
         values_skipped: None,
@@ -547,6 +554,7 @@ pub fn learn(sc: &Scenario, progress: &Progress) -> Result<LearningValues, Learn
         final_loss,
         target_loss: setup.target_loss,
         samples_to_loss,
+        diverged_at_samples,
         gradient_cosine_mean: (n_compared > 0).then(|| cos_sum / n_compared as f64),
         gradient_relative_variance: (n_compared > 0).then(|| var_sum / n_compared as f64),
         gradient_estimates_compared: n_compared,

@@ -322,6 +322,13 @@ fn learning_values(s: &mut String, r: &Report) {
             _ => String::new(),
         }
     );
+    if let Some(n) = v.diverged_at_samples {
+        let _ = writeln!(
+            s,
+            "  DIVERGED: the held-out loss is not finite (NaN or ±inf) from {n} samples seen on; \
+             report.json gives such losses as null; hint: lower the learning rate"
+        );
+    }
     if let (Some(c), Some(rv)) = (v.gradient_cosine_mean, v.gradient_relative_variance) {
         let _ = writeln!(
             s,

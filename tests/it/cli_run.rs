@@ -695,6 +695,43 @@ fn a_problem_in_a_value_given_by_set_names_the_set_not_a_position_in_the_file() 
 }
 
 #[test]
+fn a_diverging_learning_run_is_flagged_in_the_report_the_table_and_stderr() {
+    let d = scratch("diverge");
+    let o = run_small(
+        &d.join("r0"),
+        &[
+            "--set",
+            "workload.optimizer=Some(Sgd(lr: 1e300, apply_every: 4))",
+            "--set",
+            "workload.stream.samples=16000",
+            "--json",
+        ],
+    );
+    // The run is sound; its loss curve is not: exit 0, with a warning and a field.
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("warning: the learning diverged") && stderr(&o).contains("hint:"),
+        "{}",
+        stderr(&o)
+    );
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let at = r["learning"]["diverged_at_samples"]
+        .as_u64()
+        .expect("diverged");
+    let curve = r["learning"]["loss_curve"].as_array().unwrap();
+    let first_null = curve.iter().find(|p| p["loss"].is_null()).unwrap();
+    assert_eq!(first_null["samples_seen"].as_u64(), Some(at));
+    assert!(r["learning"]["final_loss"].is_null());
+    // A sound run has the field, null, and no warning.
+    let o = run_small(&d.join("r1"), &["--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("diverged"), "{}", stderr(&o));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(r["learning"]["diverged_at_samples"].is_null());
+    assert!(r["learning"]["final_loss"].as_f64().is_some());
+}
+
+#[test]
 fn trace_is_chrome_json_limited_to_its_window() {
     let d = scratch("trace");
     let trace = d.join("run.trace.json");
