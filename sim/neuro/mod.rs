@@ -66,9 +66,10 @@ impl NeuroError {
     /// `spiking.projections[0]`), if one is.
     pub fn field(&self) -> Option<String> {
         match self {
-            NeuroError::Network(NetworkError::BadProjection { index, .. }) => {
-                Some(format!("spiking.projections[{index}]"))
-            }
+            NeuroError::Network(
+                NetworkError::BadProjection { index, .. }
+                | NetworkError::FormatTooCoarse { index, .. },
+            ) => Some(format!("spiking.projections[{index}]")),
             NeuroError::Network(NetworkError::TooLarge { .. }) => {
                 Some("spiking.projections".to_string())
             }

@@ -26,6 +26,27 @@ pub enum NetworkError {
         /// What is wrong.
         message: String,
     },
+    /// The cores' weight format holds at most one value in a projection's weight range,
+    /// so every weight of it would be that value (a posit whose smallest positive value is
+    /// above `w_max` stores every weight as 0, and the network falls silent).
+    #[error(
+        "projection {index}: the cores' weight format {format} holds only {value} in the \
+         weight range [{lo}, {hi}], so every weight would be {value} (hint: use a format with \
+         values in that range, e.g. weight_format: Fixed or a posit with more bits or a larger \
+         es, or scale the weights up)"
+    )]
+    FormatTooCoarse {
+        /// Projection index.
+        index: usize,
+        /// The format's name.
+        format: String,
+        /// The one value it holds in the range.
+        value: f64,
+        /// Low end of the range.
+        lo: f64,
+        /// High end of the range.
+        hi: f64,
+    },
     /// The network is larger than the simulator accepts.
     #[error("the network has {synapses} synapses, more than {max}")]
     TooLarge {
@@ -277,6 +298,15 @@ impl Network {
             };
             let wf = WeightFormat::new(format, weight_bits, range.0, range.1);
             let stored_range = (wf.smallest_at_least(range.0), wf.largest_at_most(range.1));
+            if range.1 > range.0 && stored_range.1 <= stored_range.0 {
+                return Err(NetworkError::FormatTooCoarse {
+                    index: pi,
+                    format: wf.name(format),
+                    value: stored_range.0,
+                    lo: range.0,
+                    hi: range.1,
+                });
+            }
             projections.push(Projection {
                 from,
                 to,

@@ -673,6 +673,59 @@ fn a_duration_between_two_time_steps_is_refused_not_rounded() {
 }
 
 #[test]
+fn a_weight_format_with_one_value_in_the_weight_range_is_refused() {
+    // posit<8,0>'s smallest positive value, 2^-6, is above the STDP range's 0.01: every
+    // weight stored as 0 and the network fell silent without a word.
+    let d = scratch("coarse");
+    let text = std::fs::read_to_string(root().join("arch/neuro-grid.ron")).unwrap();
+    let a = d.join("posit8.ron");
+    std::fs::write(
+        &a,
+        text.replace(
+            "weight_format: Fixed,",
+            "weight_format: Format(Posit(n: 8, es: 0)),",
+        ),
+    )
+    .unwrap();
+    assert!(std::fs::read_to_string(&a).unwrap().contains("Posit(n: 8"));
+    fails_with(
+        "run",
+        &[
+            s(&a),
+            s(&root().join("workloads/stdp-song2000.ron")),
+            "--out",
+            s(&d.join("r")),
+        ],
+        &[
+            "stdp-song2000.ron:28:13: spiking.projections[0]",
+            "posit<8,0> holds only 0 in the weight range [0, 0.01]",
+            "hint",
+        ],
+    );
+    assert!(!d.join("r").exists());
+    // With two more exponent bits the same posit size holds the range's values.
+    std::fs::write(
+        &a,
+        text.replace(
+            "weight_format: Fixed,",
+            "weight_format: Format(Posit(n: 8, es: 2)),",
+        ),
+    )
+    .unwrap();
+    stdout_of(
+        "run",
+        &[
+            s(&a),
+            s(&root().join("workloads/stdp-song2000.ron")),
+            "--set",
+            "workload.spiking.duration_s=0.1",
+            "--out",
+            s(&d.join("r")),
+        ],
+    );
+}
+
+#[test]
 fn bad_spiking_sections_are_input_errors_with_positions() {
     let d = scratch("bad");
     let text = std::fs::read_to_string(root().join("workloads/stdp-song2000.ron")).unwrap();
