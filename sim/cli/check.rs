@@ -92,19 +92,21 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> CliResult {
                     continue;
                 }
             };
-            let misfit = |e: &dyn std::fmt::Display| {
-                format!(
-                    "{}: does not fit {}: {e}",
-                    w.path.display(),
-                    a.path.display()
-                )
+            let misfit = |field: Option<String>, e: &dyn std::fmt::Display| {
+                super::load::misfit((&w.path, &w.text), &a.path, field.as_deref(), &[], e)
             };
             let mut parts = Vec::new();
             let before = errors.len();
             if !sc.workload.partitions.is_empty() {
                 match tilesim::mapper::map(&sc) {
                     Ok(s) => parts.push(format!("{} programs", s.programs.len())),
-                    Err(e) => errors.push(misfit(&e)),
+                    Err(e) => {
+                        let field = e
+                            .layer()
+                            .and_then(|l| w.spec.model_entry(l))
+                            .map(|i| format!("model[{i}]"));
+                        errors.push(misfit(field, &e))
+                    }
                 }
             }
             match tilesim::neuro::fit(&sc) {
@@ -117,7 +119,7 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> CliResult {
                     ));
                 }
                 Ok(None) => {}
-                Err(e) => errors.push(misfit(&e)),
+                Err(e) => errors.push(misfit(e.field(), &e)),
             }
             if errors.len() == before {
                 writeln!(

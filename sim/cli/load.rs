@@ -130,6 +130,23 @@ pub fn blame(file: Option<(&Path, &str)>, root: &str, field: &str, sets: &[Strin
     }
 }
 
+/// A workload that resolved but does not fit the machine (the mapper or the neuromorphic
+/// placement refused it): `WHERE: does not fit ARCH: WHY`, where WHERE is the workload
+/// field at fault as [`blame`] gives it (the file alone when no field is).
+pub fn misfit(
+    workload: (&Path, &str),
+    arch: &Path,
+    field: Option<&str>,
+    sets: &[String],
+    why: &dyn std::fmt::Display,
+) -> String {
+    let at = match field {
+        Some(f) => blame(Some(workload), "workload", f, sets),
+        None => workload.0.display().to_string(),
+    };
+    format!("{at}: does not fit {}: {why}", arch.display())
+}
+
 /// Whether `--set` argument `set` (`PATH=VALUE`) changed `field` of the spec under `root`
 /// (`arch` or `workload`): its path is the field, inside it, or holds it.
 fn set_touches(set: &str, root: &str, field: &str) -> bool {

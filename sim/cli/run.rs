@@ -153,25 +153,28 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> CliResult {
         trace_window,
         ..SimOptions::default()
     };
+    let wl = (workload.path.as_path(), workload.text.as_str());
     let result = run_scenario_with(scenario, &options).map_err(|e| match e {
-        PipelineError::Map(m) if m.is_input_error() => CliError::Input(anyhow!(
-            "{}: does not fit {}: {m}",
-            workload.path.display(),
-            arch.path.display()
-        )),
-        PipelineError::Neuro(n) => match n.field() {
-            Some(field) => CliError::Input(anyhow!(
-                "{}: does not fit {}: {n}",
-                load::blame(
-                    Some((&workload.path, &workload.text)),
-                    "workload",
-                    &field,
-                    &args.sets
-                ),
-                arch.path.display()
-            )),
-            None => CliError::Input(anyhow!("{n}")),
-        },
+        PipelineError::Map(m) if m.is_input_error() => {
+            let field = m
+                .layer()
+                .and_then(|l| workload_spec.model_entry(l))
+                .map(|i| format!("model[{i}]"));
+            CliError::Input(anyhow!(load::misfit(
+                wl,
+                &arch.path,
+                field.as_deref(),
+                &args.sets,
+                &m
+            )))
+        }
+        PipelineError::Neuro(n) => CliError::Input(anyhow!(load::misfit(
+            wl,
+            &arch.path,
+            n.field().as_deref(),
+            &args.sets,
+            &n
+        ))),
         other if other.is_input_error() => CliError::Input(anyhow!("{other}")),
         other => CliError::Other(anyhow!("{other}")),
     })?;

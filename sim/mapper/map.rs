@@ -117,6 +117,17 @@ impl MapError {
     pub fn is_input_error(&self) -> bool {
         !matches!(self, MapError::Internal(_))
     }
+
+    /// The layer at fault (in the expanded order of
+    /// [`crate::spec::WorkloadSpec::expanded`]), if one is.
+    pub fn layer(&self) -> Option<usize> {
+        match self {
+            MapError::DoesNotFit { layer, .. }
+            | MapError::TooLarge { layer, .. }
+            | MapError::ScheduleTooLarge { layer, .. } => Some(*layer),
+            _ => None,
+        }
+    }
 }
 
 /// A matrix layer with the elementwise work fused into it.

@@ -72,6 +72,24 @@ impl WorkloadSpec {
             .collect();
         out
     }
+
+    /// The entry of `model` (as written, before [`WorkloadSpec::expanded`]) that layer
+    /// `layer` of the expanded order comes from: layer 3 of `[Dense(repeat: 3), Dense]` is
+    /// `model[1]`.
+    pub fn model_entry(&self, layer: usize) -> Option<usize> {
+        let mut first = 0usize;
+        for (i, l) in self.model.iter().enumerate() {
+            let copies = match l {
+                LayerSpec::Dense { repeat, .. } => (*repeat).max(1) as usize,
+                _ => 1,
+            };
+            first += copies;
+            if layer < first {
+                return Some(i);
+            }
+        }
+        None
+    }
 }
 
 fn one() -> u32 {
@@ -548,4 +566,31 @@ pub struct MappingSpec {
     /// Buffering of a GEMM's output tile in L1 (default: as `buffering`).
     #[serde(default)]
     pub output_buffering: Option<BufferingSpec>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_layer_of_the_expanded_order_maps_back_to_its_model_entry() {
+        let dense = |repeat| LayerSpec::Dense {
+            inputs: 8,
+            out: 8,
+            activation: ActivationSpec::None,
+            repeat,
+        };
+        let w = WorkloadSpec {
+            model: vec![dense(3), dense(0), dense(1)],
+            ..crate::spec::parse(
+                std::path::Path::new("w.ron"),
+                "Workload(name: \"w\")",
+                crate::spec::SpecKind::Workload,
+            )
+            .unwrap()
+        };
+        let entries: Vec<Option<usize>> = (0..6).map(|l| w.model_entry(l)).collect();
+        assert_eq!(entries, [Some(0), Some(0), Some(0), Some(1), Some(2), None]);
+        assert_eq!(w.expanded().model.len(), 5);
+    }
 }

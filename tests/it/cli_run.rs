@@ -462,6 +462,17 @@ fn l1_smaller_than_any_slice_is_refused_with_bytes_short() {
         "{err}"
     );
     assert!(err.contains("layer 0"), "{err}");
+    assert!(
+        err.contains("too-big.ron:4:13: model[0]: does not fit ") && err.contains("tiny.ron: "),
+        "{err}"
+    );
+    // `check` with both files says the same.
+    let (code, err) = check(&[&f, &spec("too-big.ron")]);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("too-big.ron:4:13: model[0]: does not fit"),
+        "{err}"
+    );
 }
 
 #[test]
