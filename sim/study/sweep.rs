@@ -202,6 +202,12 @@ pub struct Row {
     pub metrics: Vec<Option<f64>>,
 }
 
+/// Most values one axis may have.
+pub const MAX_AXIS_VALUES: u64 = 100_000;
+
+/// Most points a study may have.
+pub const MAX_POINTS: usize = 1_000_000;
+
 fn axis_error(file: &Path, text: &str, i: usize, message: String, hint: &str) -> StudyError {
     let (line, col) = locate(text, &format!("axes[{i}]")).unwrap_or((1, 1));
     StudyError::Axis {
@@ -265,27 +271,43 @@ pub fn load_study(file: &Path) -> Result<Study, StudyError> {
                     "example: range: (from: 4.0, to: 32.0, step: 4.0)",
                 ));
             }
-            let n = ((r.to - r.from) / r.step + 1e-9).floor() as u64 + 1;
-            if n > 100_000 {
+            // In floating point first: an infinite `to` or a span of 10^300 steps would
+            // saturate the count and wrap it to 0 ("has no values").
+            let steps = ((r.to - r.from) / r.step + 1e-9).floor();
+            if steps.is_nan() || steps >= MAX_AXIS_VALUES as f64 {
                 return Err(axis_error(
                     file,
                     &text,
                     i,
-                    format!("range has {n} values"),
-                    "use a larger step",
+                    if steps.is_finite() {
+                        format!(
+                            "range has {} values, more than {MAX_AXIS_VALUES}",
+                            steps + 1.0
+                        )
+                    } else {
+                        "range has no end (to is infinite or the span overflows)".into()
+                    },
+                    "use a finite `to` and a larger step",
                 ));
             }
+            let n = steps as u64 + 1;
             (0..n)
                 .map(|k| number_text(r.from + k as f64 * r.step))
                 .collect()
         } else {
             let l = a.log.as_ref().expect("one of the three");
-            if !(l.from > 0.0 && l.to > 0.0 && l.points >= 2 && l.points <= 100_000) {
+            if !(l.from > 0.0
+                && l.to > 0.0
+                && l.from.is_finite()
+                && l.to.is_finite()
+                && l.points >= 2
+                && u64::from(l.points) <= MAX_AXIS_VALUES)
+            {
                 return Err(axis_error(
                     file,
                     &text,
                     i,
-                    "log needs from > 0, to > 0 and 2 or more points".into(),
+                    format!("log needs finite from > 0, to > 0 and 2 to {MAX_AXIS_VALUES} points"),
                     "example: log: (from: 1.0, to: 1000.0, points: 4)",
                 ));
             }
@@ -293,10 +315,11 @@ pub fn load_study(file: &Path) -> Result<Study, StudyError> {
             (0..l.points)
                 .map(|k| {
                     let x = (lf + (lt - lf) * f64::from(k) / f64::from(l.points - 1)).exp();
-                    // Round to 12 significant digits so 10^k prints as 10^k.
-                    let digits = 11 - x.abs().log10().floor() as i32;
-                    let p = 10f64.powi(digits.clamp(-300, 300));
-                    number_text((x * p).round() / p)
+                    // Round to 12 significant digits so 10^k prints as 10^k; through
+                    // decimal text, which (unlike scaling by 10^digits) keeps values near
+                    // the ends of the f64 range (5e-324 stayed 0 that way).
+                    let r: f64 = format!("{x:.11e}").parse().unwrap_or(x);
+                    number_text(r)
                 })
                 .collect()
         };
@@ -343,7 +366,12 @@ pub fn load_study(file: &Path) -> Result<Study, StudyError> {
             &text,
             0,
             m,
-            "give every axis the same number of values, or use combine: Product",
+            match spec.combine {
+                Combine::Zip => {
+                    "give every axis the same number of values, or use combine: Product"
+                }
+                Combine::Product => "use fewer values per axis, or split the study into several",
+            },
         )
     })?;
     // Every value of every axis must apply to the base specs (the seed axis: be a seed).
@@ -407,12 +435,19 @@ fn expand(axes: &[(String, Vec<String>)], combine: Combine) -> Result<Vec<Point>
                 .collect())
         }
         Combine::Product => {
-            let total: usize = axes.iter().map(|(_, v)| v.len()).product();
-            if total > 1_000_000 {
+            // Checked: four axes of 65 536 values multiplied to 2^64, which wrapped to 0
+            // points and ran an empty study.
+            let total = axes
+                .iter()
+                .try_fold(1usize, |n, (_, v)| n.checked_mul(v.len()))
+                .filter(|&n| n <= MAX_POINTS);
+            let Some(total) = total else {
+                let sizes: Vec<String> = axes.iter().map(|(_, v)| v.len().to_string()).collect();
                 return Err(format!(
-                    "the product has {total} points (at most 1 000 000)"
+                    "the product of the axes' {} values has more than {MAX_POINTS} points",
+                    sizes.join(" × ")
                 ));
-            }
+            };
             Ok((0..total)
                 .map(|index| {
                     let mut rest = index;
@@ -578,6 +613,13 @@ mod tests {
         assert_eq!(z[2].values, vec!["2", "2"]);
         assert!(expand(&axes(&[2, 3]), Combine::Zip).is_err());
         assert_eq!(expand(&[], Combine::Product).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_product_too_large_to_count_is_refused() {
+        let big = vec![("a".to_string(), vec![String::new(); 1 << 16]); 4];
+        let e = expand(&big, Combine::Product).unwrap_err();
+        assert!(e.contains("more than 1000000 points"), "{e}");
     }
 
     #[test]

@@ -192,6 +192,42 @@ fn a_bad_axis_is_reported_with_the_study_files_position_before_anything_runs() {
 }
 
 #[test]
+fn axes_too_long_to_count_are_refused_not_wrapped_to_no_points() {
+    let d = scratch("overflow");
+    // Four axes of 65 536 values: 2^64 points, which wrapped to 0 and ran nothing.
+    let axis = |p: &str| format!("        (path: \"{p}\", range: (from: 1, to: 65536, step: 1)),");
+    let s = study(
+        &d,
+        &[
+            axis("seed"),
+            axis("workload.stream.samples"),
+            axis("workload.batch"),
+            axis("arch.compute.l1_bytes"),
+        ]
+        .join("\n"),
+    );
+    let o = sweep(&s, &d.join("r"), &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.contains("65536 × 65536 × 65536 × 65536 values has more than 1000000 points")
+            && e.contains("use fewer values per axis"),
+        "{e}"
+    );
+    let o = tilesim().arg("check").arg(&s).output().unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    // An endless range says so instead of "has no values".
+    let s = study(
+        &d,
+        "        (path: \"workload.batch\", range: (from: 1, to: inf, step: 1)),",
+    );
+    let o = sweep(&s, &d.join("r"), &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("range has no end"), "{}", stderr(&o));
+    assert!(!d.join("r").exists(), "nothing should run or be written");
+}
+
+#[test]
 fn a_point_that_does_not_fit_is_recorded_and_the_sweep_goes_on() {
     let d = scratch("fail");
     let s = study(
