@@ -185,6 +185,17 @@ pub fn run(args: &PlotArgs, out: &mut dyn Write) -> CliResult {
                 .clone()
                 .unwrap_or_else(|| args.dir.join(default_name(&info, xi, y)));
             refuse_existing(std::slice::from_ref(&file), args.force)?;
+            // A file in a directory that does not exist yet: make the directory, as --out
+            // of a run or a sweep does (the drawing backend failed with exit 1).
+            if let Some(parent) = file.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent).map_err(|e| {
+                    input(format!(
+                        "--out {}: cannot create {}: {e}",
+                        file.display(),
+                        parent.display()
+                    ))
+                })?;
+            }
             let file = figure(&info, &rows, (xi, si, yi), &file, size)?;
             writeln!(out, "wrote {}", file.display())?;
         }

@@ -20,6 +20,14 @@ pub enum WriteError {
         /// Directory.
         dir: PathBuf,
     },
+    /// The output path, or a directory on the way to it, is a file.
+    #[error("{dir}: {what} is a file, not a directory (choose another --out)")]
+    NotADirectory {
+        /// Directory asked for.
+        dir: PathBuf,
+        /// `the path` or `a directory on the way to it`.
+        what: &'static str,
+    },
     /// I/O failure.
     #[error("{path}: {source}")]
     Io {
@@ -33,7 +41,10 @@ pub enum WriteError {
 impl WriteError {
     /// True when the user's choice of directory is at fault.
     pub fn is_input_error(&self) -> bool {
-        matches!(self, WriteError::NotOurs { .. })
+        matches!(
+            self,
+            WriteError::NotOurs { .. } | WriteError::NotADirectory { .. }
+        )
     }
 }
 
@@ -67,6 +78,12 @@ pub fn dir_name(name: &str) -> String {
 
 /// Creates `dir` (or reuses it if tilesim made it, or `force`).
 pub fn prepare_dir(dir: &Path, force: bool) -> Result<(), WriteError> {
+    if dir.exists() && !dir.is_dir() {
+        return Err(WriteError::NotADirectory {
+            dir: dir.to_path_buf(),
+            what: "the path",
+        });
+    }
     if dir.exists() {
         let ours = dir.join(MARKER).exists();
         let empty = fs::read_dir(dir).map_err(io(dir))?.next().is_none();
@@ -76,7 +93,16 @@ pub fn prepare_dir(dir: &Path, force: bool) -> Result<(), WriteError> {
             });
         }
     } else {
-        fs::create_dir_all(dir).map_err(io(dir))?;
+        fs::create_dir_all(dir).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::NotADirectory {
+                WriteError::NotADirectory {
+                    dir: dir.to_path_buf(),
+                    what: "a directory on the way to it",
+                }
+            } else {
+                io(dir)(e)
+            }
+        })?;
     }
     let marker = dir.join(MARKER);
     fs::write(
@@ -113,6 +139,22 @@ mod tests {
         assert_eq!(dir_name(".."), "_..");
         assert_eq!(dir_name(""), "_");
         assert_eq!(dir_name("a b/c\\d"), "a_b_c_d");
+    }
+
+    #[test]
+    fn a_file_where_the_directory_should_be_is_the_users_input() {
+        let base = std::env::temp_dir().join(format!("tilesim-write-file-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&base);
+        fs::create_dir_all(&base).unwrap();
+        let f = base.join("afile");
+        fs::write(&f, b"mine").unwrap();
+        for dir in [f.clone(), f.join("below")] {
+            let e = prepare_dir(&dir, true).unwrap_err();
+            assert!(e.is_input_error(), "{e}");
+            assert!(e.to_string().contains("is a file"), "{e}");
+        }
+        assert_eq!(fs::read(&f).unwrap(), b"mine");
+        fs::remove_dir_all(&base).unwrap();
     }
 
     #[test]

@@ -40,12 +40,20 @@ pub enum AnySpec {
 }
 
 /// Why a spec file could not be read. Every variant is fatal for that file and means the
-/// user's input is wrong, except [`SpecError::Io`] which may be the environment's fault.
+/// user's input is wrong, except [`SpecError::Io`] (a read failure other than a missing
+/// file) which may be the environment's fault.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SpecError {
     /// The file could not be read.
     Io {
         /// The file.
+        file: PathBuf,
+        /// The OS error text.
+        message: String,
+    },
+    /// The path names no file (or a directory): the user's input, not the machine's.
+    Missing {
+        /// The path.
         file: PathBuf,
         /// The OS error text.
         message: String,
@@ -83,6 +91,7 @@ impl SpecError {
     pub fn file(&self) -> &Path {
         match self {
             SpecError::Io { file, .. }
+            | SpecError::Missing { file, .. }
             | SpecError::TooLarge { file }
             | SpecError::NotText { file, .. }
             | SpecError::Syntax { file, .. } => file,
@@ -101,6 +110,13 @@ impl fmt::Display for SpecError {
             SpecError::Io { file, message } => {
                 write!(f, "{}: cannot read: {message}", file.display())
             }
+            SpecError::Missing { file, message } => write!(
+                f,
+                "{}: cannot read: {message}\n  hint: check the path (a relative path starts at \
+                 the current directory; a study's arch and workload paths start at the study \
+                 file's directory)",
+                file.display()
+            ),
             SpecError::TooLarge { file } => write!(
                 f,
                 "{}: larger than {} MiB, more than any spec file\n  hint: spec files are RON text of a few kilobytes; check the path",
@@ -138,9 +154,14 @@ pub const MAX_SPEC_BYTES: u64 = 64 << 20;
 /// Reads a file as UTF-8 text (at most [`MAX_SPEC_BYTES`]).
 pub fn read_text(path: &Path) -> Result<String, SpecError> {
     use std::io::Read;
-    let io = |e: std::io::Error| SpecError::Io {
-        file: path.to_path_buf(),
-        message: e.to_string(),
+    let io = |e: std::io::Error| {
+        let (file, message) = (path.to_path_buf(), e.to_string());
+        match e.kind() {
+            std::io::ErrorKind::NotFound
+            | std::io::ErrorKind::IsADirectory
+            | std::io::ErrorKind::NotADirectory => SpecError::Missing { file, message },
+            _ => SpecError::Io { file, message },
+        }
     };
     let mut bytes = Vec::new();
     std::fs::File::open(path)

@@ -24,6 +24,20 @@ pub enum StudyError {
     /// The study file, or its base architecture or workload, could not be read.
     #[error("{0}")]
     Spec(#[from] SpecError),
+    /// The base architecture or workload the study names cannot be read or parsed.
+    #[error("{file}:{line}:{col}: {field}: {source}")]
+    Base {
+        /// The study file.
+        file: PathBuf,
+        /// Line of the field naming the base file.
+        line: usize,
+        /// Column of that field.
+        col: usize,
+        /// `arch` or `workload`.
+        field: &'static str,
+        /// Why it could not be loaded.
+        source: Box<SpecError>,
+    },
     /// An axis is wrong: no values, a bad range, a bad path or a value of the wrong type.
     #[error("{file}:{line}:{col}: {message}\n  hint: {hint}")]
     Axis {
@@ -43,7 +57,11 @@ pub enum StudyError {
 impl StudyError {
     /// Whether the error is the user's input (all but unreadable files).
     pub fn is_input_error(&self) -> bool {
-        !matches!(self, StudyError::Spec(SpecError::Io { .. }))
+        match self {
+            StudyError::Spec(e) => e.is_input_error(),
+            StudyError::Base { source, .. } => source.is_input_error(),
+            StudyError::Axis { .. } => true,
+        }
     }
 }
 
@@ -235,8 +253,23 @@ pub fn load_study(file: &Path) -> Result<Study, StudyError> {
     let text = read_text(file)?;
     let spec: StudySpec = parse(file, &text, SpecKind::Study)?;
     let base = file.parent().unwrap_or(Path::new("."));
-    let arch = load_arch(&base.join(&spec.arch))?;
-    let workload = load_workload(&base.join(&spec.workload))?;
+    // A base file that cannot be loaded is reported where the study names it.
+    let text_ref = &text;
+    let at = |field: &'static str| {
+        move |source: SpecError| {
+            let text = text_ref;
+            let (line, col) = locate(text, field).unwrap_or((1, 1));
+            StudyError::Base {
+                file: file.to_path_buf(),
+                line,
+                col,
+                field,
+                source: Box::new(source),
+            }
+        }
+    };
+    let arch = load_arch(&base.join(&spec.arch)).map_err(at("arch"))?;
+    let workload = load_workload(&base.join(&spec.workload)).map_err(at("workload"))?;
     let mut axes = Vec::new();
     for (i, a) in spec.axes.iter().enumerate() {
         let given = [a.values.is_some(), a.range.is_some(), a.log.is_some()]

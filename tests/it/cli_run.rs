@@ -523,10 +523,27 @@ fn a_file_without_end_is_refused_without_reading_it_all() {
 }
 
 #[test]
-fn missing_file_is_an_io_error() {
+fn a_path_that_names_no_file_is_the_users_input() {
     let (code, err) = check(&[Path::new("/nonexistent/arch.ron")]);
-    assert_eq!(code, Some(1));
-    assert!(err.contains("/nonexistent/arch.ron"), "{err}");
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("/nonexistent/arch.ron") && err.contains("hint: check the path"),
+        "{err}"
+    );
+    // A directory where a file should be, and an --out that is a file, likewise.
+    let (code, err) = check(&[&root().join("arch")]);
+    assert_eq!(code, Some(2), "{err}");
+    let d = scratch("out-file");
+    let f = d.join("afile");
+    std::fs::write(&f, "mine").unwrap();
+    let o = run_small(&f, &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("is a file, not a directory"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(std::fs::read_to_string(&f).unwrap(), "mine");
 }
 
 #[test]

@@ -228,6 +228,33 @@ fn axes_too_long_to_count_are_refused_not_wrapped_to_no_points() {
 }
 
 #[test]
+fn a_base_file_that_cannot_be_read_is_reported_where_the_study_names_it() {
+    let d = scratch("no-base");
+    let s = d.join("study.ron");
+    std::fs::write(
+        &s,
+        "// test study\nStudy(\n    name: \"x\",\n    arch: \"nope.ron\",\n    workload: \"nope.ron\",\n    axes: [],\n)\n",
+    )
+    .unwrap();
+    let o = sweep(&s, &d.join("r"), &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.contains("study.ron:4:5: arch: ") && e.contains("nope.ron: cannot read"),
+        "{e}"
+    );
+    assert!(!d.join("r").exists());
+    // An --out that is a file is refused, and the file kept.
+    let s = study(&d, "        (path: \"workload.batch\", values: [8]),");
+    let f = d.join("afile");
+    std::fs::write(&f, "mine").unwrap();
+    let o = sweep(&s, &f, &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("is a file"), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(&f).unwrap(), "mine");
+}
+
+#[test]
 fn a_point_that_does_not_fit_is_recorded_and_the_sweep_goes_on() {
     let d = scratch("fail");
     let s = study(
