@@ -1,7 +1,7 @@
 //! `tilesim run`: one scenario end to end, a table on stdout and report.json on disk.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::anyhow;
 use tilesim::dram::trace::{TraceFormat, write_records};
@@ -148,6 +148,21 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> CliResult {
             )));
         }
     };
+    let dir = args.out.clone().unwrap_or_else(|| {
+        PathBuf::from("reports").join(format!(
+            "{}-on-{}",
+            report::dir_name(&scenario.workload.name),
+            report::dir_name(&scenario.machine.name)
+        ))
+    });
+    let outputs: Vec<(&str, &Path)> = [
+        ("--trace", args.trace.as_deref()),
+        ("--dram-trace", args.dram_trace.as_deref()),
+    ]
+    .into_iter()
+    .filter_map(|(flag, p)| p.map(|p| (flag, p)))
+    .collect();
+    refuse_clashing_outputs(&dir, &outputs, plot_format.is_some())?;
     let options = SimOptions {
         dram_trace: args.dram_trace.is_some(),
         trace_window,
@@ -178,13 +193,6 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> CliResult {
         other if other.is_input_error() => CliError::Input(anyhow!("{other}")),
         other => CliError::Other(anyhow!("{other}")),
     })?;
-    let dir = args.out.clone().unwrap_or_else(|| {
-        PathBuf::from("reports").join(format!(
-            "{}-on-{}",
-            report::dir_name(&result.scenario.workload.name),
-            report::dir_name(&result.scenario.machine.name)
-        ))
-    });
     report::prepare_dir(&dir, args.force).map_err(write_error)?;
     let json = report::to_json(&result.report);
     report::write_atomic(&dir.join("report.json"), json.as_bytes()).map_err(write_error)?;
@@ -231,6 +239,46 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> CliResult {
         writeln!(out, "\nwrote {}", dir.join("report.json").display())?;
         for f in figures {
             writeln!(out, "wrote {}", f.display())?;
+        }
+    }
+    Ok(())
+}
+
+/// Where `p` lands once written, for comparing output paths: its directory resolved
+/// through the file system where it exists (symbolic links, `..`), made absolute
+/// otherwise.
+fn landing(p: &Path) -> PathBuf {
+    let abs = std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    match (abs.parent(), abs.file_name()) {
+        (Some(dir), Some(name)) => dir.canonicalize().map_or(abs.clone(), |d| d.join(name)),
+        _ => abs,
+    }
+}
+
+/// Refuses, before the run, trace files that would land on one another or on a file the
+/// run writes into its output directory `dir` (the report, the resolved specs, the
+/// directory's marker, and with `plots` the figures): each check of an existing file
+/// passes when none exists yet, and the later write replaced the earlier without a word.
+fn refuse_clashing_outputs(dir: &Path, outputs: &[(&str, &Path)], plots: bool) -> CliResult {
+    let own_dir = landing(dir);
+    for (i, &(flag, path)) in outputs.iter().enumerate() {
+        let at = landing(path);
+        if let Some(&(other, _)) = outputs[..i].iter().find(|(_, q)| landing(q) == at) {
+            return Err(CliError::Input(anyhow!(
+                "{flag} and {other} both name {}; hint: give each its own file",
+                path.display()
+            )));
+        }
+        let name = at.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        let figure = plots && (name.ends_with(".svg") || name.ends_with(".png"));
+        let own = ["report.json", "resolved.ron", report::MARKER].contains(&name) || figure;
+        if own && at.parent() == Some(own_dir.as_path()) {
+            return Err(CliError::Input(anyhow!(
+                "{flag}: {} is a file the run writes into its output directory {}; hint: \
+                 name another file",
+                path.display(),
+                dir.display()
+            )));
         }
     }
     Ok(())

@@ -760,6 +760,48 @@ fn a_diverging_learning_run_is_flagged_in_the_report_the_table_and_stderr() {
 }
 
 #[test]
+fn traces_that_would_land_on_each_other_or_on_the_report_are_refused_before_the_run() {
+    let d = scratch("clash");
+    let same = d.join("same.txt");
+    let o = run_small(
+        &d.join("r0"),
+        &[
+            "--trace",
+            same.to_str().unwrap(),
+            "--dram-trace",
+            same.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("both name"), "{}", stderr(&o));
+    assert!(!same.exists() && !d.join("r0").exists());
+    // The report (or the resolved specs) of the run's own --out, also by another path.
+    let out = d.join("r1");
+    std::fs::create_dir_all(&out).unwrap();
+    for name in ["report.json", "../r1/resolved.ron"] {
+        let o = run_small(&out, &["--trace", out.join(name).to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(2), "{name}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains("a file the run writes into its output directory"),
+            "{}",
+            stderr(&o)
+        );
+    }
+    assert_eq!(
+        std::fs::read_dir(&out).unwrap().count(),
+        0,
+        "nothing written"
+    );
+    // A trace of its own name beside the report is fine.
+    let o = run_small(
+        &out,
+        &["--trace", out.join("run.trace.json").to_str().unwrap()],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(out.join("run.trace.json").exists() && out.join("report.json").exists());
+}
+
+#[test]
 fn trace_is_chrome_json_limited_to_its_window() {
     let d = scratch("trace");
     let trace = d.join("run.trace.json");
