@@ -63,6 +63,46 @@ struct StudyInfo {
     name: String,
     axes: Vec<String>,
     points: usize,
+    /// Every axis's values, as the points apply them (absent in directories written before
+    /// they were recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    values: Option<Vec<Vec<String>>>,
+    /// FNV-1a 64 of the base architecture, workload and seed the points change, in hex:
+    /// an edit of the base files between shards or before `--resume` changes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    base: Option<String>,
+}
+
+impl StudyInfo {
+    /// The description of `study` a sweep directory records.
+    fn of(study: &tilesim::study::Study) -> StudyInfo {
+        let mut h = 0xcbf2_9ce4_8422_2325u64;
+        let specs = serde_json::to_string(&(&study.arch, &study.workload, study.spec.seed))
+            .unwrap_or_default();
+        for b in specs.bytes() {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        StudyInfo {
+            name: study.spec.name.clone(),
+            axes: study.axes.iter().map(|(p, _)| p.clone()).collect(),
+            points: study.points.len(),
+            values: Some(study.axes.iter().map(|(_, v)| v.clone()).collect()),
+            base: Some(format!("{h:016x}")),
+        }
+    }
+
+    /// Whether two directories hold the same study: name, axes and point count equal, and
+    /// the axes' values and the base specs too where both record them.
+    fn same_study(&self, other: &StudyInfo) -> bool {
+        fn agree<T: PartialEq>(a: &Option<T>, b: &Option<T>) -> bool {
+            a.is_none() || b.is_none() || a == b
+        }
+        self.name == other.name
+            && self.axes == other.axes
+            && self.points == other.points
+            && agree(&self.values, &other.values)
+            && agree(&self.base, &other.base)
+    }
 }
 
 fn input(e: impl std::fmt::Display) -> CliError {
@@ -147,11 +187,7 @@ pub fn sweep(args: &SweepArgs, out: &mut dyn Write) -> CliResult {
         .clone()
         .unwrap_or_else(|| PathBuf::from("reports").join(report::dir_name(&study.spec.name)));
     let results = dir.join("results.jsonl");
-    let info = StudyInfo {
-        name: study.spec.name.clone(),
-        axes: study.axes.iter().map(|(p, _)| p.clone()).collect(),
-        points: study.points.len(),
-    };
+    let info = StudyInfo::of(&study);
     if args.resume {
         if !results.exists() {
             return Err(input(format!(
@@ -163,12 +199,18 @@ pub fn sweep(args: &SweepArgs, out: &mut dyn Write) -> CliResult {
             .ok()
             .and_then(|t| serde_json::from_str(&t).ok())
             .ok_or_else(|| input(format!("--resume: {} has no study.json", dir.display())))?;
-        if old != info {
+        if !old.same_study(&info) {
             return Err(input(format!(
-                "--resume: {} holds another study ({} with {} points); hint: use another --out",
+                "--resume: {} holds another study ({} with {} points{}); hint: use another \
+                 --out, or --force to start over",
                 dir.display(),
                 old.name,
-                old.points
+                old.points,
+                if old.name == info.name && old.points == info.points {
+                    ", other axis values or base specs: the study or its files were edited"
+                } else {
+                    ""
+                }
             )));
         }
     } else {
@@ -303,16 +345,22 @@ pub fn merge(args: &MergeArgs, out: &mut dyn Write) -> CliResult {
                 ))
             })?;
         if let Some(first) = &info
-            && *first != i
+            && !first.same_study(&i)
         {
             return Err(input(format!(
-                "{} holds another study ({}, {} points) than {} ({}, {} points)",
+                "{} holds another study ({}, {} points) than {} ({}, {} points){}",
                 d.display(),
                 i.name,
                 i.points,
                 args.dirs[0].display(),
                 first.name,
-                first.points
+                first.points,
+                if i.name == first.name && i.points == first.points {
+                    ": other axis values or base specs (the study or its files were edited \
+                     between the shards)"
+                } else {
+                    ""
+                }
             )));
         }
         info = Some(i);

@@ -157,6 +157,44 @@ fn resume_runs_only_the_missing_points_and_results_are_never_overwritten_silentl
 }
 
 #[test]
+fn an_edited_study_neither_resumes_nor_merges_into_the_old_one() {
+    let d = scratch("edited");
+    let one = "        (path: \"workload.batch\", values: [4, 8]),";
+    let s = study(&d, one);
+    let out = d.join("r");
+    assert!(sweep(&s, &out, &[]).status.success());
+    let before = std::fs::read_to_string(out.join("results.jsonl")).unwrap();
+    // Same name, axis and point count, another value: resuming used to drop the batch=8
+    // row and overwrite its point without a word.
+    let s = study(&d, "        (path: \"workload.batch\", values: [4, 16]),");
+    let o = sweep(&s, &out, &["--resume"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("other axis values or base specs"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("results.jsonl")).unwrap(),
+        before
+    );
+    // Shards of the two versions do not merge.
+    let other = d.join("r2");
+    assert!(sweep(&s, &other, &[]).status.success());
+    let o = tilesim()
+        .arg("merge")
+        .arg(&out)
+        .arg(&other)
+        .arg("--out")
+        .arg(d.join("m"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("holds another study"), "{}", stderr(&o));
+    assert!(!d.join("m").exists());
+}
+
+#[test]
 fn a_bad_axis_is_reported_with_the_study_files_position_before_anything_runs() {
     let d = scratch("bad");
     let s = study(
