@@ -105,11 +105,7 @@ pub fn run(args: &ReprArgs, out: &mut dyn Write) -> CliResult {
         .map_err(|e| input(format!("--format: {e}")))?;
     let mut xs = Vec::new();
     for v in &args.values {
-        let x: f64 = v
-            .trim()
-            .parse()
-            .map_err(|_| input(format!("`{v}` is not a number ({NUMBER_HINT})")))?;
-        xs.push(x);
+        xs.push(parse_value(v.trim()).map_err(|why| input(format!("`{v}` {why}")))?);
     }
     if let Some(path) = &args.file {
         xs.extend(read_values(path)?);
@@ -121,6 +117,12 @@ pub fn run(args: &ReprArgs, out: &mut dyn Write) -> CliResult {
     }
     let mut opts = QuantizeOptions::default();
     if args.flush_subnormals {
+        // Only the bf16 conversion has the choice; elsewhere the flag did nothing silently.
+        if format != Format::Bf16 {
+            return Err(input(format!(
+                "--flush-subnormals applies to bf16 only, not to {format}"
+            )));
+        }
         opts.subnormals = Subnormals::Flush;
     }
     if let Some(s) = args.scale {
@@ -173,10 +175,10 @@ fn read_values(path: &PathBuf) -> Result<Vec<f64>, CliError> {
             }
             let Some(s) = start.take() else { continue };
             let tok = &line[s..i];
-            let x: f64 = tok.parse().map_err(|_| {
+            let x: f64 = parse_value(tok).map_err(|why| {
                 let col = line[..s].chars().count() + 1;
                 input(format!(
-                    "{}:{}:{col}: `{tok}` is not a number ({NUMBER_HINT})",
+                    "{}:{}:{col}: `{tok}` {why}",
                     path.display(),
                     ln + 1
                 ))
@@ -185,6 +187,31 @@ fn read_values(path: &PathBuf) -> Result<Vec<f64>, CliError> {
         }
     }
     Ok(xs)
+}
+
+/// A value as the user wrote it, as an f64, or why not. A finite spelling beyond f64's
+/// range is refused rather than read as ±inf (1e400), and a nonzero one below its smallest
+/// subnormal rather than read as 0 (1e-400): the conversion error shown would be that of
+/// another input.
+fn parse_value(tok: &str) -> Result<f64, String> {
+    let x: f64 = tok
+        .parse()
+        .map_err(|_| format!("is not a number ({NUMBER_HINT})"))?;
+    let lower = tok.to_ascii_lowercase();
+    let mantissa = lower.split('e').next().unwrap_or("");
+    if x.is_infinite() && !lower.contains("inf") {
+        return Err(format!(
+            "is beyond the f64 range (±{:e}); write inf or -inf for an infinity",
+            f64::MAX
+        ));
+    }
+    if x == 0.0 && !lower.contains("inf") && mantissa.chars().any(|c| matches!(c, '1'..='9')) {
+        return Err(format!(
+            "is nonzero but below the smallest f64 ({:e}), which reads it as 0",
+            f64::from_bits(1)
+        ));
+    }
+    Ok(x)
 }
 
 /// Hex digits for a format's bit pattern (`0x3f81` for bf16).
@@ -232,19 +259,28 @@ fn to_json(xs: &[f64], q: &Quantized, m: &ErrorMetrics) -> Value {
                 "bits": hex(b, q.format),
                 "value": jnum(y),
                 "abs_error": if x.is_finite() && y.is_finite() { json!((x - y).abs()) } else { Value::Null },
-                "rel_error": if rel.is_nan() { Value::Null } else { json!(rel) },
+                "rel_error": if rel.is_nan() { Value::Null } else { jnum(rel) },
             })
         })
         .collect();
+    // Errors measured on no finite pair are not 0 but unknown, and an SQNR of an all-zero
+    // input is undefined: null, as the table's "no finite pair" and "-" say.
+    let measured = |x: f64| {
+        if m.compared == 0 || x.is_nan() {
+            Value::Null
+        } else {
+            jnum(x)
+        }
+    };
     let mut summary = json!({
         "count": m.count,
         "compared": m.compared,
-        "max_abs_error": jnum(m.max_abs),
-        "max_rel_error": jnum(m.max_rel),
-        "rms_error": jnum(m.rms),
-        "sqnr_db": jnum(m.sqnr_db),
-        "max_ulp_error": jnum(m.max_ulp),
-        "mean_ulp_error": jnum(m.mean_ulp),
+        "max_abs_error": measured(m.max_abs),
+        "max_rel_error": measured(m.max_rel),
+        "rms_error": measured(m.rms),
+        "sqnr_db": measured(m.sqnr_db),
+        "max_ulp_error": measured(m.max_ulp),
+        "mean_ulp_error": measured(m.mean_ulp),
         "events": m.events,
     });
     if let Some(p) = q.int_params.first() {
@@ -308,16 +344,20 @@ fn table(xs: &[f64], q: &Quantized, m: &ErrorMetrics) -> String {
             m.count
         );
     } else {
+        let sqnr = if m.sqnr_db.is_nan() {
+            "- (all-zero input)".to_string()
+        } else {
+            format!("{:.2} dB", m.sqnr_db)
+        };
         let _ = writeln!(
             s,
             "summary: {} values ({} finite pairs), max abs {:.3e}, max rel {:.3e}, rms {:.3e}, \
-             SQNR {:.2} dB, max {} ulp",
+             SQNR {sqnr}, max {} ulp",
             m.count,
             m.compared,
             m.max_abs,
             m.max_rel,
             m.rms,
-            m.sqnr_db,
             ulps(m.max_ulp)
         );
     }

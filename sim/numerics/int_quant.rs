@@ -156,11 +156,17 @@ impl IntQuantizer {
                 let m = finite.fold(0.0f64, |m, x| m.max(x.abs()));
                 // Never 0 for a nonzero input: a subnormal max|x| / qmax underflows, and the
                 // smallest positive double then stands in for it.
-                let scale = if m > 0.0 {
+                let mut scale = if m > 0.0 {
                     (m / f64::from(qmax)).max(SMALLEST_SCALE)
                 } else {
                     1.0
                 };
+                // max|x| / qmax rounded up can make qmax · scale overflow to ∞ near the top
+                // of f64 (1.8e308 decoded as inf): step down until the largest code decodes
+                // finite (at most a few ulps).
+                while (f64::from(qmax) * scale).is_infinite() {
+                    scale = scale.next_down();
+                }
                 Ok(IntParams {
                     scale,
                     zero_point: 0,
@@ -278,6 +284,18 @@ mod tests {
         assert!(r.values.iter().all(|v| v.is_finite()), "{:?}", r.values);
         let r = qz.quantize(&[0.0, 5e-324]).unwrap();
         assert!(r.params[0].scale > 0.0);
+    }
+
+    #[test]
+    fn the_largest_code_decodes_finite_at_the_top_of_f64() {
+        for bits in [IntBits::Int8, IntBits::Int4] {
+            let r = IntQuantizer::symmetric(bits)
+                .quantize(&[f64::MAX, -f64::MAX])
+                .unwrap();
+            assert!(r.values.iter().all(|v| v.is_finite()), "{:?}", r.values);
+            assert_eq!(r.saturated, 0);
+            assert!(r.values[0] > f64::MAX * 0.99 && r.values[1] == -r.values[0]);
+        }
     }
 
     #[test]

@@ -172,6 +172,62 @@ fn bad_value() {
 }
 
 #[test]
+fn finite_spellings_outside_f64_are_refused_not_read_as_inf_or_zero() {
+    fails_with(
+        "repr",
+        &["--format", "f32", "1e400"],
+        &["`1e400`", "beyond the f64 range", "write inf"],
+    );
+    fails_with(
+        "repr",
+        &["--format", "f32", "--", "-1e-400"],
+        &["`-1e-400`", "below the smallest f64"],
+    );
+    let p = temp_file("huge.txt", "1\n  1e999\n");
+    let name = p.to_str().unwrap().to_string();
+    fails_with(
+        "repr",
+        &["--format", "bf16", "--file", &name],
+        &[&format!("{name}:2:3"), "beyond the f64 range"],
+    );
+    // Spellings of zero and infinity still read as such.
+    stdout_of("repr", &["--format", "f32", "0e5", "-0.0", "inf", "-INF"]);
+}
+
+#[test]
+fn flags_that_do_not_apply_and_unmeasured_errors_say_so() {
+    // --flush-subnormals only changes bf16: elsewhere it was ignored without a word.
+    fails_with(
+        "repr",
+        &["--format", "f32", "1e-40", "--flush-subnormals"],
+        &["--flush-subnormals applies to bf16 only"],
+    );
+    // Nothing finite to compare: the JSON errors are unknown (null), not 0.
+    let got = stdout_of("repr", &["--format", "int8", "nan", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&got).unwrap();
+    for k in ["max_abs_error", "max_rel_error", "rms_error", "sqnr_db"] {
+        assert!(v["summary"][k].is_null(), "{k}: {got}");
+    }
+    // An infinite relative error reads "inf" per value as in the summary.
+    let got = stdout_of("repr", &["--format", "posit8", "5e-324", "1", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&got).unwrap();
+    assert_eq!(v["values"][0]["rel_error"], "inf");
+    assert_eq!(v["summary"]["max_rel_error"], "inf");
+    // An all-zero input has no SQNR.
+    let got = stdout_of("repr", &["--format", "int8", "0", "0"]);
+    assert!(
+        got.contains("SQNR - (all-zero input)") && !got.contains("NaN"),
+        "{got}"
+    );
+    // The top of f64 in int8 decodes finite.
+    let got = stdout_of("repr", &["--format", "int8", "1.7976931348623157e308"]);
+    assert!(
+        got.contains("0x7f 1.7976931348623155e308") && got.contains("saturated 0"),
+        "{got}"
+    );
+}
+
+#[test]
 fn bad_token_in_file_names_line_and_column() {
     let p = temp_file("bad.txt", "1 2\n3   x4 5\n");
     let name = p.to_str().unwrap().to_string();
