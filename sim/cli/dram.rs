@@ -136,6 +136,18 @@ pub fn run(args: &DramArgs, out: &mut dyn Write) -> CliResult {
     config.write_queue = args.queue;
     config.high_watermark = args.queue * 3 / 4;
     config.low_watermark = args.queue / 4;
+    if let Pattern::Strided(stride) = pattern {
+        // Addresses wrap inside each stream's slice: a stride of a whole multiple of it
+        // hit one address over and over (98 % row hits for "strided:1TiB").
+        let slice = preset.capacity_bytes() / u64::from(args.streams.max(1));
+        if stride >= slice {
+            return Err(input(format!(
+                "--pattern strided:{stride}: the stride must be smaller than each stream's \
+                 share of the memory ({slice} bytes = capacity / --streams); hint: use a \
+                 stride such as 4KiB or 1MiB"
+            )));
+        }
+    }
     let requests = generate(&PatternSpec {
         pattern,
         total_bytes: total,

@@ -111,7 +111,13 @@ pub fn generate(spec: &PatternSpec) -> Vec<Request> {
         for i in 0..per_stream {
             let (addr, write) = match spec.pattern {
                 Pattern::Sequential => (base + (i * rb) % slice, false),
-                Pattern::Strided(stride) => (base + (i * stride) % slice / rb * rb, false),
+                // In 128 bits: i · stride passed 2^64 and wrapped for large strides.
+                Pattern::Strided(stride) => (
+                    base + (u128::from(i) * u128::from(stride) % u128::from(slice.max(1))) as u64
+                        / rb
+                        * rb,
+                    false,
+                ),
                 Pattern::Random => (rng.random_range(0..spec.capacity / rb) * rb, false),
                 Pattern::Mixed(p) => (base + (i * rb) % slice, !rng.random_bool(p)),
             };
@@ -155,6 +161,28 @@ mod tests {
             assert!(e.contains(bad) && e.contains(says), "{bad}: {e}");
         }
         assert!("zigzag".parse::<Pattern>().is_err());
+    }
+
+    #[test]
+    fn a_large_stride_wraps_in_its_slice_without_overflowing() {
+        let spec = PatternSpec {
+            pattern: Pattern::Strided((1 << 40) + 64),
+            total_bytes: 64 * 8,
+            request_bytes: 64,
+            streams: 1,
+            seed: 1,
+            capacity: 1 << 31,
+        };
+        let r = generate(&spec);
+        // (i · (2^40 + 64)) mod 2^31 = i · 64: distinct, in order, in the slice.
+        let addrs: Vec<u64> = r.iter().map(|q| q.addr).collect();
+        assert_eq!(addrs, (0..8).map(|i| i * 64).collect::<Vec<_>>());
+        let spec = PatternSpec {
+            pattern: Pattern::Strided(u64::MAX),
+            total_bytes: 64 * 4,
+            ..spec
+        };
+        assert!(generate(&spec).iter().all(|q| q.addr < 1 << 31));
     }
 
     #[test]

@@ -191,6 +191,12 @@ fn bad_inputs_exit_2_with_the_valid_choices() {
         &["ddr5-4800-x64", "--pattern", "strided:0"],
         &["strided:0"],
     );
+    // A stride of the stream's whole slice (or more) hit one address over and over.
+    fails_with(
+        "dram",
+        &["lpddr5-6400-x16", "--pattern", "strided:1TiB"],
+        &["strided:1099511627776", "smaller than each stream's share"],
+    );
     fails_with(
         "dram",
         &["ddr5-4800-x64", "--bytes", "lots"],
