@@ -224,6 +224,16 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> CliResult {
         figures = tilesim::report::figures::run_figures(&value, &dir, format, None, true)
             .map_err(|e| super::plot::figure_error(&dir.join("report.json"), e))?;
     }
+    if let Some((start, _)) = trace_window
+        && args.trace.is_some()
+        && start >= result.timeline.cycles
+    {
+        eprintln!(
+            "warning: --trace-window starts at cycle {start}, at or after the end of the run \
+             (cycle {}): the trace holds no op; hint: a window inside 0..{}",
+            result.timeline.cycles, result.timeline.cycles
+        );
+    }
     if let Some(n) = result.report.learning.values.diverged_at_samples {
         // The run itself is sound (exit 0), but its loss curve is not: say so where a
         // script reading --json output would otherwise only meet nulls.

@@ -802,6 +802,28 @@ fn traces_that_would_land_on_each_other_or_on_the_report_are_refused_before_the_
 }
 
 #[test]
+fn a_trace_window_after_the_end_of_the_run_warns_that_the_trace_is_empty() {
+    let d = scratch("late-window");
+    let trace = d.join("t.json");
+    let o = run_small(
+        &d.join("r"),
+        &[
+            "--trace",
+            trace.to_str().unwrap(),
+            "--trace-window",
+            "999999999999..1000000000000",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("warning: --trace-window starts at cycle 999999999999"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(trace.exists());
+}
+
+#[test]
 fn trace_is_chrome_json_limited_to_its_window() {
     let d = scratch("trace");
     let trace = d.join("run.trace.json");
