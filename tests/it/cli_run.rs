@@ -371,8 +371,9 @@ fn a_kernel_tile_smaller_than_one_datapath_cycle_is_refused_before_mapping() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     let e = stderr(&o);
     assert!(
-        e.contains("gemm-bf16-1024.ron:10:")
-            && e.contains("1×1×1 = 1 MACs is less than one cycle of the bf16 datapath (128"),
+        e.contains(
+            "gemm-bf16-1024.ron: mapping.kernel_tile (from --set workload.mapping.kernel_tile="
+        ) && e.contains("1×1×1 = 1 MACs is less than one cycle of the bf16 datapath (128"),
         "{e}"
     );
     assert!(!d.join("r").exists());
