@@ -142,6 +142,23 @@ impl Binned {
             self.values.truncate(keep);
         }
     }
+
+    /// [`Binned::truncate`] that keeps the lanes' totals: what lies past the bins of
+    /// `[0, end)` (spans still running when the run stopped) is added to the last kept bin.
+    pub fn truncate_keeping_totals(&mut self, end: u64) {
+        let keep_bins = end.div_ceil(self.width).max(1) as usize;
+        let keep = keep_bins * self.lanes;
+        if self.values.len() <= keep {
+            return;
+        }
+        let tail: Vec<u64> = (0..self.lanes)
+            .map(|l| self.values[keep..].iter().skip(l).step_by(self.lanes).sum())
+            .collect();
+        self.values.truncate(keep);
+        for (l, t) in tail.into_iter().enumerate() {
+            self.values[(keep_bins - 1) * self.lanes + l] += t;
+        }
+    }
 }
 
 #[cfg(test)]
@@ -157,6 +174,29 @@ mod tests {
         assert_eq!(p.lane(1), vec![0, 0, 0]);
         p.add(1, 0, 3, 10);
         assert_eq!(p.lane(1).iter().sum::<u64>(), 10);
+    }
+
+    #[test]
+    fn a_cut_that_keeps_totals_moves_the_tail_into_the_last_bin() {
+        let mut p = Binned::new(2);
+        p.add(0, 0, 256, 256);
+        p.add(1, 100, 300, 50);
+        let before = (p.lane(0).iter().sum::<u64>(), p.lane(1).iter().sum::<u64>());
+        let mut cut = p.clone();
+        cut.truncate_keeping_totals(128);
+        assert_eq!(cut.bins(), 2);
+        assert_eq!(
+            (
+                cut.lane(0).iter().sum::<u64>(),
+                cut.lane(1).iter().sum::<u64>()
+            ),
+            before
+        );
+        assert_eq!(cut.lane(0), vec![64, 192]);
+        // Nothing past the end: unchanged.
+        let mut same = p.clone();
+        same.truncate_keeping_totals(1 << 20);
+        assert_eq!(same, p);
     }
 
     #[test]

@@ -611,7 +611,9 @@ pub fn simulate(
         .map(|t| t.profile.width())
         .fold(dram_profile.width(), u64::max);
     dram_profile.rebin(width);
-    dram_profile.truncate(end);
+    // Bytes of transfers still in flight at the end are counted in ddr.bytes_read and
+    // bytes_written: they go into the last bin, so the bins sum to those totals.
+    dram_profile.truncate_keeping_totals(end);
     let bins = end.div_ceil(width) as usize;
     let pad = |mut v: Vec<u64>| {
         v.resize(bins, 0);

@@ -94,6 +94,43 @@ fn the_activity_section_adds_up_to_the_run_totals() {
         sum(&a["dram_written_bytes"]),
         r["ddr"]["bytes_written"].as_u64().unwrap()
     );
+    // A run that stops with DRAM transfers in flight (one learning tile, a slow 16-bit
+    // DRAM): their bytes are in the totals, and were cut from the bins.
+    let o = tilesim()
+        .arg("run")
+        .arg(root().join("arch/xdna2-strix-halo.ron"))
+        .arg(root().join("workloads/mlp-continual.ron"))
+        .args([
+            "--set",
+            "workload.stream.samples=8",
+            "--set",
+            "workload.partitions[1].tiles=Count(1)",
+            "--set",
+            "arch.dram.controller=None",
+            "--set",
+            "arch.dram.data_rate_mts=6400.0",
+            "--set",
+            "arch.dram.bus_width_bits=16",
+            "--set",
+            "arch.dram.channels=1",
+            "--json",
+            "--out",
+        ])
+        .arg(d.join("r2"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let r2: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    for (bins, total) in [
+        ("dram_read_bytes", "bytes_read"),
+        ("dram_written_bytes", "bytes_written"),
+    ] {
+        assert_eq!(
+            sum(&r2["activity"][bins]),
+            r2["ddr"][total].as_u64().unwrap(),
+            "{bins}"
+        );
+    }
     // Every partition's busy fraction is its tiles' forward, tangent and estimate cycles.
     for p in r["partitions"].as_array().unwrap() {
         let name = p["name"].as_str().unwrap();
