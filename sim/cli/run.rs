@@ -224,6 +224,9 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> CliResult {
         figures = tilesim::report::figures::run_figures(&value, &dir, format, None, true)
             .map_err(|e| super::plot::figure_error(&dir.join("report.json"), e))?;
     }
+    for note in &result.schedule.notes {
+        eprintln!("note: {note}");
+    }
     if let Some((start, _)) = trace_window
         && args.trace.is_some()
         && start >= result.timeline.cycles

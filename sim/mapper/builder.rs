@@ -40,6 +40,7 @@ impl<'a> Builder<'a> {
                 },
                 patterns: BTreeMap::new(),
                 operands: Vec::new(),
+                notes: Vec::new(),
             },
             resource_index: BTreeMap::new(),
             next_circuit: 0,

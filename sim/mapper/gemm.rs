@@ -77,13 +77,13 @@ fn l1_bytes(
         + output_bytes(sc, dtype, m * n) * c_slots
 }
 
-/// Maps `sc` with the whole-array design if it applies (see the module docs); `Ok(None)`
-/// when it does not.
-pub(super) fn whole_array(sc: &Scenario) -> Result<Option<TileSchedule>, MapError> {
+/// Maps `sc` with the whole-array design if it applies (see the module docs); `Ok(Err)`
+/// with the reason when it does not.
+pub(super) fn whole_array(sc: &Scenario) -> Result<Result<TileSchedule, &'static str>, MapError> {
     let m = &sc.machine;
     let w = &sc.workload;
     let [layer] = w.layers.as_slice() else {
-        return Ok(None);
+        return Ok(Err("the model is not one layer"));
     };
     let LayerOp::Matmul {
         m: rows_per_sample,
@@ -91,13 +91,15 @@ pub(super) fn whole_array(sc: &Scenario) -> Result<Option<TileSchedule>, MapErro
         n: nn,
     } = layer.op
     else {
-        return Ok(None);
+        return Ok(Err("the layer is not a matrix product"));
     };
     let [p] = w.partitions.as_slice() else {
-        return Ok(None);
+        return Ok(Err("the workload has more than one partition"));
     };
     if layer.kind != "gemm" || p.kind != PartitionKind::Inference {
-        return Ok(None);
+        return Ok(Err(
+            "the layer is not a Gemm served by an inference partition",
+        ));
     }
     let Some(mpc) = m.macs_per_cycle(p.dtype) else {
         return Err(MapError::NoDatapath(p.dtype.as_str().into()));
@@ -109,7 +111,9 @@ pub(super) fn whole_array(sc: &Scenario) -> Result<Option<TileSchedule>, MapErro
         .filter(|t| w.mapping.columns.contains(&t.col))
         .collect();
     let Some(tiles) = pool.get(..p.tiles as usize) else {
-        return Ok(None);
+        return Ok(Err(
+            "the mapping's columns hold fewer tiles than the partition",
+        ));
     };
     let mut columns: Vec<Vec<TileCoord>> = Vec::new();
     for &t in tiles {
@@ -120,12 +124,12 @@ pub(super) fn whole_array(sc: &Scenario) -> Result<Option<TileSchedule>, MapErro
     }
     let rows_of = |c: &Vec<TileCoord>| c.iter().map(|t| t.row).collect::<Vec<_>>();
     let Some(first) = columns.first() else {
-        return Ok(None);
+        return Ok(Err("the partition has no tiles"));
     };
     let rows: Vec<u32> = rows_of(first);
     let whole = pool.iter().filter(|t| t.col == first[0].col).count();
     if rows.len() != whole || columns.iter().any(|c| rows_of(c) != rows) {
-        return Ok(None);
+        return Ok(Err("the partition's tiles are not whole columns"));
     }
     let (nr, nc) = (rows.len(), columns.len());
     // Channels: a column hosts the A streams of rows r ≡ c (mod C), loaded by one shim
@@ -146,7 +150,9 @@ pub(super) fn whole_array(sc: &Scenario) -> Result<Option<TileSchedule>, MapErro
         .iter()
         .all(|c| m.mem_tile_of(c[0].col).is_some() && m.shim_of(c[0].col).is_some());
     if !fits_channels || !cols_ok {
-        return Ok(None);
+        return Ok(Err(
+            "the columns lack the DMA channels, switch ports, memory tile or shim it needs",
+        ));
     }
 
     let dtype = p.dtype;
@@ -164,7 +170,7 @@ pub(super) fn whole_array(sc: &Scenario) -> Result<Option<TileSchedule>, MapErro
         None => DEFAULT_TILES.iter().map(|&t| clamp(t)).find(|&t| fits(t)),
     };
     let Some(tile) = tile else {
-        return Ok(None);
+        return Ok(Err("no kernel tile (the pinned one, or a default) fits L1"));
     };
     let (tm, tk, tn) = tile;
     // Memory-tile staging: A of the hosted rows and B, double-buffered; the joined output
@@ -174,7 +180,7 @@ pub(super) fn whole_array(sc: &Scenario) -> Result<Option<TileSchedule>, MapErro
     let c_tile = output_bytes(sc, dtype, tm * tn);
     let mem_need = 2 * (hosted_max as u64 * a_step + b_step + nr as u64 * c_tile);
     if mem_need > m.mem.capacity.0 {
-        return Ok(None);
+        return Ok(Err("the memory tile cannot stage the kernel tiles"));
     }
 
     // Work per iteration (a batch of GEMMs, stacked along m).
@@ -606,7 +612,7 @@ pub(super) fn whole_array(sc: &Scenario) -> Result<Option<TileSchedule>, MapErro
     b.place_rest();
     let schedule = b.s;
     super::map::checked(&schedule, m)?;
-    Ok(Some(schedule))
+    Ok(Ok(schedule))
 }
 
 /// A memory-tile stage that a loader fills: its locks, its buffer and the bytes it

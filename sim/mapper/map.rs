@@ -437,10 +437,35 @@ pub fn map(sc: &Scenario) -> Result<TileSchedule, MapError> {
         .partitions
         .iter()
         .all(|p| p.resident_layers.len() == stages.len()));
-    if !resident && let Some(s) = super::gemm::whole_array(sc)? {
-        return Ok(s);
+    let why = if resident {
+        "the weights stay in L1"
+    } else {
+        match super::gemm::whole_array(sc)? {
+            Ok(s) => return Ok(s),
+            Err(why) => why,
+        }
+    };
+    let mut general = general?;
+    // A single Gemm asked for something only the whole-array design does, or pinned its
+    // kernel tile: say that the general mapping ran it, and why.
+    let w = &sc.workload;
+    if let [layer] = w.layers.as_slice()
+        && layer.kind == "gemm"
+    {
+        if w.mapping.output == crate::spec::OutputSpec::Accumulator {
+            general.notes.push(format!(
+                "mapping.output: Accumulator applies to the whole-array GEMM mapping, which does \
+                 not apply here ({why}); the general mapping writes the outputs at the datatype's \
+                 width"
+            ));
+        } else if w.mapping.kernel_tile.is_some() && !resident {
+            general.notes.push(format!(
+                "mapping.kernel_tile: the whole-array GEMM mapping does not apply ({why}); the \
+                 general mapping runs the Gemm"
+            ));
+        }
     }
-    general
+    Ok(general)
 }
 
 /// The general mapping: groups of tiles per column that split every layer.

@@ -439,6 +439,10 @@ pub struct TileSchedule {
     /// compute ops of that layer on that tile carry the stall cycles of the pair's bank
     /// conflicts ([`super::banks::stall_cycles`]).
     pub operands: Vec<OperandPair>,
+    /// What the mapper chose that the workload did not ask for and a user should know
+    /// (e.g. a Gemm's whole-array mapping not applying, and why); the CLI prints them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 impl TileSchedule {

@@ -825,6 +825,42 @@ fn a_trace_window_after_the_end_of_the_run_warns_that_the_trace_is_empty() {
 }
 
 #[test]
+fn a_gemm_setting_the_general_mapping_cannot_honour_is_named_in_a_note() {
+    // mapping.output: Accumulator is the whole-array design's; a GEMM whose weights stay
+    // in L1 is mapped generally and wrote native-width outputs without a word.
+    let d = scratch("gemm-note");
+    let o = tilesim()
+        .arg("run")
+        .arg(root().join("arch/xdna1-phoenix.ron"))
+        .arg(root().join("workloads/calibration/m1-bf16-kernel-32.ron"))
+        .args(["--set", "workload.mapping.output=Accumulator", "--out"])
+        .arg(d.join("r"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.contains("note: mapping.output: Accumulator applies to the whole-array GEMM mapping")
+            && e.contains("(the weights stay in L1)"),
+        "{e}"
+    );
+    // The shipped workload (Native) runs without a note.
+    let o = tilesim()
+        .arg("run")
+        .arg(root().join("arch/xdna1-phoenix.ron"))
+        .arg(root().join("workloads/calibration/m1-bf16-kernel-32.ron"))
+        .arg("--out")
+        .arg(d.join("r2"))
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success() && !stderr(&o).contains("note:"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
 fn trace_is_chrome_json_limited_to_its_window() {
     let d = scratch("trace");
     let trace = d.join("run.trace.json");
