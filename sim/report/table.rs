@@ -112,7 +112,7 @@ fn dataflow(s: &mut String, r: &Report) {
     let _ = writeln!(
         s,
         "{:<10} {:<10} {:>5} {:>6} {:>6} {:>10} {:>10} {:>9}",
-        "partition", "kind", "tiles", "groups", "dtype", "samples", "peak L1", "busy"
+        "partition", "kind", "tiles", "groups", "dtype", "samples", "L1 alloc", "busy"
     );
     for p in &r.partitions {
         let peak = r
