@@ -775,7 +775,14 @@ fn resolve_with(
     let cols = machine.map_or(u32::MAX, |m| m.cols);
     let mut columns: Vec<u32> = match &mapping.columns {
         Some(cs) => {
-            for &c in cs {
+            for (i, &c) in cs.iter().enumerate() {
+                if cs[..i].contains(&c) {
+                    p.push_hint(
+                        "mapping.columns",
+                        format!("column {c} is listed twice"),
+                        "list each column once; the partitions take the columns' tiles in order",
+                    );
+                }
                 if c >= cols {
                     p.push(
                         "mapping.columns",

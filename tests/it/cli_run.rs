@@ -699,6 +699,16 @@ fn a_problem_in_a_value_given_by_set_names_the_set_not_a_position_in_the_file() 
         "{e}"
     );
     assert!(!e.contains(":1:1:"), "{e}");
+    let o = run_small(
+        &d.join("r3"),
+        &["--set", "workload.mapping.columns=Some([3, 3])"],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("column 3 is listed twice"),
+        "{}",
+        stderr(&o)
+    );
     // A field the file does hold, overridden by --set, names the --set too: the file's
     // line holds the old value.
     let o = run_small(&d.join("r1"), &["--set", "arch.compute.l1_bytes=0"]);
