@@ -443,6 +443,19 @@ pub fn load_study(file: &Path) -> Result<Study, StudyError> {
     })
 }
 
+/// Runs `f`, turning a panic (a bug in tilesim) into the message a failed point records,
+/// so that one point's bug does not end the whole sweep.
+fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|panic| {
+        let message = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        format!("internal error (a bug in tilesim): {message}")
+    })
+}
+
 fn expand(axes: &[(String, Vec<String>)], combine: Combine) -> Result<Vec<Point>, String> {
     if axes.is_empty() {
         return Ok(vec![Point {
@@ -521,21 +534,10 @@ pub fn run_point(study: &Study, point: &Point) -> (Row, Option<String>) {
     };
     // A panic is a bug in tilesim; in a sweep it fails its point, not the whole study
     // (the points already run are kept, and the message names the point).
-    let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_scenario(scenario)));
-    let out = match run {
+    let out = match guarded(|| run_scenario(scenario)) {
         Ok(Ok(o)) => o,
         Ok(Err(e)) => return (failed(e.to_string().replace('\n', " ")), None),
-        Err(panic) => {
-            let message = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_default();
-            return (
-                failed(format!("internal error (a bug in tilesim): {message}")),
-                None,
-            );
-        }
+        Err(message) => return (failed(message), None),
     };
     let json = crate::report::to_json(&out.report);
     let v: Value = serde_json::from_str(&json).unwrap_or(Value::Null);
@@ -646,6 +648,16 @@ mod tests {
         assert_eq!(z[2].values, vec!["2", "2"]);
         assert!(expand(&axes(&[2, 3]), Combine::Zip).is_err());
         assert_eq!(expand(&[], Combine::Product).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_panic_in_a_point_becomes_its_error_message() {
+        assert_eq!(guarded(|| 7), Ok(7));
+        let n = 3;
+        let e = guarded(|| -> u32 { panic!("point {n} broke") }).unwrap_err();
+        assert_eq!(e, "internal error (a bug in tilesim): point 3 broke");
+        let e = guarded(|| -> u32 { panic!("static") }).unwrap_err();
+        assert!(e.ends_with(": static"), "{e}");
     }
 
     #[test]
