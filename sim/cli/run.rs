@@ -227,8 +227,13 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> CliResult {
     for note in &result.schedule.notes {
         eprintln!("note: {note}");
     }
-    if let Some((start, _)) = trace_window
-        && args.trace.is_some()
+    if args.trace.is_some() && result.schedule.programs.is_empty() {
+        eprintln!(
+            "warning: --trace records the timed ops of the AIE tiles' programs; this run has \
+             none (a spiking-only workload), so the trace is empty"
+        );
+    } else if let Some((start, _)) = trace_window
+        && args.trace_window.is_some()
         && start >= result.timeline.cycles
     {
         eprintln!(

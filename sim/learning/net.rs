@@ -145,6 +145,7 @@ impl Target {
     pub fn correct(&self, y: &[f64]) -> Option<bool> {
         match self {
             Target::Values(_) => None,
+            Target::Class(_) if y.iter().any(|v| v.is_nan()) => Some(false),
             Target::Class(c) => {
                 let best = y
                     .iter()

@@ -339,11 +339,16 @@ pub fn learn(sc: &Scenario, progress: &Progress) -> Result<LearningValues, Learn
                 correct += u64::from(ok);
             }
         }
+        let loss = loss / plan.eval_samples as f64;
         CurvePoint {
             simulated_seconds: seconds(n),
             samples_seen: n,
-            loss: loss / plan.eval_samples as f64,
-            accuracy: (classified > 0).then(|| correct as f64 / classified as f64),
+            loss,
+            // Outputs that are NaN pick no class (the argmax fell back to class 0, and the
+            // accuracy of a diverged network read as the share of class 0): no accuracy
+            // where the loss is not finite either.
+            accuracy: (classified > 0 && loss.is_finite())
+                .then(|| correct as f64 / classified as f64),
         }
     };
 

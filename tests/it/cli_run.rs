@@ -761,6 +761,32 @@ fn a_diverging_learning_run_is_flagged_in_the_report_the_table_and_stderr() {
     let first_null = curve.iter().find(|p| p["loss"].is_null()).unwrap();
     assert_eq!(first_null["samples_seen"].as_u64(), Some(at));
     assert!(r["learning"]["final_loss"].is_null());
+    // A diverged classifier has no accuracy either (NaN outputs used to pick class 0).
+    let o = tilesim()
+        .arg("run")
+        .arg(arch())
+        .arg(root().join("workloads/teacher-student-drift.ron"))
+        .args([
+            "--set",
+            "workload.learning.task=GaussianMixture()",
+            "--set",
+            "workload.optimizer=Sgd(lr: 1e5, apply_every: 128)",
+            "--json",
+            "--out",
+        ])
+        .arg(d.join("r2"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let curve = r["learning"]["loss_curve"].as_array().unwrap();
+    assert!(
+        curve.iter().any(|p| p["loss"].is_null()),
+        "the run should diverge"
+    );
+    for p in curve {
+        assert_eq!(p["loss"].is_null(), p["accuracy"].is_null(), "{p}");
+    }
     // A sound run has the field, null, and no warning.
     let o = run_small(&d.join("r1"), &["--json"]);
     assert!(o.status.success(), "{}", stderr(&o));

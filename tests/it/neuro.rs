@@ -19,7 +19,7 @@ use tilesim::spec::{
     WeightFormatSpec, WeightInitSpec, load_arch, load_workload,
 };
 
-use crate::support::{fails_with, stdout_of};
+use crate::support::{fails_with, stdout_of, subcommand};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -722,6 +722,30 @@ fn a_weight_format_with_one_value_in_the_weight_range_is_refused() {
             "--out",
             s(&d.join("r")),
         ],
+    );
+}
+
+#[test]
+fn a_trace_of_a_spiking_only_run_says_it_is_empty_and_why() {
+    let d = scratch("trace");
+    let o = subcommand("run")
+        .args([
+            s(&root().join("arch/neuro-grid.ron")),
+            s(&root().join("workloads/stdp-song2000.ron")),
+            "--set",
+            "workload.spiking.duration_s=0.1",
+            "--trace",
+            s(&d.join("t.json")),
+            "--out",
+            s(&d.join("r")),
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        e.contains("a spiking-only workload") && !e.contains("--trace-window"),
+        "{e}"
     );
 }
 
