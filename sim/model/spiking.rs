@@ -299,6 +299,48 @@ pub(crate) fn check_spiking(p: &mut Problems, s: &SpikingSpec, machine: Option<&
                 }
             }
         }
+        let (lo, hi) = match pr.weight {
+            WeightInitSpec::Constant(w) => (w, w),
+            WeightInitSpec::Uniform { low, high } => (low, high),
+        };
+        // A fixed projection's w_max is its weight format's full scale: initial weights
+        // above it were stored as w_max without a word (weight 5 with w_max 0.1 silenced
+        // the neuron).
+        if pr.stdp.is_none()
+            && let Some(w_max) = pr.w_max
+            && hi.is_finite()
+            && hi > w_max
+        {
+            p.push_hint(
+                f("w_max"),
+                format!("initial weights up to {hi} reach above w_max {w_max}"),
+                "raise w_max to the largest initial weight, or leave it out (it defaults to that)",
+            );
+        }
+        // A conductance is never negative: a negative weight drove g below −1 and the
+        // membrane equation's solution to −1e22 mV, silencing the neuron for good.
+        let conductance = to.is_some_and(|t| {
+            matches!(
+                t,
+                PopulationSpec::Lif {
+                    synapse: SynapseSpec::Conductance { .. },
+                    ..
+                }
+            )
+        });
+        let lowest = pr.stdp.as_ref().map_or(lo, |st| lo.min(st.w_min));
+        if conductance && lowest < 0.0 {
+            p.push_hint(
+                f("weight"),
+                format!(
+                    "weights down to {lowest} onto {:?}, whose synapses are conductances \
+                     (never negative)",
+                    pr.to
+                ),
+                "use weights ≥ 0 (and stdp.w_min ≥ 0); inhibition is a conductance with \
+                 e_rev_mv below the rest potential",
+            );
+        }
         if !(pr.delay_ms.is_finite() && pr.delay_ms >= 0.0) {
             p.push(
                 f("delay_ms"),

@@ -899,6 +899,22 @@ fn resolve_with(
         }
     });
     let learning = resolve_learning(&mut p, &spec.learning);
+    // Classes are the model's outputs: one output is one class, every sample "correct",
+    // the loss 0 from the start.
+    if any_learning
+        && matches!(learning.task, Task::GaussianMixture { .. })
+        && let Some(last) = layers.last()
+        && last.output_values < 2
+    {
+        p.push_hint(
+            "learning.task",
+            format!(
+                "GaussianMixture classifies into the model's outputs, and its last layer has {}",
+                last.output_values
+            ),
+            "give the last layer at least 2 outputs (one per class)",
+        );
+    }
     if any_learning && optimizer.is_none() {
         p.push_hint(
             "optimizer",

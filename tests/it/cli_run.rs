@@ -787,6 +787,23 @@ fn a_diverging_learning_run_is_flagged_in_the_report_the_table_and_stderr() {
     for p in curve {
         assert_eq!(p["loss"].is_null(), p["accuracy"].is_null(), "{p}");
     }
+    // One output is one class: a classifier with it learned nothing and reported loss 0.
+    let o = tilesim()
+        .arg("run")
+        .arg(arch())
+        .arg(root().join("workloads/teacher-student-drift.ron"))
+        .args([
+            "--set",
+            "workload.learning.task=GaussianMixture()",
+            "--set",
+            "workload.model[1].out=1",
+            "--out",
+        ])
+        .arg(d.join("r3"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("at least 2 outputs"), "{}", stderr(&o));
     // A sound run has the field, null, and no warning.
     let o = run_small(&d.join("r1"), &["--json"]);
     assert!(o.status.success(), "{}", stderr(&o));

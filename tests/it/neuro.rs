@@ -750,6 +750,54 @@ fn a_trace_of_a_spiking_only_run_says_it_is_empty_and_why() {
 }
 
 #[test]
+fn weights_a_projection_cannot_hold_are_refused_not_clipped() {
+    let (arch, workload) = (
+        root().join("arch/neuro-grid.ron"),
+        root().join("workloads/stdp-song2000.ron"),
+    );
+    let (a, w) = (s(&arch), s(&workload));
+    // A fixed projection's w_max below its initial weights stored every weight as w_max.
+    fails_with(
+        "run",
+        &[
+            a,
+            w,
+            "--set",
+            "workload.spiking.projections[0].stdp=None",
+            "--set",
+            "workload.spiking.projections[0].w_max=Some(0.001)",
+            "--out",
+            "/nonexistent/never-written",
+        ],
+        &[
+            "spiking.projections[0].w_max",
+            "reach above w_max 0.001",
+            "hint",
+        ],
+    );
+    // A negative conductance drove the membrane to -1e22 mV and silenced the neuron.
+    fails_with(
+        "run",
+        &[
+            a,
+            w,
+            "--set",
+            "workload.spiking.populations[1].synapse=Conductance(tau_ms: 5.0, e_rev_mv: 0.0)",
+            "--set",
+            "workload.spiking.projections[0].weight=Constant(-0.001)",
+            "--set",
+            "workload.spiking.projections[0].stdp=None",
+            "--out",
+            "/nonexistent/never-written",
+        ],
+        &[
+            "spiking.projections[0].weight",
+            "conductances (never negative)",
+        ],
+    );
+}
+
+#[test]
 fn bad_spiking_sections_are_input_errors_with_positions() {
     let d = scratch("bad");
     let text = std::fs::read_to_string(root().join("workloads/stdp-song2000.ron")).unwrap();
