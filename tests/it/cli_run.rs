@@ -733,6 +733,25 @@ fn a_problem_in_a_value_given_by_set_names_the_set_not_a_position_in_the_file() 
     assert!(!d.join("r0").exists() && !d.join("r1").exists() && !d.join("r2").exists());
 }
 
+/// The drifting teacher-student workload as a GaussianMixture classifier, with one more
+/// `--set`, its report printed as JSON.
+fn classify(out: &Path, set: &str) -> Output {
+    tilesim()
+        .arg("run")
+        .arg(arch())
+        .arg(root().join("workloads/teacher-student-drift.ron"))
+        .args([
+            "--set",
+            "workload.learning.task=GaussianMixture()",
+            "--set",
+            set,
+        ])
+        .args(["--json", "--out"])
+        .arg(out)
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn a_diverging_learning_run_is_flagged_in_the_report_the_table_and_stderr() {
     let d = scratch("diverge");
@@ -762,21 +781,10 @@ fn a_diverging_learning_run_is_flagged_in_the_report_the_table_and_stderr() {
     assert_eq!(first_null["samples_seen"].as_u64(), Some(at));
     assert!(r["learning"]["final_loss"].is_null());
     // A diverged classifier has no accuracy either (NaN outputs used to pick class 0).
-    let o = tilesim()
-        .arg("run")
-        .arg(arch())
-        .arg(root().join("workloads/teacher-student-drift.ron"))
-        .args([
-            "--set",
-            "workload.learning.task=GaussianMixture()",
-            "--set",
-            "workload.optimizer=Sgd(lr: 1e5, apply_every: 128)",
-            "--json",
-            "--out",
-        ])
-        .arg(d.join("r2"))
-        .output()
-        .unwrap();
+    let o = classify(
+        &d.join("r2"),
+        "workload.optimizer=Sgd(lr: 1e5, apply_every: 128)",
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let curve = r["learning"]["loss_curve"].as_array().unwrap();
@@ -788,20 +796,7 @@ fn a_diverging_learning_run_is_flagged_in_the_report_the_table_and_stderr() {
         assert_eq!(p["loss"].is_null(), p["accuracy"].is_null(), "{p}");
     }
     // One output is one class: a classifier with it learned nothing and reported loss 0.
-    let o = tilesim()
-        .arg("run")
-        .arg(arch())
-        .arg(root().join("workloads/teacher-student-drift.ron"))
-        .args([
-            "--set",
-            "workload.learning.task=GaussianMixture()",
-            "--set",
-            "workload.model[1].out=1",
-            "--out",
-        ])
-        .arg(d.join("r3"))
-        .output()
-        .unwrap();
+    let o = classify(&d.join("r3"), "workload.model[1].out=1");
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("at least 2 outputs"), "{}", stderr(&o));
     // A sound run has the field, null, and no warning.
