@@ -265,7 +265,7 @@ fn neuro(s: &mut String, n: &crate::neuro::NeuroReport) {
         let last = w.snapshots.last().map_or(0.0, |x| x.mean);
         let _ = writeln!(
             s,
-            "  weights {} ({}): mean {:.4} → {:.4} of w_max {}, {:.1}% below 0.1·w_max, {:.1}% above 0.9·w_max",
+            "  weights {} ({}): mean {:.4} → {:.4} of w_max {}, {:.1}% in the lowest tenth of [w_min, w_max], {:.1}% in the highest",
             w.projection,
             w.format,
             first,
