@@ -213,6 +213,25 @@ pub(crate) fn check_spiking(p: &mut Problems, s: &SpikingSpec, machine: Option<&
                             f(&format!("trains_ms[{j}]")),
                             format!("spike times must be finite and ≥ 0 ms, got {t}"),
                         );
+                    } else if dt_ok {
+                        // Times play at the nearest step; two in one step merged into one
+                        // spike without a word (Brian2's SpikeGeneratorGroup refuses them).
+                        let mut at: Vec<(f64, f64)> =
+                            train.iter().map(|&t| ((t / s.dt_ms).round(), t)).collect();
+                        at.sort_by(|a, b| a.0.total_cmp(&b.0));
+                        if let Some(w) = at.windows(2).find(|w| w[0].0 == w[1].0) {
+                            p.push_hint(
+                                f(&format!("trains_ms[{j}]")),
+                                format!(
+                                    "spikes at {} and {} ms fall in one time step of {} ms",
+                                    num(w[0].1),
+                                    num(w[1].1),
+                                    num(s.dt_ms)
+                                ),
+                                "a source spikes at most once per step: keep its spike times at \
+                                 least dt_ms apart",
+                            );
+                        }
                     }
                 }
             }

@@ -795,6 +795,22 @@ fn weights_a_projection_cannot_hold_are_refused_not_clipped() {
             "conductances (never negative)",
         ],
     );
+    // Two recorded spikes of one source in one step merged into one.
+    fails_with(
+        "run",
+        &[
+            a,
+            w,
+            "--set",
+            "workload.spiking.populations[0]=Recorded(name: \"inputs\", trains_ms: [[5.0, 1.0, 1.04]])",
+            "--out",
+            "/nonexistent/never-written",
+        ],
+        &[
+            "spiking.populations[0].trains_ms[0]",
+            "spikes at 1 and 1.04 ms fall in one time step of 0.1 ms",
+        ],
+    );
 }
 
 #[test]
