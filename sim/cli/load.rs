@@ -144,7 +144,15 @@ pub fn misfit(
         Some(f) => blame(Some(workload), "workload", f, sets),
         None => workload.0.display().to_string(),
     };
-    format!("{at}: does not fit {}: {why}", arch.display())
+    // Whether a workload fits depends on all of it: a --set elsewhere (a larger batch,
+    // fewer tiles) may be the cause, and the files alone would fit.
+    let changed = if sets.is_empty() || at.contains("(from --set") {
+        String::new()
+    } else {
+        let list: Vec<String> = sets.iter().map(|s| format!("--set {s}")).collect();
+        format!(" (with {})", list.join(", "))
+    };
+    format!("{at}: does not fit {}{changed}: {why}", arch.display())
 }
 
 /// Whether `--set` argument `set` (`PATH=VALUE`) changed `field` of the spec under `root`

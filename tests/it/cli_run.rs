@@ -731,6 +731,15 @@ fn a_problem_in_a_value_given_by_set_names_the_set_not_a_position_in_the_file() 
     );
     assert!(!e.contains("layer 0"), "{e}");
     assert!(!d.join("r0").exists() && !d.join("r1").exists() && !d.join("r2").exists());
+    // A misfit a --set caused elsewhere (a smaller L1, blamed on the layer that no longer
+    // fits) names the --set too.
+    let o = run_small(&d.join("r4"), &["--set", "arch.compute.l1_bytes=2048"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("(with --set arch.compute.l1_bytes=2048): partition \"learn\""),
+        "{}",
+        stderr(&o)
+    );
 }
 
 /// The drifting teacher-student workload as a GaussianMixture classifier, with one more
