@@ -79,6 +79,24 @@ pub enum MapError {
         /// Layers of the workload.
         layers: usize,
     },
+    /// A learning tile gets no output channel of any layer (its group has more tiles than
+    /// the widest layer has outputs), so it has no gradient to hand on and its hand-off
+    /// would spin without time passing.
+    #[error(
+        "partition {partition:?}: {tile} computes no output of any layer (its group of {group} \
+         tiles is wider than the widest layer, {widest} outputs); hint: give the partition \
+         fewer tiles, set mapping.group_tiles to at most {widest}, or widen the layers"
+    )]
+    IdleLearningTile {
+        /// Partition name.
+        partition: String,
+        /// The tile.
+        tile: TileCoord,
+        /// Tiles of its group.
+        group: usize,
+        /// Outputs of the widest layer.
+        widest: u64,
+    },
     /// The model has nothing to place on tiles.
     #[error("the model has no matrix layer (Dense, Gemm or Conv2d) to map")]
     NoMatmul,
@@ -1367,6 +1385,23 @@ fn map_general(sc: &Scenario, stages: &[Stage]) -> Result<TileSchedule, MapError
                     out0.push(Block {
                         ops: vec![Op::release(ge, 1)],
                         repeat: 1,
+                    });
+                }
+                // A learning tile with no output channel in any layer hands on no gradient:
+                // its out0 body would be zero-time releases that nothing gates, spinning at
+                // one cycle (a livelock). Refused, with what to change.
+                let gated = out0.iter().flat_map(|blk| &blk.ops).any(|op| {
+                    !matches!(
+                        op,
+                        Op::Release { .. } | Op::Count { .. } | Op::Publish { .. }
+                    )
+                });
+                if !out0.is_empty() && !gated {
+                    return Err(MapError::IdleLearningTile {
+                        partition: p.name.clone(),
+                        tile,
+                        group: group.len(),
+                        widest: stages.iter().map(|s| s.n).max().unwrap_or(0),
                     });
                 }
                 for (suffix, unit, body) in [

@@ -918,6 +918,36 @@ fn a_gemm_setting_the_general_mapping_cannot_honour_is_named_in_a_note() {
 }
 
 #[test]
+fn a_learning_group_wider_than_every_layer_is_refused_not_livelocked() {
+    let d = scratch("idle-tile");
+    let w = d.join("narrow.ron");
+    std::fs::write(
+        &w,
+        "Workload(name: \"narrow\", model: [Dense(in: 1, out: 1, activation: Relu)], batch: 1, \
+         stream: (samples: 64), partitions: [Learning(tiles: Count(2), method: Backprop(), \
+         dtype: Bf16)], optimizer: Sgd(lr: 0.01, apply_every: 2))",
+    )
+    .unwrap();
+    let o = tilesim()
+        .arg("run")
+        .arg(arch())
+        .arg(&w)
+        .arg("--out")
+        .arg(d.join("r"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.contains("computes no output of any layer") && e.contains("group_tiles to at most 1"),
+        "{e}"
+    );
+    // A learning run whose layers cover every tile is unaffected.
+    let o = run_small(&d.join("r2"), &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
 fn trace_is_chrome_json_limited_to_its_window() {
     let d = scratch("trace");
     let trace = d.join("run.trace.json");
