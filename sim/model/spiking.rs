@@ -318,10 +318,7 @@ pub(crate) fn check_spiking(p: &mut Problems, s: &SpikingSpec, machine: Option<&
                 }
             }
         }
-        let (lo, hi) = match pr.weight {
-            WeightInitSpec::Constant(w) => (w, w),
-            WeightInitSpec::Uniform { low, high } => (low, high),
-        };
+        let (lo, hi) = pr.weight.range();
         // A fixed projection's w_max is its weight format's full scale: initial weights
         // above it were stored as w_max without a word (weight 5 with w_max 0.1 silenced
         // the neuron).
@@ -397,10 +394,6 @@ pub(crate) fn check_spiking(p: &mut Problems, s: &SpikingSpec, machine: Option<&
             } else if st.w_min < st.w_max {
                 // STDP keeps weights in [w_min, w_max]: initial weights outside it were
                 // clamped into it without a word.
-                let (lo, hi) = match pr.weight {
-                    WeightInitSpec::Constant(w) => (w, w),
-                    WeightInitSpec::Uniform { low, high } => (low, high),
-                };
                 if lo.is_finite() && hi.is_finite() && (lo < st.w_min || hi > st.w_max) {
                     p.push_hint(
                         f("weight"),

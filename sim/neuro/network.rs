@@ -241,10 +241,7 @@ impl Network {
             let first_post = populations[to].first;
             let mut r = rng(seed, 1, pi as u64);
             let mut pre_ptr = Vec::with_capacity(n_pre as usize + 1);
-            let (lo_init, hi_init) = match pr.weight {
-                WeightInitSpec::Constant(w) => (w, w),
-                WeightInitSpec::Uniform { low, high } => (low, high),
-            };
+            let (lo_init, hi_init) = pr.weight.range();
             for i in 0..n_pre {
                 pre_ptr.push(syn_post.len() as u32);
                 let mut add = |j: u32, r: &mut Pcg64Mcg| {

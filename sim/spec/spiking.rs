@@ -150,6 +150,16 @@ pub enum WeightInitSpec {
     },
 }
 
+impl WeightInitSpec {
+    /// The lowest and highest initial weight it can give.
+    pub fn range(&self) -> (f64, f64) {
+        match *self {
+            WeightInitSpec::Constant(w) => (w, w),
+            WeightInitSpec::Uniform { low, high } => (low, high),
+        }
+    }
+}
+
 /// Pair-based STDP with traces (all-to-all pairing, hard bounds), as in Brian2's example:
 /// at a pre spike `A_pre += a_plus; w ← clip(w + A_post, w_min, w_max)`, at a post spike
 /// `A_post −= a_minus; w ← clip(w + A_pre, w_min, w_max)`, traces decaying with τ+ and τ−.
