@@ -756,6 +756,10 @@ fn weights_a_projection_cannot_hold_are_refused_not_clipped() {
         root().join("workloads/stdp-song2000.ron"),
     );
     let (a, w) = (s(&arch), s(&workload));
+    // Every case is refused before anything is written into this directory.
+    let d = scratch("unholdable");
+    let out = d.join("r");
+    let out = s(&out);
     // A fixed projection's w_max below its initial weights stored every weight as w_max.
     fails_with(
         "run",
@@ -767,7 +771,7 @@ fn weights_a_projection_cannot_hold_are_refused_not_clipped() {
             "--set",
             "workload.spiking.projections[0].w_max=Some(0.001)",
             "--out",
-            "/nonexistent/never-written",
+            out,
         ],
         &[
             "spiking.projections[0].w_max",
@@ -788,7 +792,7 @@ fn weights_a_projection_cannot_hold_are_refused_not_clipped() {
             "--set",
             "workload.spiking.projections[0].stdp=None",
             "--out",
-            "/nonexistent/never-written",
+            out,
         ],
         &[
             "spiking.projections[0].weight",
@@ -804,13 +808,14 @@ fn weights_a_projection_cannot_hold_are_refused_not_clipped() {
             "--set",
             "workload.spiking.populations[0]=Recorded(name: \"inputs\", trains_ms: [[5.0, 1.0, 1.04]])",
             "--out",
-            "/nonexistent/never-written",
+            out,
         ],
         &[
             "spiking.populations[0].trains_ms[0]",
             "spikes at 1 and 1.04 ms fall in one time step of 0.1 ms",
         ],
     );
+    assert!(!d.join("r").exists());
 }
 
 #[test]
