@@ -1,8 +1,10 @@
 //! Studies: changing specs by path (`--set`), and sweeps of many scenarios along axes
 //! (`tilesim sweep`, `tilesim merge`).
 
+pub mod metrics;
 pub mod set;
 pub mod sweep;
 
+pub use metrics::{METRICS, metric_at};
 pub use set::{SetError, apply as apply_sets};
-pub use sweep::{METRICS, Point, Row, Study, StudyError, csv, load_study, metric_at, run_point};
+pub use sweep::{Point, Row, Study, StudyError, csv, load_study, run_point};

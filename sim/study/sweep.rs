@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use serde_json::Value;
 
+use super::metrics::{METRICS, metric};
 use super::set::{SetError, apply};
 use crate::pipeline::run_scenario;
 use crate::spec::{
@@ -114,95 +115,6 @@ impl Point {
 /// same scenario with other random data, perturbations and initial weights).
 pub const SEED_AXIS: &str = "seed";
 
-/// The metrics every row carries, with the report key each comes from: a JSON pointer whose
-/// segments may select an array element by a field (`name[field=value]`, see
-/// [`metric_at`]), or take the largest value over an array's items (a `*` step).
-pub const METRICS: &[(&str, &str)] = &[
-    ("simulated_seconds", "/simulated_seconds"),
-    (
-        "inference_samples_per_s",
-        "/throughput/inference_samples_per_s",
-    ),
-    (
-        "learning_samples_per_s",
-        "/throughput/learning_samples_per_s",
-    ),
-    (
-        "gradient_estimates_per_s",
-        "/throughput/gradient_estimates_per_s",
-    ),
-    ("weight_updates_per_s", "/throughput/weight_updates_per_s"),
-    ("macs_per_cycle", "/throughput/macs_per_cycle"),
-    ("utilization", "/throughput/utilization"),
-    ("dram_bytes_read", "/ddr/bytes_read"),
-    ("dram_bytes_written", "/ddr/bytes_written"),
-    (
-        "dram_bandwidth_bytes_per_s",
-        "/ddr/achieved_bandwidth_bytes_per_s",
-    ),
-    ("dram_row_hit_rate", "/ddr/controller/row_hit_rate"),
-    ("weight_staleness_mean", "/learning/weight_staleness_mean"),
-    ("final_loss", "/learning/final_loss"),
-    ("gradient_cosine_mean", "/learning/gradient_cosine_mean"),
-    (
-        "gradient_estimates_sqnr_db",
-        "/representation_error[tensor=gradient_estimates]/sqnr_db",
-    ),
-    (
-        "gradient_estimates_max_rel",
-        "/representation_error[tensor=gradient_estimates]/max_rel",
-    ),
-    (
-        "updated_weights_sqnr_db",
-        "/representation_error[tensor=updated_weights]/sqnr_db",
-    ),
-    (
-        "updated_weights_max_rel",
-        "/representation_error[tensor=updated_weights]/max_rel",
-    ),
-    ("engine_events", "/engine/events"),
-    (
-        "activation_tape_peak_bytes",
-        "/memory/partitions/*/activation_tape_peak_bytes",
-    ),
-    ("spilled_bytes", "/memory/partitions/*/spilled_bytes"),
-];
-
-/// The number at `ptr` in a report (see [`METRICS`]): [`metric_at`], except that a `/*`
-/// step takes the largest value over the items of that array.
-fn metric(v: &Value, ptr: &str) -> Option<f64> {
-    match ptr.split_once("/*") {
-        Some((list, rest)) => metric_at(v, list)?
-            .as_array()?
-            .iter()
-            .filter_map(|item| metric_at(item, rest).and_then(Value::as_f64))
-            .reduce(f64::max),
-        None => metric_at(v, ptr).and_then(Value::as_f64),
-    }
-}
-
-/// The value at `path` in a report: a JSON pointer whose segments may select the first
-/// element of an array by a field, `name[field=value]` (as in [`METRICS`]).
-pub fn metric_at<'a>(report: &'a Value, path: &str) -> Option<&'a Value> {
-    let mut at = report;
-    for seg in path.split('/').skip(1) {
-        at = match seg.strip_suffix(']').and_then(|s| s.split_once('[')) {
-            Some((name, filter)) => {
-                let (field, want) = filter.split_once('=')?;
-                at.get(name)?
-                    .as_array()?
-                    .iter()
-                    .find(|e| e.get(field).and_then(Value::as_str) == Some(want))?
-            }
-            None => at.get(seg).or_else(|| {
-                let i: usize = seg.parse().ok()?;
-                at.get(i)
-            })?,
-        };
-    }
-    Some(at)
-}
-
 /// One point's results: its axis values and the main report metrics, or its error.
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Row {
@@ -216,7 +128,9 @@ pub struct Row {
     pub error: Option<String>,
     /// Peak L1 bytes of the fullest compute tile's partition (max over partitions).
     pub peak_l1_bytes_per_tile: Option<u64>,
-    /// The [`METRICS`], in order (null where the report has no such value).
+    /// The [`METRICS`], in order (null where the report has no such value); written as
+    /// an object keyed by metric name (see [`super::metrics`]).
+    #[serde(with = "super::metrics::by_name")]
     pub metrics: Vec<Option<f64>>,
 }
 
@@ -613,23 +527,6 @@ pub fn csv(axes: &[String], rows: &[Row]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn metric_paths_select_array_elements_by_field() {
-        let v: Value = serde_json::from_str(
-            r#"{"a": {"b": 2.5}, "r": [{"tensor": "w", "x": 1}, {"tensor": "g", "x": 7}]}"#,
-        )
-        .unwrap();
-        assert_eq!(metric_at(&v, "/a/b").and_then(Value::as_f64), Some(2.5));
-        assert_eq!(
-            metric_at(&v, "/r[tensor=g]/x").and_then(Value::as_u64),
-            Some(7)
-        );
-        assert_eq!(metric_at(&v, "/r/0/x").and_then(Value::as_u64), Some(1));
-        assert!(metric_at(&v, "/r[tensor=q]/x").is_none());
-        assert!(metric_at(&v, "/r[tensor]/x").is_none());
-        assert!(metric_at(&v, "/a/c").is_none());
-    }
 
     fn axes(lens: &[usize]) -> Vec<(String, Vec<String>)> {
         lens.iter()

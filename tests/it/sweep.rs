@@ -421,7 +421,7 @@ fn plot_skips_foreign_rows_and_refuses_values_no_axis_can_span() {
     // A value near the largest float would overflow the axes: refused, not a hang.
     let mut huge = row;
     huge["index"] = 8.into();
-    huge["metrics"][0] = 1e308.into();
+    huge["metrics"]["simulated_seconds"] = 1e308.into();
     std::fs::write(&jsonl, format!("{text}{huge}\n")).unwrap();
     let o = plot("simulated_seconds");
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
@@ -599,4 +599,72 @@ fn plot_of_a_report_draws_the_l1_heat_map_and_the_loss_curve() {
         "{}",
         stderr(&o)
     );
+}
+
+#[test]
+fn a_diverging_point_has_its_sample_count_in_the_table_and_old_array_rows_still_resume() {
+    let d = scratch("diverged");
+    let s = study(
+        &d,
+        "        (path: \"workload.optimizer\", values: [\"Some(Sgd(lr: 1e300, apply_every: 4))\", \"Some(Sgd(lr: 0.01, apply_every: 4))\"]),\n        (path: \"workload.stream.samples\", values: [16000]),",
+    );
+    let out = d.join("r");
+    let o = sweep(&s, &out, &["--quiet"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let csv = std::fs::read_to_string(out.join("results.csv")).unwrap();
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    // Counted from the end: the optimizer values hold commas (quoted), the metrics do not.
+    let col = header.len()
+        - header
+            .iter()
+            .position(|h| *h == "diverged_at_samples")
+            .expect("a diverged_at_samples column");
+    let cell = |row: usize| {
+        let cells: Vec<&str> = csv.lines().nth(row + 1).unwrap().split(',').collect();
+        cells[cells.len() - col].to_string()
+    };
+    let at: f64 = cell(0).parse().expect("the lr 1e300 point diverges");
+    assert!(at > 0.0, "{csv}");
+    assert_eq!(cell(1), "", "{csv}");
+    // Rows are keyed by metric name.
+    let jsonl = std::fs::read_to_string(out.join("results.jsonl")).unwrap();
+    let row: serde_json::Value = jsonl
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|r| r["index"] == 0)
+        .unwrap();
+    assert_eq!(row["metrics"]["diverged_at_samples"].as_f64(), Some(at));
+    // A results file written before rows named their metrics (a bare array in the earlier
+    // order) is read in that order: --resume keeps its rows instead of running them again.
+    let old: String = jsonl
+        .lines()
+        .map(|l| {
+            let mut r: serde_json::Value = serde_json::from_str(l).unwrap();
+            let by_name = r["metrics"].as_object().unwrap().clone();
+            r["metrics"] = tilesim::study::metrics::METRICS_BEFORE_NAMES
+                .iter()
+                .map(|n| by_name[*n].clone())
+                .collect();
+            format!("{r}\n")
+        })
+        .collect();
+    std::fs::write(out.join("results.jsonl"), &old).unwrap();
+    std::fs::remove_dir_all(out.join("points")).unwrap();
+    let o = sweep(&s, &out, &["--resume", "--quiet"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        !out.join("points/000000").exists(),
+        "nothing should run again"
+    );
+    let again = std::fs::read_to_string(out.join("results.csv")).unwrap();
+    let keep = |t: &str| {
+        t.lines()
+            .map(|l| {
+                let mut cells: Vec<&str> = l.split(',').collect();
+                cells.remove(cells.len() - col);
+                cells.join(",")
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(keep(&again), keep(&csv));
 }
