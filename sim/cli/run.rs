@@ -203,6 +203,7 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> CliResult {
             &result.schedule,
             result.scenario.machine.clock_hz,
             &result.timeline.spans,
+            result.report.simulated_cycles,
         );
         report::write_atomic(path, text.as_bytes()).map_err(write_error)?;
     }

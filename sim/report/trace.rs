@@ -6,7 +6,10 @@
 //! slice (`ph: X`) named by what it did. A transfer between two tiles is also a flow
 //! (`ph: s` at its start on the sending program, `ph: f` at its end on an `arrivals`
 //! track of the receiving tile), so the viewer draws an arrow from sender to receiver.
-//! Times are microseconds of simulated time.
+//! Times are microseconds of simulated time. The run's end (its `simulated_cycles`) is a
+//! global instant event, `end of run`; an op still in flight then (started before the stop,
+//! ending after it) carries `"past_end_of_run": true` in its args, since the report counts
+//! none of its work.
 
 use std::collections::BTreeSet;
 use std::fmt::Write;
@@ -30,8 +33,9 @@ fn esc(s: &str) -> String {
 /// Track id of the arrivals of program `k` on the receiving tile.
 const ARRIVALS: u64 = 1 << 20;
 
-/// The trace of `spans` as Chrome trace-event JSON (`{"traceEvents": [...]}`).
-pub fn chrome_trace(schedule: &TileSchedule, clock_hz: f64, spans: &[Span]) -> String {
+/// The trace of `spans` of a run that ended at cycle `end` as Chrome trace-event JSON
+/// (`{"traceEvents": [...]}`).
+pub fn chrome_trace(schedule: &TileSchedule, clock_hz: f64, spans: &[Span], end: u64) -> String {
     let us = |c: u64| c as f64 / clock_hz * 1e6;
     let mut events: Vec<String> = Vec::new();
     let mut processes: BTreeSet<u64> = BTreeSet::new();
@@ -46,7 +50,7 @@ pub fn chrome_trace(schedule: &TileSchedule, clock_hz: f64, spans: &[Span]) -> S
         processes.insert(pid);
         tile_of_pid.insert(pid, p.tile);
         threads.insert((pid, tid));
-        let (name, cat, args) = match s.kind {
+        let (name, cat, mut args) = match s.kind {
             SpanKind::Compute(k) => (
                 match k {
                     ComputeKind::Forward => "forward",
@@ -64,12 +68,23 @@ pub fn chrome_trace(schedule: &TileSchedule, clock_hz: f64, spans: &[Span]) -> S
                 let r = schedule.routes.get(route as usize);
                 let args = r.map_or(String::new(), |r| {
                     format!(
-                        ",\"args\":{{\"bytes\":{bytes},\"from\":\"{},{}\",\"to\":\"{},{}\",\"dram\":\"{:?}\"}}",
+                        "\"bytes\":{bytes},\"from\":\"{},{}\",\"to\":\"{},{}\",\"dram\":\"{:?}\"",
                         r.from.col, r.from.row, r.to.col, r.to.row, r.dram
                     )
                 });
                 (format!("transfer {bytes} B"), "transfer", args)
             }
+        };
+        if s.end > end {
+            if !args.is_empty() {
+                args.push(',');
+            }
+            args.push_str("\"past_end_of_run\":true");
+        }
+        let args = if args.is_empty() {
+            args
+        } else {
+            format!(",\"args\":{{{args}}}")
         };
         let ts = us(s.start);
         let dur = us(s.end.saturating_sub(s.start));
@@ -98,6 +113,11 @@ pub fn chrome_trace(schedule: &TileSchedule, clock_hz: f64, spans: &[Span]) -> S
             ));
         }
     }
+    // The stop, across every track (`s: g`): what lies right of it is not in the report.
+    events.push(format!(
+        "{{\"name\":\"end of run\",\"cat\":\"run\",\"ph\":\"i\",\"s\":\"g\",\"ts\":{},\"pid\":0,\"tid\":0}}",
+        us(end)
+    ));
     let mut meta = Vec::new();
     for pid in &processes {
         let tile = tile_of_pid.get(pid).copied().flatten();

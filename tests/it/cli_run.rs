@@ -989,6 +989,30 @@ fn trace_is_chrome_json_limited_to_its_window() {
     assert!(names.iter().any(|n| n.contains(".core")), "{names:?}");
     let starts = events.iter().filter(|e| e["ph"] == "s").count();
     assert!(starts > 0 && starts == events.iter().filter(|e| e["ph"] == "f").count());
+    // The run's end is one global marker at simulated_seconds; the ops still in flight
+    // then, and only those, are flagged.
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("r/report.json")).unwrap()).unwrap();
+    let end_us = report["simulated_seconds"].as_f64().unwrap() * 1e6;
+    let marks: Vec<_> = events.iter().filter(|e| e["ph"] == "i").collect();
+    assert_eq!(marks.len(), 1, "{marks:?}");
+    assert_eq!(marks[0]["name"], "end of run");
+    assert!((marks[0]["ts"].as_f64().unwrap() - end_us).abs() < 1e-6 * end_us);
+    let whole = d.join("whole.trace.json");
+    let o = run_small(&d.join("r5"), &["--trace", whole.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&whole).unwrap()).unwrap();
+    let mut flagged = 0;
+    for e in v["traceEvents"].as_array().unwrap() {
+        if e["ph"] != "X" || e["name"].as_str().unwrap().starts_with("arrive") {
+            continue;
+        }
+        let past = e["ts"].as_f64().unwrap() + e["dur"].as_f64().unwrap() > end_us * (1.0 + 1e-9);
+        assert_eq!(e["args"]["past_end_of_run"] == true, past, "{e}");
+        flagged += usize::from(past);
+    }
+    assert!(flagged > 0, "the small run stops with ops in flight");
     // An existing trace is kept without --force; a window needs a trace.
     let o = run_small(&d.join("r2"), &["--trace", trace.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
