@@ -22,11 +22,12 @@ use super::{CliError, CliResult};
 #[derive(Debug, clap::Args)]
 pub struct ReprArgs {
     /// Target format: f64, f32, bf16, int8, int4, posit8, posit16, posit32 (es = 2),
-    /// bposit16, bposit32 (es = 5, rS = 6), posit<N,ES>, bposit<N,ES,RS>.
+    /// bposit16, bposit32 (es = 5, rS = 6), posit<N,ES>, bposit<N,ES,RS>. Required; it may
+    /// come before or after the values.
     #[arg(long)]
-    pub format: String,
+    pub format: Option<String>,
     /// Values to encode: any f64 spelling (1.5, -2e-3, 1e-40, inf, -inf, nan); options
-    /// may follow them.
+    /// may come before or after them.
     #[arg(allow_hyphen_values = true)]
     pub values: Vec<String>,
     /// Also read values from this file (separated by whitespace or newlines).
@@ -77,7 +78,7 @@ fn with_trailing_flags(args: &ReprArgs) -> Result<ReprArgs, CliError> {
         match flag {
             "--json" => a.json = true,
             "--flush-subnormals" => a.flush_subnormals = true,
-            "--format" => a.format = value("--format")?,
+            "--format" => a.format = Some(value("--format")?),
             "--file" => a.file = Some(PathBuf::from(value("--file")?)),
             "--scale" => {
                 let v = value("--scale")?;
@@ -101,6 +102,10 @@ pub fn run(args: &ReprArgs, out: &mut dyn Write) -> CliResult {
     let args = &with_trailing_flags(args)?;
     let format: Format = args
         .format
+        .as_deref()
+        .ok_or_else(|| {
+            input("--format is required (e.g. `tilesim repr --format bf16 0.1 1e-3`)".into())
+        })?
         .parse()
         .map_err(|e| input(format!("--format: {e}")))?;
     let mut xs = Vec::new();

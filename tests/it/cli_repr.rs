@@ -290,3 +290,18 @@ fn negative_infinity_and_options_after_values() {
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn the_format_may_follow_the_values_and_is_required() {
+    let before = stdout_of("repr", &["--format", "bf16", "--json", "1", "-inf"]);
+    assert_eq!(
+        stdout_of("repr", &["1", "-inf", "--json", "--format", "bf16"]),
+        before
+    );
+    assert_eq!(
+        stdout_of("repr", &["1", "--format=bf16", "-inf", "--json"]),
+        before
+    );
+    fails_with("repr", &["1", "0.5"], &["--format is required"]);
+    fails_with("repr", &["1", "--format"], &["--format needs a value"]);
+}
