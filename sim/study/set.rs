@@ -94,6 +94,7 @@ pub fn apply(
             path: path.to_string(),
             message,
         })?;
+        let old = slot.clone();
         *slot = shape_like(new, slot);
         // Check the type at once, so the error names this --set.
         let check = |v: &Value, is_arch: bool| -> Result<(), String> {
@@ -104,7 +105,21 @@ pub fn apply(
             }
         };
         let is_arch = path.starts_with("arch.");
-        check(if is_arch { &a } else { &w }, is_arch).map_err(|message| {
+        let mut checked = check(if is_arch { &a } else { &w }, is_arch);
+        // A bare `None` is read as an absent option; where the field is an enum with a
+        // variant of that name (`activation: None`), it means the variant: read again so.
+        if checked.is_err()
+            && let Ok(alt) = parse_value_none_as_variant(text)
+        {
+            let root = if is_arch { &mut a } else { &mut w };
+            if let Ok((slot, _)) = follow(root, rest) {
+                *slot = shape_like(alt, &old);
+                if check(if is_arch { &a } else { &w }, is_arch).is_ok() {
+                    checked = Ok(());
+                }
+            }
+        }
+        checked.map_err(|message| {
             // An added field the struct does not have: serde names the ones it has.
             match (&created, message.split_once(", expected ")) {
                 (Some(name), Some((head, expected))) if head.starts_with("unknown field") => {
@@ -261,22 +276,43 @@ fn shape_like(new: Value, old: &Value) -> Value {
 /// Parses one RON value into the serde data model's JSON shape: `Name` → `"Name"`,
 /// `Name(x)` → `{"Name": x}`, `Name(a, b)` → `{"Name": [a, b]}`, `Name(f: x)` →
 /// `{"Name": {"f": x}}`, `(f: x)` → `{"f": x}`, `Some(x)` → `x`, `None` → null.
+/// A raw identifier (`r#None`, as `resolved.ron` writes the activation) is always a name.
 pub fn parse_value(text: &str) -> Result<Value, String> {
+    parse(text, false).map(|(v, _)| v)
+}
+
+/// [`parse_value`], except that a bare `None` is the unit variant `"None"`, not null; an
+/// error when the text has no bare `None` (there is nothing to read differently).
+fn parse_value_none_as_variant(text: &str) -> Result<Value, String> {
+    match parse(text, true)? {
+        (_, 0) => Err("no other reading".into()),
+        (v, _) => Ok(v),
+    }
+}
+
+/// The value of `text` and the number of bare `None`s in it.
+fn parse(text: &str, none_is_variant: bool) -> Result<(Value, usize), String> {
     let mut p = Parser {
         s: text.as_bytes(),
         i: 0,
+        none_is_variant,
+        nones: 0,
     };
     let v = p.value()?;
     p.ws();
     if p.i != p.s.len() {
         return Err(format!("unexpected `{}` at column {}", p.rest(), p.i + 1));
     }
-    Ok(v)
+    Ok((v, p.nones))
 }
 
 struct Parser<'a> {
     s: &'a [u8],
     i: usize,
+    /// Read a bare `None` as the unit variant `"None"` instead of null.
+    none_is_variant: bool,
+    /// Bare `None`s read.
+    nones: usize,
 }
 
 impl Parser<'_> {
@@ -365,11 +401,24 @@ impl Parser<'_> {
                 }
             }
             Some(c) if c.is_ascii_alphabetic() || c == b'_' => {
+                let raw = self.s[self.i..].starts_with(b"r#");
+                if raw {
+                    self.i += 2;
+                }
                 let name = self.ident();
+                if raw && name.is_empty() {
+                    return Err(format!("`r#` without a name at column {}", self.i + 1));
+                }
                 match name.as_str() {
+                    _ if raw => {}
                     "true" => return Ok(Value::Bool(true)),
                     "false" => return Ok(Value::Bool(false)),
-                    "None" => return Ok(Value::Null),
+                    "None" => {
+                        self.nones += 1;
+                        if !self.none_is_variant {
+                            return Ok(Value::Null);
+                        }
+                    }
                     _ => {}
                 }
                 if self.peek() == Some(b'(') {
@@ -507,6 +556,45 @@ mod tests {
         assert!(text.contains("Count(4)"), "{text}");
         assert!(text.contains("perturbations: 3"), "{text}");
         assert_ne!(w2, w);
+    }
+
+    #[test]
+    fn none_is_an_absent_option_or_the_variant_of_that_name_where_the_field_has_one() {
+        use crate::spec::{ActivationSpec, LayerSpec};
+        let (a, w) = specs();
+        let act = |sets: &[&str]| {
+            let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+            let (_, w) = apply(&a, &w, &sets).unwrap();
+            match &w.model[0] {
+                LayerSpec::Dense { activation, .. } => *activation,
+                other => panic!("{other:?}"),
+            }
+        };
+        assert_eq!(
+            act(&["workload.model[0].activation=None"]),
+            ActivationSpec::None
+        );
+        assert_eq!(
+            act(&["workload.model[0].activation=r#None"]),
+            ActivationSpec::None
+        );
+        assert_eq!(
+            act(&["workload.model[0]=Dense(in: 4, out: 8, activation: None)"]),
+            ActivationSpec::None
+        );
+        // An option still reads None as absent.
+        let sets = [
+            "workload.learning.target_loss=0.5".to_string(),
+            "workload.learning.target_loss=None".to_string(),
+        ];
+        let (_, w2) = apply(&a, &w, &sets[..1]).unwrap();
+        assert_eq!(w2.learning.target_loss, Some(0.5));
+        let (_, w2) = apply(&a, &w, &sets).unwrap();
+        assert_eq!(w2.learning.target_loss, None);
+        assert_eq!(parse_value("r#Some").unwrap(), Value::String("Some".into()));
+        assert!(parse_value("r#").is_err());
+        let e = apply(&a, &w, &["workload.model[0].activation=Nonee".into()]).unwrap_err();
+        assert!(e.to_string().contains("expected one of `None`"), "{e}");
     }
 
     #[test]
