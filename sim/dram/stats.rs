@@ -219,24 +219,20 @@ impl DramStats {
             latency_p50_ns: latency.p50 * tck,
             latency_p99_ns: latency.p99 * tck,
             latency_max_ns: latency.max * tck,
-            refresh_share: {
-                // Channels that moved nothing issued no refresh in the model.
-                let busy: Vec<f64> = channels
-                    .iter()
-                    .filter(|c| c.read_bytes + c.write_bytes > 0)
-                    .map(|c| c.refresh_share)
-                    .collect();
-                busy.iter().sum::<f64>() / busy.len().max(1) as f64
-            },
-            mean_queue: {
-                let busy: Vec<f64> = channels
-                    .iter()
-                    .filter(|c| c.read_bytes + c.write_bytes > 0)
-                    .map(|c| c.mean_queue)
-                    .collect();
-                busy.iter().sum::<f64>() / busy.len().max(1) as f64
-            },
+            // Channels that moved nothing issued no refresh in the model.
+            refresh_share: mean_over_busy(&channels, |c| c.refresh_share),
+            mean_queue: mean_over_busy(&channels, |c| c.mean_queue),
             channels,
         }
     }
+}
+
+/// The mean of `f` over the channels that moved data; 0 (not −0, the empty sum of floats)
+/// when none did.
+fn mean_over_busy(channels: &[ChannelStats], f: impl Fn(&ChannelStats) -> f64) -> f64 {
+    let (sum, n) = channels
+        .iter()
+        .filter(|c| c.read_bytes + c.write_bytes > 0)
+        .fold((0.0, 0usize), |(s, n), c| (s + f(c), n + 1));
+    sum / n.max(1) as f64
 }

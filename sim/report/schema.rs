@@ -364,7 +364,9 @@ pub fn build(
                 .or(default_dtype);
             dt.and_then(|d| m.macs_per_cycle(d)).map_or(0.0, f64::from)
         })
-        .sum();
+        // Not `sum()`: the empty sum of floats is −0, printed as -0.0 for a machine
+        // without compute tiles.
+        .fold(0.0, |a, b| a + b);
     let macs_per_cycle = ratio(macs as f64, cycles as f64);
 
     let tiles = t
