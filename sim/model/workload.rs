@@ -857,6 +857,12 @@ fn resolve_with(
         .unwrap_or(machine.map_or(1.0, |m| m.compute.mac_efficiency));
     if mapping.mac_efficiency.is_some() {
         p.fraction("mapping.mac_efficiency", mac_efficiency);
+        p.plausible(
+            "mapping.mac_efficiency",
+            mac_efficiency,
+            crate::model::limits::MAC_EFFICIENCY,
+            "of the peak",
+        );
     }
 
     let optimizer = spec.optimizer.as_ref().map(|o| {

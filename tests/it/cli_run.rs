@@ -324,13 +324,20 @@ fn implausible_clocks_rates_and_latencies_are_refused_not_wrapped_or_hung() {
         "arch.compute.pipeline_fill_cycles=18446744073709551615",
         "arch.dram.fabric_gb_per_s=1e-300",
         "arch.host.dispatch_latency_us=4294967295",
+        // The workload's override of the arch's efficiency: 1e-20 ran faster than 1.0.
+        "workload.mapping.mac_efficiency=1e-20",
     ]
     .into_iter()
     .enumerate()
     {
         let o = run_small(&d.join(format!("r{i}")), &["--set", set]);
         assert_eq!(o.status.code(), Some(2), "{set}: {}", stderr(&o));
-        let field = set.split('=').next().unwrap().trim_start_matches("arch.");
+        let field = set
+            .split('=')
+            .next()
+            .unwrap()
+            .trim_start_matches("arch.")
+            .trim_start_matches("workload.");
         let err = stderr(&o);
         assert!(
             err.contains(field) && err.contains("plausible range") && err.contains(":"),
