@@ -162,7 +162,11 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> CliResult {
     .into_iter()
     .filter_map(|(flag, p)| p.map(|p| (flag, p)))
     .collect();
-    refuse_clashing_outputs(&dir, &outputs, plot_format.is_some())?;
+    let inputs: Vec<&Path> = [args.arch.as_deref(), args.workload.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect();
+    refuse_clashing_outputs(&dir, &outputs, &inputs, plot_format.is_some())?;
     let options = SimOptions {
         dram_trace: args.dram_trace.is_some(),
         trace_window,
@@ -274,13 +278,49 @@ fn landing(p: &Path) -> PathBuf {
     }
 }
 
-/// Refuses, before the run, trace files that would land on one another or on a file the
+/// Where `p` is, following links where it exists (an input file and a link to it are the
+/// same file), else [`landing`].
+fn identity(p: &Path) -> PathBuf {
+    p.canonicalize().unwrap_or_else(|_| landing(p))
+}
+
+/// Refuses, before the run, trace files that would land on one another, on an input file
+/// (`--force` replaces an existing trace, not the scenario's own specs) or on a file the
 /// run writes into its output directory `dir` (the report, the resolved specs, the
 /// directory's marker, and with `plots` the figures): each check of an existing file
 /// passes when none exists yet, and the later write replaced the earlier without a word.
-fn refuse_clashing_outputs(dir: &Path, outputs: &[(&str, &Path)], plots: bool) -> CliResult {
+/// An input file inside `dir` under the name of one of those files is refused the same way.
+fn refuse_clashing_outputs(
+    dir: &Path,
+    outputs: &[(&str, &Path)],
+    inputs: &[&Path],
+    plots: bool,
+) -> CliResult {
     let own_dir = landing(dir);
+    let own = |at: &Path| {
+        let name = at.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        let figure = plots && (name.ends_with(".svg") || name.ends_with(".png"));
+        (["report.json", "resolved.ron", report::MARKER].contains(&name) || figure)
+            && at.parent() == Some(own_dir.as_path())
+    };
+    for input in inputs {
+        if own(&landing(input)) {
+            return Err(CliError::Input(anyhow!(
+                "{} is an input of the run and a file it writes into its output directory {}; \
+                 hint: give another --out",
+                input.display(),
+                dir.display()
+            )));
+        }
+    }
     for (i, &(flag, path)) in outputs.iter().enumerate() {
+        if let Some(input) = inputs.iter().find(|q| identity(q) == identity(path)) {
+            return Err(CliError::Input(anyhow!(
+                "{flag}: {} is an input of the run ({}); hint: name another file",
+                path.display(),
+                input.display()
+            )));
+        }
         let at = landing(path);
         if let Some(&(other, _)) = outputs[..i].iter().find(|(_, q)| landing(q) == at) {
             return Err(CliError::Input(anyhow!(

@@ -864,6 +864,32 @@ fn traces_that_would_land_on_each_other_or_on_the_report_are_refused_before_the_
     );
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(out.join("run.trace.json").exists() && out.join("report.json").exists());
+    // --force replaces an earlier trace, never the run's own input files.
+    let arch_copy = d.join("arch.ron");
+    std::fs::copy(arch(), &arch_copy).unwrap();
+    let before = std::fs::read(&arch_copy).unwrap();
+    for flag in ["--trace", "--dram-trace"] {
+        let o = tilesim()
+            .arg("run")
+            .arg(&arch_copy)
+            .arg(spec("small-continual.ron"))
+            .arg("--out")
+            .arg(d.join("r-in"))
+            .args([
+                flag,
+                d.join(".").join("arch.ron").to_str().unwrap(),
+                "--force",
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{flag}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains("is an input of the run"),
+            "{}",
+            stderr(&o)
+        );
+        assert_eq!(std::fs::read(&arch_copy).unwrap(), before);
+    }
 }
 
 #[test]
