@@ -107,6 +107,30 @@ pub fn resolve_error_with_sets(
     CliError::Input(anyhow!(msg))
 }
 
+/// A `--set` that could not be applied to the two loaded specs; a NaN or infinity in a file,
+/// which `--set` cannot carry, is reported at its place in that file.
+pub fn set_error(
+    e: tilesim::study::SetError,
+    arch: &Loaded<tilesim::spec::ArchSpec>,
+    workload: &Loaded<tilesim::spec::WorkloadSpec>,
+) -> CliError {
+    match &e {
+        tilesim::study::SetError::NonFinite { root, field } => {
+            let file = if *root == "arch" {
+                (arch.path.as_path(), arch.text.as_str())
+            } else {
+                (workload.path.as_path(), workload.text.as_str())
+            };
+            CliError::Input(anyhow!(
+                "{}: must be a finite number, not NaN or infinite\n  hint: --set carries \
+                 the specs as JSON, which has no NaN or infinity; write a finite number",
+                blame(Some(file), root, field, &[])
+            ))
+        }
+        _ => CliError::Input(anyhow!("--set {e}")),
+    }
+}
+
 /// Where `field` of the spec under `root` (`arch` or `workload`) comes from, as an error
 /// message's prefix: `FILE:LINE:COL: FIELD` where the file writes it, `FILE: FIELD (from
 /// --set PATH=VALUE)` where a `--set` gave it, `FILE:LINE:COL: FIELD (not written in the

@@ -84,7 +84,7 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> CliResult {
     };
     let (arch_spec, workload_spec) =
         tilesim::study::apply_sets(&arch.spec, &workload.spec, &args.sets)
-            .map_err(|e| CliError::Input(anyhow!("--set {e}")))?;
+            .map_err(|e| load::set_error(e, &arch, &workload))?;
     let scenario = tilesim::model::resolve(&arch_spec, &workload_spec, args.seed).map_err(|e| {
         load::resolve_error_with_sets(
             &e,
@@ -328,10 +328,7 @@ fn refuse_clashing_outputs(
                 path.display()
             )));
         }
-        let name = at.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        let figure = plots && (name.ends_with(".svg") || name.ends_with(".png"));
-        let own = ["report.json", "resolved.ron", report::MARKER].contains(&name) || figure;
-        if own && at.parent() == Some(own_dir.as_path()) {
+        if own(&at) {
             return Err(CliError::Input(anyhow!(
                 "{flag}: {} is a file the run writes into its output directory {}; hint: \
                  name another file",

@@ -1,6 +1,7 @@
 //! Studies: changing specs by path (`--set`), and sweeps of many scenarios along axes
 //! (`tilesim sweep`, `tilesim merge`).
 
+mod finite;
 pub mod metrics;
 pub mod set;
 pub mod sweep;

@@ -50,6 +50,17 @@ pub enum SetError {
         /// The parse problem.
         message: String,
     },
+    /// A float of a spec is NaN or infinite: JSON, through which values are set, has no
+    /// form for it (it would come back as null).
+    #[error(
+        "{root}.{field}: is NaN or infinite, which --set cannot carry through (must be a finite number)"
+    )]
+    NonFinite {
+        /// `arch` or `workload`.
+        root: &'static str,
+        /// The field's path within that spec.
+        field: String,
+    },
     /// The value has the wrong type for the field.
     #[error("{path}: `{value}` does not fit the field: {message}")]
     Type {
@@ -68,6 +79,17 @@ pub fn apply(
     workload: &WorkloadSpec,
     sets: &[String],
 ) -> Result<(ArchSpec, WorkloadSpec), SetError> {
+    if sets.is_empty() {
+        return Ok((arch.clone(), workload.clone()));
+    }
+    for (root, field) in [
+        ("arch", super::finite::first_non_finite(arch)),
+        ("workload", super::finite::first_non_finite(workload)),
+    ] {
+        if let Some(field) = field {
+            return Err(SetError::NonFinite { root, field });
+        }
+    }
     let mut a = to_value(arch);
     let mut w = to_value(workload);
     for s in sets {

@@ -39,6 +39,21 @@ pub enum StudyError {
         /// Why it could not be loaded.
         source: Box<SpecError>,
     },
+    /// A number in a base file is NaN or infinite: a point's values are set through JSON,
+    /// which has no form for it.
+    #[error(
+        "{file}:{line}:{col}: {field}: must be a finite number, not NaN or infinite\n  hint: a study sets its points' values through JSON, which has no NaN or infinity; write a finite number"
+    )]
+    NonFinite {
+        /// The base file.
+        file: PathBuf,
+        /// Line of the field.
+        line: usize,
+        /// Column of the field.
+        col: usize,
+        /// The field's path in the spec.
+        field: String,
+    },
     /// An axis is wrong: no values, a bad range, a bad path or a value of the wrong type.
     #[error("{file}:{line}:{col}: {message}\n  hint: {hint}")]
     Axis {
@@ -61,7 +76,7 @@ impl StudyError {
         match self {
             StudyError::Spec(e) => e.is_input_error(),
             StudyError::Base { source, .. } => source.is_input_error(),
-            StudyError::Axis { .. } => true,
+            StudyError::Axis { .. } | StudyError::NonFinite { .. } => true,
         }
     }
 }
@@ -184,6 +199,24 @@ pub fn load_study(file: &Path) -> Result<Study, StudyError> {
     };
     let arch = load_arch(&base.join(&spec.arch)).map_err(at("arch"))?;
     let workload = load_workload(&base.join(&spec.workload)).map_err(at("workload"))?;
+    for (path, field) in [
+        (&spec.arch, super::finite::first_non_finite(&arch)),
+        (&spec.workload, super::finite::first_non_finite(&workload)),
+    ] {
+        if let Some(field) = field {
+            let path = base.join(path);
+            let (line, col) = read_text(&path)
+                .ok()
+                .and_then(|t| locate(&t, &field))
+                .unwrap_or((1, 1));
+            return Err(StudyError::NonFinite {
+                file: path,
+                line,
+                col,
+                field,
+            });
+        }
+    }
     let mut axes = Vec::new();
     for (i, a) in spec.axes.iter().enumerate() {
         let given = [a.values.is_some(), a.range.is_some(), a.log.is_some()]
