@@ -65,6 +65,9 @@ pub struct AxisSpec {
 pub enum AxisValue {
     /// An integer.
     Int(i64),
+    /// An integer above `i64::MAX` (a seed, a sample count): kept whole, not rounded to
+    /// the nearest float.
+    UInt(u64),
     /// A floating-point number.
     Float(f64),
     /// A boolean.

@@ -236,6 +236,7 @@ pub fn load_study(file: &Path) -> Result<Study, StudyError> {
             vs.iter()
                 .map(|v| match v {
                     AxisValue::Int(x) => x.to_string(),
+                    AxisValue::UInt(x) => x.to_string(),
                     AxisValue::Float(x) => number_text(*x),
                     AxisValue::Bool(b) => b.to_string(),
                     AxisValue::Text(t) => t.clone(),

@@ -668,3 +668,23 @@ fn a_diverging_point_has_its_sample_count_in_the_table_and_old_array_rows_still_
     };
     assert_eq!(keep(&again), keep(&csv));
 }
+
+#[test]
+fn axis_integers_above_i64_stay_whole() {
+    let d = scratch("big-ints");
+    let s = study(
+        &d,
+        "        (path: \"seed\", values: [9223372036854775808, 18446744073709551615]),",
+    );
+    let out = d.join("r");
+    let o = sweep(&s, &out, &["--quiet"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let csv = std::fs::read_to_string(out.join("results.csv")).unwrap();
+    assert!(csv.contains("\n0,9223372036854775808,ok,"), "{csv}");
+    assert!(csv.contains("\n1,18446744073709551615,ok,"), "{csv}");
+    let report = std::fs::read_to_string(out.join("points/000000/report.json")).unwrap();
+    assert!(
+        report.contains("\"seed\": 9223372036854775808,"),
+        "{report}"
+    );
+}
