@@ -69,7 +69,9 @@ pub(crate) fn check_spiking(p: &mut Problems, s: &SpikingSpec, machine: Option<&
     // the division (2⁻⁵² of the step count) and far below half a step.
     if dt_ok && s.duration_s.is_finite() && s.duration_s > 0.0 {
         let steps = s.duration_s * 1e3 / s.dt_ms;
-        if steps <= MAX_STEPS && (steps - steps.round()).abs() > (steps * 1e-12).max(1e-9) {
+        // Shorter than half a step is no step at all (it ran as one, also without a word).
+        let off_grid = (steps - steps.round()).abs() > (steps * 1e-12).max(1e-9);
+        if steps <= MAX_STEPS && (off_grid || steps.round() < 1.0) {
             let (below, above) = (steps.floor().max(1.0), steps.ceil().max(1.0));
             p.push_hint(
                 "spiking.duration_s",
@@ -79,11 +81,18 @@ pub(crate) fn check_spiking(p: &mut Problems, s: &SpikingSpec, machine: Option<&
                     num(steps),
                     num(s.dt_ms)
                 ),
-                format!(
-                    "use a multiple of dt_ms, e.g. {} or {} s",
-                    num(below * s.dt_ms * 1e-3),
-                    num(above * s.dt_ms * 1e-3)
-                ),
+                if below == above {
+                    format!(
+                        "use a multiple of dt_ms, at least one step: e.g. {} s",
+                        num(above * s.dt_ms * 1e-3)
+                    )
+                } else {
+                    format!(
+                        "use a multiple of dt_ms, e.g. {} or {} s",
+                        num(below * s.dt_ms * 1e-3),
+                        num(above * s.dt_ms * 1e-3)
+                    )
+                },
             );
         }
     }

@@ -658,6 +658,17 @@ fn a_duration_between_two_time_steps_is_refused_not_rounded() {
             "e.g. 0.0001 or 0.0002 s",
         ],
     );
+    // Less than half a step is not one step either (1e-13 s ran as one).
+    let w = d.join("tiny-duration.ron");
+    std::fs::write(&w, text.replace("duration_s: 100.0,", "duration_s: 1e-13,")).unwrap();
+    fails_with(
+        "check",
+        &[s(&w)],
+        &[
+            "1e-9 time steps of 0.1 ms",
+            "at least one step: e.g. 0.0001 s",
+        ],
+    );
     // A whole number of steps computed in floating point (0.3 s / 0.1 ms) is accepted.
     let w = d.join("whole.ron");
     std::fs::write(&w, text.replace("duration_s: 100.0,", "duration_s: 0.3,")).unwrap();
