@@ -220,10 +220,20 @@ pub fn sweep(args: &SweepArgs, out: &mut dyn Write) -> CliResult {
                 dir.display()
             )));
         }
+        let ours = dir.join(report::MARKER).exists();
         report::prepare_dir(&dir, args.force).map_err(write_error)?;
         if results.exists() {
             fs::remove_file(&results)
                 .with_context(|| format!("cannot remove {}", results.display()))
+                .map_err(CliError::Other)?;
+        }
+        // Starting over in tilesim's own directory: the earlier study's point reports go
+        // too, or points past this study's count would stay beside its results as if
+        // they were its own. (A directory tilesim did not create keeps what it had.)
+        let points = dir.join("points");
+        if ours && points.is_dir() {
+            fs::remove_dir_all(&points)
+                .with_context(|| format!("cannot remove {}", points.display()))
                 .map_err(CliError::Other)?;
         }
         let text = serde_json::to_string_pretty(&info).map_err(|e| CliError::Other(e.into()))?;

@@ -154,6 +154,23 @@ fn resume_runs_only_the_missing_points_and_results_are_never_overwritten_silentl
         std::fs::read_to_string(out.join("results.csv")).unwrap(),
         full
     );
+    // Starting over with --force and a smaller study leaves no report of the old one's
+    // points behind.
+    let small = study(
+        &d,
+        "        (path: \"workload.partitions[1].tiles\", values: [1, 2], format: \"Count({})\"),",
+    );
+    let o = sweep(&small, &out, &["--force", "--quiet"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(out.join("points/000001/report.json").exists());
+    assert!(!out.join("points/000002").exists());
+    assert_eq!(
+        std::fs::read_to_string(out.join("results.csv"))
+            .unwrap()
+            .lines()
+            .count(),
+        3
+    );
 }
 
 #[test]
