@@ -32,7 +32,7 @@ impl PipelineError {
         match self {
             PipelineError::Resolve(_) => true,
             PipelineError::Map(e) => e.is_input_error(),
-            PipelineError::Engine(_) => false,
+            PipelineError::Engine(e) => e.is_input_error(),
             PipelineError::Neuro(e) => e.is_input_error(),
         }
     }

@@ -45,11 +45,21 @@ pub enum EngineError {
     #[error("DRAM controller: {0}")]
     Dram(String),
     /// The run exceeded the cycle limit given in the options.
-    #[error("simulation exceeded the limit of {limit} cycles")]
+    #[error(
+        "the run needs more than {limit} cycles, which tilesim cannot count\n  hint: the clock, a latency or rate, or stream.samples is far beyond what a run can span; bring it closer to the hardware or stream fewer samples"
+    )]
     CycleLimit {
         /// Limit.
         limit: u64,
     },
+}
+
+impl EngineError {
+    /// Whether the scenario's values caused the error (exit code 2): only a run past the
+    /// cycle limit, which the workload's size, clock and latencies decide.
+    pub fn is_input_error(&self) -> bool {
+        matches!(self, EngineError::CycleLimit { .. })
+    }
 }
 
 /// Options of one simulation.
@@ -924,5 +934,9 @@ mod tests {
         };
         let e = simulate(&s, &m, &opts).unwrap_err();
         assert!(matches!(e, EngineError::CycleLimit { limit: 10_000 }));
+        assert!(
+            e.is_input_error(),
+            "exit code 2: the scenario is too long to count"
+        );
     }
 }
