@@ -172,9 +172,15 @@ pub fn read_text(path: &Path) -> Result<String, SpecError> {
             file: path.to_path_buf(),
         });
     }
-    String::from_utf8(bytes).map_err(|e| SpecError::NotText {
+    let text = String::from_utf8(bytes).map_err(|e| SpecError::NotText {
         file: path.to_path_buf(),
         offset: e.utf8_error().valid_up_to(),
+    })?;
+    // A byte-order mark (some Windows editors write one) is not part of the text: RON
+    // would stop at it, and editors do not count it in line 1's columns.
+    Ok(match text.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_string(),
+        None => text,
     })
 }
 
@@ -396,6 +402,18 @@ mod tests {
             Some(SpecKind::Workload)
         );
         assert_eq!(detect_kind("(name: \"w\")"), None);
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_not_part_of_the_text() {
+        let dir = std::env::temp_dir().join(format!("tilesim-bom-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("bom.ron");
+        std::fs::write(&f, "\u{feff}Workload(name: \"w\")").unwrap();
+        let text = read_text(&f).unwrap();
+        assert_eq!(text, "Workload(name: \"w\")");
+        assert_eq!(detect_kind(&text), Some(SpecKind::Workload));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
