@@ -259,12 +259,22 @@ pub fn load_any(path: &Path) -> Result<AnySpec, SpecError> {
                     ),
                 });
             }
+            // RON lets the top-level struct go unnamed, and `run` reads such a file by its
+            // position: take it as the one kind it parses as.
+            if let Ok(a) = parse::<ArchSpec>(path, &text, SpecKind::Arch) {
+                return Ok(AnySpec::Arch(Box::new(a)));
+            }
+            if let Ok(w) = parse::<WorkloadSpec>(path, &text, SpecKind::Workload) {
+                return Ok(AnySpec::Workload(Box::new(w)));
+            }
             let (line, col) = first_token_position(&text);
             Err(SpecError::Syntax {
                 file: path.to_path_buf(),
                 line,
                 col,
-                message: "cannot tell what kind of spec this is".into(),
+                message: "cannot tell what kind of spec this is (it parses as neither a \
+                          machine nor a workload)"
+                    .into(),
                 hint: Some(
                     "start the file with `Arch(` for a machine or `Workload(` for a workload"
                         .into(),
@@ -413,6 +423,20 @@ mod tests {
         let text = read_text(&f).unwrap();
         assert_eq!(text, "Workload(name: \"w\")");
         assert_eq!(detect_kind(&text), Some(SpecKind::Workload));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn an_unnamed_top_level_struct_is_the_kind_it_parses_as() {
+        let dir = std::env::temp_dir().join(format!("tilesim-unnamed-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let named = include_str!("../../workloads/mlp-inference.ron");
+        let f = dir.join("w.ron");
+        std::fs::write(&f, named.replacen("Workload(", "(", 1)).unwrap();
+        assert!(matches!(load_any(&f), Ok(AnySpec::Workload(_))));
+        std::fs::write(&f, "(name: \"x\", cores: 3)").unwrap();
+        let e = load_any(&f).unwrap_err().to_string();
+        assert!(e.contains("cannot tell what kind of spec this is"), "{e}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
