@@ -100,13 +100,7 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> CliResult {
             if !sc.workload.partitions.is_empty() {
                 match tilesim::mapper::map(&sc) {
                     Ok(s) => parts.push(format!("{} programs", s.programs.len())),
-                    Err(e) => {
-                        let field = e
-                            .layer()
-                            .and_then(|l| w.spec.model_entry(l))
-                            .map(|i| format!("model[{i}]"));
-                        errors.push(misfit(field, &e))
-                    }
+                    Err(e) => errors.push(misfit(super::load::map_error_field(&e, &w.spec), &e)),
                 }
             }
             match tilesim::neuro::fit(&sc) {

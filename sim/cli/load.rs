@@ -131,6 +131,21 @@ pub fn set_error(
     }
 }
 
+/// The workload field a mapping error is about, for [`misfit`]: the layer's entry of
+/// `model` (`model[i]`), the model as a whole, or none.
+pub fn map_error_field(
+    e: &tilesim::mapper::MapError,
+    w: &tilesim::spec::WorkloadSpec,
+) -> Option<String> {
+    match e {
+        tilesim::mapper::MapError::NoMatmul => Some("model".into()),
+        _ => e
+            .layer()
+            .and_then(|l| w.model_entry(l))
+            .map(|i| format!("model[{i}]")),
+    }
+}
+
 /// Where `field` of the spec under `root` (`arch` or `workload`) comes from, as an error
 /// message's prefix: `FILE:LINE:COL: FIELD` where the file writes it, `FILE: FIELD (from
 /// --set PATH=VALUE)` where a `--set` gave it, `FILE:LINE:COL: FIELD (not written in the

@@ -175,10 +175,7 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> CliResult {
     let wl = (workload.path.as_path(), workload.text.as_str());
     let result = run_scenario_with(scenario, &options).map_err(|e| match e {
         PipelineError::Map(m) if m.is_input_error() => {
-            let field = m
-                .layer()
-                .and_then(|l| workload_spec.model_entry(l))
-                .map(|i| format!("model[{i}]"));
+            let field = load::map_error_field(&m, &workload_spec);
             CliError::Input(anyhow!(load::misfit(
                 wl,
                 &arch.path,

@@ -202,7 +202,8 @@ pub(super) fn whole_array(sc: &Scenario) -> Result<Result<TileSchedule, &'static
     ) else {
         return Err(MapError::TooLarge {
             layer: layer.index,
-            what: "bytes or MACs per batch overflow 64-bit counters; use a smaller batch".into(),
+            what: "bytes or MACs per batch overflow 64-bit counters; hint: use a smaller batch"
+                .into(),
         });
     };
     let c_total = output_bytes(sc, dtype, mm.saturating_mul(nn));

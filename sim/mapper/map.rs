@@ -98,7 +98,9 @@ pub enum MapError {
         widest: u64,
     },
     /// The model has nothing to place on tiles.
-    #[error("the model has no matrix layer (Dense, Gemm or Conv2d) to map")]
+    #[error(
+        "the model has no matrix layer (Dense, Gemm or Conv2d) to map; hint: elementwise ops run fused into a matrix layer: add one"
+    )]
     NoMatmul,
     /// A datatype has no MAC rate on this machine.
     #[error("machine has no {0} datapath")]
@@ -227,7 +229,7 @@ fn check_sizes(sc: &Scenario, stages: &[Stage]) -> Result<(), MapError> {
         if macs.is_none() || values.is_none() {
             return Err(MapError::TooLarge {
                 layer: s.layer,
-                what: "MACs or values per batch overflow 64-bit counters; use a smaller batch or layer".into(),
+                what: "MACs or values per batch overflow 64-bit counters; hint: use a smaller batch or layer".into(),
             });
         }
     }

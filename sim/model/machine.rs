@@ -299,7 +299,11 @@ pub const MAX_GRID_DIM: u32 = 256;
 pub fn resolve_machine(spec: &ArchSpec) -> Result<Machine, ResolveError> {
     let mut p = Problems::new(Source::Arch);
     if spec.name.trim().is_empty() {
-        p.push("name", "must not be empty");
+        p.push_hint(
+            "name",
+            "must not be empty",
+            "name the machine; reports and output directories use it",
+        );
     }
     p.positive_f64("clock_mhz", spec.clock_mhz);
     p.plausible("clock_mhz", spec.clock_mhz, limits::CLOCK_MHZ, "MHz");
@@ -370,7 +374,11 @@ pub fn resolve_machine(spec: &ArchSpec) -> Result<Machine, ResolveError> {
         }
     }
     if macs.is_empty() {
-        p.push("compute.macs_per_cycle", "no datatype has a MAC rate");
+        p.push_hint(
+            "compute.macs_per_cycle",
+            "no datatype has a MAC rate",
+            "give the MACs per cycle of each datatype the cores support, e.g. (int8: 512, bf16: 256)",
+        );
     }
     let m = &spec.mem_tile;
     p.positive("mem_tile.bytes", m.bytes);
@@ -402,7 +410,11 @@ pub fn resolve_machine(spec: &ArchSpec) -> Result<Machine, ResolveError> {
     if let Some(v) = s.run_overhead_cycles
         && !(v.is_finite() && v >= 0.0)
     {
-        p.push("shim.run_overhead_cycles", "must be a finite number >= 0");
+        p.push_hint(
+            "shim.run_overhead_cycles",
+            "must be a finite number >= 0",
+            "leave it out for no per-run cost",
+        );
     }
     let sw = &spec.stream_switch;
     for (f, v) in [
@@ -447,9 +459,10 @@ pub fn resolve_machine(spec: &ArchSpec) -> Result<Machine, ResolveError> {
         p.plausible(f, v, limits::DRAM_NS, "ns");
     }
     if d.t_rfc_ns.is_finite() && d.t_refi_ns.is_finite() && d.t_rfc_ns >= d.t_refi_ns {
-        p.push(
+        p.push_hint(
             "dram.t_rfc_ns",
             "refresh cycle time must be shorter than the refresh interval",
+            "check t_rfc_ns and t_refi_ns against the part's datasheet (tRFC is hundreds of ns, tREFI microseconds)",
         );
     }
     if let Some(name) = &d.controller {
@@ -499,7 +512,11 @@ pub fn resolve_machine(spec: &ArchSpec) -> Result<Machine, ResolveError> {
         "µs",
     );
     if !(spec.host.dispatch_latency_us.is_finite() && spec.host.dispatch_latency_us >= 0.0) {
-        p.push("host.dispatch_latency_us", "must be a finite number >= 0");
+        p.push_hint(
+            "host.dispatch_latency_us",
+            "must be a finite number >= 0",
+            "use the measured time per dispatch in µs, e.g. 36.0",
+        );
     }
     for (f, v) in [
         ("host.call_latency_us", spec.host.call_latency_us),
@@ -507,7 +524,11 @@ pub fn resolve_machine(spec: &ArchSpec) -> Result<Machine, ResolveError> {
     ] {
         if let Some(v) = v {
             if !(v.is_finite() && v >= 0.0) {
-                p.push(f, "must be a finite number >= 0");
+                p.push_hint(
+                    f,
+                    "must be a finite number >= 0",
+                    "use the measured latency in µs, or leave it out",
+                );
             }
             p.plausible(f, v, limits::HOST_US, "µs");
         }
@@ -540,7 +561,11 @@ pub fn resolve_machine(spec: &ArchSpec) -> Result<Machine, ResolveError> {
         if let crate::spec::WeightFormatSpec::Format(f) = n.weight_format
             && let Some(Err(e)) = f.posit_spec()
         {
-            p.push("neuro.weight_format", e.to_string());
+            p.push_hint(
+                "neuro.weight_format",
+                e.to_string(),
+                "e.g. weight_format: Format(Posit(n: 16, es: 1)), or Fixed",
+            );
         }
     }
 
@@ -555,16 +580,18 @@ pub fn resolve_machine(spec: &ArchSpec) -> Result<Machine, ResolveError> {
     }
     for (i, o) in g.overrides.iter().enumerate() {
         if o.col >= cols {
-            p.push(
+            p.push_hint(
                 format!("grid.overrides[{i}].col"),
                 format!("column {} is outside the grid (0..{cols})", o.col),
+                "columns count from 0 up to grid.cols − 1",
             );
             continue;
         }
         match o.row {
-            Some(r) if r >= rows_n => p.push(
+            Some(r) if r >= rows_n => p.push_hint(
                 format!("grid.overrides[{i}].row"),
                 format!("row {r} is outside the grid (0..{rows_n})"),
+                "rows count from 0 up to the number of grid.rows − 1",
             ),
             Some(r) => kinds[(r * cols + o.col) as usize] = kind_of(o.kind),
             None => {

@@ -86,15 +86,8 @@ impl Problems {
         }
     }
 
-    pub(crate) fn push(&mut self, field: impl Into<String>, message: impl Into<String>) {
-        self.list.push(Problem {
-            source: self.source,
-            field: field.into(),
-            message: message.into(),
-            hint: None,
-        });
-    }
-
+    /// Records a problem of `field`: what is wrong and what to do about it (every problem
+    /// carries a hint).
     pub(crate) fn push_hint(
         &mut self,
         field: impl Into<String>,

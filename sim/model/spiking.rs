@@ -27,7 +27,11 @@ fn finite(p: &mut Problems, field: String, v: f64) -> bool {
     if v.is_finite() {
         true
     } else {
-        p.push(field, format!("must be a finite number, got {v}"));
+        p.push_hint(
+            field,
+            format!("must be a finite number, got {v}"),
+            "write a number, not NaN or an infinity",
+        );
         false
     }
 }
@@ -141,7 +145,11 @@ pub(crate) fn check_spiking(p: &mut Problems, s: &SpikingSpec, machine: Option<&
         let f = |x: &str| format!("spiking.populations[{i}].{x}");
         let name = pop.name();
         if name.trim().is_empty() {
-            p.push(f("name"), "must not be empty");
+            p.push_hint(
+                f("name"),
+                "must not be empty",
+                "name the population; projections refer to it by name",
+            );
         } else if names.contains(&name) {
             p.push_hint(
                 f("name"),
@@ -152,12 +160,13 @@ pub(crate) fn check_spiking(p: &mut Problems, s: &SpikingSpec, machine: Option<&
         names.push(name);
         let size = pop.size();
         if size == 0 || size > MAX_POPULATION {
-            p.push(
+            p.push_hint(
                 match pop {
                     PopulationSpec::Recorded { .. } => f("trains_ms"),
                     _ => f("size"),
                 },
                 format!("must hold 1..={MAX_POPULATION} neurons, got {size}"),
+                "a larger network is several populations",
             );
         }
         match pop {
@@ -199,9 +208,10 @@ pub(crate) fn check_spiking(p: &mut Problems, s: &SpikingSpec, machine: Option<&
             }
             PopulationSpec::Poisson { rate_hz, .. } => {
                 if !(rate_hz.is_finite() && *rate_hz >= 0.0) {
-                    p.push(
+                    p.push_hint(
                         f("rate_hz"),
                         format!("must be a finite number ≥ 0, got {rate_hz}"),
+                        "e.g. rate_hz: 10.0",
                     );
                 } else if dt_ok && rate_hz * s.dt_ms * 1e-3 > 1.0 {
                     p.push_hint(
@@ -218,9 +228,10 @@ pub(crate) fn check_spiking(p: &mut Problems, s: &SpikingSpec, machine: Option<&
             PopulationSpec::Recorded { trains_ms, .. } => {
                 for (j, train) in trains_ms.iter().enumerate() {
                     if let Some(t) = train.iter().find(|t| !(t.is_finite() && **t >= 0.0)) {
-                        p.push(
+                        p.push_hint(
                             f(&format!("trains_ms[{j}]")),
                             format!("spike times must be finite and ≥ 0 ms, got {t}"),
+                            "times are ms from the start of the run",
                         );
                     } else if dt_ok {
                         // Times play at the nearest step; two in one step merged into one
@@ -255,12 +266,13 @@ pub(crate) fn check_spiking(p: &mut Problems, s: &SpikingSpec, machine: Option<&
         );
     }
     if s.projections.len() > MAX_PROJECTIONS {
-        p.push(
+        p.push_hint(
             "spiking.projections",
             format!(
                 "{} projections, more than {MAX_PROJECTIONS}",
                 s.projections.len()
             ),
+            "merge projections between the same populations",
         );
     }
     let mut synapses = 0.0f64;
@@ -323,7 +335,11 @@ pub(crate) fn check_spiking(p: &mut Problems, s: &SpikingSpec, machine: Option<&
             WeightInitSpec::Uniform { low, high } => {
                 if finite(p, f("weight.low"), low) & finite(p, f("weight.high"), high) && low > high
                 {
-                    p.push(f("weight"), format!("low {low} is above high {high}"));
+                    p.push_hint(
+                        f("weight"),
+                        format!("low {low} is above high {high}"),
+                        "swap them",
+                    );
                 }
             }
         }
@@ -367,14 +383,16 @@ pub(crate) fn check_spiking(p: &mut Problems, s: &SpikingSpec, machine: Option<&
             );
         }
         if !(pr.delay_ms.is_finite() && pr.delay_ms >= 0.0) {
-            p.push(
+            p.push_hint(
                 f("delay_ms"),
                 format!("must be a finite number ≥ 0, got {}", pr.delay_ms),
+                "e.g. delay_ms: 1.0",
             );
         } else if dt_ok && (pr.delay_ms / s.dt_ms).round() > MAX_DELAY_STEPS {
-            p.push(
+            p.push_hint(
                 f("delay_ms"),
                 format!("is more than {MAX_DELAY_STEPS} time steps"),
+                "use a shorter delay or a longer dt_ms",
             );
         }
         if let Some(w) = pr.w_max {
@@ -396,9 +414,10 @@ pub(crate) fn check_spiking(p: &mut Problems, s: &SpikingSpec, machine: Option<&
             if finite(p, f("stdp.w_max"), st.w_max) & finite(p, f("stdp.w_min"), st.w_min)
                 && st.w_max <= st.w_min
             {
-                p.push(
+                p.push_hint(
                     f("stdp.w_max"),
                     format!("must be above w_min {}, got {}", st.w_min, st.w_max),
+                    "STDP keeps weights in [w_min, w_max]",
                 );
             } else if st.w_min < st.w_max {
                 // STDP keeps weights in [w_min, w_max]: initial weights outside it were

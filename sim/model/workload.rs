@@ -300,17 +300,26 @@ fn resolve_learning(p: &mut Problems, spec: &LearningSpec) -> LearningSetup {
         );
     }
     if spec.eval_every == Some(0) {
-        p.push("learning.eval_every", "must be at least 1");
+        p.push_hint(
+            "learning.eval_every",
+            "must be at least 1",
+            "leave it out for about 32 evaluations over the run",
+        );
     }
     if spec.value_macs == Some(0) {
-        p.push("learning.value_macs", "must be at least 1");
+        p.push_hint(
+            "learning.value_macs",
+            "must be at least 1",
+            "leave it out for the default budget of the value pass",
+        );
     }
     if let Some(t) = spec.target_loss
         && !(t.is_finite() && t >= 0.0)
     {
-        p.push(
+        p.push_hint(
             "learning.target_loss",
             format!("must be a finite number ≥ 0, got {t}"),
+            "e.g. target_loss: Some(0.05), or leave it out",
         );
     }
     LearningSetup {
@@ -419,9 +428,10 @@ fn dim(p: &mut Problems, field: String, v: u64) {
             "zero-sized layers compute nothing",
         );
     } else if v > MAX_DIM {
-        p.push(
+        p.push_hint(
             field,
             format!("{v} is larger than the supported maximum {MAX_DIM}"),
+            "split the layer, or model a slice of it",
         );
     }
 }
@@ -444,7 +454,11 @@ fn resolve_with(
 ) -> Result<Option<Workload>, ResolveError> {
     let mut p = Problems::new(Source::Workload);
     if spec.name.trim().is_empty() {
-        p.push("name", "must not be empty");
+        p.push_hint(
+            "name",
+            "must not be empty",
+            "name the workload; reports and output directories use it",
+        );
     }
     // A spiking-only workload has no model, stream or partitions.
     let dataflow = !(spec.spiking.is_some() && spec.model.is_empty() && spec.partitions.is_empty());
@@ -456,7 +470,7 @@ fn resolve_with(
         );
     }
     if spec.batch == 0 {
-        p.push("batch", "must be greater than 0");
+        p.push_hint("batch", "must be greater than 0", "e.g. batch: 8");
     }
     if spec.stream.samples == 0 && dataflow {
         p.push_hint(
@@ -479,7 +493,11 @@ fn resolve_with(
         super::spiking::check_spiking(&mut p, s, machine);
     }
     if spec.stream.samples_per_call == Some(0) {
-        p.push("stream.samples_per_call", "must be greater than 0");
+        p.push_hint(
+            "stream.samples_per_call",
+            "must be greater than 0",
+            "leave it out for the whole stream in one invocation (a persistent kernel)",
+        );
     }
 
     let mut layers = Vec::new();
@@ -496,9 +514,10 @@ fn resolve_with(
                 dim(&mut p, f("in"), inputs);
                 dim(&mut p, f("out"), out);
                 if repeat == 0 || repeat > MAX_REPEAT {
-                    p.push(
+                    p.push_hint(
                         f("repeat"),
                         format!("must be between 1 and {MAX_REPEAT}, got {repeat}"),
+                        "repeat: N stacks N copies of the layer; leave it out for one",
                     );
                 } else if repeat > 1 && inputs != out {
                     p.push_hint(
@@ -552,9 +571,10 @@ fn resolve_with(
                     dim(&mut p, f(name), v);
                 }
                 if kernel > h || kernel > w {
-                    p.push(
+                    p.push_hint(
                         f("kernel"),
                         format!("kernel {kernel} is larger than the {h}×{w} input"),
+                        "use a kernel no larger than the input (there is no padding), or a larger h and w",
                     );
                 }
                 let ho = if stride > 0 && kernel <= h {
@@ -660,9 +680,10 @@ fn resolve_with(
                         perturb,
                     } => {
                         if perturbations == 0 {
-                            p.push(
+                            p.push_hint(
                                 format!("partitions[{i}].method.perturbations"),
                                 "must be at least 1",
+                                "each perturbation is one tangent forward pass, e.g. perturbations: 4",
                             );
                         }
                         PartitionKind::ForwardGradient {
@@ -708,7 +729,11 @@ fn resolve_with(
         let count = match tiles {
             TilesSpec::Count(n) => {
                 if n == 0 {
-                    p.push(format!("partitions[{i}].tiles"), "must be at least 1 tile");
+                    p.push_hint(
+                        format!("partitions[{i}].tiles"),
+                        "must be at least 1 tile",
+                        "e.g. tiles: Count(4), or Fraction(0.25) of the compute tiles",
+                    );
                 }
                 n
             }
@@ -784,9 +809,10 @@ fn resolve_with(
                     );
                 }
                 if c >= cols {
-                    p.push(
+                    p.push_hint(
                         "mapping.columns",
                         format!("column {c} is outside the machine's 0..{cols}"),
+                        "columns count from 0 up to the machine's grid.cols − 1",
                     );
                 }
             }
@@ -850,7 +876,11 @@ fn resolve_with(
     if let Some(g) = mapping.group_tiles
         && g == 0
     {
-        p.push("mapping.group_tiles", "must be at least 1");
+        p.push_hint(
+            "mapping.group_tiles",
+            "must be at least 1",
+            "leave it out to let the mapper choose",
+        );
     }
     let mac_efficiency = mapping
         .mac_efficiency
@@ -890,13 +920,18 @@ fn resolve_with(
             }
         };
         if !(lr.is_finite() && lr > 0.0) {
-            p.push(
+            p.push_hint(
                 "optimizer.lr",
                 format!("must be a finite number > 0, got {lr}"),
+                "e.g. lr: 0.01",
             );
         }
         if apply_every == 0 {
-            p.push("optimizer.apply_every", "must be at least 1");
+            p.push_hint(
+                "optimizer.apply_every",
+                "must be at least 1",
+                "the host applies an update every N gradient estimates, e.g. apply_every: 16",
+            );
         }
         Optimizer {
             lr,
@@ -929,9 +964,10 @@ fn resolve_with(
         );
     }
     if any_learning && layers.iter().all(|l| l.weight_values() == 0) {
-        p.push(
+        p.push_hint(
             "partitions",
             "a learning partition needs a model with weights",
+            "add a Dense, Gemm or Conv2d layer, or make the partitions Inference",
         );
     }
     let dispatch = spec.stream.dispatch.unwrap_or(DispatchSpec::Batched);

@@ -386,6 +386,7 @@ fn hint_for(code: &ron::Error, kind: SpecKind) -> Option<String> {
             kind.top_level_name()
         )),
         E::DuplicateStructField { .. } => Some("remove the repeated field".into()),
+        E::UnclosedBlockComment => Some("close the comment with `*/`".into()),
         E::ExpectedComma => Some(
             "separate fields and list items with `,`; a `]` or `)` may be missing just before"
                 .into(),
@@ -393,7 +394,12 @@ fn hint_for(code: &ron::Error, kind: SpecKind) -> Option<String> {
         _ if s.contains("Expected") || s.contains("expected") || s.contains("invalid type") => {
             Some("check the value's type and unit against the README's format table".into())
         }
-        _ => None,
+        // Whatever else RON stopped at: the shipped files show every construct.
+        _ => Some(format!(
+            "compare with a shipped {} file (arch/*.ron, workloads/*.ron): RON writes \
+             `Name(field: value, ...)`, lists `[a, b]`, comments `//` and `/* */`",
+            kind.top_level_name()
+        )),
     }
 }
 

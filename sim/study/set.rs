@@ -62,7 +62,9 @@ pub enum SetError {
         field: String,
     },
     /// The value has the wrong type for the field.
-    #[error("{path}: `{value}` does not fit the field: {message}")]
+    #[error(
+        "{path}: `{value}` does not fit the field: {message}\n  hint: write the value as the field is written in a spec file; the resolved.ron of a run shows every field's form"
+    )]
     Type {
         /// The path.
         path: String,

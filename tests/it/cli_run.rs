@@ -1118,3 +1118,32 @@ fn a_nan_in_a_file_is_refused_at_its_place_with_or_without_set_never_dropped() {
     assert!(stderr(&o).contains("nan.ron:103:"), "{}", stderr(&o));
     assert!(!d.join("s").exists());
 }
+
+#[test]
+fn every_refused_value_comes_with_a_hint() {
+    let d = scratch("hints");
+    for set in [
+        "workload.batch=0",
+        "workload.stream.samples_per_call=Some(0)",
+        "workload.partitions[1].method.perturbations=0",
+        "workload.optimizer=Some(Sgd(lr: 0.01, apply_every: 0))",
+        "workload.name=\"\"",
+        "arch.name=\" \"",
+        "arch.dram.t_rfc_ns=1e6",
+        "workload.model[0]=Conv2d(h: 2, w: 2, c_in: 4, c_out: 8, kernel: 5, stride: 1)",
+        "workload.mapping.group_tiles=Some(0)",
+        "workload.model[0].repeat=0",
+    ] {
+        let o = run_small(&d.join("r"), &["--set", set]);
+        assert_eq!(o.status.code(), Some(2), "{set}: {}", stderr(&o));
+        assert!(stderr(&o).contains("hint:"), "{set}: {}", stderr(&o));
+    }
+    let f = d.join("open-comment.ron");
+    std::fs::write(&f, "Workload(\n  name: \"x\", /* open\n").unwrap();
+    let (code, err) = check(&[&f]);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("open-comment.ron:2:") && err.contains("hint: close the comment"),
+        "{err}"
+    );
+}
