@@ -473,13 +473,19 @@ pub fn resolve_machine(spec: &ArchSpec) -> Result<Machine, ResolveError> {
                 format!("valid presets: {}", crate::dram::presets::preset_names()),
             ),
             Ok(x) => {
-                let width = x.channels * x.channel_width_bits;
-                if width != d.bus_width_bits
-                    || x.channels != d.channels
-                    || f64::from(x.data_rate_mts) != d.data_rate_mts
-                    || x.bank_groups != d.bank_groups
-                    || x.banks_per_group != d.banks_per_group
-                {
+                let agrees = |x: &crate::dram::DramPreset| {
+                    x.channels * x.channel_width_bits == d.bus_width_bits
+                        && x.channels == d.channels
+                        && f64::from(x.data_rate_mts) == d.data_rate_mts
+                        && x.bank_groups == d.bank_groups
+                        && x.banks_per_group == d.banks_per_group
+                };
+                if !agrees(x) {
+                    let fitting: Vec<&str> = crate::dram::PRESETS
+                        .iter()
+                        .filter(|p| agrees(p))
+                        .map(|p| p.name)
+                        .collect();
                     p.push_hint(
                         "dram.controller",
                         format!(
@@ -492,7 +498,18 @@ pub fn resolve_machine(spec: &ArchSpec) -> Result<Machine, ResolveError> {
                             x.bank_groups,
                             x.banks_per_group
                         ),
-                        "pick the preset of this memory system or make the fields agree",
+                        if fitting.is_empty() {
+                            format!(
+                                "no preset matches this dram section; make its fields agree \
+                                 with one of: {}",
+                                crate::dram::presets::preset_names()
+                            )
+                        } else {
+                            format!(
+                                "the presets that match this dram section: {}",
+                                fitting.join(", ")
+                            )
+                        },
                     );
                 }
             }

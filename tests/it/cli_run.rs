@@ -626,6 +626,19 @@ fn unknown_dram_controller_preset_is_refused_with_the_valid_ones() {
         "{err}"
     );
     assert!(err.contains("arch.ron:"), "{err}");
+    // A preset of another memory system is refused naming the one that matches.
+    let text = std::fs::read_to_string(arch()).unwrap().replace(
+        "controller: \"lpddr5x-8000-x256\"",
+        "controller: \"ddr5-4800-x64\"",
+    );
+    std::fs::write(&f, text).unwrap();
+    let (code, err) = check(&[&f]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("does not match this dram section")
+            && err.contains("hint: the presets that match this dram section: lpddr5x-8000-x256"),
+        "{err}"
+    );
 }
 
 #[test]
