@@ -478,10 +478,15 @@ pub fn map(sc: &Scenario) -> Result<TileSchedule, MapError> {
                  not apply here ({why}); the general mapping writes the outputs at the datatype's \
                  width"
             ));
-        } else if w.mapping.kernel_tile.is_some() && !resident {
+        } else if w.mapping.kernel_tile.is_some() {
             general.notes.push(format!(
                 "mapping.kernel_tile: the whole-array GEMM mapping does not apply ({why}); the \
-                 general mapping runs the Gemm"
+                 general mapping runs the Gemm{}",
+                if resident {
+                    ", and its weights never stream, so no kernel tile is used"
+                } else {
+                    ""
+                }
             ));
         }
     }

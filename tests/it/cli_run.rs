@@ -947,6 +947,26 @@ fn a_gemm_setting_the_general_mapping_cannot_honour_is_named_in_a_note() {
             && e.contains("(the weights stay in L1)"),
         "{e}"
     );
+    // A pinned kernel tile is not used either when the weights never stream.
+    let o = tilesim()
+        .arg("run")
+        .arg(root().join("arch/xdna1-phoenix.ron"))
+        .arg(root().join("workloads/calibration/m1-bf16-kernel-32.ron"))
+        .args([
+            "--set",
+            "workload.mapping.kernel_tile=Some((m: 32, k: 32, n: 32))",
+            "--out",
+        ])
+        .arg(d.join("r3"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("note: mapping.kernel_tile")
+            && stderr(&o).contains("its weights never stream, so no kernel tile is used"),
+        "{}",
+        stderr(&o)
+    );
     // The shipped workload (Native) runs without a note.
     let o = tilesim()
         .arg("run")
