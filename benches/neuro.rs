@@ -53,7 +53,7 @@ fn main() {
         let mut events = 0;
         for seed in 1..=3u64 {
             let (t0, c0) = (Instant::now(), cpu_ns());
-            let run = simulate(black_box(&net), &placement, &fabric, seed);
+            let run = simulate(black_box(&net), &placement, &fabric, seed, None);
             let secs = match (c0, cpu_ns()) {
                 (Some(a), Some(b)) if b > a => (b - a) as f64 * 1e-9,
                 _ => t0.elapsed().as_secs_f64(),

@@ -75,7 +75,7 @@ pub fn run_scenario_with(
 ) -> Result<RunOutput, PipelineError> {
     // The spiking part first: a network that does not fit is an input error, found
     // before the (longer) dataflow run.
-    let neuro = crate::neuro::run(&scenario)?;
+    let neuro = crate::neuro::run_with(&scenario, options.progress.as_ref())?;
     // A spiking-only workload has no compute partitions: its schedule is empty.
     let dataflow = !scenario.workload.partitions.is_empty();
     let schedule = if dataflow {

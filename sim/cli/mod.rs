@@ -7,6 +7,7 @@ mod check;
 mod dram;
 mod load;
 mod plot;
+mod progress;
 mod repr;
 mod run;
 mod sweep;

@@ -167,13 +167,17 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> CliResult {
         .flatten()
         .collect();
     refuse_clashing_outputs(&dir, &outputs, &inputs, plot_format.is_some())?;
+    let terminal = super::progress::Terminal::on_stderr();
     let options = SimOptions {
         dram_trace: args.dram_trace.is_some(),
         trace_window,
+        progress: terminal.progress(),
         ..SimOptions::default()
     };
     let wl = (workload.path.as_path(), workload.text.as_str());
-    let result = run_scenario_with(scenario, &options).map_err(|e| match e {
+    let result = run_scenario_with(scenario, &options);
+    terminal.finish();
+    let result = result.map_err(|e| match e {
         PipelineError::Map(m) if m.is_input_error() => {
             let field = load::map_error_field(&m, &workload_spec);
             CliError::Input(anyhow!(load::misfit(

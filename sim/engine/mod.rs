@@ -18,6 +18,6 @@ mod systems;
 
 pub use components::{Channel, Sequencer, Span, SpanKind, TileState};
 pub use simulate::{
-    EngineError, FabricActivity, PortActivity, Profile, ResourceActivity, SimOptions, TileActivity,
-    Timeline, simulate,
+    EngineError, FabricActivity, PortActivity, Profile, Progress, ResourceActivity, SimOptions,
+    TileActivity, Timeline, simulate,
 };

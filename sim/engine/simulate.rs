@@ -62,6 +62,21 @@ impl EngineError {
     }
 }
 
+/// Told how far a long stage of a run has come: the stage (`"spiking network"`,
+/// `"timing"`) and the share of it done, 0 to 1. Called from the stage's loop every few
+/// thousand steps; what it does (a progress line on a terminal) never changes the results.
+#[derive(Clone)]
+pub struct Progress(pub std::sync::Arc<ProgressFn>);
+
+/// The callback of [`Progress`]: the stage and its share done.
+pub type ProgressFn = dyn Fn(&str, f64) + Send + Sync;
+
+impl std::fmt::Debug for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Progress")
+    }
+}
+
 /// Options of one simulation.
 #[derive(Debug, Clone)]
 pub struct SimOptions {
@@ -77,6 +92,8 @@ pub struct SimOptions {
     /// Record every timed op that overlaps this cycle window `[start, end)` in
     /// [`Timeline::spans`] (for `--trace`; memory grows with the window).
     pub trace_window: Option<(u64, u64)>,
+    /// Where to report how far the run has come (none by default).
+    pub progress: Option<Progress>,
 }
 
 impl Default for SimOptions {
@@ -86,6 +103,7 @@ impl Default for SimOptions {
             window: None,
             dram_trace: false,
             trace_window: None,
+            progress: None,
         }
     }
 }
@@ -554,6 +572,18 @@ pub fn simulate(
         let sim = world.resource::<Sim>();
         if sim.stats.stopped_at.is_some() {
             break;
+        }
+        if let Some(p) = &options.progress
+            && steps.is_multiple_of(1 << 14)
+            && schedule.stop.target > 0
+        {
+            let done: u64 = schedule
+                .stop
+                .counters
+                .iter()
+                .map(|&c| sim.stats.counters[c as usize])
+                .sum();
+            (p.0)("timing", done as f64 / schedule.stop.target as f64);
         }
         let now = sim.now;
         if let Some(k) = sim.stats.livelock {

@@ -120,10 +120,18 @@ pub fn fit(sc: &Scenario) -> Result<Option<Placement>, NeuroError> {
 
 /// Runs the spiking section of a scenario, if it has one.
 pub fn run(sc: &Scenario) -> Result<Option<NeuroOutput>, NeuroError> {
+    run_with(sc, None)
+}
+
+/// [`run`], telling `progress` how far the network has come.
+pub fn run_with(
+    sc: &Scenario,
+    progress: Option<&crate::engine::Progress>,
+) -> Result<Option<NeuroOutput>, NeuroError> {
     let Some((network, placement, fabric)) = prepare(sc)? else {
         return Ok(None);
     };
-    let run = simulate(&network, &placement, &fabric, sc.seed);
+    let run = simulate(&network, &placement, &fabric, sc.seed, progress);
     let report = build_report(&network, &placement, &run, &fabric, sc.machine.clock_hz);
     let representation = representation_entries(&network, &run, &fabric);
     Ok(Some(NeuroOutput {

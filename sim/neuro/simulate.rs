@@ -181,7 +181,13 @@ fn histogram(w: &[f64], ids: &[u32], lo: f64, hi: f64) -> (Vec<u64>, f64) {
 }
 
 /// Runs a placed network on a fabric; `seed` drives the Poisson sources.
-pub fn simulate(net: &Network, placement: &Placement, fabric: &Fabric, seed: u64) -> NeuroRun {
+pub fn simulate(
+    net: &Network,
+    placement: &Placement,
+    fabric: &Fabric,
+    seed: u64,
+    progress: Option<&crate::engine::Progress>,
+) -> NeuroRun {
     let nodes = net.nodes();
     let n_syn = net.syn_post.len();
     let n_cores = placement.cores.len();
@@ -364,6 +370,11 @@ pub fn simulate(net: &Network, placement: &Placement, fabric: &Fabric, seed: u64
     let (mut synaptic_events, mut stdp_updates, mut local_packets) = (0u64, 0u64, 0u64);
 
     for step in 0..net.steps {
+        if let Some(p) = progress
+            && step.is_multiple_of(1 << 12)
+        {
+            (p.0)("spiking network", step as f64 / net.steps as f64);
+        }
         // 1-2. Integrate every LIF neuron, then test the threshold.
         fired.clear();
         for &(a, b, ref l) in &lif_pops {

@@ -44,7 +44,7 @@ fn run_on_one_core(spec: &SpikingSpec, format: WeightFormatSpec, seed: u64) -> (
     let net = Network::build(spec, format, f.core.weight_bits, seed).unwrap();
     let tile = TileCoord { col: 0, row: 1 };
     let p = place_on(&net, &[tile], f.core.neurons, f.core.synapse_capacity()).unwrap();
-    let run = simulate(&net, &p, &f, seed);
+    let run = simulate(&net, &p, &f, seed, None);
     (net, run)
 }
 

@@ -151,3 +151,32 @@ proptest! {
         }
     }
 }
+
+/// The progress callback sees the timing pass's share done rise from 0 towards 1, and a run
+/// that reports progress gives the same timeline as one that does not.
+#[test]
+fn progress_rises_and_changes_nothing() {
+    use std::sync::{Arc, Mutex};
+    let arch: ArchSpec = parse(Path::new("a.ron"), ARCH, SpecKind::Arch).unwrap();
+    let wl: WorkloadSpec = parse(Path::new("w.ron"), WORKLOAD, SpecKind::Workload).unwrap();
+    let sc = resolve(&arch, &wl, 1).unwrap();
+    let schedule = map(&sc).unwrap();
+    let seen: Arc<Mutex<Vec<(String, f64)>>> = Arc::default();
+    let log = seen.clone();
+    let with = SimOptions {
+        progress: Some(tilesim::engine::Progress(Arc::new(move |stage, done| {
+            log.lock().unwrap().push((stage.to_string(), done));
+        }))),
+        ..Default::default()
+    };
+    let a = simulate(&schedule, &sc.machine, &with).unwrap();
+    let b = simulate(&schedule, &sc.machine, &SimOptions::default()).unwrap();
+    assert_eq!(format!("{a:?}"), format!("{b:?}"));
+    let seen = seen.lock().unwrap();
+    assert!(seen.len() >= 3, "{seen:?}");
+    assert!(
+        seen.iter()
+            .all(|(s, d)| s == "timing" && (0.0..1.0).contains(d))
+    );
+    assert!(seen.windows(2).all(|w| w[0].1 < w[1].1), "{seen:?}");
+}
