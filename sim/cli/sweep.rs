@@ -134,6 +134,29 @@ fn parse_shard(s: &str) -> Result<(usize, usize), CliError> {
     Ok((i, n))
 }
 
+/// Locks the sweep directory `dir` (its marker file) for this process: the lock goes when
+/// the returned file is dropped or the process ends, however it ends.
+fn lock_dir(dir: &Path) -> Result<fs::File, CliError> {
+    let path = dir.join(report::MARKER);
+    let file = fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(&path)
+        .with_context(|| format!("cannot open {}", path.display()))
+        .map_err(CliError::Other)?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(fs::TryLockError::WouldBlock) => Err(input(format!(
+            "another tilesim sweep is writing into {}; hint: wait for it to finish, or give \
+             this one another --out",
+            dir.display()
+        ))),
+        Err(fs::TryLockError::Error(e)) => Err(CliError::Other(
+            anyhow!(e).context(format!("cannot lock {}", path.display())),
+        )),
+    }
+}
+
 /// Rows of a results.jsonl file (a line that does not parse, such as a line cut by a
 /// crash, is skipped: its point runs again on `--resume`).
 fn read_rows(path: &Path) -> Result<Vec<Row>, CliError> {
@@ -188,6 +211,9 @@ pub fn sweep(args: &SweepArgs, out: &mut dyn Write) -> CliResult {
         .unwrap_or_else(|| PathBuf::from("reports").join(report::dir_name(&study.spec.name)));
     let results = dir.join("results.jsonl");
     let info = StudyInfo::of(&study);
+    // Held until the sweep returns: a second sweep into the same directory is refused
+    // instead of interleaving its rows and reports with this one's.
+    let _lock;
     if args.resume {
         if !results.exists() {
             return Err(input(format!(
@@ -195,6 +221,7 @@ pub fn sweep(args: &SweepArgs, out: &mut dyn Write) -> CliResult {
                 dir.display()
             )));
         }
+        _lock = lock_dir(&dir)?;
         let old: StudyInfo = fs::read_to_string(dir.join("study.json"))
             .ok()
             .and_then(|t| serde_json::from_str(&t).ok())
@@ -222,6 +249,14 @@ pub fn sweep(args: &SweepArgs, out: &mut dyn Write) -> CliResult {
         }
         let ours = dir.join(report::MARKER).exists();
         report::prepare_dir(&dir, args.force).map_err(write_error)?;
+        _lock = lock_dir(&dir)?;
+        if results.exists() && !args.force {
+            // Another sweep finished here between the check above and the lock.
+            return Err(input(format!(
+                "{} already has results; hint: --resume to run what is missing, or --force to start over",
+                dir.display()
+            )));
+        }
         if results.exists() {
             fs::remove_file(&results)
                 .with_context(|| format!("cannot remove {}", results.display()))

@@ -705,3 +705,39 @@ fn axis_integers_above_i64_stay_whole() {
         "{report}"
     );
 }
+
+#[test]
+fn a_second_sweep_into_a_directory_in_use_is_refused() {
+    let d = scratch("locked");
+    let long = study(
+        &d,
+        "        (path: \"workload.stream.samples\", values: [400000, 400000]),",
+    );
+    let out = d.join("r");
+    let mut first = std::process::Command::new(assert_cmd::cargo::cargo_bin("tilesim"))
+        .arg("sweep")
+        .arg(&long)
+        .arg("--out")
+        .arg(&out)
+        .args(["--jobs", "1", "--quiet"])
+        .spawn()
+        .unwrap();
+    // study.json is written once the first sweep holds the directory.
+    let t0 = std::time::Instant::now();
+    while !out.join("study.json").exists() && t0.elapsed().as_secs() < 30 {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let o = sweep(&long, &out, &["--force", "--quiet"]);
+    let still_running = first.try_wait().unwrap().is_none();
+    assert!(first.wait().unwrap().success());
+    if still_running {
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(
+            stderr(&o).contains("another tilesim sweep"),
+            "{}",
+            stderr(&o)
+        );
+    }
+    let csv = std::fs::read_to_string(out.join("results.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 3, "{csv}");
+}
