@@ -127,7 +127,19 @@ pub fn set_error(
                 blame(Some(file), root, field, &[])
             ))
         }
-        _ => CliError::Input(anyhow!("--set {e}")),
+        tilesim::study::SetError::Syntax(_) => CliError::Input(anyhow!("--set {e}")),
+        tilesim::study::SetError::Root { .. } | tilesim::study::SetError::NoSuchField { .. } => {
+            CliError::Input(anyhow!(
+                "--set {e}\n  hint: paths start with arch. or workload. and name fields as the \
+                 files do, with [i] for list items"
+            ))
+        }
+        tilesim::study::SetError::Value { .. } | tilesim::study::SetError::Type { .. } => {
+            CliError::Input(anyhow!(
+                "--set {e}\n  hint: write the value as the field is written in a spec file \
+                 (quoted for the shell); the resolved.ron of a run shows every field's form"
+            ))
+        }
     }
 }
 

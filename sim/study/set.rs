@@ -62,9 +62,7 @@ pub enum SetError {
         field: String,
     },
     /// The value has the wrong type for the field.
-    #[error(
-        "{path}: `{value}` does not fit the field: {message}\n  hint: write the value as the field is written in a spec file; the resolved.ron of a run shows every field's form"
-    )]
+    #[error("{path}: `{value}` does not fit the field: {message}")]
     Type {
         /// The path.
         path: String,
