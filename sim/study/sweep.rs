@@ -130,6 +130,18 @@ impl Point {
 /// same scenario with other random data, perturbations and initial weights).
 pub const SEED_AXIS: &str = "seed";
 
+/// Whether two axis paths set a common field: equal, or one is a prefix of the other at
+/// a step boundary (`workload.stream` holds `workload.stream.samples`, `model` holds
+/// `model[0]`; `seed` is no field and holds nothing but itself).
+fn overlaps(a: &str, b: &str) -> bool {
+    let holds = |outer: &str, inner: &str| {
+        inner
+            .strip_prefix(outer)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
+    };
+    holds(a, b) || holds(b, a)
+}
+
 /// One point's results: its axis values and the main report metrics, or its error.
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Row {
@@ -233,6 +245,15 @@ pub fn load_study(file: &Path) -> Result<Study, StudyError> {
             ));
         }
         let mut values: Vec<String> = if let Some(vs) = &a.values {
+            if vs.len() as u64 > MAX_AXIS_VALUES {
+                return Err(axis_error(
+                    file,
+                    &text,
+                    i,
+                    format!("lists {} values, more than {MAX_AXIS_VALUES}", vs.len()),
+                    "split the study, or use a range or log axis with fewer points",
+                ));
+            }
             vs.iter()
                 .map(|v| match v {
                     AxisValue::Int(x) => x.to_string(),
@@ -327,15 +348,24 @@ pub fn load_study(file: &Path) -> Result<Study, StudyError> {
         }
         if let Some(j) = axes
             .iter()
-            .position(|(p, _): &(String, Vec<String>)| p.trim() == a.path.trim())
+            .position(|(p, _): &(String, Vec<String>)| overlaps(p.trim(), a.path.trim()))
         {
-            // Both would set one field at every point: the later value wins, so the
-            // earlier axis would be recorded but never take effect.
+            // Both would set one field at every point (the same path, or one holding the
+            // other): the later value wins, so the earlier axis would be recorded but not
+            // take effect.
+            let other = axes[j].0.trim();
             return Err(axis_error(
                 file,
                 &text,
                 i,
-                format!("`{}` is already axes[{j}]", a.path.trim()),
+                if other == a.path.trim() {
+                    format!("`{other}` is already axes[{j}]")
+                } else {
+                    format!(
+                        "`{}` and axes[{j}] `{other}` set the same field (one holds the other)",
+                        a.path.trim()
+                    )
+                },
                 "give each field one axis (list all its values there)",
             ));
         }
@@ -589,6 +619,19 @@ mod tests {
         assert_eq!(e, "internal error (a bug in tilesim): point 3 broke");
         let e = guarded(|| -> u32 { panic!("static") }).unwrap_err();
         assert!(e.ends_with(": static"), "{e}");
+    }
+
+    #[test]
+    fn axis_paths_overlap_when_one_holds_the_other() {
+        assert!(overlaps("workload.stream", "workload.stream.samples"));
+        assert!(overlaps("workload.model[0].out", "workload.model"));
+        assert!(overlaps("workload.model[0]", "workload.model[0]"));
+        assert!(!overlaps("workload.model[0]", "workload.model[1]"));
+        assert!(!overlaps(
+            "workload.stream.samples",
+            "workload.stream.samples_per_call"
+        ));
+        assert!(!overlaps("seed", "workload.seed"));
     }
 
     #[test]

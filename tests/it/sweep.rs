@@ -741,3 +741,28 @@ fn a_second_sweep_into_a_directory_in_use_is_refused() {
     let csv = std::fs::read_to_string(out.join("results.csv")).unwrap();
     assert_eq!(csv.lines().count(), 3, "{csv}");
 }
+
+#[test]
+fn axes_that_set_one_field_and_overlong_value_lists_are_refused() {
+    let d = scratch("overlap");
+    let s = study(
+        &d,
+        "        (path: \"workload.stream.samples\", values: [64, 4096]),\n        (path: \"workload.stream\", values: [\"(samples: 128)\"]),",
+    );
+    let o = sweep(&s, &d.join("r"), &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("study.ron:8:") && stderr(&o).contains("set the same field"),
+        "{}",
+        stderr(&o)
+    );
+    let many: Vec<String> = (0..100_001).map(|i| i.to_string()).collect();
+    let s = study(
+        &d,
+        &format!("        (path: \"seed\", values: [{}]),", many.join(",")),
+    );
+    let o = sweep(&s, &d.join("r"), &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("more than 100000"), "{}", stderr(&o));
+    assert!(!d.join("r").exists());
+}
