@@ -73,6 +73,17 @@ fn shards_merge_into_the_single_machine_table() {
         "{all}"
     );
     assert!(d.join("all/points/000005/report.json").exists());
+    // results.jsonl ends in point order, whatever order the two jobs finished in.
+    let indices: Vec<u64> = std::fs::read_to_string(d.join("all/results.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["index"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(indices, (0..6).collect::<Vec<u64>>());
     for i in 0..3 {
         let o = sweep(
             &s,
