@@ -425,9 +425,11 @@ pub fn arbitrate(
                             end = end.max(through);
                         }
                     }
-                    sim.dram_profile.add(lane, start + latency, end, bytes);
                 }
                 let fluid = sim.dram.is_none();
+                // Under shared bandwidth, when the DRAM moves these bytes: behind its
+                // backlog, at its rate (the transfer's own span includes the wait).
+                let mut served: Option<(u64, u64)> = None;
                 for &(e, rate) in &r.shared {
                     if let Ok(ch) = channels.get_mut(e) {
                         let ch = ch.into_inner();
@@ -439,11 +441,18 @@ pub fn arbitrate(
                             let drained = now.max(ch.busy_until) + h;
                             ch.busy_until = drained;
                             end = end.max(drained + latency);
+                            let (a, b) = served.unwrap_or((u64::MAX, 0));
+                            served = Some((a.min(drained - h), b.max(drained)));
                         }
                         ch.busy_cycles += h;
                         ch.bytes += bytes;
                         ch.transfers += 1;
                     }
+                }
+                if r.dram != DramUse::None {
+                    let lane = usize::from(r.dram == DramUse::Write);
+                    let (a, b) = served.unwrap_or((start + latency, end));
+                    sim.dram_profile.add(lane, a, b, bytes);
                 }
                 sim.trace(k, start, end, SpanKind::Transfer { route, bytes });
                 end

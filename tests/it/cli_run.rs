@@ -1180,3 +1180,47 @@ fn every_refused_value_comes_with_a_hint() {
         "{err}"
     );
 }
+
+#[test]
+fn dram_activity_never_passes_the_peak_in_a_bin_under_shared_bandwidth() {
+    // The host's read of 32 estimates waits in the DRAM backlog for several bins; its bytes
+    // were booked in the first of them, 7.6 times the peak.
+    let d = scratch("fluid-bins");
+    let o = tilesim()
+        .arg("run")
+        .arg(arch())
+        .arg(root().join("workloads/mlp-continual.ron"))
+        .args([
+            "--set",
+            "workload.stream.samples=40000",
+            "--set",
+            "workload.optimizer.apply_every=32",
+            "--set",
+            "arch.dram.controller=None",
+            "--set",
+            "arch.dram.data_rate_mts=1000.0",
+            "--json",
+            "--out",
+        ])
+        .arg(d.join("r"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let a = &r["activity"];
+    let peak = r["ddr"]["peak_bandwidth_bytes_per_s"].as_f64().unwrap()
+        * a["bin_seconds"].as_f64().unwrap();
+    for lane in ["dram_read_bytes", "dram_written_bytes"] {
+        let bins: Vec<f64> = a[lane]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap())
+            .collect();
+        let most = bins.iter().cloned().fold(0.0, f64::max);
+        assert!(
+            most <= peak * 1.001,
+            "{lane}: {most} B in a bin of {peak} B at peak"
+        );
+    }
+}
