@@ -64,6 +64,10 @@ pub struct DramArgs {
     pub force: bool,
 }
 
+/// Most requests one run may hold: 2²² (4 194 304), about 256 MiB of bookkeeping, a few
+/// seconds of simulation.
+const MAX_REQUESTS: u64 = 1 << 22;
+
 fn input(e: impl std::fmt::Display) -> CliError {
     CliError::Input(anyhow!("{e}"))
 }
@@ -89,15 +93,33 @@ pub fn run(args: &DramArgs, out: &mut dyn Write) -> CliResult {
     let rb =
         parse_bytes(&args.request_bytes).map_err(|e| input(format!("--request-bytes: {e}")))?;
     if rb == 0 || rb > 1 << 20 {
-        return Err(input("--request-bytes: must be between 1 and 1MiB"));
+        return Err(input(
+            "--request-bytes: must be between 1 and 1MiB; hint: e.g. --request-bytes 64 (one \
+             DMA burst) or 4KiB",
+        ));
     }
     if args.streams == 0 || args.streams > 1024 {
-        return Err(input("--streams: must be between 1 and 1024"));
+        return Err(input(
+            "--streams: must be between 1 and 1024; hint: one stream per concurrent source, \
+             e.g. --streams 4",
+        ));
     }
     if total < rb * u64::from(args.streams) || total > 1 << 36 {
         return Err(input(
-            "--bytes: must hold at least one request per stream and be at most 64GiB",
+            "--bytes: must hold at least one request per stream and be at most 64GiB; hint: \
+             e.g. --bytes 16MiB",
         ));
+    }
+    // The batch model keeps every request (about 64 bytes of memory each): 1 GiB in 64-byte
+    // requests took a gigabyte, and 64 GiB would not fit the machine.
+    if total.div_ceil(rb) > MAX_REQUESTS {
+        return Err(input(format!(
+            "--bytes {} in requests of {} B is {} requests, more than {MAX_REQUESTS} (memory \
+             grows with them, about 64 B each); hint: larger --request-bytes or fewer --bytes",
+            args.bytes,
+            rb,
+            total.div_ceil(rb)
+        )));
     }
     let page = match args.page.to_ascii_lowercase().as_str() {
         "open" => PagePolicy::Open,

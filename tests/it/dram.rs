@@ -191,6 +191,20 @@ fn bad_inputs_exit_2_with_the_valid_choices() {
         &["ddr5-4800-x64", "--pattern", "strided:0"],
         &["strided:0"],
     );
+    // The model keeps every request: 1GiB in 64-byte requests took a gigabyte of memory.
+    fails_with(
+        "dram",
+        &["lpddr5x-8000-x256", "--bytes", "1GiB"],
+        &[
+            "16777216 requests, more than 4194304",
+            "hint: larger --request-bytes",
+        ],
+    );
+    fails_with(
+        "dram",
+        &["ddr5-4800-x64", "--streams", "0"],
+        &["--streams", "hint:"],
+    );
     // A stride of the stream's whole slice (or more) hit one address over and over.
     fails_with(
         "dram",
