@@ -9,6 +9,7 @@ mod units;
 mod workload;
 
 pub use machine::*;
+pub(crate) use problem::significant;
 pub use problem::{Problem, ResolveError, Source};
 pub use units::*;
 pub use workload::*;

@@ -25,6 +25,12 @@ pub enum Source {
     Workload,
 }
 
+/// `x` rounded to 12 significant digits, through decimal text, which (unlike scaling by
+/// 10^digits) keeps values near the ends of the f64 range (5e-324 stayed 0 that way).
+pub(crate) fn significant(x: f64) -> f64 {
+    format!("{x:.11e}").parse().unwrap_or(x)
+}
+
 /// A number for a message: rounded to 12 significant digits, so that a value computed
 /// from the user's (0.1 × 3 × 10⁻³) reads as they would write it (0.0003), and in
 /// scientific notation when plain decimals would be long (below 10⁻⁴ or from 10¹⁵ up;
@@ -33,7 +39,7 @@ pub(crate) fn num(x: f64) -> String {
     if !x.is_finite() || x == 0.0 {
         return format!("{x}");
     }
-    let r: f64 = format!("{x:.11e}").parse().unwrap_or(x);
+    let r = significant(x);
     if r.abs() < 1e-4 || r.abs() >= 1e15 {
         format!("{r:e}")
     } else {

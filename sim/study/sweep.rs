@@ -12,6 +12,7 @@ use serde_json::Value;
 
 use super::metrics::{METRICS, metric};
 use super::set::{SetError, apply};
+use crate::model::significant;
 use crate::pipeline::run_scenario;
 use crate::spec::{
     ArchSpec, AxisValue, Combine, SpecError, SpecKind, StudySpec, WorkloadSpec, load_arch,
@@ -292,9 +293,23 @@ pub fn load_study(file: &Path) -> Result<Study, StudyError> {
                     "use a finite `to` and a larger step",
                 ));
             }
+            // Beyond 2^53 consecutive whole numbers are not all floats: a range of seeds
+            // there gave duplicates and values outside it.
+            let exact = 2f64.powi(53);
+            if r.from.abs().max(r.to.abs()) > exact {
+                return Err(axis_error(
+                    file,
+                    &text,
+                    i,
+                    "range reaches beyond 2^53, where its values cannot all be told apart".into(),
+                    "list such values with values: [..]",
+                ));
+            }
             let n = steps as u64 + 1;
+            // Rounded to 12 significant digits (0.1 + 2 × 0.1 is 0.3, not
+            // 0.30000000000000004) and never past `to`.
             (0..n)
-                .map(|k| number_text(r.from + k as f64 * r.step))
+                .map(|k| number_text(significant(r.from + k as f64 * r.step).min(r.to)))
                 .collect()
         } else {
             let l = a.log.as_ref().expect("one of the three");
@@ -316,12 +331,15 @@ pub fn load_study(file: &Path) -> Result<Study, StudyError> {
             let (lf, lt) = (l.from.ln(), l.to.ln());
             (0..l.points)
                 .map(|k| {
+                    // The ends as written; in between, rounded so 10^k prints as 10^k.
+                    if k == 0 {
+                        return number_text(l.from);
+                    }
+                    if k == l.points - 1 {
+                        return number_text(l.to);
+                    }
                     let x = (lf + (lt - lf) * f64::from(k) / f64::from(l.points - 1)).exp();
-                    // Round to 12 significant digits so 10^k prints as 10^k; through
-                    // decimal text, which (unlike scaling by 10^digits) keeps values near
-                    // the ends of the f64 range (5e-324 stayed 0 that way).
-                    let r: f64 = format!("{x:.11e}").parse().unwrap_or(x);
-                    number_text(r)
+                    number_text(significant(x))
                 })
                 .collect()
         };

@@ -777,3 +777,40 @@ fn axes_that_set_one_field_and_overlong_value_lists_are_refused() {
     assert!(stderr(&o).contains("more than 100000"), "{}", stderr(&o));
     assert!(!d.join("r").exists());
 }
+
+#[test]
+fn range_and_log_axes_give_the_values_as_written() {
+    let d = scratch("range-values");
+    let s = study(
+        &d,
+        "        (path: \"workload.optimizer.lr\", range: (from: 0.1, to: 0.7, step: 0.1)),",
+    );
+    let out = d.join("r");
+    let o = sweep(&s, &out, &["--quiet"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let csv = std::fs::read_to_string(out.join("results.csv")).unwrap();
+    let lrs: Vec<&str> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).unwrap())
+        .collect();
+    // Not 0.30000000000000004 nor 0.7000000000000001, which is past `to`.
+    assert_eq!(lrs, ["0.1", "0.2", "0.3", "0.4", "0.5", "0.6", "0.7"]);
+    // A log axis keeps its ends as written.
+    let s = study(
+        &d,
+        "        (path: \"workload.optimizer.lr\", log: (from: 0.001, to: 0.123456789012345, points: 2)),",
+    );
+    let o = sweep(&s, &d.join("l"), &["--quiet"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let csv = std::fs::read_to_string(d.join("l/results.csv")).unwrap();
+    assert!(csv.contains("\n1,0.123456789012345,"), "{csv}");
+    // Whole numbers past 2^53 are not all floats: such a range is refused.
+    let s = study(
+        &d,
+        "        (path: \"seed\", range: (from: 9007199254740993, to: 9007199254740995, step: 1)),",
+    );
+    let o = sweep(&s, &d.join("x"), &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("beyond 2^53"), "{}", stderr(&o));
+}
