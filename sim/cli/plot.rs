@@ -351,6 +351,13 @@ fn figure_dir(dir: &std::path::Path, when: &str) -> CliResult {
 
 /// Refuses, before anything is drawn, to replace any of `files` without `force`.
 fn refuse_existing(files: &[std::path::PathBuf], force: bool) -> CliResult {
+    // A directory in the figure's place is never replaced, --force or not.
+    if let Some(d) = files.iter().find(|f| f.is_dir()) {
+        return Err(input(format!(
+            "{} is a directory; hint: name a file, or draw into another --out",
+            d.display()
+        )));
+    }
     match files.iter().find(|f| f.exists()) {
         Some(f) if !force => Err(input(format!(
             "{} exists; hint: pass --force to replace it",

@@ -22,6 +22,9 @@ pub enum FigureError {
     /// A figure would replace an existing file.
     #[error("{} exists; hint: pass --force to replace it", .0.display())]
     Exists(PathBuf),
+    /// A figure's path is a directory (never replaced, `force` or not).
+    #[error("{} is a directory; hint: draw into another --out", .0.display())]
+    IsADirectory(PathBuf),
     /// Drawing failed.
     #[error("{0}")]
     Plot(#[from] PlotError),
@@ -92,6 +95,9 @@ pub fn run_figures(
         planned.push(file("loss-curve"));
     }
     // Refuse before drawing anything: no figure is replaced unless every one may be.
+    if let Some(d) = planned.iter().find(|f| f.is_dir()) {
+        return Err(FigureError::IsADirectory(d.clone()));
+    }
     if !force && let Some(f) = planned.iter().find(|f| f.exists()) {
         return Err(FigureError::Exists(f.clone()));
     }

@@ -55,6 +55,24 @@ fn run_with_plots_writes_every_figure_of_a_learning_run() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let png = std::fs::read(d.join("p/activity.png")).unwrap();
     assert_eq!(&png[1..4], b"PNG");
+    // A directory where a figure goes is refused with exit 2, --force or not (drawing
+    // into it failed with exit 1).
+    let out = d.join("dirs");
+    std::fs::create_dir_all(out.join("l1-peak.svg")).unwrap();
+    let o = tilesim()
+        .arg("plot")
+        .arg(d.join("r/report.json"))
+        .arg("--out")
+        .arg(&out)
+        .arg("--force")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("l1-peak.svg is a directory"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 }
 
 #[test]

@@ -454,6 +454,26 @@ fn plot_skips_foreign_rows_and_refuses_values_no_axis_can_span() {
     let o = plot("simulated_seconds");
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("beyond"), "{}", stderr(&o));
+    // A directory in the figure's place is refused, --force or not.
+    std::fs::write(&jsonl, &text).unwrap();
+    let d_svg = out.join("d.svg");
+    std::fs::create_dir_all(&d_svg).unwrap();
+    let o = tilesim()
+        .arg("plot")
+        .arg(&out)
+        .args([
+            "--x",
+            "tiles",
+            "--y",
+            "simulated_seconds",
+            "--force",
+            "--out",
+        ])
+        .arg(&d_svg)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("is a directory"), "{}", stderr(&o));
 }
 
 #[test]
