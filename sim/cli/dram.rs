@@ -169,6 +169,15 @@ pub fn run(args: &DramArgs, out: &mut dyn Write) -> CliResult {
                  stride such as 4KiB or 1MiB"
             )));
         }
+        // A shorter stride overlaps the requests; the addresses were rounded down to whole
+        // requests (strided:1 read address 0 over and over).
+        if stride < rb {
+            return Err(input(format!(
+                "--pattern strided:{stride}: the stride is shorter than a request ({rb} bytes, \
+                 --request-bytes), so requests would overlap; hint: a stride of at least {rb}, \
+                 or smaller --request-bytes"
+            )));
+        }
     }
     let requests = generate(&PatternSpec {
         pattern,

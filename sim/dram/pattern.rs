@@ -112,10 +112,9 @@ pub fn generate(spec: &PatternSpec) -> Vec<Request> {
             let (addr, write) = match spec.pattern {
                 Pattern::Sequential => (base + (i * rb) % slice, false),
                 // In 128 bits: i · stride passed 2^64 and wrapped for large strides.
+                // At the stride as given (the CLI refuses one shorter than a request).
                 Pattern::Strided(stride) => (
-                    base + (u128::from(i) * u128::from(stride) % u128::from(slice.max(1))) as u64
-                        / rb
-                        * rb,
+                    base + (u128::from(i) * u128::from(stride) % u128::from(slice.max(1))) as u64,
                     false,
                 ),
                 Pattern::Random => (rng.random_range(0..spec.capacity / rb) * rb, false),

@@ -205,6 +205,13 @@ fn bad_inputs_exit_2_with_the_valid_choices() {
         &["ddr5-4800-x64", "--streams", "0"],
         &["--streams", "hint:"],
     );
+    // A stride shorter than a request was rounded to whole requests: strided:1 read
+    // address 0 over and over.
+    fails_with(
+        "dram",
+        &["ddr5-4800-x64", "--pattern", "strided:1"],
+        &["shorter than a request (64 bytes", "hint:"],
+    );
     // A stride of the stream's whole slice (or more) hit one address over and over.
     fails_with(
         "dram",
