@@ -86,7 +86,7 @@ fn find_axis(axes: &[String], name: &str) -> Result<usize, CliError> {
     match hits.as_slice() {
         [i] => Ok(*i),
         _ => Err(input(format!(
-            "`{name}` names {} of the study's axes; axes: {}",
+            "`{name}` names {} of the study's axes; hint: give one of them (or an unambiguous end of one): {}",
             if hits.is_empty() { "none" } else { "several" },
             axes.join(", ")
         ))),
@@ -97,8 +97,16 @@ fn find_axis(axes: &[String], name: &str) -> Result<usize, CliError> {
 fn run_figures(args: &PlotArgs, out: &mut dyn Write) -> CliResult {
     let text = std::fs::read_to_string(&args.dir)
         .map_err(|e| input(format!("cannot read {}: {e}", args.dir.display())))?;
-    let r: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| input(format!("{}: not a report.json: {e}", args.dir.display())))?;
+    let r: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+        input(format!(
+            "{}:{}:{}: not a report.json: {}; hint: give the report.json a run wrote, or a \
+             sweep directory",
+            args.dir.display(),
+            e.line(),
+            e.column().max(1),
+            strip_position(&e.to_string())
+        ))
+    })?;
     let format = match args.format.as_str() {
         "svg" => Format::Svg,
         "png" => Format::Png,
@@ -161,6 +169,17 @@ pub fn run(args: &PlotArgs, out: &mut dyn Write) -> CliResult {
             ))
         })?;
     let text = std::fs::read_to_string(args.dir.join("results.jsonl")).unwrap_or_default();
+    let unread = text
+        .lines()
+        .filter(|l| !l.trim().is_empty() && serde_json::from_str::<Row>(l).is_err())
+        .count();
+    if unread > 0 {
+        eprintln!(
+            "warning: {unread} line(s) of {} are not result rows and are left out (a line cut \
+             by an interrupted sweep, or edited)",
+            args.dir.join("results.jsonl").display()
+        );
+    }
     let mut rows: Vec<Row> = text
         .lines()
         .filter_map(|l| serde_json::from_str::<Row>(l).ok())
@@ -256,7 +275,7 @@ fn metric_index(name: &str) -> Result<usize, CliError> {
     let names = metric_names();
     names.iter().position(|m| *m == name).ok_or_else(|| {
         input(format!(
-            "--y `{}` is not a metric; metrics: {}",
+            "--y `{}` is not a metric; hint: one of {}",
             name,
             names.join(", ")
         ))
@@ -437,6 +456,12 @@ fn figure(
         other => CliError::Other(anyhow!("{other}")),
     })?;
     Ok(file.to_path_buf())
+}
+
+/// serde_json's message without its trailing " at line L column C" (the caller puts the
+/// position first, as `FILE:LINE:COL`).
+fn strip_position(msg: &str) -> &str {
+    msg.rfind(" at line ").map_or(msg, |i| &msg[..i])
 }
 
 #[cfg(test)]

@@ -120,7 +120,8 @@ fn write_error(e: WriteError) -> CliError {
 fn parse_shard(s: &str) -> Result<(usize, usize), CliError> {
     let bad = || {
         input(format!(
-            "--shard `{s}`: expected I/N with 0 <= I < N, e.g. 0/4"
+            "--shard `{s}`: expected I/N with 0 <= I < N; hint: --shard 0/4 on the first of \
+             four machines, 1/4 on the second, and so on"
         ))
     };
     let (i, n) = s.split_once('/').ok_or_else(bad)?;
@@ -387,7 +388,8 @@ pub fn merge(args: &MergeArgs, out: &mut dyn Write) -> CliResult {
             .and_then(|t| serde_json::from_str(&t).ok())
             .ok_or_else(|| {
                 input(format!(
-                    "{} is not a sweep directory (no study.json)",
+                    "{} is not a sweep directory (no study.json that tilesim wrote); hint: give \
+                     the --out directories of the study's shards",
                     d.display()
                 ))
             })?;
@@ -395,7 +397,8 @@ pub fn merge(args: &MergeArgs, out: &mut dyn Write) -> CliResult {
             && !first.same_study(&i)
         {
             return Err(input(format!(
-                "{} holds another study ({}, {} points) than {} ({}, {} points){}",
+                "{} holds another study ({}, {} points) than {} ({}, {} points){}; hint: merge \
+                 the shards of one study, each run from the same study file",
                 d.display(),
                 i.name,
                 i.points,

@@ -454,6 +454,21 @@ fn plot_skips_foreign_rows_and_refuses_values_no_axis_can_span() {
     let o = plot("simulated_seconds");
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("beyond"), "{}", stderr(&o));
+    // A line that is no row is left out with a warning, not silently.
+    std::fs::write(&jsonl, format!("{text}{{garbage\n")).unwrap();
+    let o = plot("simulated_seconds");
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("warning: 1 line(s)"), "{}", stderr(&o));
+    // A report.json that does not parse is reported at its line:col.
+    let bad = out.join("bad.json");
+    std::fs::write(&bad, "{\"a\": 1,\n").unwrap();
+    let o = tilesim().arg("plot").arg(&bad).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("bad.json:2:1: not a report.json") && stderr(&o).contains("hint:"),
+        "{}",
+        stderr(&o)
+    );
     // A directory in the figure's place is refused, --force or not.
     std::fs::write(&jsonl, &text).unwrap();
     let d_svg = out.join("d.svg");
