@@ -28,7 +28,9 @@ mod perturb;
 mod run;
 mod stream;
 
-pub use run::{CurvePoint, LearningValues, Progress, learn, values_of_run};
+pub use run::{
+    CurvePoint, LearningValues, Progress, learn, learn_with, values_of_run, values_of_run_with,
+};
 
 /// Multiply-accumulates in the tile format the learning loop spends at most (forward and
 /// tangent passes of the learned samples, scaled by the cost of the format's arithmetic,

@@ -294,6 +294,15 @@ impl Plan {
 /// The learning loop of a scenario's learning partition, following `progress` (from
 /// [`Progress::from_run`], or [`Progress::ideal`]). Deterministic in the scenario.
 pub fn learn(sc: &Scenario, progress: &Progress) -> Result<LearningValues, LearningError> {
+    learn_with(sc, progress, None)
+}
+
+/// [`learn`], telling `report` (as `"values"`) the share of the estimates done.
+pub fn learn_with(
+    sc: &Scenario,
+    progress: &Progress,
+    report: Option<&crate::engine::Progress>,
+) -> Result<LearningValues, LearningError> {
     let plan = Plan::new(sc, progress)?;
     let w = &sc.workload;
     let setup = w.learning;
@@ -370,6 +379,11 @@ pub fn learn(sc: &Scenario, progress: &Progress) -> Result<LearningValues, Learn
     let mut next_eval = plan.eval_every;
     let dist = setup.perturbation;
     for i in 0..plan.estimates {
+        if let Some(r) = report
+            && i.is_multiple_of(256)
+        {
+            (r.0)("values", i as f64 / plan.estimates as f64);
+        }
         // The learning tiles pick up versions published before this batch started.
         while queue
             .front()
@@ -569,9 +583,19 @@ pub fn learn(sc: &Scenario, progress: &Progress) -> Result<LearningValues, Learn
 /// The `learning` values of a run: the loop of its first learning partition, or the reason
 /// there is none.
 pub fn values_of_run(sc: &Scenario, schedule: &TileSchedule, t: &Timeline) -> LearningValues {
+    values_of_run_with(sc, schedule, t, None)
+}
+
+/// [`values_of_run`], telling `report` how far the loop has come.
+pub fn values_of_run_with(
+    sc: &Scenario,
+    schedule: &TileSchedule,
+    t: &Timeline,
+    report: Option<&crate::engine::Progress>,
+) -> LearningValues {
     let result = Progress::from_run(sc, schedule, t)
         .ok_or(LearningError::NoLearningPartition)
-        .and_then(|pr| learn(sc, &pr));
+        .and_then(|pr| learn_with(sc, &pr, report));
     result.unwrap_or_else(|e| LearningValues {
         values_skipped: Some(e.to_string()),
         ..LearningValues::default()

@@ -180,3 +180,32 @@ fn progress_rises_and_changes_nothing() {
     );
     assert!(seen.windows(2).all(|w| w[0].1 < w[1].1), "{seen:?}");
 }
+
+/// The value pass reports its stage too, and the report is the same with or without it.
+#[test]
+fn the_value_pass_reports_progress_and_changes_nothing() {
+    use std::sync::{Arc, Mutex};
+    let arch: ArchSpec = parse(Path::new("a.ron"), ARCH, SpecKind::Arch).unwrap();
+    let wl: WorkloadSpec = parse(
+        Path::new("w.ron"),
+        include_str!("../data/specs/small-continual.ron"),
+        SpecKind::Workload,
+    )
+    .unwrap();
+    let sc = resolve(&arch, &wl, 1).unwrap();
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let log = seen.clone();
+    let with = SimOptions {
+        progress: Some(tilesim::engine::Progress(Arc::new(move |stage, _| {
+            log.lock().unwrap().push(stage.to_string());
+        }))),
+        ..Default::default()
+    };
+    let a = tilesim::pipeline::run_scenario_with(sc.clone(), &with).unwrap();
+    let b = tilesim::pipeline::run_scenario(sc).unwrap();
+    assert_eq!(
+        tilesim::report::to_json(&a.report),
+        tilesim::report::to_json(&b.report)
+    );
+    assert!(seen.lock().unwrap().iter().any(|s| s == "values"));
+}
