@@ -144,13 +144,18 @@ pub fn set_error(
 }
 
 /// The workload field a mapping error is about, for [`misfit`]: the layer's entry of
-/// `model` (`model[i]`), the model as a whole, or none.
+/// `model` (`model[i]`), the model as a whole, a pinned group size, or none.
 pub fn map_error_field(
     e: &tilesim::mapper::MapError,
     w: &tilesim::spec::WorkloadSpec,
 ) -> Option<String> {
     match e {
         tilesim::mapper::MapError::NoMatmul => Some("model".into()),
+        // Smaller groups need more circuits: a group size the workload pins is the cause
+        // to point at.
+        tilesim::mapper::MapError::SwitchPorts(_) if w.mapping.group_tiles.is_some() => {
+            Some("mapping.group_tiles".into())
+        }
         _ => e
             .layer()
             .and_then(|l| w.model_entry(l))

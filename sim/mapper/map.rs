@@ -107,7 +107,7 @@ pub enum MapError {
     NoDatapath(String),
     /// The mapping needs more stream-switch ports on some link than the machine has.
     #[error(
-        "the stream switch has too few ports for this mapping: {0}; hint: give the switch more ports that way (arch.stream_switch), or fewer compute rows or tiles per partition"
+        "the stream switch has too few ports for this mapping: {0}; hint: give the switch more ports that way (arch.stream_switch), fewer compute rows or tiles per partition, or larger layer-splitting groups (mapping.group_tiles)"
     )]
     SwitchPorts(String),
     /// The emitted schedule failed [`super::check()`]; a bug in the mapper.
@@ -461,7 +461,16 @@ pub fn map(sc: &Scenario) -> Result<TileSchedule, MapError> {
         "the weights stay in L1"
     } else {
         match super::gemm::whole_array(sc)? {
-            Ok(s) => return Ok(s),
+            Ok(mut s) => {
+                if sc.workload.mapping.group_tiles.is_some() {
+                    s.notes.push(
+                        "mapping.group_tiles: the whole-array GEMM mapping uses whole columns \
+                         and does not apply it"
+                            .into(),
+                    );
+                }
+                return Ok(s);
+            }
             Err(why) => why,
         }
     };
@@ -469,6 +478,28 @@ pub fn map(sc: &Scenario) -> Result<TileSchedule, MapError> {
     // A single Gemm asked for something only the whole-array design does, or pinned its
     // kernel tile: say that the general mapping ran it, and why.
     let w = &sc.workload;
+    let single_gemm = matches!(w.layers.as_slice(), [l] if l.kind == "gemm");
+    if !single_gemm {
+        // The output settings are the whole-array GEMM design's; a kernel tile only shapes
+        // layers whose weights stream.
+        if w.mapping.output == crate::spec::OutputSpec::Accumulator
+            || w.mapping.output_buffers != w.mapping.buffers
+        {
+            general.notes.push(
+                "mapping.output and mapping.output_buffering apply to a workload of one Gemm \
+                 (the whole-array mapping); this model runs the general mapping, which writes \
+                 outputs at the datatype's width"
+                    .into(),
+            );
+        }
+        if w.mapping.kernel_tile.is_some() && resident {
+            general.notes.push(
+                "mapping.kernel_tile: every layer's weights stay in L1, so no kernel tile is \
+                 used"
+                    .into(),
+            );
+        }
+    }
     if let [layer] = w.layers.as_slice()
         && layer.kind == "gemm"
     {

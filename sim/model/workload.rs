@@ -800,6 +800,13 @@ fn resolve_with(
     let cols = machine.map_or(u32::MAX, |m| m.cols);
     let mut columns: Vec<u32> = match &mapping.columns {
         Some(cs) => {
+            if cs.is_empty() && dataflow {
+                p.push_hint(
+                    "mapping.columns",
+                    "lists no column",
+                    "list the columns to use, e.g. columns: Some([0, 1]), or leave it out for all",
+                );
+            }
             for (i, &c) in cs.iter().enumerate() {
                 if cs[..i].contains(&c) {
                     p.push_hint(
@@ -830,14 +837,24 @@ fn resolve_with(
     });
     if let Some(machine) = machine
         && sum > available
+        // An empty column list is reported as such above.
+        && mapping.columns.as_ref().is_none_or(|c| !c.is_empty())
     {
         p.push_hint(
             "partitions",
             format!("partitions ask for {sum} compute tiles but {available} are available"),
-            format!(
-                "machine {} has {total_tiles} compute tiles; lower the counts or fractions",
-                machine.name
-            ),
+            if mapping.columns.is_some() {
+                format!(
+                    "mapping.columns leaves {available} of machine {}'s {total_tiles} compute \
+                     tiles; list more columns, or lower the counts or fractions",
+                    machine.name
+                )
+            } else {
+                format!(
+                    "machine {} has {total_tiles} compute tiles; lower the counts or fractions",
+                    machine.name
+                )
+            },
         );
     }
     let kernel_tile = mapping.kernel_tile.map(|k| {

@@ -1224,3 +1224,67 @@ fn dram_activity_never_passes_the_peak_in_a_bin_under_shared_bandwidth() {
         );
     }
 }
+
+#[test]
+fn mapping_settings_the_chosen_mapping_does_not_use_get_a_note_or_a_precise_error() {
+    let d = scratch("unused-mapping");
+    // Output settings on a model that is not one Gemm, and a kernel tile with every
+    // weight resident: both used to change nothing without a word.
+    let o = run_small(
+        &d.join("r0"),
+        &[
+            "--set",
+            "workload.mapping.output=Accumulator",
+            "--set",
+            "workload.mapping.kernel_tile=Some((m: 64, k: 64, n: 64))",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.contains(
+            "note: mapping.output and mapping.output_buffering apply to a workload of one Gemm"
+        ) && e.contains("note: mapping.kernel_tile: every layer's weights stay in L1"),
+        "{e}"
+    );
+    // The whole-array GEMM mapping uses whole columns, not group_tiles.
+    let o = tilesim()
+        .arg("run")
+        .arg(root().join("arch/xdna1-phoenix.ron"))
+        .arg(root().join("workloads/gemm-bf16-1024.ron"))
+        .args([
+            "--set",
+            "workload.stream.samples=1",
+            "--set",
+            "workload.mapping.group_tiles=Some(1)",
+            "--out",
+        ])
+        .arg(d.join("g"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("note: mapping.group_tiles: the whole-array GEMM mapping"),
+        "{}",
+        stderr(&o)
+    );
+    // An empty column list says so, instead of blaming the partitions.
+    let o = run_small(
+        &d.join("r1"),
+        &["--set", "workload.mapping.columns=Some([])"],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("mapping.columns") && stderr(&o).contains("lists no column"));
+    // A group size too small for the switch is named as the cause, at its --set.
+    let o = run_small(
+        &d.join("r2"),
+        &["--set", "workload.mapping.group_tiles=Some(1)"],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o)
+            .contains("mapping.group_tiles (from --set workload.mapping.group_tiles=Some(1))"),
+        "{}",
+        stderr(&o)
+    );
+}
