@@ -224,12 +224,7 @@ fn set_touches(set: &str, root: &str, field: &str) -> bool {
     else {
         return false;
     };
-    let within = |inner: &str, outer: &str| {
-        inner
-            .strip_prefix(outer)
-            .is_some_and(|rest| rest.is_empty() || rest.starts_with('.') || rest.starts_with('['))
-    };
-    within(field, path) || within(path, field)
+    tilesim::study::paths_overlap(path, field)
 }
 
 #[cfg(test)]

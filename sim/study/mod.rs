@@ -7,5 +7,5 @@ pub mod set;
 pub mod sweep;
 
 pub use metrics::{METRICS, metric_at};
-pub use set::{SetError, apply as apply_sets};
+pub use set::{SetError, apply as apply_sets, paths_overlap};
 pub use sweep::{Point, Row, Study, StudyError, csv, load_study, run_point};

@@ -73,6 +73,19 @@ pub enum SetError {
     },
 }
 
+/// Whether two field paths (as `--set` and study axes write them, `model[0].out`) name a
+/// common field: equal, or one holds the other, a prefix ending at a step boundary
+/// (`stream` holds `stream.samples`, `model` holds `model[0]`; `columns` does not hold
+/// `columns_x`).
+pub fn paths_overlap(a: &str, b: &str) -> bool {
+    let holds = |outer: &str, inner: &str| {
+        inner
+            .strip_prefix(outer)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
+    };
+    holds(a, b) || holds(b, a)
+}
+
 /// Applies every `PATH=VALUE` in order to copies of the two specs.
 pub fn apply(
     arch: &ArchSpec,
@@ -617,6 +630,20 @@ mod tests {
         assert!(parse_value("r#").is_err());
         let e = apply(&a, &w, &["workload.model[0].activation=Nonee".into()]).unwrap_err();
         assert!(e.to_string().contains("expected one of `None`"), "{e}");
+    }
+
+    #[test]
+    fn paths_overlap_when_one_holds_the_other() {
+        assert!(paths_overlap("workload.stream", "workload.stream.samples"));
+        assert!(paths_overlap("workload.model[0].out", "workload.model"));
+        assert!(paths_overlap("workload.model[0]", "workload.model[0]"));
+        assert!(!paths_overlap("workload.model[0]", "workload.model[1]"));
+        assert!(!paths_overlap("partitions[1]", "partitions[10]"));
+        assert!(!paths_overlap(
+            "workload.stream.samples",
+            "workload.stream.samples_per_call"
+        ));
+        assert!(!paths_overlap("seed", "workload.seed"));
     }
 
     #[test]

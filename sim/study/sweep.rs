@@ -11,7 +11,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::metrics::{METRICS, metric};
-use super::set::{SetError, apply};
+use super::set::{SetError, apply, paths_overlap};
 use crate::model::significant;
 use crate::pipeline::run_scenario;
 use crate::spec::{
@@ -130,18 +130,6 @@ impl Point {
 /// The axis path that varies the seed of every point instead of a field (replicates: the
 /// same scenario with other random data, perturbations and initial weights).
 pub const SEED_AXIS: &str = "seed";
-
-/// Whether two axis paths set a common field: equal, or one is a prefix of the other at
-/// a step boundary (`workload.stream` holds `workload.stream.samples`, `model` holds
-/// `model[0]`; `seed` is no field and holds nothing but itself).
-fn overlaps(a: &str, b: &str) -> bool {
-    let holds = |outer: &str, inner: &str| {
-        inner
-            .strip_prefix(outer)
-            .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
-    };
-    holds(a, b) || holds(b, a)
-}
 
 /// One point's results: its axis values and the main report metrics, or its error.
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
@@ -366,7 +354,7 @@ pub fn load_study(file: &Path) -> Result<Study, StudyError> {
         }
         if let Some(j) = axes
             .iter()
-            .position(|(p, _): &(String, Vec<String>)| overlaps(p.trim(), a.path.trim()))
+            .position(|(p, _): &(String, Vec<String>)| paths_overlap(p.trim(), a.path.trim()))
         {
             // Both would set one field at every point (the same path, or one holding the
             // other): the later value wins, so the earlier axis would be recorded but not
@@ -637,19 +625,6 @@ mod tests {
         assert_eq!(e, "internal error (a bug in tilesim): point 3 broke");
         let e = guarded(|| -> u32 { panic!("static") }).unwrap_err();
         assert!(e.ends_with(": static"), "{e}");
-    }
-
-    #[test]
-    fn axis_paths_overlap_when_one_holds_the_other() {
-        assert!(overlaps("workload.stream", "workload.stream.samples"));
-        assert!(overlaps("workload.model[0].out", "workload.model"));
-        assert!(overlaps("workload.model[0]", "workload.model[0]"));
-        assert!(!overlaps("workload.model[0]", "workload.model[1]"));
-        assert!(!overlaps(
-            "workload.stream.samples",
-            "workload.stream.samples_per_call"
-        ));
-        assert!(!overlaps("seed", "workload.seed"));
     }
 
     #[test]
