@@ -99,10 +99,7 @@ pub fn resolve_error_with_sets(
         };
         msg.push('\n');
         msg.push_str(&blame(file, root, &p.field, sets));
-        msg.push_str(&format!(": {}", p.message));
-        if let Some(h) = &p.hint {
-            msg.push_str(&format!("\n  hint: {h}"));
-        }
+        msg.push_str(&format!(": {}\n  hint: {}", p.message, p.hint));
     }
     CliError::Input(anyhow!(msg))
 }

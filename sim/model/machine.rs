@@ -299,7 +299,7 @@ pub const MAX_GRID_DIM: u32 = 256;
 pub fn resolve_machine(spec: &ArchSpec) -> Result<Machine, ResolveError> {
     let mut p = Problems::new(Source::Arch);
     if spec.name.trim().is_empty() {
-        p.push_hint(
+        p.push(
             "name",
             "must not be empty",
             "name the machine; reports and output directories use it",
@@ -310,7 +310,7 @@ pub fn resolve_machine(spec: &ArchSpec) -> Result<Machine, ResolveError> {
     let g = &spec.grid;
     let rows = g.rows.len() as u32;
     if g.cols == 0 || g.cols > MAX_GRID_DIM {
-        p.push_hint(
+        p.push(
             "grid.cols",
             format!("must be in 1..={MAX_GRID_DIM}, got {}", g.cols),
             if g.cols == 0 {
@@ -321,7 +321,7 @@ pub fn resolve_machine(spec: &ArchSpec) -> Result<Machine, ResolveError> {
         );
     }
     if rows == 0 || rows > MAX_GRID_DIM {
-        p.push_hint(
+        p.push(
             "grid.rows",
             format!("must list 1..={MAX_GRID_DIM} rows, got {rows}"),
             "e.g. rows: [Shim, Mem, Compute, Compute, Compute, Compute]",
@@ -363,7 +363,7 @@ pub fn resolve_machine(spec: &ArchSpec) -> Result<Machine, ResolveError> {
     ] {
         if let Some(v) = v {
             if v == 0 {
-                p.push_hint(
+                p.push(
                     format!("compute.macs_per_cycle.{name}"),
                     "must be greater than 0",
                     "write None (or leave it out) if the datatype is not supported",
@@ -374,7 +374,7 @@ pub fn resolve_machine(spec: &ArchSpec) -> Result<Machine, ResolveError> {
         }
     }
     if macs.is_empty() {
-        p.push_hint(
+        p.push(
             "compute.macs_per_cycle",
             "no datatype has a MAC rate",
             "give the MACs per cycle of each datatype the cores support, e.g. (int8: 512, bf16: 256)",
@@ -410,7 +410,7 @@ pub fn resolve_machine(spec: &ArchSpec) -> Result<Machine, ResolveError> {
     if let Some(v) = s.run_overhead_cycles
         && !(v.is_finite() && v >= 0.0)
     {
-        p.push_hint(
+        p.push(
             "shim.run_overhead_cycles",
             "must be a finite number >= 0",
             "leave it out for no per-run cost",
@@ -459,7 +459,7 @@ pub fn resolve_machine(spec: &ArchSpec) -> Result<Machine, ResolveError> {
         p.plausible(f, v, limits::DRAM_NS, "ns");
     }
     if d.t_rfc_ns.is_finite() && d.t_refi_ns.is_finite() && d.t_rfc_ns >= d.t_refi_ns {
-        p.push_hint(
+        p.push(
             "dram.t_rfc_ns",
             "refresh cycle time must be shorter than the refresh interval",
             "check t_rfc_ns and t_refi_ns against the part's datasheet (tRFC is hundreds of ns, tREFI microseconds)",
@@ -467,7 +467,7 @@ pub fn resolve_machine(spec: &ArchSpec) -> Result<Machine, ResolveError> {
     }
     if let Some(name) = &d.controller {
         match crate::dram::preset(name) {
-            Err(_) => p.push_hint(
+            Err(_) => p.push(
                 "dram.controller",
                 format!("unknown DRAM controller preset `{name}`"),
                 format!("valid presets: {}", crate::dram::presets::preset_names()),
@@ -486,7 +486,7 @@ pub fn resolve_machine(spec: &ArchSpec) -> Result<Machine, ResolveError> {
                         .filter(|p| agrees(p))
                         .map(|p| p.name)
                         .collect();
-                    p.push_hint(
+                    p.push(
                         "dram.controller",
                         format!(
                             "preset `{}` is {} MT/s, {} channels × {} bits, {} bank groups × {} banks, \
@@ -529,7 +529,7 @@ pub fn resolve_machine(spec: &ArchSpec) -> Result<Machine, ResolveError> {
         "µs",
     );
     if !(spec.host.dispatch_latency_us.is_finite() && spec.host.dispatch_latency_us >= 0.0) {
-        p.push_hint(
+        p.push(
             "host.dispatch_latency_us",
             "must be a finite number >= 0",
             "use the measured time per dispatch in µs, e.g. 36.0",
@@ -541,7 +541,7 @@ pub fn resolve_machine(spec: &ArchSpec) -> Result<Machine, ResolveError> {
     ] {
         if let Some(v) = v {
             if !(v.is_finite() && v >= 0.0) {
-                p.push_hint(
+                p.push(
                     f,
                     "must be a finite number >= 0",
                     "use the measured latency in µs, or leave it out",
@@ -569,7 +569,7 @@ pub fn resolve_machine(spec: &ArchSpec) -> Result<Machine, ResolveError> {
             n.router.packets_per_link_per_cycle,
         );
         if n.weight_bits > 32 {
-            p.push_hint(
+            p.push(
                 "neuro.weight_bits",
                 format!("must be at most 32, got {}", n.weight_bits),
                 "a synapse's weight takes 1 to 32 bits of synaptic memory (Loihi: 1 to 9, see arch/neuro-grid.ron); the number format is weight_format",
@@ -578,7 +578,7 @@ pub fn resolve_machine(spec: &ArchSpec) -> Result<Machine, ResolveError> {
         if let crate::spec::WeightFormatSpec::Format(f) = n.weight_format
             && let Some(Err(e)) = f.posit_spec()
         {
-            p.push_hint(
+            p.push(
                 "neuro.weight_format",
                 e.to_string(),
                 "e.g. weight_format: Format(Posit(n: 16, es: 1)), or Fixed",
@@ -597,7 +597,7 @@ pub fn resolve_machine(spec: &ArchSpec) -> Result<Machine, ResolveError> {
     }
     for (i, o) in g.overrides.iter().enumerate() {
         if o.col >= cols {
-            p.push_hint(
+            p.push(
                 format!("grid.overrides[{i}].col"),
                 format!("column {} is outside the grid (0..{cols})", o.col),
                 "columns count from 0 up to grid.cols − 1",
@@ -605,7 +605,7 @@ pub fn resolve_machine(spec: &ArchSpec) -> Result<Machine, ResolveError> {
             continue;
         }
         match o.row {
-            Some(r) if r >= rows_n => p.push_hint(
+            Some(r) if r >= rows_n => p.push(
                 format!("grid.overrides[{i}].row"),
                 format!("row {r} is outside the grid (0..{rows_n})"),
                 "rows count from 0 up to the number of grid.rows − 1",
@@ -620,7 +620,7 @@ pub fn resolve_machine(spec: &ArchSpec) -> Result<Machine, ResolveError> {
     }
     let has_neuro = kinds.contains(&TileKind::Neuro);
     if has_neuro && spec.neuro.is_none() {
-        p.push_hint(
+        p.push(
             "neuro",
             "the grid has Neuro tiles but no neuro core is described",
             "add `neuro: Some((neurons: ..., synapses: ..., ...))` (see arch/neuro-grid.ron)",
@@ -641,7 +641,7 @@ pub fn resolve_machine(spec: &ArchSpec) -> Result<Machine, ResolveError> {
         let mem_below = (0..lowest).any(|r| at(col, r) == TileKind::Mem);
         let shim_below = (0..lowest).any(|r| at(col, r) == TileKind::Shim);
         if !mem_below || !shim_below {
-            p.push_hint(
+            p.push(
                 "grid",
                 format!("column {col} has compute tiles but no memory tile and shim below them"),
                 "every column with compute tiles needs a Mem row and a Shim row beneath",
@@ -649,7 +649,7 @@ pub fn resolve_machine(spec: &ArchSpec) -> Result<Machine, ResolveError> {
         }
     }
     if cols > 0 && rows_n > 0 && !any_compute && !has_neuro {
-        p.push_hint(
+        p.push(
             "grid.rows",
             "the grid has no compute or neuro tiles",
             "add Compute rows",

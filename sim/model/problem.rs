@@ -12,8 +12,8 @@ pub struct Problem {
     pub field: String,
     /// What is wrong.
     pub message: String,
-    /// What to do about it.
-    pub hint: Option<String>,
+    /// What to do about it (every problem says).
+    pub hint: String,
 }
 
 /// The spec a problem belongs to.
@@ -49,11 +49,7 @@ pub(crate) fn num(x: f64) -> String {
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.field, self.message)?;
-        if let Some(h) = &self.hint {
-            write!(f, " (hint: {h})")?;
-        }
-        Ok(())
+        write!(f, "{}: {} (hint: {})", self.field, self.message, self.hint)
     }
 }
 
@@ -94,7 +90,7 @@ impl Problems {
 
     /// Records a problem of `field`: what is wrong and what to do about it (every problem
     /// carries a hint).
-    pub(crate) fn push_hint(
+    pub(crate) fn push(
         &mut self,
         field: impl Into<String>,
         message: impl Into<String>,
@@ -104,14 +100,14 @@ impl Problems {
             source: self.source,
             field: field.into(),
             message: message.into(),
-            hint: Some(hint.into()),
+            hint: hint.into(),
         });
     }
 
     /// Requires `v > 0`.
     pub(crate) fn positive<T: Ord + Default + fmt::Display>(&mut self, field: &str, v: T) {
         if v <= T::default() {
-            self.push_hint(
+            self.push(
                 field,
                 format!("must be greater than 0, got {v}"),
                 "use a positive value",
@@ -122,7 +118,7 @@ impl Problems {
     /// Requires a finite `v > 0`.
     pub(crate) fn positive_f64(&mut self, field: &str, v: f64) {
         if !(v.is_finite() && v > 0.0) {
-            self.push_hint(
+            self.push(
                 field,
                 format!("must be a finite number greater than 0, got {v}"),
                 "use a positive value",
@@ -135,7 +131,7 @@ impl Problems {
     /// finite (the positivity check reports it).
     pub(crate) fn plausible(&mut self, field: &str, v: f64, (lo, hi): (f64, f64), unit: &str) {
         if v.is_finite() && v > 0.0 && !(lo..=hi).contains(&v) {
-            self.push_hint(
+            self.push(
                 field,
                 format!(
                     "{} {unit} is outside the plausible range {} to {}",
@@ -152,7 +148,7 @@ impl Problems {
     /// Requires `0 < v <= 1`.
     pub(crate) fn fraction(&mut self, field: &str, v: f64) {
         if !(v.is_finite() && v > 0.0 && v <= 1.0) {
-            self.push_hint(
+            self.push(
                 field,
                 format!("must be in (0, 1], got {v}"),
                 "a fraction such as 0.5",

@@ -27,7 +27,7 @@ fn finite(p: &mut Problems, field: String, v: f64) -> bool {
     if v.is_finite() {
         true
     } else {
-        p.push_hint(
+        p.push(
             field,
             format!("must be a finite number, got {v}"),
             "write a number, not NaN or an infinity",
@@ -38,7 +38,7 @@ fn finite(p: &mut Problems, field: String, v: f64) -> bool {
 
 fn positive(p: &mut Problems, field: String, v: f64, hint: &str) {
     if !(v.is_finite() && v > 0.0) {
-        p.push_hint(
+        p.push(
             field,
             format!("must be a finite number greater than 0, got {v}"),
             hint,
@@ -58,7 +58,7 @@ pub(crate) fn check_spiking(p: &mut Problems, s: &SpikingSpec, machine: Option<&
         "e.g. duration_s: 1.0",
     );
     if dt_ok && s.duration_s.is_finite() && s.duration_s * 1e3 / s.dt_ms > MAX_STEPS {
-        p.push_hint(
+        p.push(
             "spiking.duration_s",
             format!(
                 "{} s at dt {} ms is more than {MAX_STEPS:e} time steps",
@@ -77,7 +77,7 @@ pub(crate) fn check_spiking(p: &mut Problems, s: &SpikingSpec, machine: Option<&
         let off_grid = (steps - steps.round()).abs() > (steps * 1e-12).max(1e-9);
         if steps <= MAX_STEPS && (off_grid || steps.round() < 1.0) {
             let (below, above) = (steps.floor().max(1.0), steps.ceil().max(1.0));
-            p.push_hint(
+            p.push(
                 "spiking.duration_s",
                 format!(
                     "{} s is {} time steps of {} ms; the network runs whole steps",
@@ -111,7 +111,7 @@ pub(crate) fn check_spiking(p: &mut Problems, s: &SpikingSpec, machine: Option<&
         // step took one per step (gigabytes over a long run).
         if dt_ok && e.is_finite() && e > 0.0 && s.duration_s.is_finite() {
             if e * 1e3 < s.dt_ms {
-                p.push_hint(
+                p.push(
                     "spiking.snapshot_every_s",
                     format!(
                         "{} s is shorter than one time step ({} ms)",
@@ -121,7 +121,7 @@ pub(crate) fn check_spiking(p: &mut Problems, s: &SpikingSpec, machine: Option<&
                     "snapshots are taken at time steps; use at least dt_ms / 1000",
                 );
             } else if s.duration_s / e > MAX_SNAPSHOTS {
-                p.push_hint(
+                p.push(
                     "spiking.snapshot_every_s",
                     format!(
                         "{} s over {} s is more than {MAX_SNAPSHOTS} snapshots",
@@ -134,7 +134,7 @@ pub(crate) fn check_spiking(p: &mut Problems, s: &SpikingSpec, machine: Option<&
         }
     }
     if s.populations.is_empty() {
-        p.push_hint(
+        p.push(
             "spiking.populations",
             "the network has no populations",
             "add e.g. Lif(name: \"out\", size: 1, ...) and a Poisson source",
@@ -145,13 +145,13 @@ pub(crate) fn check_spiking(p: &mut Problems, s: &SpikingSpec, machine: Option<&
         let f = |x: &str| format!("spiking.populations[{i}].{x}");
         let name = pop.name();
         if name.trim().is_empty() {
-            p.push_hint(
+            p.push(
                 f("name"),
                 "must not be empty",
                 "name the population; projections refer to it by name",
             );
         } else if names.contains(&name) {
-            p.push_hint(
+            p.push(
                 f("name"),
                 format!("duplicate population name {name:?}"),
                 "give each population its own name",
@@ -160,7 +160,7 @@ pub(crate) fn check_spiking(p: &mut Problems, s: &SpikingSpec, machine: Option<&
         names.push(name);
         let size = pop.size();
         if size == 0 || size > MAX_POPULATION {
-            p.push_hint(
+            p.push(
                 match pop {
                     PopulationSpec::Recorded { .. } => f("trains_ms"),
                     _ => f("size"),
@@ -184,7 +184,7 @@ pub(crate) fn check_spiking(p: &mut Problems, s: &SpikingSpec, machine: Option<&
                     & finite(p, f("v_reset_mv"), *v_reset_mv)
                     & finite(p, f("v_threshold_mv"), *v_threshold_mv);
                 if ok && v_threshold_mv <= v_reset_mv {
-                    p.push_hint(
+                    p.push(
                         f("v_threshold_mv"),
                         format!(
                             "threshold {v_threshold_mv} mV is not above the reset {v_reset_mv} mV"
@@ -208,13 +208,13 @@ pub(crate) fn check_spiking(p: &mut Problems, s: &SpikingSpec, machine: Option<&
             }
             PopulationSpec::Poisson { rate_hz, .. } => {
                 if !(rate_hz.is_finite() && *rate_hz >= 0.0) {
-                    p.push_hint(
+                    p.push(
                         f("rate_hz"),
                         format!("must be a finite number ≥ 0, got {rate_hz}"),
                         "e.g. rate_hz: 10.0",
                     );
                 } else if dt_ok && rate_hz * s.dt_ms * 1e-3 > 1.0 {
-                    p.push_hint(
+                    p.push(
                         f("rate_hz"),
                         format!(
                             "{} Hz is more than one spike per {} ms step",
@@ -228,7 +228,7 @@ pub(crate) fn check_spiking(p: &mut Problems, s: &SpikingSpec, machine: Option<&
             PopulationSpec::Recorded { trains_ms, .. } => {
                 for (j, train) in trains_ms.iter().enumerate() {
                     if let Some(t) = train.iter().find(|t| !(t.is_finite() && **t >= 0.0)) {
-                        p.push_hint(
+                        p.push(
                             f(&format!("trains_ms[{j}]")),
                             format!("spike times must be finite and ≥ 0 ms, got {t}"),
                             "times are ms from the start of the run",
@@ -240,7 +240,7 @@ pub(crate) fn check_spiking(p: &mut Problems, s: &SpikingSpec, machine: Option<&
                             train.iter().map(|&t| ((t / s.dt_ms).round(), t)).collect();
                         at.sort_by(|a, b| a.0.total_cmp(&b.0));
                         if let Some(w) = at.windows(2).find(|w| w[0].0 == w[1].0) {
-                            p.push_hint(
+                            p.push(
                                 f(&format!("trains_ms[{j}]")),
                                 format!(
                                     "spikes at {} and {} ms fall in one time step of {} ms",
@@ -259,14 +259,14 @@ pub(crate) fn check_spiking(p: &mut Problems, s: &SpikingSpec, machine: Option<&
     }
     let nodes: u64 = s.populations.iter().map(PopulationSpec::size).sum();
     if nodes > MAX_NODES {
-        p.push_hint(
+        p.push(
             "spiking.populations",
             format!("the network has {nodes} neurons and sources, more than {MAX_NODES}"),
             "use smaller populations",
         );
     }
     if s.projections.len() > MAX_PROJECTIONS {
-        p.push_hint(
+        p.push(
             "spiking.projections",
             format!(
                 "{} projections, more than {MAX_PROJECTIONS}",
@@ -282,20 +282,20 @@ pub(crate) fn check_spiking(p: &mut Problems, s: &SpikingSpec, machine: Option<&
         let from = s.populations.iter().find(|q| q.name() == pr.from);
         let to = s.populations.iter().find(|q| q.name() == pr.to);
         if from.is_none() {
-            p.push_hint(
+            p.push(
                 f("from"),
                 format!("no population named {:?}", pr.from),
                 format!("known populations: {}", names.join(", ")),
             );
         }
         match to {
-            None => p.push_hint(
+            None => p.push(
                 f("to"),
                 format!("no population named {:?}", pr.to),
                 format!("known populations: {}", names.join(", ")),
             ),
             Some(PopulationSpec::Lif { .. }) => {}
-            Some(_) => p.push_hint(
+            Some(_) => p.push(
                 f("to"),
                 format!("population {:?} is a spike source, not neurons", pr.to),
                 "projections end on a Lif population",
@@ -309,7 +309,7 @@ pub(crate) fn check_spiking(p: &mut Problems, s: &SpikingSpec, machine: Option<&
             ConnectSpec::AllToAll => synapses += n_pre * n_post,
             ConnectSpec::OneToOne => {
                 if from.is_some() && to.is_some() && n_pre != n_post {
-                    p.push_hint(
+                    p.push(
                         f("connect"),
                         format!("OneToOne needs equal sizes, got {n_pre} and {n_post}"),
                         "use AllToAll or Random(p: ...)",
@@ -319,7 +319,7 @@ pub(crate) fn check_spiking(p: &mut Problems, s: &SpikingSpec, machine: Option<&
             }
             ConnectSpec::Random { p: prob } => {
                 if !(prob.is_finite() && prob > 0.0 && prob <= 1.0) {
-                    p.push_hint(
+                    p.push(
                         f("connect.p"),
                         format!("must be in (0, 1], got {prob}"),
                         "e.g. Random(p: 0.1)",
@@ -335,7 +335,7 @@ pub(crate) fn check_spiking(p: &mut Problems, s: &SpikingSpec, machine: Option<&
             WeightInitSpec::Uniform { low, high } => {
                 if finite(p, f("weight.low"), low) & finite(p, f("weight.high"), high) && low > high
                 {
-                    p.push_hint(
+                    p.push(
                         f("weight"),
                         format!("low {low} is above high {high}"),
                         "swap them",
@@ -352,7 +352,7 @@ pub(crate) fn check_spiking(p: &mut Problems, s: &SpikingSpec, machine: Option<&
             && hi.is_finite()
             && hi > w_max
         {
-            p.push_hint(
+            p.push(
                 f("w_max"),
                 format!("initial weights up to {hi} reach above w_max {w_max}"),
                 "raise w_max to the largest initial weight, or leave it out (it defaults to that)",
@@ -371,7 +371,7 @@ pub(crate) fn check_spiking(p: &mut Problems, s: &SpikingSpec, machine: Option<&
         });
         let lowest = pr.stdp.as_ref().map_or(lo, |st| lo.min(st.w_min));
         if conductance && lowest < 0.0 {
-            p.push_hint(
+            p.push(
                 f("weight"),
                 format!(
                     "weights down to {lowest} onto {:?}, whose synapses are conductances \
@@ -383,13 +383,13 @@ pub(crate) fn check_spiking(p: &mut Problems, s: &SpikingSpec, machine: Option<&
             );
         }
         if !(pr.delay_ms.is_finite() && pr.delay_ms >= 0.0) {
-            p.push_hint(
+            p.push(
                 f("delay_ms"),
                 format!("must be a finite number ≥ 0, got {}", pr.delay_ms),
                 "e.g. delay_ms: 1.0",
             );
         } else if dt_ok && (pr.delay_ms / s.dt_ms).round() > MAX_DELAY_STEPS {
-            p.push_hint(
+            p.push(
                 f("delay_ms"),
                 format!("is more than {MAX_DELAY_STEPS} time steps"),
                 "use a shorter delay or a longer dt_ms",
@@ -404,7 +404,7 @@ pub(crate) fn check_spiking(p: &mut Problems, s: &SpikingSpec, machine: Option<&
             positive(p, f("stdp.tau_minus_ms"), st.tau_minus_ms, "e.g. 20.0");
             for (n, v) in [("a_plus", st.a_plus), ("a_minus", st.a_minus)] {
                 if !(v.is_finite() && v >= 0.0) {
-                    p.push_hint(
+                    p.push(
                         f(&format!("stdp.{n}")),
                         format!("must be a finite number ≥ 0, got {v}"),
                         "a_minus is the size of the depression step; its sign is implied",
@@ -414,7 +414,7 @@ pub(crate) fn check_spiking(p: &mut Problems, s: &SpikingSpec, machine: Option<&
             if finite(p, f("stdp.w_max"), st.w_max) & finite(p, f("stdp.w_min"), st.w_min)
                 && st.w_max <= st.w_min
             {
-                p.push_hint(
+                p.push(
                     f("stdp.w_max"),
                     format!("must be above w_min {}, got {}", st.w_min, st.w_max),
                     "STDP keeps weights in [w_min, w_max]",
@@ -423,7 +423,7 @@ pub(crate) fn check_spiking(p: &mut Problems, s: &SpikingSpec, machine: Option<&
                 // STDP keeps weights in [w_min, w_max]: initial weights outside it were
                 // clamped into it without a word.
                 if lo.is_finite() && hi.is_finite() && (lo < st.w_min || hi > st.w_max) {
-                    p.push_hint(
+                    p.push(
                         f("weight"),
                         format!(
                             "initial weights in [{lo}, {hi}] reach outside STDP's range \
@@ -437,7 +437,7 @@ pub(crate) fn check_spiking(p: &mut Problems, s: &SpikingSpec, machine: Option<&
         }
     }
     if synapses > MAX_SYNAPSES {
-        p.push_hint(
+        p.push(
             "spiking.projections",
             format!("the network has about {synapses:.0} synapses, more than {MAX_SYNAPSES:e}"),
             "use smaller populations or sparser connectivity",
@@ -448,14 +448,14 @@ pub(crate) fn check_spiking(p: &mut Problems, s: &SpikingSpec, machine: Option<&
         match &m.neuro {
             Some(core) if cores > 0 => {
                 if any_stdp && !core.stdp {
-                    p.push_hint(
+                    p.push(
                         "spiking.projections",
                         format!("machine {}'s neuromorphic cores have no on-chip STDP", m.name),
                         "remove the stdp sections or use cores with `stdp: true`",
                     );
                 }
             }
-            _ => p.push_hint(
+            _ => p.push(
                 "spiking",
                 format!("machine {} has no neuromorphic cores to run a spiking network", m.name),
                 "run it on a grid with Neuro tiles, e.g. arch/neuro-grid.ron or arch/xdna2-neuro-hybrid.ron",

@@ -275,7 +275,7 @@ fn resolve_learning(p: &mut Problems, spec: &LearningSpec) -> LearningSetup {
     let task = match spec.task {
         TaskSpec::TeacherStudent { noise } => {
             if !(noise.is_finite() && noise >= 0.0) {
-                p.push_hint(
+                p.push(
                     "learning.task.noise",
                     format!("must be a finite number ≥ 0, got {noise}"),
                     "e.g. TeacherStudent(noise: 0.1)",
@@ -290,7 +290,7 @@ fn resolve_learning(p: &mut Problems, spec: &LearningSpec) -> LearningSetup {
         }
     };
     if spec.eval_samples == 0 || spec.eval_samples > MAX_EVAL_SAMPLES {
-        p.push_hint(
+        p.push(
             "learning.eval_samples",
             format!(
                 "must be between 1 and {MAX_EVAL_SAMPLES}, got {}",
@@ -300,14 +300,14 @@ fn resolve_learning(p: &mut Problems, spec: &LearningSpec) -> LearningSetup {
         );
     }
     if spec.eval_every == Some(0) {
-        p.push_hint(
+        p.push(
             "learning.eval_every",
             "must be at least 1",
             "leave it out for about 32 evaluations over the run",
         );
     }
     if spec.value_macs == Some(0) {
-        p.push_hint(
+        p.push(
             "learning.value_macs",
             "must be at least 1",
             "leave it out for the default budget of the value pass",
@@ -316,7 +316,7 @@ fn resolve_learning(p: &mut Problems, spec: &LearningSpec) -> LearningSetup {
     if let Some(t) = spec.target_loss
         && !(t.is_finite() && t >= 0.0)
     {
-        p.push_hint(
+        p.push(
             "learning.target_loss",
             format!("must be a finite number ≥ 0, got {t}"),
             "e.g. target_loss: Some(0.05), or leave it out",
@@ -340,7 +340,7 @@ fn resolve_learning(p: &mut Problems, spec: &LearningSpec) -> LearningSetup {
 
 fn decay(p: &mut Problems, field: &str, v: f64) {
     if !(v.is_finite() && (0.0..1.0).contains(&v)) {
-        p.push_hint(field, format!("must be in [0, 1), got {v}"), "e.g. 0.9");
+        p.push(field, format!("must be in [0, 1), got {v}"), "e.g. 0.9");
     }
 }
 
@@ -422,13 +422,13 @@ pub const MAX_SAMPLES: u64 = 1 << 48;
 
 fn dim(p: &mut Problems, field: String, v: u64) {
     if v == 0 {
-        p.push_hint(
+        p.push(
             field,
             "must be greater than 0",
             "zero-sized layers compute nothing",
         );
     } else if v > MAX_DIM {
-        p.push_hint(
+        p.push(
             field,
             format!("{v} is larger than the supported maximum {MAX_DIM}"),
             "split the layer, or model a slice of it",
@@ -454,7 +454,7 @@ fn resolve_with(
 ) -> Result<Option<Workload>, ResolveError> {
     let mut p = Problems::new(Source::Workload);
     if spec.name.trim().is_empty() {
-        p.push_hint(
+        p.push(
             "name",
             "must not be empty",
             "name the workload; reports and output directories use it",
@@ -463,24 +463,24 @@ fn resolve_with(
     // A spiking-only workload has no model, stream or partitions.
     let dataflow = !(spec.spiking.is_some() && spec.model.is_empty() && spec.partitions.is_empty());
     if spec.model.is_empty() && dataflow {
-        p.push_hint(
+        p.push(
             "model",
             "the model has no layers",
             "add e.g. Dense(in: 784, out: 256), or a spiking section for a spiking-only workload",
         );
     }
     if spec.batch == 0 {
-        p.push_hint("batch", "must be greater than 0", "e.g. batch: 8");
+        p.push("batch", "must be greater than 0", "e.g. batch: 8");
     }
     if spec.stream.samples == 0 && dataflow {
-        p.push_hint(
+        p.push(
             "stream.samples",
             "must be greater than 0",
             "e.g. stream: (samples: 1000)",
         );
     }
     if spec.stream.samples > MAX_SAMPLES && dataflow {
-        p.push_hint(
+        p.push(
             "stream.samples",
             format!(
                 "{} samples is more than the {MAX_SAMPLES} (2^48) a run can count",
@@ -493,7 +493,7 @@ fn resolve_with(
         super::spiking::check_spiking(&mut p, s, machine);
     }
     if spec.stream.samples_per_call == Some(0) {
-        p.push_hint(
+        p.push(
             "stream.samples_per_call",
             "must be greater than 0",
             "leave it out for the whole stream in one invocation (a persistent kernel)",
@@ -514,13 +514,13 @@ fn resolve_with(
                 dim(&mut p, f("in"), inputs);
                 dim(&mut p, f("out"), out);
                 if repeat == 0 || repeat > MAX_REPEAT {
-                    p.push_hint(
+                    p.push(
                         f("repeat"),
                         format!("must be between 1 and {MAX_REPEAT}, got {repeat}"),
                         "repeat: N stacks N copies of the layer; leave it out for one",
                     );
                 } else if repeat > 1 && inputs != out {
-                    p.push_hint(
+                    p.push(
                         f("repeat"),
                         format!(
                             "a repeated layer must keep its width, but it maps {inputs} to {out}"
@@ -571,7 +571,7 @@ fn resolve_with(
                     dim(&mut p, f(name), v);
                 }
                 if kernel > h || kernel > w {
-                    p.push_hint(
+                    p.push(
                         f("kernel"),
                         format!("kernel {kernel} is larger than the {h}×{w} input"),
                         "use a kernel no larger than the input (there is no padding), or a larger h and w",
@@ -618,7 +618,7 @@ fn resolve_with(
         if let Some(prev) = prev_out
             && prev != input_values
         {
-            p.push_hint(
+            p.push(
                 format!("model[{i}]"),
                 format!(
                     "takes {input_values} values per sample but layer {} produces {prev}",
@@ -680,7 +680,7 @@ fn resolve_with(
                         perturb,
                     } => {
                         if perturbations == 0 {
-                            p.push_hint(
+                            p.push(
                                 format!("partitions[{i}].method.perturbations"),
                                 "must be at least 1",
                                 "each perturbation is one tangent forward pass, e.g. perturbations: 4",
@@ -693,7 +693,7 @@ fn resolve_with(
                     }
                     LearningMethodSpec::Backprop { checkpoint_every } => {
                         if checkpoint_every == Some(0) {
-                            p.push_hint(
+                            p.push(
                                 format!("partitions[{i}].method.checkpoint_every"),
                                 "must be at least 1",
                                 "checkpoint_every: Some(2) keeps every second layer's input",
@@ -715,7 +715,7 @@ fn resolve_with(
             }
         };
         if let Some(Err(e)) = format.as_ref().and_then(Format::posit_spec) {
-            p.push_hint(
+            p.push(
                 format!("partitions[{i}].format"),
                 e.to_string(),
                 "e.g. format: Posit(n: 16, es: 2) or BPosit(n: 32, es: 5, rs: 6)",
@@ -729,7 +729,7 @@ fn resolve_with(
         let count = match tiles {
             TilesSpec::Count(n) => {
                 if n == 0 {
-                    p.push_hint(
+                    p.push(
                         format!("partitions[{i}].tiles"),
                         "must be at least 1 tile",
                         "e.g. tiles: Count(4), or Fraction(0.25) of the compute tiles",
@@ -739,7 +739,7 @@ fn resolve_with(
             }
             TilesSpec::Fraction(f) => {
                 if !(f.is_finite() && f > 0.0 && f <= 1.0) {
-                    p.push_hint(
+                    p.push(
                         format!("partitions[{i}].tiles"),
                         format!("fraction must be in (0, 1], got {f}"),
                         "e.g. Fraction(0.25) or Count(8)",
@@ -760,7 +760,7 @@ fn resolve_with(
                 .keys()
                 .map(|d| d.as_str())
                 .collect();
-            p.push_hint(
+            p.push(
                 format!("partitions[{i}].dtype"),
                 format!(
                     "machine {} has no {} datapath",
@@ -771,7 +771,7 @@ fn resolve_with(
             );
         }
         if partitions.iter().any(|q: &Partition| q.name == name) {
-            p.push_hint(
+            p.push(
                 format!("partitions[{i}].name"),
                 format!("duplicate partition name {name:?}"),
                 "give each partition its own name",
@@ -788,7 +788,7 @@ fn resolve_with(
         });
     }
     if partitions.is_empty() && dataflow {
-        p.push_hint(
+        p.push(
             "partitions",
             "no partitions",
             "add e.g. Inference(tiles: Count(16))",
@@ -801,7 +801,7 @@ fn resolve_with(
     let mut columns: Vec<u32> = match &mapping.columns {
         Some(cs) => {
             if cs.is_empty() && dataflow {
-                p.push_hint(
+                p.push(
                     "mapping.columns",
                     "lists no column",
                     "list the columns to use, e.g. columns: Some([0, 1]), or leave it out for all",
@@ -809,14 +809,14 @@ fn resolve_with(
             }
             for (i, &c) in cs.iter().enumerate() {
                 if cs[..i].contains(&c) {
-                    p.push_hint(
+                    p.push(
                         "mapping.columns",
                         format!("column {c} is listed twice"),
                         "list each column once; the partitions take the columns' tiles in order",
                     );
                 }
                 if c >= cols {
-                    p.push_hint(
+                    p.push(
                         "mapping.columns",
                         format!("column {c} is outside the machine's 0..{cols}"),
                         "columns count from 0 up to the machine's grid.cols − 1",
@@ -840,7 +840,7 @@ fn resolve_with(
         // An empty column list is reported as such above.
         && mapping.columns.as_ref().is_none_or(|c| !c.is_empty())
     {
-        p.push_hint(
+        p.push(
             "partitions",
             format!("partitions ask for {sum} compute tiles but {available} are available"),
             if mapping.columns.is_some() {
@@ -878,7 +878,7 @@ fn resolve_with(
             && macs > 0
             && macs < u64::from(native)
         {
-            p.push_hint(
+            p.push(
                 "mapping.kernel_tile",
                 format!(
                     "{km}×{kk}×{kn} = {macs} MACs is less than one cycle of the {} datapath \
@@ -893,7 +893,7 @@ fn resolve_with(
     if let Some(g) = mapping.group_tiles
         && g == 0
     {
-        p.push_hint(
+        p.push(
             "mapping.group_tiles",
             "must be at least 1",
             "leave it out to let the mapper choose",
@@ -937,14 +937,14 @@ fn resolve_with(
             }
         };
         if !(lr.is_finite() && lr > 0.0) {
-            p.push_hint(
+            p.push(
                 "optimizer.lr",
                 format!("must be a finite number > 0, got {lr}"),
                 "e.g. lr: 0.01",
             );
         }
         if apply_every == 0 {
-            p.push_hint(
+            p.push(
                 "optimizer.apply_every",
                 "must be at least 1",
                 "the host applies an update every N gradient estimates, e.g. apply_every: 16",
@@ -964,7 +964,7 @@ fn resolve_with(
         && let Some(last) = layers.last()
         && last.output_values < 2
     {
-        p.push_hint(
+        p.push(
             "learning.task",
             format!(
                 "GaussianMixture classifies into the model's outputs, and its last layer has {}",
@@ -974,14 +974,14 @@ fn resolve_with(
         );
     }
     if any_learning && optimizer.is_none() {
-        p.push_hint(
+        p.push(
             "optimizer",
             "a learning partition needs a host optimizer",
             "add optimizer: Sgd(lr: 0.01, apply_every: 16)",
         );
     }
     if any_learning && layers.iter().all(|l| l.weight_values() == 0) {
-        p.push_hint(
+        p.push(
             "partitions",
             "a learning partition needs a model with weights",
             "add a Dense, Gemm or Conv2d layer, or make the partitions Inference",
@@ -991,7 +991,7 @@ fn resolve_with(
     if let Some(m) = machine
         && m.host.dispatch_for(dispatch).is_none()
     {
-        p.push_hint(
+        p.push(
             "stream.dispatch",
             format!("the machine has no measured latency for the {dispatch:?} path"),
             "give host.call_latency_us or host.jit_latency_us in the architecture, or use Batched",

@@ -203,7 +203,7 @@ pub fn parse<T: DeserializeOwned>(file: &Path, text: &str, kind: SpecKind) -> Re
         ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME);
     options.from_str::<T>(text).map_err(|e| {
         let message = e.code.to_string();
-        let hint = hint_for(&e.code, kind);
+        let hint = Some(hint_for(&e.code, kind));
         SpecError::Syntax {
             file: file.to_path_buf(),
             line: e.span.start.line,
@@ -367,39 +367,38 @@ pub fn first_token_position(text: &str) -> (usize, usize) {
     (1, 1)
 }
 
-fn hint_for(code: &ron::Error, kind: SpecKind) -> Option<String> {
+fn hint_for(code: &ron::Error, kind: SpecKind) -> String {
     use ron::Error as E;
     let s = code.to_string();
     match code {
         E::NoSuchStructField { .. } => {
-            Some("check the spelling; the message lists the fields this struct accepts".into())
+            "check the spelling; the message lists the fields this struct accepts".into()
         }
         E::NoSuchEnumVariant { .. } => {
-            Some("check the spelling; the message lists the accepted variants".into())
+            "check the spelling; the message lists the accepted variants".into()
         }
-        E::MissingStructField { field, .. } => Some(format!(
-            "add `{field}: ...` to this struct (see the README for its meaning and unit)"
-        )),
-        E::Eof => Some("the file ends early: a closing `)` or `]` may be missing".into()),
-        E::ExpectedStructName(_) | E::ExpectedNamedStructLike(_) => Some(format!(
-            "the file should start with `{}(`",
-            kind.top_level_name()
-        )),
-        E::DuplicateStructField { .. } => Some("remove the repeated field".into()),
-        E::UnclosedBlockComment => Some("close the comment with `*/`".into()),
-        E::ExpectedComma => Some(
+        E::MissingStructField { field, .. } => {
+            format!("add `{field}: ...` to this struct (see the README for its meaning and unit)")
+        }
+        E::Eof => "the file ends early: a closing `)` or `]` may be missing".into(),
+        E::ExpectedStructName(_) | E::ExpectedNamedStructLike(_) => {
+            format!("the file should start with `{}(`", kind.top_level_name())
+        }
+        E::DuplicateStructField { .. } => "remove the repeated field".into(),
+        E::UnclosedBlockComment => "close the comment with `*/`".into(),
+        E::ExpectedComma => {
             "separate fields and list items with `,`; a `]` or `)` may be missing just before"
-                .into(),
-        ),
+                .into()
+        }
         _ if s.contains("Expected") || s.contains("expected") || s.contains("invalid type") => {
-            Some("check the value's type and unit against the README's format table".into())
+            "check the value's type and unit against the README's format table".into()
         }
         // Whatever else RON stopped at: the shipped files show every construct.
-        _ => Some(format!(
+        _ => format!(
             "compare with a shipped {} file (arch/*.ron, workloads/*.ron): RON writes \
              `Name(field: value, ...)`, lists `[a, b]`, comments `//` and `/* */`",
             kind.top_level_name()
-        )),
+        ),
     }
 }
 
