@@ -475,41 +475,22 @@ pub fn map(sc: &Scenario) -> Result<TileSchedule, MapError> {
         }
     };
     let mut general = general?;
-    // A single Gemm asked for something only the whole-array design does, or pinned its
-    // kernel tile: say that the general mapping ran it, and why.
+    // Settings the general mapping does not use: say so, and why.
     let w = &sc.workload;
-    let single_gemm = matches!(w.layers.as_slice(), [l] if l.kind == "gemm");
-    if !single_gemm {
-        // The output settings are the whole-array GEMM design's; a kernel tile only shapes
-        // layers whose weights stream.
-        if w.mapping.output == crate::spec::OutputSpec::Accumulator
-            || w.mapping.output_buffers != w.mapping.buffers
-        {
-            general.notes.push(
-                "mapping.output and mapping.output_buffering apply to a workload of one Gemm \
-                 (the whole-array mapping); this model runs the general mapping, which writes \
-                 outputs at the datatype's width"
-                    .into(),
-            );
-        }
-        if w.mapping.kernel_tile.is_some() && resident {
-            general.notes.push(
-                "mapping.kernel_tile: every layer's weights stay in L1, so no kernel tile is \
-                 used"
-                    .into(),
-            );
-        }
-    }
-    if let [layer] = w.layers.as_slice()
-        && layer.kind == "gemm"
-    {
-        if w.mapping.output == crate::spec::OutputSpec::Accumulator {
+    let (accumulator, kernel_tile) = (
+        w.mapping.output == crate::spec::OutputSpec::Accumulator,
+        w.mapping.kernel_tile.is_some(),
+    );
+    if matches!(w.layers.as_slice(), [l] if l.kind == "gemm") {
+        // A single Gemm asked for something only the whole-array design does, or pinned
+        // its kernel tile.
+        if accumulator {
             general.notes.push(format!(
                 "mapping.output: Accumulator applies to the whole-array GEMM mapping, which does \
                  not apply here ({why}); the general mapping writes the outputs at the datatype's \
                  width"
             ));
-        } else if w.mapping.kernel_tile.is_some() {
+        } else if kernel_tile {
             general.notes.push(format!(
                 "mapping.kernel_tile: the whole-array GEMM mapping does not apply ({why}); the \
                  general mapping runs the Gemm{}",
@@ -519,6 +500,24 @@ pub fn map(sc: &Scenario) -> Result<TileSchedule, MapError> {
                     ""
                 }
             ));
+        }
+    } else {
+        // The output settings are the whole-array GEMM design's; a kernel tile only shapes
+        // layers whose weights stream.
+        if accumulator || w.mapping.output_buffers != w.mapping.buffers {
+            general.notes.push(
+                "mapping.output and mapping.output_buffering apply to a workload of one Gemm \
+                 (the whole-array mapping); this model runs the general mapping, which writes \
+                 outputs at the datatype's width"
+                    .into(),
+            );
+        }
+        if kernel_tile && resident {
+            general.notes.push(
+                "mapping.kernel_tile: every layer's weights stay in L1, so no kernel tile is \
+                 used"
+                    .into(),
+            );
         }
     }
     Ok(general)
