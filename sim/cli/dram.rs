@@ -112,13 +112,13 @@ pub fn run(args: &DramArgs, out: &mut dyn Write) -> CliResult {
     }
     // The batch model keeps every request (about 64 bytes of memory each): 1 GiB in 64-byte
     // requests took a gigabyte, and 64 GiB would not fit the machine.
-    if total.div_ceil(rb) > MAX_REQUESTS {
+    let requests = total.div_ceil(rb);
+    if requests > MAX_REQUESTS {
         return Err(input(format!(
-            "--bytes {} in requests of {} B is {} requests, more than {MAX_REQUESTS} (memory \
-             grows with them, about 64 B each); hint: larger --request-bytes or fewer --bytes",
-            args.bytes,
-            rb,
-            total.div_ceil(rb)
+            "--bytes {} in requests of {rb} B is {requests} requests, more than {MAX_REQUESTS} \
+             (memory grows with them, about 64 B each); hint: larger --request-bytes or fewer \
+             --bytes",
+            args.bytes
         )));
     }
     let page = match args.page.to_ascii_lowercase().as_str() {

@@ -169,10 +169,19 @@ pub fn run(args: &PlotArgs, out: &mut dyn Write) -> CliResult {
             ))
         })?;
     let text = std::fs::read_to_string(args.dir.join("results.jsonl")).unwrap_or_default();
-    let unread = text
-        .lines()
-        .filter(|l| !l.trim().is_empty() && serde_json::from_str::<Row>(l).is_err())
-        .count();
+    let (mut rows, mut unread) = (Vec::new(), 0usize);
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        match serde_json::from_str::<Row>(line) {
+            // A row without one value per axis is not from this study (or was edited):
+            // skip it like a line that does not parse.
+            Ok(r) => {
+                if r.status == "ok" && r.values.len() == info.axes.len() {
+                    rows.push(r);
+                }
+            }
+            Err(_) => unread += 1,
+        }
+    }
     if unread > 0 {
         eprintln!(
             "warning: {unread} line(s) of {} are not result rows and are left out (a line cut \
@@ -180,13 +189,6 @@ pub fn run(args: &PlotArgs, out: &mut dyn Write) -> CliResult {
             args.dir.join("results.jsonl").display()
         );
     }
-    let mut rows: Vec<Row> = text
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Row>(l).ok())
-        // A row without one value per axis is not from this study (or was edited): skip
-        // it like a line that does not parse.
-        .filter(|r| r.status == "ok" && r.values.len() == info.axes.len())
-        .collect();
     // Points finish in any order; figures follow the study's order.
     rows.sort_by_key(|r| r.index);
     let size = parse_size(args.size.as_deref().unwrap_or("960x600"))?;

@@ -242,22 +242,23 @@ pub fn sweep(args: &SweepArgs, out: &mut dyn Write) -> CliResult {
             )));
         }
     } else {
-        if results.exists() && !args.force {
-            return Err(input(format!(
-                "{} already has results; hint: --resume to run what is missing, or --force to start over",
-                dir.display()
-            )));
-        }
+        let refuse_results = || {
+            if results.exists() && !args.force {
+                return Err(input(format!(
+                    "{} already has results; hint: --resume to run what is missing, or --force \
+                     to start over",
+                    dir.display()
+                )));
+            }
+            Ok(())
+        };
+        // Before the directory is touched, and again once it is held: another sweep may
+        // have finished there in between.
+        refuse_results()?;
         let ours = dir.join(report::MARKER).exists();
         report::prepare_dir(&dir, args.force).map_err(write_error)?;
         _lock = lock_dir(&dir)?;
-        if results.exists() && !args.force {
-            // Another sweep finished here between the check above and the lock.
-            return Err(input(format!(
-                "{} already has results; hint: --resume to run what is missing, or --force to start over",
-                dir.display()
-            )));
-        }
+        refuse_results()?;
         if results.exists() {
             fs::remove_file(&results)
                 .with_context(|| format!("cannot remove {}", results.display()))
