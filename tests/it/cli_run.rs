@@ -34,15 +34,27 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-fn run_small(out: &Path, extra: &[&str]) -> Output {
-    let mut c = tilesim();
-    c.arg("run")
-        .arg(arch())
-        .arg(spec("small-continual.ron"))
+/// `tilesim run ARCH WORKLOAD --out OUT EXTRA...`, the two files named relative to the
+/// repository.
+fn run_files(arch: &str, workload: &str, out: &Path, extra: &[&str]) -> Output {
+    tilesim()
+        .arg("run")
+        .arg(root().join(arch))
+        .arg(root().join(workload))
         .arg("--out")
         .arg(out)
-        .args(extra);
-    c.output().unwrap()
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+fn run_small(out: &Path, extra: &[&str]) -> Output {
+    run_files(
+        "arch/xdna2-strix-halo.ron",
+        "tests/data/specs/small-continual.ron",
+        out,
+        extra,
+    )
 }
 
 #[test]
@@ -366,15 +378,12 @@ fn a_kernel_tile_smaller_than_one_datapath_cycle_is_refused_before_mapping() {
     // A 1×1×1 kernel tile on a 1024³ GEMM mapped a billion invocations and ran for
     // minutes in gigabytes of programs; the smallest tile is one native matmul block.
     let d = scratch("kernel-tile");
-    let o = tilesim()
-        .arg("run")
-        .arg(root().join("arch/xdna1-phoenix.ron"))
-        .arg(root().join("workloads/gemm-bf16-1024.ron"))
-        .args(["--set", "workload.mapping.kernel_tile=(m: 1, k: 1, n: 1)"])
-        .arg("--out")
-        .arg(d.join("r"))
-        .output()
-        .unwrap();
+    let o = run_files(
+        "arch/xdna1-phoenix.ron",
+        "workloads/gemm-bf16-1024.ron",
+        &d.join("r"),
+        &["--set", "workload.mapping.kernel_tile=(m: 1, k: 1, n: 1)"],
+    );
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     let e = stderr(&o);
     assert!(
@@ -932,14 +941,15 @@ fn a_gemm_setting_the_general_mapping_cannot_honour_is_named_in_a_note() {
     // mapping.output: Accumulator is the whole-array design's; a GEMM whose weights stay
     // in L1 is mapped generally and wrote native-width outputs without a word.
     let d = scratch("gemm-note");
-    let o = tilesim()
-        .arg("run")
-        .arg(root().join("arch/xdna1-phoenix.ron"))
-        .arg(root().join("workloads/calibration/m1-bf16-kernel-32.ron"))
-        .args(["--set", "workload.mapping.output=Accumulator", "--out"])
-        .arg(d.join("r"))
-        .output()
-        .unwrap();
+    let m1 = |out: &str, extra: &[&str]| {
+        run_files(
+            "arch/xdna1-phoenix.ron",
+            "workloads/calibration/m1-bf16-kernel-32.ron",
+            &d.join(out),
+            extra,
+        )
+    };
+    let o = m1("r", &["--set", "workload.mapping.output=Accumulator"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let e = stderr(&o);
     assert!(
@@ -948,18 +958,13 @@ fn a_gemm_setting_the_general_mapping_cannot_honour_is_named_in_a_note() {
         "{e}"
     );
     // A pinned kernel tile is not used either when the weights never stream.
-    let o = tilesim()
-        .arg("run")
-        .arg(root().join("arch/xdna1-phoenix.ron"))
-        .arg(root().join("workloads/calibration/m1-bf16-kernel-32.ron"))
-        .args([
+    let o = m1(
+        "r3",
+        &[
             "--set",
             "workload.mapping.kernel_tile=Some((m: 32, k: 32, n: 32))",
-            "--out",
-        ])
-        .arg(d.join("r3"))
-        .output()
-        .unwrap();
+        ],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(
         stderr(&o).contains("note: mapping.kernel_tile")
@@ -968,14 +973,7 @@ fn a_gemm_setting_the_general_mapping_cannot_honour_is_named_in_a_note() {
         stderr(&o)
     );
     // The shipped workload (Native) runs without a note.
-    let o = tilesim()
-        .arg("run")
-        .arg(root().join("arch/xdna1-phoenix.ron"))
-        .arg(root().join("workloads/calibration/m1-bf16-kernel-32.ron"))
-        .arg("--out")
-        .arg(d.join("r2"))
-        .output()
-        .unwrap();
+    let o = m1("r2", &[]);
     assert!(
         o.status.success() && !stderr(&o).contains("note:"),
         "{}",
@@ -1186,11 +1184,11 @@ fn dram_activity_never_passes_the_peak_in_a_bin_under_shared_bandwidth() {
     // The host's read of 32 estimates waits in the DRAM backlog for several bins; its bytes
     // were booked in the first of them, 7.6 times the peak.
     let d = scratch("fluid-bins");
-    let o = tilesim()
-        .arg("run")
-        .arg(arch())
-        .arg(root().join("workloads/mlp-continual.ron"))
-        .args([
+    let o = run_files(
+        "arch/xdna2-strix-halo.ron",
+        "workloads/mlp-continual.ron",
+        &d.join("r"),
+        &[
             "--set",
             "workload.stream.samples=40000",
             "--set",
@@ -1200,11 +1198,8 @@ fn dram_activity_never_passes_the_peak_in_a_bin_under_shared_bandwidth() {
             "--set",
             "arch.dram.data_rate_mts=1000.0",
             "--json",
-            "--out",
-        ])
-        .arg(d.join("r"))
-        .output()
-        .unwrap();
+        ],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let a = &r["activity"];
@@ -1248,20 +1243,17 @@ fn mapping_settings_the_chosen_mapping_does_not_use_get_a_note_or_a_precise_erro
         "{e}"
     );
     // The whole-array GEMM mapping uses whole columns, not group_tiles.
-    let o = tilesim()
-        .arg("run")
-        .arg(root().join("arch/xdna1-phoenix.ron"))
-        .arg(root().join("workloads/gemm-bf16-1024.ron"))
-        .args([
+    let o = run_files(
+        "arch/xdna1-phoenix.ron",
+        "workloads/gemm-bf16-1024.ron",
+        &d.join("g"),
+        &[
             "--set",
             "workload.stream.samples=1",
             "--set",
             "workload.mapping.group_tiles=Some(1)",
-            "--out",
-        ])
-        .arg(d.join("g"))
-        .output()
-        .unwrap();
+        ],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(
         stderr(&o).contains("note: mapping.group_tiles: the whole-array GEMM mapping"),
