@@ -135,6 +135,11 @@ pub struct Sim {
     pub ready: ReadySet,
     /// Transfers and holds waiting for arbitration: (cycle, program index, request).
     pub requests: Vec<(u64, u32, Request)>,
+    /// DRAM transfers granted their DMA channels from a later cycle, waiting for it
+    /// before they reach the DRAM controller, earliest first (see [`DeferredDram`]).
+    pub deferred: std::collections::BinaryHeap<std::cmp::Reverse<DeferredDram>>,
+    /// End (exclusive) of the current pass's window of event times.
+    pub pass_end: u64,
     /// Lock values.
     pub locks: Vec<u64>,
     /// Programs waiting on each lock.
@@ -269,6 +274,27 @@ impl Sim {
     pub fn make_ready(&mut self, t: u64, k: u32) {
         self.ready.push(t, k);
     }
+}
+
+/// A DRAM transfer whose DMA channels are free only from `start`, a later cycle than the
+/// one it was granted in. The controller model serves requests in the order they arrive
+/// (its channels' clocks only move forward), so the transfer is handed to it when the
+/// engine reaches `start`, in (cycle, program) order with the requests of that cycle,
+/// rather than at the grant: handed over at the grant, a transfer queued behind a busy DMA
+/// channel would reach the controller ahead of earlier ones and make them wait for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct DeferredDram {
+    /// Cycle its DMA channels start it.
+    pub start: u64,
+    /// Program index.
+    pub program: u32,
+    /// Route index.
+    pub route: u32,
+    /// Bytes.
+    pub bytes: u64,
+    /// Its end as far as the DMA channels, hops and SoC path set it (the controller's
+    /// completion may come later).
+    pub end: u64,
 }
 
 /// A request for shared resources.

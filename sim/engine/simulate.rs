@@ -597,12 +597,13 @@ pub fn simulate(
                 limit: options.max_cycles,
             });
         }
-        if sim.queue.is_empty() && schedule.programs.is_empty() {
+        let idle = sim.queue.is_empty() && sim.deferred.is_empty();
+        if idle && schedule.programs.is_empty() {
             // An empty schedule (a workload that only runs on neuromorphic cores) is done
             // at cycle 0.
             break;
         }
-        if sim.queue.is_empty() {
+        if idle {
             // Nothing can happen any more.
             let mut blocked = Vec::new();
             let mut q = world.query::<&Sequencer>();
@@ -646,6 +647,15 @@ pub fn simulate(
     states.sort_by_key(|t| (t.coord.row, t.coord.col));
     // Every profile onto the widest bins, cut at the end of the run.
     let mut dram_profile = world.resource::<Sim>().dram_profile.clone();
+    // DRAM transfers granted before the end but started by their DMA channels after it
+    // never reached the controller; their bytes are in the totals, so they go into the
+    // profile too (and from there into the last bin, as below).
+    let sim = world.resource::<Sim>();
+    for d in &sim.deferred {
+        let r = &sim.plan.routes[d.0.route as usize];
+        let lane = usize::from(r.dram == DramUse::Write);
+        dram_profile.add(lane, d.0.start + r.latency, d.0.end, d.0.bytes);
+    }
     let width = states
         .iter()
         .map(|t| t.profile.width())

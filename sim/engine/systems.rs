@@ -37,11 +37,21 @@ pub fn cycles_for(bytes: u64, rate: f64) -> u64 {
 pub fn advance_clock(mut sim: ResMut<Sim>) {
     let sim = &mut *sim;
     sim.due.clear();
-    let Some((t, _)) = sim.queue.peek() else {
+    // The next event, or the next DRAM transfer waiting for its DMA channels.
+    let deferred = sim.deferred.peek().map(|d| d.0.start);
+    let Some(t) = sim
+        .queue
+        .peek()
+        .map(|(t, _)| t)
+        .into_iter()
+        .chain(deferred)
+        .min()
+    else {
         return;
     };
     sim.now = t;
     let end = t.saturating_add(sim.window);
+    sim.pass_end = end;
     while let Some((t2, k)) = sim.queue.peek() {
         if t2 >= end {
             break;
@@ -361,8 +371,10 @@ fn book(ch: &mut Channel, start: u64, rate: f64, bytes: u64) {
     ch.transfers += 1;
 }
 
-/// Grants shared resources in (program index) order: a transfer starts when every
+/// Grants shared resources in (cycle, program) order: a transfer starts when every
 /// resource on its route is free and holds each for its bytes at that resource's rate.
+/// DRAM transfers that start in a later cycle reach the DRAM controller model then (see
+/// [`DeferredDram`]): this pass serves those of its window in order with its requests.
 pub fn arbitrate(
     mut sim: ResMut<Sim>,
     mut seqs: Query<&mut Sequencer>,
@@ -378,107 +390,29 @@ pub fn arbitrate(
     // (cycle, program) is unique: a program makes at most one request per pass, so the
     // unstable sort (no scratch allocation) gives the one order there is.
     requests.sort_unstable_by_key(|r| (r.0, r.1));
-    for &(now, k, req) in &requests {
-        let end = match req {
-            Request::Transfer { route, bytes } => {
-                let r = &plan.routes[route as usize];
-                // Exclusive resources (DMA channels) serve transfers in order: the transfer
-                // starts when all of them are free and streams at the slowest one's rate.
-                let start = reserve_exclusive(&mut channels, &r.exclusive, now, bytes);
-                let latency = r.latency;
-                match r.dram {
-                    DramUse::None => {}
-                    DramUse::Read => sim.stats.dram_read += bytes,
-                    DramUse::Write => sim.stats.dram_written += bytes,
-                }
-                // Streaming: the bytes at the slowest exclusive rate, plus a cost per contiguous run
-                // when the mapper recorded a strided DRAM-side pattern ([`crate::mapper::dma`]).
-                let stream = if r.min_rate.is_finite() {
-                    crate::mapper::dma::pattern_cycles(bytes, r.min_rate, r.pattern.as_ref())
-                } else {
-                    0
-                };
-                let mut end = start + latency + stream;
-                if r.dram != DramUse::None
-                    && let Some(d) = sim.dram.as_mut()
-                {
-                    // The controller times the bursts: the request reaches it once the
-                    // descriptor is set up and the hops are crossed.
-                    end =
-                        end.max(d.access(route, start + latency, bytes, r.dram == DramUse::Write));
-                }
-                if r.dram != DramUse::None {
-                    let lane = usize::from(r.dram == DramUse::Write);
-                    if let Some(fabric) = sim.fabric.as_mut() {
-                        // The SoC path in front of DRAM: the bytes stream at the rate the
-                        // route's DMA gives them (per-run costs included) where the path
-                        // has that much left, slower where not.
-                        let own = if stream > 0 {
-                            bytes as f64 / stream as f64
-                        } else {
-                            r.min_rate
-                        };
-                        // Requests come in cycle order: no later one starts before `now`.
-                        fabric[lane].prune(now);
-                        let (through, slowed) = fabric[lane].reserve(start + latency, bytes, own);
-                        if slowed {
-                            end = end.max(through);
-                        }
-                    }
-                }
-                let fluid = sim.dram.is_none();
-                // Under shared bandwidth, when the DRAM moves these bytes: behind its
-                // backlog, at its rate (the transfer's own span includes the wait).
-                let mut served: Option<(u64, u64)> = None;
-                for &(e, rate) in &r.shared {
-                    if let Ok(ch) = channels.get_mut(e) {
-                        let ch = ch.into_inner();
-                        let h = cycles_for(bytes, rate);
-                        if fluid {
-                            // Shared bandwidth: the bytes join the backlog now; the
-                            // transfer cannot end before the backlog has drained through
-                            // them.
-                            let drained = now.max(ch.busy_until) + h;
-                            ch.busy_until = drained;
-                            end = end.max(drained + latency);
-                            let (a, b) = served.unwrap_or((u64::MAX, 0));
-                            served = Some((a.min(drained - h), b.max(drained)));
-                        }
-                        ch.busy_cycles += h;
-                        ch.bytes += bytes;
-                        ch.transfers += 1;
-                    }
-                }
-                if r.dram != DramUse::None {
-                    let lane = usize::from(r.dram == DramUse::Write);
-                    let (a, b) = served.unwrap_or((start + latency, end));
-                    sim.dram_profile.add(lane, a, b, bytes);
-                }
-                sim.trace(k, start, end, SpanKind::Transfer { route, bytes });
-                end
+    let horizon = sim.pass_end.min(stop);
+    let mut next = 0;
+    loop {
+        // The earlier of the next request and the next deferred DRAM transfer due in
+        // this window (a program has one of them at most).
+        let deferred = sim
+            .deferred
+            .peek()
+            .map(|d| d.0)
+            .filter(|d| d.start < horizon);
+        let (k, end) = match (requests.get(next), deferred) {
+            (r, Some(d)) if r.is_none_or(|r| (d.start, d.program) < (r.0, r.1)) => {
+                sim.deferred.pop();
+                (d.program, dram_part(sim, &plan, d))
             }
-            Request::Hold { resource, cycles } => {
-                let start = match channels.get_mut(plan.channels[resource as usize]) {
-                    Ok(ch) => {
-                        let ch = ch.into_inner();
-                        let start = now.max(ch.busy_until);
-                        ch.busy_until = start + cycles;
-                        ch.busy_cycles += cycles;
-                        ch.transfers += 1;
-                        start
-                    }
-                    Err(_) => now,
-                };
-                if sim.trace_window.is_some() {
-                    let kind = if resource == plan.host_dispatch {
-                        SpanKind::Dispatch
-                    } else {
-                        SpanKind::Compute(ComputeKind::HostUpdate)
-                    };
-                    sim.trace(k, start, start + cycles, kind);
+            (Some(&(now, k, req)), _) => {
+                next += 1;
+                match grant(sim, &plan, &mut channels, now, k, req) {
+                    Some(end) => (k, end),
+                    None => continue,
                 }
-                start + cycles
             }
+            (None, _) => break,
         };
         if let Ok(mut seq) = seqs.get_mut(plan.programs[k as usize]) {
             seq.state = SeqState::Busy(end);
@@ -487,6 +421,149 @@ pub fn arbitrate(
     }
     requests.clear();
     sim.requests = requests;
+}
+
+/// Grants request `req` of program `k`, made at cycle `now`: its end, or `None` for a DRAM
+/// transfer deferred until its DMA channels start it.
+fn grant(
+    sim: &mut Sim,
+    plan: &Plan,
+    channels: &mut Query<&mut Channel>,
+    now: u64,
+    k: u32,
+    req: Request,
+) -> Option<u64> {
+    let (route, bytes) = match req {
+        Request::Transfer { route, bytes } => (route, bytes),
+        Request::Hold { resource, cycles } => {
+            let start = match channels.get_mut(plan.channels[resource as usize]) {
+                Ok(ch) => {
+                    let ch = ch.into_inner();
+                    let start = now.max(ch.busy_until);
+                    ch.busy_until = start + cycles;
+                    ch.busy_cycles += cycles;
+                    ch.transfers += 1;
+                    start
+                }
+                Err(_) => now,
+            };
+            if sim.trace_window.is_some() {
+                let kind = if resource == plan.host_dispatch {
+                    SpanKind::Dispatch
+                } else {
+                    SpanKind::Compute(ComputeKind::HostUpdate)
+                };
+                sim.trace(k, start, start + cycles, kind);
+            }
+            return Some(start + cycles);
+        }
+    };
+    let r = &plan.routes[route as usize];
+    // Exclusive resources (DMA channels) serve transfers in order: the transfer starts
+    // when all of them are free and streams at the slowest one's rate.
+    let start = reserve_exclusive(channels, &r.exclusive, now, bytes);
+    let latency = r.latency;
+    match r.dram {
+        DramUse::None => {}
+        DramUse::Read => sim.stats.dram_read += bytes,
+        DramUse::Write => sim.stats.dram_written += bytes,
+    }
+    // Streaming: the bytes at the slowest exclusive rate, plus a cost per contiguous run
+    // when the mapper recorded a strided DRAM-side pattern ([`crate::mapper::dma`]).
+    let stream = if r.min_rate.is_finite() {
+        crate::mapper::dma::pattern_cycles(bytes, r.min_rate, r.pattern.as_ref())
+    } else {
+        0
+    };
+    let mut end = start + latency + stream;
+    if r.dram != DramUse::None {
+        let lane = usize::from(r.dram == DramUse::Write);
+        if let Some(fabric) = sim.fabric.as_mut() {
+            // The SoC path in front of DRAM: the bytes stream at the rate the route's DMA
+            // gives them (per-run costs included) where the path has that much left,
+            // slower where not.
+            let own = if stream > 0 {
+                bytes as f64 / stream as f64
+            } else {
+                r.min_rate
+            };
+            // Requests come in cycle order: no later one starts before `now`.
+            fabric[lane].prune(now);
+            let (through, slowed) = fabric[lane].reserve(start + latency, bytes, own);
+            if slowed {
+                end = end.max(through);
+            }
+        }
+    }
+    let fluid = sim.dram.is_none();
+    // Under shared bandwidth, when the DRAM moves these bytes: behind its backlog, at its
+    // rate (the transfer's own span includes the wait).
+    let mut served: Option<(u64, u64)> = None;
+    for &(e, rate) in &r.shared {
+        if let Ok(ch) = channels.get_mut(e) {
+            let ch = ch.into_inner();
+            let h = cycles_for(bytes, rate);
+            if fluid {
+                // Shared bandwidth: the bytes join the backlog now; the transfer cannot
+                // end before the backlog has drained through them.
+                let drained = now.max(ch.busy_until) + h;
+                ch.busy_until = drained;
+                end = end.max(drained + latency);
+                let (a, b) = served.unwrap_or((u64::MAX, 0));
+                served = Some((a.min(drained - h), b.max(drained)));
+            }
+            ch.busy_cycles += h;
+            ch.bytes += bytes;
+            ch.transfers += 1;
+        }
+    }
+    if r.dram != DramUse::None {
+        if !fluid {
+            // The controller times the bursts when the DMA channels start the transfer.
+            let d = DeferredDram {
+                start,
+                program: k,
+                route,
+                bytes,
+                end,
+            };
+            if start > now {
+                sim.deferred.push(std::cmp::Reverse(d));
+                return None;
+            }
+            return Some(dram_part(sim, plan, d));
+        }
+        let lane = usize::from(r.dram == DramUse::Write);
+        let (a, b) = served.unwrap_or((start + latency, end));
+        sim.dram_profile.add(lane, a, b, bytes);
+    }
+    sim.trace(k, start, end, SpanKind::Transfer { route, bytes });
+    Some(end)
+}
+
+/// The DRAM controller's part of transfer `d`: its requests reach the controller once the
+/// descriptor is set up and the hops are crossed, and the transfer ends when both its DMA
+/// side and the controller are done. Returns that end.
+fn dram_part(sim: &mut Sim, plan: &Plan, d: DeferredDram) -> u64 {
+    let r = &plan.routes[d.route as usize];
+    let write = r.dram == DramUse::Write;
+    let arrival = d.start + r.latency;
+    let end = match sim.dram.as_mut() {
+        Some(c) => d.end.max(c.access(d.route, arrival, d.bytes, write)),
+        None => d.end,
+    };
+    sim.dram_profile
+        .add(usize::from(write), arrival, end, d.bytes);
+    sim.trace(
+        d.program,
+        d.start,
+        end,
+        SpanKind::Transfer {
+            route: d.route,
+            bytes: d.bytes,
+        },
+    );
+    end
 }
 
 /// Integrates live bytes over time and tracks the peak, for every tile whose live bytes
