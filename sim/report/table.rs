@@ -300,7 +300,7 @@ fn learning_values(s: &mut String, r: &Report) {
     };
     let _ = writeln!(
         s,
-        "learning values: {} in {}, {} loss {:.4} → {:.4} (lowest {:.4}) over {} of {} learned samples ({} updates){}",
+        "learning values: {} in {}, {} loss {:.4} → {:.4} (lowest {:.4}) over {} of {} learned samples ({} update{}){}",
         v.task.unwrap_or("-"),
         v.values_format.as_deref().unwrap_or("-"),
         v.loss_function.unwrap_or("-"),
@@ -317,6 +317,7 @@ fn learning_values(s: &mut String, r: &Report) {
             .find(|p| v.values_partition.as_ref() == Some(&p.name))
             .map_or(0, |p| p.samples),
         v.updates_in_values,
+        if v.updates_in_values == 1 { "" } else { "s" },
         match (first.accuracy, last.accuracy) {
             (Some(a), Some(b)) => format!(", accuracy {:.1} % → {:.1} %", 100.0 * a, 100.0 * b),
             _ => String::new(),
