@@ -134,12 +134,25 @@ impl<'a> Builder<'a> {
         partition: Option<usize>,
         body: Vec<Block>,
     ) {
+        self.program_with_prologue(name, unit, tile, partition, Vec::new(), body);
+    }
+
+    /// Adds a program that runs `prologue` once before repeating `body`.
+    pub(crate) fn program_with_prologue(
+        &mut self,
+        name: String,
+        unit: Unit,
+        tile: Option<TileCoord>,
+        partition: Option<usize>,
+        prologue: Vec<Block>,
+        body: Vec<Block>,
+    ) {
         self.s.programs.push(Program {
             name,
             unit,
             tile,
             partition,
-            prologue: vec![],
+            prologue,
             body,
         });
     }

@@ -1441,6 +1441,18 @@ fn map_general(sc: &Scenario, stages: &[Stage]) -> Result<TileSchedule, MapError
                         widest: stages.iter().map(|s| s.n).max().unwrap_or(0),
                     });
                 }
+                // Weights that stay in L1 are loaded once, before the tile's first input:
+                // the input DMA program starts with their transfer from DRAM (a learning
+                // tile then holds version 0 and reloads only newer ones).
+                let load = (resident_bytes > 0).then(|| Block {
+                    ops: vec![Op::Transfer {
+                        route: w_route,
+                        bytes: resident_bytes,
+                        fill: None,
+                        free: None,
+                    }],
+                    repeat: 1,
+                });
                 for (suffix, unit, body) in [
                     ("in0", Unit::Dma, in0),
                     ("in1", Unit::Dma, in1),
@@ -1450,11 +1462,17 @@ fn map_general(sc: &Scenario, stages: &[Stage]) -> Result<TileSchedule, MapError
                     if body.is_empty() {
                         continue;
                     }
-                    b.program(
+                    let prologue = if suffix == "in0" {
+                        load.iter().cloned().collect()
+                    } else {
+                        Vec::new()
+                    };
+                    b.program_with_prologue(
                         format!("{gname}.{tile}.{suffix}"),
                         unit,
                         Some(tile),
                         Some(pi),
+                        prologue,
                         body,
                     );
                 }

@@ -18,4 +18,5 @@ mod schedule_props;
 mod support;
 mod sweep;
 mod user_property_example;
+mod weights_load;
 mod whole_array_gemm;
