@@ -38,7 +38,10 @@ fn each_group_reads_the_resident_weights_once_before_its_first_batch() {
                 .flat_map(|b| &b.ops)
                 .map(|op| match op {
                     tilesim::mapper::Op::Transfer { route, bytes, .. } => {
-                        assert_eq!(s.routes[*route as usize].dram, tilesim::mapper::DramUse::Read);
+                        assert_eq!(
+                            s.routes[*route as usize].dram,
+                            tilesim::mapper::DramUse::Read
+                        );
                         *bytes
                     }
                     other => panic!("unexpected prologue op {other:?}"),
