@@ -3,7 +3,7 @@
 //! order and with the weight versions the timeline says (`docs/learning.md`).
 //!
 //! ```text
-//!  Timeline counters ──► Progress (samples learned, estimates, updates, groups, seconds)
+//!  Timeline counters ──► LearnerCounts (samples learned, estimates, updates, groups, seconds)
 //!                              │
 //!  DataStream (seeded task) ──►│ learn()
 //!                              ▼
@@ -29,7 +29,7 @@ mod run;
 mod stream;
 
 pub use run::{
-    CurvePoint, LearningValues, Progress, learn, learn_with, values_of_run, values_of_run_with,
+    CurvePoint, LearnerCounts, LearningValues, learn, learn_with, values_of_run, values_of_run_with,
 };
 
 /// Multiply-accumulates in the tile format the learning loop spends at most (forward and

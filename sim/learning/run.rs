@@ -25,7 +25,7 @@ use super::{
 /// What the timeline says one learning partition did: the counters the learning loop
 /// follows.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Progress {
+pub struct LearnerCounts {
     /// Index of the learning partition in the workload.
     pub partition: usize,
     /// Samples it learned on.
@@ -45,13 +45,13 @@ pub struct Progress {
     pub seconds: f64,
 }
 
-impl Progress {
+impl LearnerCounts {
     /// The counters of the first learning partition of a run, if there is one.
-    pub fn from_run(sc: &Scenario, schedule: &TileSchedule, t: &Timeline) -> Option<Progress> {
+    pub fn from_run(sc: &Scenario, schedule: &TileSchedule, t: &Timeline) -> Option<LearnerCounts> {
         let w = &sc.workload;
         let pi = w.partitions.iter().position(|p| p.kind.learns())?;
         let sum = |kind: CounterKind, part: Option<usize>| t.counted(schedule, kind, part);
-        Some(Progress {
+        Some(LearnerCounts {
             partition: pi,
             samples_learned: sum(CounterKind::SamplesLearned, Some(pi)).min(w.samples),
             samples_served: sum(CounterKind::SamplesServed, None).min(w.samples),
@@ -69,14 +69,14 @@ impl Progress {
     /// A run in which every batch of `samples` gives an estimate, the host applies every
     /// update at once and one group learns: the loop without timing effects (for studies
     /// of the numerics alone). One simulated second per sample.
-    pub fn ideal(sc: &Scenario, partition: usize, samples: u64) -> Progress {
+    pub fn ideal(sc: &Scenario, partition: usize, samples: u64) -> LearnerCounts {
         let b = u64::from(sc.workload.batch).max(1);
         let u = sc
             .workload
             .optimizer
             .map_or(1, |o| u64::from(o.apply_every));
         let estimates = samples / b;
-        Progress {
+        LearnerCounts {
             partition,
             samples_learned: samples,
             samples_served: 0,
@@ -196,7 +196,7 @@ struct Plan {
 }
 
 impl Plan {
-    fn new(sc: &Scenario, pr: &Progress) -> Result<Plan, LearningError> {
+    fn new(sc: &Scenario, pr: &LearnerCounts) -> Result<Plan, LearningError> {
         let w = &sc.workload;
         let part = w
             .partitions
@@ -291,19 +291,19 @@ impl Plan {
     }
 }
 
-/// The learning loop of a scenario's learning partition, following `progress` (from
-/// [`Progress::from_run`], or [`Progress::ideal`]). Deterministic in the scenario.
-pub fn learn(sc: &Scenario, progress: &Progress) -> Result<LearningValues, LearningError> {
-    learn_with(sc, progress, None)
+/// The learning loop of a scenario's learning partition, following `counts` (from
+/// [`LearnerCounts::from_run`], or [`LearnerCounts::ideal`]). Deterministic in the scenario.
+pub fn learn(sc: &Scenario, counts: &LearnerCounts) -> Result<LearningValues, LearningError> {
+    learn_with(sc, counts, None)
 }
 
 /// [`learn`], telling `report` (as `"values"`) the share of the estimates done.
 pub fn learn_with(
     sc: &Scenario,
-    progress: &Progress,
+    counts: &LearnerCounts,
     report: Option<&crate::engine::Progress>,
 ) -> Result<LearningValues, LearningError> {
-    let plan = Plan::new(sc, progress)?;
+    let plan = Plan::new(sc, counts)?;
     let w = &sc.workload;
     let setup = w.learning;
     let opt = w.optimizer.ok_or(LearningError::NoOptimizer)?;
@@ -313,26 +313,26 @@ pub fn learn_with(
 
     // Versions: update j (1-based) is visible after `visible(j)` estimates completed.
     let (all, v_all) = (
-        progress
+        counts
             .estimates
-            .min(progress.samples_learned / plan.batch)
+            .min(counts.samples_learned / plan.batch)
             .max(1),
-        progress.updates.max(1),
+        counts.updates.max(1),
     );
     let visible = |j: u64| -> u64 {
         let spread_out = (u128::from(j) * u128::from(all)).div_ceil(u128::from(v_all)) as u64;
         spread_out.max(j * plan.apply_every)
     };
-    let learned = progress.samples_learned.max(1);
+    let learned = counts.samples_learned.max(1);
     let position = |n: u64| -> u64 {
-        if progress.samples_served == 0 {
+        if counts.samples_served == 0 {
             n
         } else {
-            (u128::from(n) * u128::from(progress.samples_served) / u128::from(learned)) as u64
+            (u128::from(n) * u128::from(counts.samples_served) / u128::from(learned)) as u64
         }
     };
     let concept = |n: u64| usize::from(setup.drift_at.is_some_and(|s| position(n) >= s));
-    let seconds = |n: u64| n as f64 * progress.seconds / learned as f64;
+    let seconds = |n: u64| n as f64 * counts.seconds / learned as f64;
     let evaluate = |net: &TileNet, n: u64| -> CurvePoint {
         // The task in force after n samples: the next sample's, and at the end of the
         // stream (no next sample) the last one's, so a drift after the last sample never
@@ -387,7 +387,7 @@ pub fn learn_with(
         // The learning tiles pick up versions published before this batch started.
         while queue
             .front()
-            .is_some_and(|(at, _)| at + progress.groups.saturating_sub(1) <= i)
+            .is_some_and(|(at, _)| at + counts.groups.saturating_sub(1) <= i)
         {
             if let Some((_, net)) = queue.pop_front() {
                 held = TileNet::load(&net, plan.fmt, plan.acc);
@@ -540,7 +540,7 @@ pub fn learn_with(
         .iter()
         .find(|c| !c.loss.is_finite())
         .map(|c| c.samples_seen);
-    let part = &w.partitions[progress.partition];
+    let part = &w.partitions[counts.partition];
     Ok(LearningValues {
         values_skipped: None,
         values_partition: Some(part.name.clone()),
@@ -593,7 +593,7 @@ pub fn values_of_run_with(
     t: &Timeline,
     report: Option<&crate::engine::Progress>,
 ) -> LearningValues {
-    let result = Progress::from_run(sc, schedule, t)
+    let result = LearnerCounts::from_run(sc, schedule, t)
         .ok_or(LearningError::NoLearningPartition)
         .and_then(|pr| learn_with(sc, &pr, report));
     result.unwrap_or_else(|e| LearningValues {
