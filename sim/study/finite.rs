@@ -54,21 +54,18 @@ impl Walker {
         }
         let mut s = String::new();
         for step in &self.path {
-            match step {
-                Step::Field(f) => {
-                    if !s.is_empty() {
-                        s.push('.');
-                    }
-                    s.push_str(f);
+            let name = match step {
+                Step::Field(f) => f,
+                Step::Key(k) => k.as_str(),
+                Step::Index(i) => {
+                    s.push_str(&format!("[{i}]"));
+                    continue;
                 }
-                Step::Key(k) => {
-                    if !s.is_empty() {
-                        s.push('.');
-                    }
-                    s.push_str(k);
-                }
-                Step::Index(i) => s.push_str(&format!("[{i}]")),
+            };
+            if !s.is_empty() {
+                s.push('.');
             }
+            s.push_str(name);
         }
         self.found = Some(s);
         Err(Found)
@@ -160,13 +157,13 @@ impl<'a> ser::Serializer for &'a mut Walker {
         value.serialize(self)
     }
     fn serialize_seq(self, _: Option<usize>) -> Result<Compound<'a>, Found> {
-        Ok(Compound { w: self, next: 0 })
+        Ok(Compound::of(self))
     }
     fn serialize_tuple(self, _: usize) -> Result<Compound<'a>, Found> {
-        Ok(Compound { w: self, next: 0 })
+        Ok(Compound::of(self))
     }
     fn serialize_tuple_struct(self, _: &'static str, _: usize) -> Result<Compound<'a>, Found> {
-        Ok(Compound { w: self, next: 0 })
+        Ok(Compound::of(self))
     }
     fn serialize_tuple_variant(
         self,
@@ -175,13 +172,13 @@ impl<'a> ser::Serializer for &'a mut Walker {
         _: &'static str,
         _: usize,
     ) -> Result<Compound<'a>, Found> {
-        Ok(Compound { w: self, next: 0 })
+        Ok(Compound::of(self))
     }
     fn serialize_map(self, _: Option<usize>) -> Result<Compound<'a>, Found> {
-        Ok(Compound { w: self, next: 0 })
+        Ok(Compound::of(self))
     }
     fn serialize_struct(self, _: &'static str, _: usize) -> Result<Compound<'a>, Found> {
-        Ok(Compound { w: self, next: 0 })
+        Ok(Compound::of(self))
     }
     fn serialize_struct_variant(
         self,
@@ -190,11 +187,16 @@ impl<'a> ser::Serializer for &'a mut Walker {
         _: &'static str,
         _: usize,
     ) -> Result<Compound<'a>, Found> {
-        Ok(Compound { w: self, next: 0 })
+        Ok(Compound::of(self))
     }
 }
 
-impl Compound<'_> {
+impl<'a> Compound<'a> {
+    /// A walk of `w`'s next compound value from its first element.
+    fn of(w: &'a mut Walker) -> Compound<'a> {
+        Compound { w, next: 0 }
+    }
+
     fn element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Found> {
         let i = self.next;
         self.next += 1;
