@@ -161,6 +161,17 @@ impl OnlineController {
         self.config.preset.capacity_bytes()
     }
 
+    /// Bytes of one row in every bank of every channel: the span of addresses below the
+    /// row field, under either address mapping.
+    pub fn row_stripe(&self) -> u64 {
+        self.capacity() / u64::from(self.config.preset.rows)
+    }
+
+    /// Bytes per burst.
+    pub fn burst_bytes(&self) -> u64 {
+        self.decoder.burst_bytes()
+    }
+
     /// Serves a request of `bytes` at `addr` arriving at DRAM cycle `arrival`; returns the
     /// DRAM cycle at which the last data beat of its last burst leaves the bus.
     pub fn access(&mut self, arrival: u64, addr: u64, bytes: u64, write: bool) -> u64 {

@@ -140,6 +140,8 @@ pub struct Sim {
     pub deferred: std::collections::BinaryHeap<std::cmp::Reverse<DeferredDram>>,
     /// End (exclusive) of the current pass's window of event times.
     pub pass_end: u64,
+    /// Scratch: the SoC-path segments `(from, to, bytes)` of the transfer being granted.
+    pub fabric_segments: Vec<(u64, u64, u64)>,
     /// Lock values.
     pub locks: Vec<u64>,
     /// Programs waiting on each lock.
@@ -250,9 +252,44 @@ pub struct DramBridge {
     pub region: u64,
     /// Per route: next byte offset in its region.
     pub cursor: Vec<u64>,
+    /// Per route: where its walk starts, below one row stripe (see [`DramBridge::new`]).
+    pub stagger: Vec<u64>,
 }
 
 impl DramBridge {
+    /// The bridge to `controller` for `routes` routes, at `ratio` DRAM cycles per array
+    /// cycle.
+    ///
+    /// Each route's region starts at a multiple of the region size plus an offset below one
+    /// row stripe (one row in every bank of every channel), fixed per route: a hash of its
+    /// index, in whole bursts. Regions at plain multiples of a power of two would all begin
+    /// in the same channel and bank, so routes walking them side by side would keep opening
+    /// different rows of the same bank, which a real program's buffers, at unrelated
+    /// addresses, do not.
+    pub fn new(controller: OnlineController, ratio: f64, routes: usize) -> DramBridge {
+        let n = routes.max(1) as u64;
+        let region = 1u64 << (63 - (controller.capacity() / n).max(1).leading_zeros());
+        let burst = controller.burst_bytes();
+        let bursts = (controller.row_stripe() / burst).max(1);
+        let stagger = (0..routes as u64)
+            .map(|r| {
+                // SplitMix64's finaliser: every bit of the index moves every bit.
+                let mut x = r.wrapping_add(0x9E37_79B9_7F4A_7C15);
+                x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+                x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+                x ^= x >> 31;
+                x % bursts * burst
+            })
+            .collect();
+        DramBridge {
+            controller,
+            ratio,
+            region,
+            cursor: vec![0; routes],
+            stagger,
+        }
+    }
+
     /// Serves a transfer of `bytes` on `route` that reaches the controller at array cycle
     /// `at`; returns the array cycle its last byte leaves (read) or lands in (write) DRAM.
     pub fn access(&mut self, route: u32, at: u64, bytes: u64, write: bool) -> u64 {
@@ -260,7 +297,7 @@ impl DramBridge {
         if *off + bytes > self.region {
             *off = 0;
         }
-        let addr = u64::from(route) * self.region + *off;
+        let addr = u64::from(route) * self.region + self.stagger[route as usize] + *off;
         *off += bytes;
         let arrival = (at as f64 * self.ratio) as u64;
         let done = self.controller.access(arrival, addr, bytes, write);
@@ -277,11 +314,12 @@ impl Sim {
 }
 
 /// A DRAM transfer whose DMA channels are free only from `start`, a later cycle than the
-/// one it was granted in. The controller model serves requests in the order they arrive
-/// (its channels' clocks only move forward), so the transfer is handed to it when the
-/// engine reaches `start`, in (cycle, program) order with the requests of that cycle,
-/// rather than at the grant: handed over at the grant, a transfer queued behind a busy DMA
-/// channel would reach the controller ahead of earlier ones and make them wait for it.
+/// one it was granted in. Both DRAM models serve transfers in the order they arrive (the
+/// controller's channel clocks and the shared bandwidth's backlog only move forward), so
+/// the transfer is handed to the DRAM model when the engine reaches `start`, in (cycle,
+/// program) order with the requests of that cycle, rather than at the grant: handed over
+/// at the grant, a transfer queued behind a busy DMA channel would reach the DRAM ahead of
+/// earlier ones and make them wait for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct DeferredDram {
     /// Cycle its DMA channels start it.
@@ -292,9 +330,11 @@ pub struct DeferredDram {
     pub route: u32,
     /// Bytes.
     pub bytes: u64,
-    /// Its end as far as the DMA channels, hops and SoC path set it (the controller's
-    /// completion may come later).
+    /// Its end as far as the DMA channels, hops and SoC path set it (the DRAM may finish
+    /// it later).
     pub end: u64,
+    /// Its bytes are in the DRAM activity profile already (as they crossed the SoC path).
+    pub profiled: bool,
 }
 
 /// A request for shared resources.
@@ -387,4 +427,33 @@ pub struct Stats {
     pub instant_this_cycle: u64,
     /// Set when a program spins without time passing.
     pub livelock: Option<u32>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dram::{DramConfig, preset};
+
+    #[test]
+    fn routes_start_their_regions_in_different_channels_and_banks() {
+        let c = OnlineController::new(DramConfig::new(preset("lpddr5x-8000-x256").unwrap()), true)
+            .unwrap();
+        let (stripe, burst) = (c.row_stripe(), c.burst_bytes());
+        let b = DramBridge::new(c, 1.0, 40);
+        let mut starts: Vec<u64> = b.stagger.clone();
+        for &s in &starts {
+            assert!(s < stripe && s % burst == 0, "{s}");
+        }
+        // 40 routes over 16 channels × 16 banks × 64 columns: all different.
+        starts.sort_unstable();
+        starts.dedup();
+        assert_eq!(starts.len(), 40);
+        // A route's transfers walk its region from its offset on.
+        let mut b = b;
+        b.access(3, 0, 64, false);
+        b.access(3, 0, 64, false);
+        let at: Vec<u64> = b.controller.trace().iter().map(|r| r.addr).collect();
+        let base = 3 * b.region + b.stagger[3];
+        assert_eq!(at, vec![base, base + 64]);
+    }
 }

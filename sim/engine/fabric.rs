@@ -103,10 +103,40 @@ impl RateProfile {
     /// the cycle its last byte is through the path, and whether the path slowed it below
     /// its own rate (if not, its own timing stands).
     pub fn reserve(&mut self, start: u64, bytes: u64, rate: f64) -> (u64, bool) {
+        self.reserve_into(start, bytes, rate, None)
+    }
+
+    /// [`RateProfile::reserve`], also listing in `segments` (appended) where the bytes
+    /// cross the path: `(from, to, bytes)` for each stretch of constant rate, in whole
+    /// bytes that add up to `bytes`.
+    pub fn reserve_into(
+        &mut self,
+        start: u64,
+        bytes: u64,
+        rate: f64,
+        mut segments: Option<&mut Vec<(u64, u64, u64)>>,
+    ) -> (u64, bool) {
         self.transfers += 1;
         if bytes == 0 {
             return (start, false);
         }
+        // Bytes listed so far, and the exact (fractional) amount through so far: each
+        // stretch gets the whole bytes its share rounds to, the last one the rest.
+        let (mut listed, mut through) = (0u64, 0.0f64);
+        let mut list = |from: u64, to: u64, amount: f64, last: bool| {
+            if let Some(out) = segments.as_mut() {
+                through += amount;
+                let upto = if last {
+                    bytes
+                } else {
+                    (through.round() as u64).min(bytes)
+                };
+                if upto > listed {
+                    out.push((from, to, upto - listed));
+                    listed = upto;
+                }
+            }
+        };
         let own = if rate.is_finite() && rate > 0.0 {
             rate.min(self.cap)
         } else {
@@ -139,6 +169,7 @@ impl RateProfile {
                 };
                 if fits {
                     let end = t0.saturating_add(need as u64);
+                    list(t0, end, left, true);
                     let j = self.split(end, i);
                     for s in &mut self.segs[i..j] {
                         s.1 += r;
@@ -150,6 +181,7 @@ impl RateProfile {
                     return (end, slowed);
                 }
                 let t1 = t1.expect("a bounded segment");
+                list(t0, t1, r * (t1 - t0) as f64, false);
                 left -= r * (t1 - t0) as f64;
                 self.segs[i].1 += r;
             }
@@ -184,6 +216,25 @@ mod tests {
         assert_eq!(p.reserve(0, 4000, 4.0), (2000, true));
         assert_eq!(p.counts(), (5, 1));
         assert!(peak(&p) <= 16.0 + 1e-9);
+    }
+
+    #[test]
+    fn the_segments_of_a_transfer_hold_its_bytes_where_they_cross_the_path() {
+        let mut p = RateProfile::new(10.0);
+        p.reserve(0, 8000, 8.0);
+        let mut segs = Vec::new();
+        // 2 B/cycle beside the first transfer until 1000, then 4 B/cycle: 2000 + 2000.
+        let (end, slowed) = p.reserve_into(0, 4001, 4.0, Some(&mut segs));
+        assert!(slowed);
+        assert_eq!(segs, vec![(0, 1000, 2000), (1000, end, 2001)]);
+        assert_eq!(end, 1501);
+        // Unslowed: one stretch at its own rate.
+        let mut segs = Vec::new();
+        assert_eq!(
+            p.reserve_into(5000, 400, 4.0, Some(&mut segs)),
+            (5100, false)
+        );
+        assert_eq!(segs, vec![(5000, 5100, 400)]);
     }
 
     #[test]

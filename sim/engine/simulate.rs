@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use bevy_ecs::prelude::*;
 use bevy_ecs::schedule::{LogLevel, ScheduleBuildSettings, SingleThreadedExecutor};
+use bevy_ecs::system::RunSystemOnce;
 
 use super::chain::{FINISHED, enter};
 use super::components::*;
@@ -531,14 +532,11 @@ pub fn simulate(
         };
         let controller = OnlineController::new(config, options.dram_trace)
             .map_err(|e| EngineError::Dram(e.to_string()))?;
-        let n = schedule.routes.len().max(1) as u64;
-        let region = 1u64 << (63 - (controller.capacity() / n).max(1).leading_zeros());
-        sim.dram = Some(DramBridge {
-            ratio: 1.0 / (preset.tck_ns() * 1e-9 * machine.clock_hz),
-            region,
-            cursor: vec![0; schedule.routes.len()],
+        sim.dram = Some(DramBridge::new(
             controller,
-        });
+            1.0 / (preset.tck_ns() * 1e-9 * machine.clock_hz),
+            schedule.routes.len(),
+        ));
     }
     world.insert_resource(sim);
 
@@ -632,6 +630,11 @@ pub fn simulate(
         }
     }
 
+    // DRAM transfers granted before the end whose DMA channels start them after it: in
+    // flight at the end, like every transfer still running then.
+    world
+        .run_system_once(super::systems::flush_deferred)
+        .map_err(|e| EngineError::Schedule(format!("{e:?}")))?;
     let stats = world.resource::<Sim>().stats.clone();
     let end = stats.stopped_at.unwrap_or(0);
     let (ddr, dram_trace) = match &world.resource::<Sim>().dram {
@@ -647,15 +650,6 @@ pub fn simulate(
     states.sort_by_key(|t| (t.coord.row, t.coord.col));
     // Every profile onto the widest bins, cut at the end of the run.
     let mut dram_profile = world.resource::<Sim>().dram_profile.clone();
-    // DRAM transfers granted before the end but started by their DMA channels after it
-    // never reached the controller; their bytes are in the totals, so they go into the
-    // profile too (and from there into the last bin, as below).
-    let sim = world.resource::<Sim>();
-    for d in &sim.deferred {
-        let r = &sim.plan.routes[d.0.route as usize];
-        let lane = usize::from(r.dram == DramUse::Write);
-        dram_profile.add(lane, d.0.start + r.latency, d.0.end, d.0.bytes);
-    }
     let width = states
         .iter()
         .map(|t| t.profile.width())

@@ -373,7 +373,7 @@ fn book(ch: &mut Channel, start: u64, rate: f64, bytes: u64) {
 
 /// Grants shared resources in (cycle, program) order: a transfer starts when every
 /// resource on its route is free and holds each for its bytes at that resource's rate.
-/// DRAM transfers that start in a later cycle reach the DRAM controller model then (see
+/// DRAM transfers that start in a later cycle reach the DRAM model then (see
 /// [`DeferredDram`]): this pass serves those of its window in order with its requests.
 pub fn arbitrate(
     mut sim: ResMut<Sim>,
@@ -403,7 +403,7 @@ pub fn arbitrate(
         let (k, end) = match (requests.get(next), deferred) {
             (r, Some(d)) if r.is_none_or(|r| (d.start, d.program) < (r.0, r.1)) => {
                 sim.deferred.pop();
-                (d.program, dram_part(sim, &plan, d))
+                (d.program, dram_part(sim, &plan, &mut channels, d))
             }
             (Some(&(now, k, req)), _) => {
                 next += 1;
@@ -421,6 +421,17 @@ pub fn arbitrate(
     }
     requests.clear();
     sim.requests = requests;
+}
+
+/// Hands the DRAM transfers still waiting for their DMA channels at the end of the run to
+/// the DRAM model, as the transfers in flight they are: their bytes are in the DRAM
+/// totals, the controller's statistics and the trace (past the end of the run).
+pub fn flush_deferred(mut sim: ResMut<Sim>, mut channels: Query<&mut Channel>) {
+    let sim = &mut *sim;
+    let plan = sim.plan.clone();
+    while let Some(std::cmp::Reverse(d)) = sim.deferred.pop() {
+        dram_part(sim, &plan, &mut channels, d);
+    }
 }
 
 /// Grants request `req` of program `k`, made at cycle `now`: its end, or `None` for a DRAM
@@ -463,11 +474,6 @@ fn grant(
     // when all of them are free and streams at the slowest one's rate.
     let start = reserve_exclusive(channels, &r.exclusive, now, bytes);
     let latency = r.latency;
-    match r.dram {
-        DramUse::None => {}
-        DramUse::Read => sim.stats.dram_read += bytes,
-        DramUse::Write => sim.stats.dram_written += bytes,
-    }
     // Streaming: the bytes at the slowest exclusive rate, plus a cost per contiguous run
     // when the mapper recorded a strided DRAM-side pattern ([`crate::mapper::dma`]).
     let stream = if r.min_rate.is_finite() {
@@ -475,85 +481,105 @@ fn grant(
     } else {
         0
     };
-    let mut end = start + latency + stream;
-    if r.dram != DramUse::None {
-        let lane = usize::from(r.dram == DramUse::Write);
-        if let Some(fabric) = sim.fabric.as_mut() {
-            // The SoC path in front of DRAM: the bytes stream at the rate the route's DMA
-            // gives them (per-run costs included) where the path has that much left,
-            // slower where not.
-            let own = if stream > 0 {
-                bytes as f64 / stream as f64
-            } else {
-                r.min_rate
-            };
-            // Requests come in cycle order: no later one starts before `now`.
-            fabric[lane].prune(now);
-            let (through, slowed) = fabric[lane].reserve(start + latency, bytes, own);
-            if slowed {
-                end = end.max(through);
-            }
+    let end = start + latency + stream;
+    let lane = match r.dram {
+        DramUse::None => {
+            debug_assert!(r.shared.is_empty(), "only DRAM is a shared resource");
+            sim.trace(k, start, end, SpanKind::Transfer { route, bytes });
+            return Some(end);
         }
+        DramUse::Read => {
+            sim.stats.dram_read += bytes;
+            0
+        }
+        DramUse::Write => {
+            sim.stats.dram_written += bytes;
+            1
+        }
+    };
+    let mut d = DeferredDram {
+        start,
+        program: k,
+        route,
+        bytes,
+        end,
+        profiled: false,
+    };
+    if let Some(fabric) = sim.fabric.as_mut() {
+        // The SoC path in front of DRAM: the bytes stream at the rate the route's DMA
+        // gives them (per-run costs included) where the path has that much left, slower
+        // where not. Reservations hold over future time, so the path takes them at the
+        // grant; the bytes reach DRAM as they cross it, which is what the DRAM activity
+        // profile shows.
+        let own = if stream > 0 {
+            bytes as f64 / stream as f64
+        } else {
+            r.min_rate
+        };
+        // Requests come in cycle order: no later one starts before `now`.
+        fabric[lane].prune(now);
+        let segments = &mut sim.fabric_segments;
+        segments.clear();
+        let (through, slowed) =
+            fabric[lane].reserve_into(start + latency, bytes, own, Some(&mut *segments));
+        if slowed {
+            d.end = d.end.max(through);
+        }
+        for &(a, b, n) in segments.iter() {
+            sim.dram_profile.add(lane, a, b, n);
+        }
+        d.profiled = true;
     }
+    if start > now {
+        sim.deferred.push(std::cmp::Reverse(d));
+        return None;
+    }
+    Some(dram_part(sim, plan, channels, d))
+}
+
+/// The DRAM's part of transfer `d`, when its DMA channels start it: under shared
+/// bandwidth its bytes join the DRAM's backlog then; with the controller model its
+/// requests reach the controller once the descriptor is set up and the hops are crossed.
+/// The transfer ends when both its DMA side and the DRAM are done. Returns that end.
+fn dram_part(
+    sim: &mut Sim,
+    plan: &Plan,
+    channels: &mut Query<&mut Channel>,
+    d: DeferredDram,
+) -> u64 {
+    let r = &plan.routes[d.route as usize];
+    let write = r.dram == DramUse::Write;
+    let arrival = d.start + r.latency;
     let fluid = sim.dram.is_none();
+    let mut end = d.end;
     // Under shared bandwidth, when the DRAM moves these bytes: behind its backlog, at its
     // rate (the transfer's own span includes the wait).
     let mut served: Option<(u64, u64)> = None;
     for &(e, rate) in &r.shared {
         if let Ok(ch) = channels.get_mut(e) {
             let ch = ch.into_inner();
-            let h = cycles_for(bytes, rate);
+            let h = cycles_for(d.bytes, rate);
             if fluid {
-                // Shared bandwidth: the bytes join the backlog now; the transfer cannot
-                // end before the backlog has drained through them.
-                let drained = now.max(ch.busy_until) + h;
+                // Shared bandwidth: the bytes join the backlog as the transfer starts; it
+                // cannot end before the backlog has drained through them.
+                let drained = d.start.max(ch.busy_until) + h;
                 ch.busy_until = drained;
-                end = end.max(drained + latency);
+                end = end.max(drained + r.latency);
                 let (a, b) = served.unwrap_or((u64::MAX, 0));
                 served = Some((a.min(drained - h), b.max(drained)));
             }
             ch.busy_cycles += h;
-            ch.bytes += bytes;
+            ch.bytes += d.bytes;
             ch.transfers += 1;
         }
     }
-    if r.dram != DramUse::None {
-        if !fluid {
-            // The controller times the bursts when the DMA channels start the transfer.
-            let d = DeferredDram {
-                start,
-                program: k,
-                route,
-                bytes,
-                end,
-            };
-            if start > now {
-                sim.deferred.push(std::cmp::Reverse(d));
-                return None;
-            }
-            return Some(dram_part(sim, plan, d));
-        }
-        let lane = usize::from(r.dram == DramUse::Write);
-        let (a, b) = served.unwrap_or((start + latency, end));
-        sim.dram_profile.add(lane, a, b, bytes);
+    if let Some(c) = sim.dram.as_mut() {
+        end = end.max(c.access(d.route, arrival, d.bytes, write));
     }
-    sim.trace(k, start, end, SpanKind::Transfer { route, bytes });
-    Some(end)
-}
-
-/// The DRAM controller's part of transfer `d`: its requests reach the controller once the
-/// descriptor is set up and the hops are crossed, and the transfer ends when both its DMA
-/// side and the controller are done. Returns that end.
-fn dram_part(sim: &mut Sim, plan: &Plan, d: DeferredDram) -> u64 {
-    let r = &plan.routes[d.route as usize];
-    let write = r.dram == DramUse::Write;
-    let arrival = d.start + r.latency;
-    let end = match sim.dram.as_mut() {
-        Some(c) => d.end.max(c.access(d.route, arrival, d.bytes, write)),
-        None => d.end,
-    };
-    sim.dram_profile
-        .add(usize::from(write), arrival, end, d.bytes);
+    if !d.profiled {
+        let (a, b) = served.unwrap_or((arrival, end));
+        sim.dram_profile.add(usize::from(write), a, b, d.bytes);
+    }
     sim.trace(
         d.program,
         d.start,

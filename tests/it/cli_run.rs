@@ -821,7 +821,7 @@ fn a_diverging_learning_run_is_flagged_in_the_report_the_table_and_stderr() {
     // A diverged classifier has no accuracy either (NaN outputs used to pick class 0).
     let o = classify(
         &d.join("r2"),
-        "workload.optimizer=Sgd(lr: 1e5, apply_every: 128)",
+        "workload.optimizer=Sgd(lr: 1e30, apply_every: 32)",
     );
     assert!(o.status.success(), "{}", stderr(&o));
     let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();

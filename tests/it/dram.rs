@@ -290,3 +290,36 @@ fn a_run_hands_dram_transfers_to_the_controller_in_order_of_their_start() {
     }
     assert!(stepped_back * 100 < t.dram_trace.len(), "{stepped_back}");
 }
+
+/// A run that stops with DRAM transfers still waiting for their DMA channels hands them to
+/// the controller as transfers in flight: the controller and the trace see every byte the
+/// report counts.
+#[test]
+fn transfers_in_flight_at_the_end_reach_the_controller_and_the_trace() {
+    use tilesim::engine::{SimOptions, simulate};
+    use tilesim::mapper::map;
+    use tilesim::model::resolve;
+    use tilesim::spec::{ArchSpec, SpecKind, WorkloadSpec};
+
+    let a: ArchSpec = crate::support::load("arch/xdna2-strix-halo.ron", SpecKind::Arch);
+    let mut w: WorkloadSpec =
+        crate::support::load("workloads/mlp-continual.ron", SpecKind::Workload);
+    w.stream.samples = 100;
+    let sc = resolve(&a, &w, 1).unwrap();
+    let s = map(&sc).unwrap();
+    let options = SimOptions {
+        dram_trace: true,
+        ..SimOptions::default()
+    };
+    let t = simulate(&s, &sc.machine, &options).unwrap();
+    let sum = |write: bool| -> u64 {
+        t.dram_trace
+            .iter()
+            .filter(|r| r.write == write)
+            .map(|r| r.bytes)
+            .sum()
+    };
+    assert_eq!(sum(false), t.dram_read);
+    assert_eq!(sum(true), t.dram_written);
+    assert_eq!(t.ddr.as_ref().unwrap().requests, t.dram_trace.len() as u64);
+}

@@ -62,3 +62,36 @@ fn a_zero_or_negative_cap_is_refused_with_its_field() {
     let err = tilesim::model::resolve_machine(&a).unwrap_err().to_string();
     assert!(err.contains("dram.fabric_gb_per_s"), "{err}");
 }
+
+/// The DRAM activity bins show the bytes as they cross a capped path, so no bin holds more
+/// than the cap allows, with either DRAM model (they spread each transfer over its whole
+/// span, overlapping the transfers the path made take turns, and showed 2.5× the cap).
+#[test]
+fn the_dram_activity_never_shows_more_than_a_capped_path_carries() {
+    for controller in [true, false] {
+        let mut a: ArchSpec = load("arch/xdna2-strix-halo.ron", SpecKind::Arch);
+        a.dram.fabric_gb_per_s = Some(5.0);
+        if !controller {
+            a.dram.controller = None;
+        }
+        let mut w: WorkloadSpec = load("workloads/mlp-continual.ron", SpecKind::Workload);
+        w.stream.samples = 20_000;
+        let sc = resolve(&a, &w, 1).unwrap();
+        let s = map(&sc).unwrap();
+        let t = simulate(&s, &sc.machine, &SimOptions::default()).unwrap();
+        let cap = sc.machine.dram.fabric_bytes_per_cycle.unwrap();
+        let p = &t.profile;
+        // All but the last bin, which also holds the bytes in flight at the end.
+        let bins = p.dram_read.len().saturating_sub(1);
+        assert!(bins > 10, "{bins}");
+        for lane in [&p.dram_read, &p.dram_written] {
+            let most = lane[..bins].iter().copied().max().unwrap();
+            // Whole bytes per stretch of the path: one byte of rounding per transfer.
+            assert!(
+                most as f64 <= cap * p.bin_cycles as f64 * 1.001,
+                "controller {controller}: {most} B in a bin of {} cycles at {cap} B/cycle",
+                p.bin_cycles
+            );
+        }
+    }
+}
