@@ -97,13 +97,16 @@
 //!    its bytes at that rate plus a fixed cost per contiguous run ([`mapper::dma`]); a
 //!    channel is reserved for its bytes at its rate. DMA channels serve transfers in grant
 //!    order.
-//! 5. DRAM: when the architecture's `dram.controller` names a preset, the controller model
-//!    ([`dram::OnlineController`]) times every burst of every DRAM transfer (banks, open
-//!    rows, JEDEC timing, refresh, FR-FCFS within a transfer, first-come first-served
-//!    between transfers) and the transfer cannot end before its last burst. Otherwise DRAM
-//!    is shared bandwidth (peak × (1 − tRFC/tREFI)): each transfer's bytes join its backlog
-//!    when granted, and the transfer cannot end before the backlog has drained through
-//!    them.
+//! 5. DRAM: a DRAM transfer reaches the DRAM model when its DMA channels start it, in
+//!    (cycle, program) order with that cycle's requests (one granted while its channels
+//!    are busy waits until then; one still waiting when the run ends is handed over then,
+//!    as a transfer in flight). When the architecture's `dram.controller` names a preset,
+//!    the controller model ([`dram::OnlineController`]) times every burst of every DRAM
+//!    transfer (banks, open rows, JEDEC timing, refresh, FR-FCFS within a transfer,
+//!    first-come first-served between transfers) and the transfer cannot end before its
+//!    last burst. Otherwise DRAM is shared bandwidth (peak × (1 − tRFC/tREFI)): each
+//!    transfer's bytes join its backlog as it starts, and the transfer cannot end before
+//!    the backlog has drained through them.
 //! 6. Host dispatch is a resource: each invocation holds it for the dispatch latency, so
 //!    invocations serialise. The host optimizer's compute holds the host core.
 //! 7. Stream-switch circuits are checked for port counts by [`mapper::check()`]. A circuit
