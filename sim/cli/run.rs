@@ -203,12 +203,18 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> CliResult {
     report::write_atomic(&dir.join("report.json"), json.as_bytes()).map_err(write_error)?;
     let resolved = resolved_ron(&result.scenario)?;
     report::write_atomic(&dir.join("resolved.ron"), resolved.as_bytes()).map_err(write_error)?;
+    // The run's end: a spiking-only workload's is the network's.
+    let end = result.report.simulated_cycles;
     if let Some(path) = &args.trace {
         let text = report::chrome_trace(
             &result.schedule,
             result.scenario.machine.clock_hz,
             &result.timeline.spans,
-            result.report.simulated_cycles,
+            end,
+            result.neuro.as_ref().map(|neuro| report::NeuroTrace {
+                neuro,
+                window: trace_window,
+            }),
         );
         report::write_atomic(path, text.as_bytes()).map_err(write_error)?;
     }
@@ -233,19 +239,13 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> CliResult {
     for note in &result.schedule.notes {
         eprintln!("note: {note}");
     }
-    if args.trace.is_some() && result.schedule.programs.is_empty() {
-        eprintln!(
-            "warning: --trace records the timed ops of the AIE tiles' programs; this run has \
-             none (a spiking-only workload), so the trace is empty"
-        );
-    } else if let Some((start, _)) = trace_window
+    if let Some((start, _)) = trace_window
         && args.trace_window.is_some()
-        && start >= result.timeline.cycles
+        && start >= end
     {
         eprintln!(
             "warning: --trace-window starts at cycle {start}, at or after the end of the run \
-             (cycle {}): the trace holds no op; hint: a window inside 0..{}",
-            result.timeline.cycles, result.timeline.cycles
+             (cycle {end}): the trace holds no op; hint: a window inside 0..{end}"
         );
     }
     if let Some(n) = result.report.learning.values.diverged_at_samples {

@@ -39,7 +39,7 @@ pub use network::{MAX_SYNAPSES, Network, NetworkError, PopKind, Population, Proj
 pub use poisson::Sources;
 pub use report::*;
 pub use router::{RouteStats, Router};
-pub use simulate::{BINS, Fabric, NeuroRun, Snapshot, simulate};
+pub use simulate::{ACTIVITY_BINS, ActivityBin, BINS, Fabric, NeuroRun, Snapshot, simulate};
 pub use stdp::{Stdp, SteppedStdp, Traces, single_synapse};
 pub use weights::WeightFormat;
 

@@ -88,6 +88,29 @@ pub struct NeuroRun {
     pub weights_initial: Vec<f64>,
     /// Weight histograms over time (plastic projections).
     pub snapshots: Vec<Snapshot>,
+    /// The run cut into at most [`ACTIVITY_BINS`] stretches of equal step counts (the last
+    /// may be shorter), for traces.
+    pub activity: Vec<ActivityBin>,
+}
+
+/// Most stretches [`NeuroRun::activity`] cuts a run into.
+pub const ACTIVITY_BINS: u64 = 256;
+
+/// What the cores did over one stretch of steps.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActivityBin {
+    /// First step.
+    pub first_step: u64,
+    /// Steps in the stretch.
+    pub steps: u64,
+    /// Hardware cycle it started at.
+    pub start_cycle: u64,
+    /// Hardware cycle it ended at.
+    pub end_cycle: u64,
+    /// Per core: synaptic operations.
+    pub core_events: Vec<u64>,
+    /// Per population: spikes.
+    pub pop_spikes: Vec<u64>,
 }
 
 /// A run of plastic synapses onto one node from one projection: `post_syn[a..b]`.
@@ -331,6 +354,7 @@ pub fn simulate(
         weights_f64: Vec::new(),
         weights_initial,
         snapshots: Vec::new(),
+        activity: Vec::new(),
     };
     let snapshot = |step: u64, w: &[f64]| {
         let mut s = Snapshot {
@@ -368,6 +392,18 @@ pub fn simulate(
         .collect();
     // Counters kept in locals (registers) and stored once after the run.
     let (mut synaptic_events, mut stdp_updates, mut local_packets) = (0u64, 0u64, 0u64);
+    // Activity stretches: steps per stretch, steps to the next cut, and the counters at the
+    // last cut.
+    let bin_steps = net.steps.div_ceil(ACTIVITY_BINS).max(1);
+    let mut to_cut = bin_steps;
+    let mut cut = ActivityBin {
+        first_step: 0,
+        steps: 0,
+        start_cycle: 0,
+        end_cycle: 0,
+        core_events: vec![0; n_cores],
+        pop_spikes: vec![0; net.populations.len()],
+    };
 
     for step in 0..net.steps {
         if let Some(p) = progress
@@ -526,6 +562,25 @@ pub fn simulate(
         touched.clear();
         run.cycles += (work + route_end).max(min_step);
 
+        to_cut -= 1;
+        if to_cut == 0 || step + 1 == net.steps {
+            to_cut = bin_steps;
+            let delta = |now: &[u64], then: &[u64]| -> Vec<u64> {
+                now.iter().zip(then).map(|(a, b)| a - b).collect()
+            };
+            run.activity.push(ActivityBin {
+                first_step: cut.first_step,
+                steps: step + 1 - cut.first_step,
+                start_cycle: cut.start_cycle,
+                end_cycle: run.cycles,
+                core_events: delta(&run.core_events, &cut.core_events),
+                pop_spikes: delta(&run.pop_spikes, &cut.pop_spikes),
+            });
+            cut.first_step = step + 1;
+            cut.start_cycle = run.cycles;
+            cut.core_events.clone_from(&run.core_events);
+            cut.pop_spikes.clone_from(&run.pop_spikes);
+        }
         to_snapshot -= 1;
         if to_snapshot == 0 {
             to_snapshot = net.snapshot_every;

@@ -12,7 +12,7 @@ mod write;
 pub use activity::{Activity, TileTimeline};
 pub use schema::*;
 pub use table::render as render_table;
-pub use trace::chrome_trace;
+pub use trace::{NeuroTrace, chrome_trace};
 pub use write::{MARKER, WriteError, dir_name, prepare_dir, write_atomic};
 
 /// Serializes a report as pretty JSON with a trailing newline (stable key order).

@@ -9,7 +9,8 @@
 //! Times are microseconds of simulated time. The run's end (its `simulated_cycles`) is a
 //! global instant event, `end of run`; an op still in flight then (started before the stop,
 //! ending after it) carries `"past_end_of_run": true` in its args, since the report counts
-//! none of its work.
+//! none of its work. A spiking network's activity comes as counters (`ph: C`): synaptic
+//! operations per µs of each neuromorphic core, spikes per µs of each population.
 
 use std::collections::BTreeSet;
 use std::fmt::Write;
@@ -33,14 +34,106 @@ fn esc(s: &str) -> String {
 /// Track id of the arrivals of program `k` on the receiving tile.
 const ARRIVALS: u64 = 1 << 20;
 
+/// Process id of the spiking network's population counters.
+const NETWORK_PID: u64 = 1 << 30;
+
+/// The spiking side of a hybrid or spiking run, for [`chrome_trace`]: the network, its
+/// placement and run, and the trace window `[start, end)` in cycles (None: the whole run).
+pub struct NeuroTrace<'a> {
+    /// The spiking network's run.
+    pub neuro: &'a crate::neuro::NeuroOutput,
+    /// The trace window, as `--trace-window` gave it.
+    pub window: Option<(u64, u64)>,
+}
+
 /// The trace of `spans` of a run that ended at cycle `end` as Chrome trace-event JSON
-/// (`{"traceEvents": [...]}`).
-pub fn chrome_trace(schedule: &TileSchedule, clock_hz: f64, spans: &[Span], end: u64) -> String {
+/// (`{"traceEvents": [...]}`), with the spiking network's activity when `neuro` is given:
+/// one process per neuromorphic core with a counter of its synaptic operations per µs,
+/// and a `spiking network` process with a counter of each population's spikes per µs,
+/// each value over one stretch of the run ([`crate::neuro::NeuroRun::activity`]).
+pub fn chrome_trace(
+    schedule: &TileSchedule,
+    clock_hz: f64,
+    spans: &[Span],
+    end: u64,
+    neuro: Option<NeuroTrace<'_>>,
+) -> String {
     let us = |c: u64| c as f64 / clock_hz * 1e6;
     let mut events: Vec<String> = Vec::new();
     let mut processes: BTreeSet<u64> = BTreeSet::new();
     let mut threads: BTreeSet<(u64, u64)> = BTreeSet::new();
     let mut tile_of_pid = std::collections::BTreeMap::new();
+    // Process names other than AIE tiles' and the host's.
+    let mut named: std::collections::BTreeMap<u64, String> = std::collections::BTreeMap::new();
+    if let Some(n) = &neuro {
+        let out = n.neuro;
+        let (from, to) = n.window.unwrap_or((0, u64::MAX));
+        let bins: Vec<_> = out
+            .run
+            .activity
+            .iter()
+            .filter(|b| b.start_cycle < to && b.end_cycle.max(b.start_cycle + 1) > from)
+            .collect();
+        let per_us = |count: u64, b: &crate::neuro::ActivityBin| -> f64 {
+            let span = us(b.end_cycle) - us(b.start_cycle);
+            if span > 0.0 { count as f64 / span } else { 0.0 }
+        };
+        for (i, core) in out.placement.cores.iter().enumerate() {
+            if core.neurons == 0 {
+                continue;
+            }
+            let pid = pid_of(Some(core.tile));
+            processes.insert(pid);
+            named.insert(
+                pid,
+                format!("neuro core ({},{})", core.tile.col, core.tile.row),
+            );
+            for b in &bins {
+                events.push(format!(
+                    "{{\"name\":\"synaptic ops per µs\",\"cat\":\"neuro\",\"ph\":\"C\",\"ts\":{},\"pid\":{pid},\"args\":{{\"ops\":{}}}}}",
+                    us(b.start_cycle),
+                    per_us(b.core_events.get(i).copied().unwrap_or(0), b)
+                ));
+            }
+            if let Some(b) = bins.last() {
+                events.push(format!(
+                    "{{\"name\":\"synaptic ops per µs\",\"cat\":\"neuro\",\"ph\":\"C\",\"ts\":{},\"pid\":{pid},\"args\":{{\"ops\":0}}}}",
+                    us(b.end_cycle)
+                ));
+            }
+        }
+        if !bins.is_empty() {
+            processes.insert(NETWORK_PID);
+            named.insert(NETWORK_PID, "spiking network".into());
+            let pops = &out.network.populations;
+            let series = |b: Option<&crate::neuro::ActivityBin>| -> String {
+                pops.iter()
+                    .enumerate()
+                    .map(|(j, p)| {
+                        let v = b.map_or(0.0, |b| {
+                            per_us(b.pop_spikes.get(j).copied().unwrap_or(0), b)
+                        });
+                        format!("{}:{v}", esc(&p.name))
+                    })
+                    .collect::<Vec<_>>()
+                    .join(",")
+            };
+            for b in &bins {
+                events.push(format!(
+                    "{{\"name\":\"spikes per µs\",\"cat\":\"neuro\",\"ph\":\"C\",\"ts\":{},\"pid\":{NETWORK_PID},\"args\":{{{}}}}}",
+                    us(b.start_cycle),
+                    series(Some(b))
+                ));
+            }
+            if let Some(b) = bins.last() {
+                events.push(format!(
+                    "{{\"name\":\"spikes per µs\",\"cat\":\"neuro\",\"ph\":\"C\",\"ts\":{},\"pid\":{NETWORK_PID},\"args\":{{{}}}}}",
+                    us(b.end_cycle),
+                    series(None)
+                ));
+            }
+        }
+    }
     for (flow, s) in spans.iter().enumerate() {
         let Some(p) = schedule.programs.get(s.program as usize) else {
             continue;
@@ -120,10 +213,13 @@ pub fn chrome_trace(schedule: &TileSchedule, clock_hz: f64, spans: &[Span], end:
     ));
     let mut meta = Vec::new();
     for pid in &processes {
-        let tile = tile_of_pid.get(pid).copied().flatten();
+        let name = match named.get(pid) {
+            Some(n) => n.clone(),
+            None => process_name(tile_of_pid.get(pid).copied().flatten()),
+        };
         meta.push(format!(
             "{{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":{pid},\"args\":{{\"name\":{}}}}}",
-            esc(&process_name(tile))
+            esc(&name)
         ));
         meta.push(format!(
             "{{\"name\":\"process_sort_index\",\"ph\":\"M\",\"pid\":{pid},\"args\":{{\"sort_index\":{pid}}}}}"

@@ -737,8 +737,9 @@ fn a_weight_format_with_one_value_in_the_weight_range_is_refused() {
 }
 
 #[test]
-fn a_trace_of_a_spiking_only_run_says_it_is_empty_and_why() {
+fn a_trace_shows_each_cores_synaptic_ops_and_each_populations_spikes_over_time() {
     let d = scratch("trace");
+    let trace = d.join("t.json");
     let o = subcommand("run")
         .args([
             s(&root().join("arch/neuro-grid.ron")),
@@ -746,18 +747,77 @@ fn a_trace_of_a_spiking_only_run_says_it_is_empty_and_why() {
             "--set",
             "workload.spiking.duration_s=0.1",
             "--trace",
-            s(&d.join("t.json")),
+            s(&trace),
+            "--json",
             "--out",
             s(&d.join("r")),
         ])
         .output()
         .unwrap();
-    assert!(o.status.success());
-    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(
-        e.contains("a spiking-only workload") && !e.contains("--trace-window"),
-        "{e}"
+        o.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
     );
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let t: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&trace).unwrap()).unwrap();
+    let events = t["traceEvents"].as_array().unwrap();
+    let named = |name: &str| -> Vec<u64> {
+        events
+            .iter()
+            .filter(|e| {
+                e["ph"] == "M"
+                    && e["args"]["name"]
+                        .as_str()
+                        .is_some_and(|n| n.starts_with(name))
+            })
+            .map(|e| e["pid"].as_u64().unwrap())
+            .collect()
+    };
+    let cores = named("neuro core (");
+    assert_eq!(cores.len(), 1, "Song 2000 holds its one neuron on one core");
+    let network = named("spiking network");
+    assert_eq!(network.len(), 1);
+    // Counters over the run: values per µs, times within the run, the last one closing at
+    // its end with 0.
+    let clock = r["clock_hz"].as_f64().unwrap();
+    let end_us = r["simulated_cycles"].as_f64().unwrap() / clock * 1e6;
+    let counters: Vec<&serde_json::Value> = events
+        .iter()
+        .filter(|e| e["ph"] == "C" && e["pid"].as_u64() == Some(cores[0]))
+        .collect();
+    assert!(counters.len() > 100, "{}", counters.len());
+    for c in &counters {
+        let ts = c["ts"].as_f64().unwrap();
+        assert!((0.0..=end_us * (1.0 + 1e-12)).contains(&ts), "{c}");
+    }
+    // The counters add up to the core's synaptic operations in the report: each value is
+    // a rate over its stretch, up to the next counter's time.
+    let mut total = 0.0;
+    for w in counters.windows(2) {
+        let (a, b) = (w[0]["ts"].as_f64().unwrap(), w[1]["ts"].as_f64().unwrap());
+        total += w[0]["args"]["ops"].as_f64().unwrap() * (b - a);
+    }
+    let events_reported = r["neuro"]["cores"][0]["synaptic_ops"].as_f64().unwrap();
+    assert!(
+        (total - events_reported).abs() <= 1e-6 * events_reported,
+        "{total} against {events_reported}"
+    );
+    let last = counters.last().unwrap();
+    assert_eq!(last["args"]["ops"], 0);
+    // The population counter names every population.
+    let spikes = events
+        .iter()
+        .find(|e| e["ph"] == "C" && e["pid"].as_u64() == Some(network[0]))
+        .unwrap();
+    for p in r["neuro"]["populations"].as_array().unwrap() {
+        assert!(
+            spikes["args"].get(p["name"].as_str().unwrap()).is_some(),
+            "{spikes}"
+        );
+    }
 }
 
 #[test]
