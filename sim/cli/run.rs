@@ -47,7 +47,7 @@ pub struct RunArgs {
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub sets: Vec<String>,
     /// Write the requests the DRAM controller model received to this file, one a line in
-    /// order of arrival (needs an arch whose `dram.controller` names a preset).
+    /// the order it served them (needs an arch whose `dram.controller` names a preset).
     #[arg(long, value_name = "FILE")]
     pub dram_trace: Option<PathBuf>,
     /// DRAM trace format: native (`CYCLE 0xADDR R|W BYTES`, CYCLE in DRAM clock cycles)
@@ -239,13 +239,15 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> CliResult {
     for note in &result.schedule.notes {
         eprintln!("note: {note}");
     }
+    // The trace's last cycle: the run's end, or a spiking network's if it runs longer.
+    let last = result.neuro.as_ref().map_or(end, |n| end.max(n.run.cycles));
     if let Some((start, _)) = trace_window
         && args.trace_window.is_some()
-        && start >= end
+        && start >= last
     {
         eprintln!(
             "warning: --trace-window starts at cycle {start}, at or after the end of the run \
-             (cycle {end}): the trace holds no op; hint: a window inside 0..{end}"
+             (cycle {last}): the trace holds no op; hint: a window inside 0..{last}"
         );
     }
     if let Some(n) = result.report.learning.values.diverged_at_samples {

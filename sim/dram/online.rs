@@ -250,7 +250,9 @@ impl OnlineController {
         self.requests
     }
 
-    /// The requests received, in order of arrival (empty unless a trace was asked for).
+    /// The requests received, in the order they were served (empty unless a trace was
+    /// asked for). The engine hands them over as their transfers start, so their arrival
+    /// cycles step back at most by the difference between two routes' latencies.
     pub fn trace(&self) -> &[TraceRecord] {
         self.trace.as_deref().unwrap_or(&[])
     }

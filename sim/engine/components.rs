@@ -136,7 +136,8 @@ pub struct Sim {
     /// Transfers and holds waiting for arbitration: (cycle, program index, request).
     pub requests: Vec<(u64, u32, Request)>,
     /// DRAM transfers granted their DMA channels from a later cycle, waiting for it
-    /// before they reach the DRAM controller, earliest first (see [`DeferredDram`]).
+    /// before they reach the SoC path and the DRAM model, earliest first (see
+    /// [`DeferredDram`]).
     pub deferred: std::collections::BinaryHeap<std::cmp::Reverse<DeferredDram>>,
     /// End (exclusive) of the current pass's window of event times.
     pub pass_end: u64,
@@ -160,7 +161,8 @@ pub struct Sim {
     pub trace_window: Option<(u64, u64)>,
     /// The recorded ops.
     pub spans: Vec<Span>,
-    /// DRAM bytes over time: lane 0 read, lane 1 written.
+    /// DRAM bytes over time, lane 0 read, lane 1 written: over the cycles the DRAM model
+    /// serves them, or as they cross the SoC path when it is capped.
     pub dram_profile: super::profile::Binned,
     /// The SoC path between shims and DRAM, when it limits: reads, writes.
     pub fabric: Option<[super::fabric::RateProfile; 2]>,
@@ -210,6 +212,13 @@ impl Sim {
     }
 }
 
+/// Whether `[start, end)` (an instant when `end <= start`) overlaps the trace window
+/// `[a, b)` (false without one).
+#[inline]
+pub fn overlaps(window: Option<(u64, u64)>, start: u64, end: u64) -> bool {
+    window.is_some_and(|(a, b)| start < b && end.max(start + 1) > a)
+}
+
 /// Records an op in `spans` if it overlaps `window` (the engine's trace window), for
 /// systems that hold the trace fields of [`Sim`] apart from the rest.
 #[inline]
@@ -221,10 +230,7 @@ pub fn record_span(
     end: u64,
     kind: SpanKind,
 ) {
-    if let Some((a, b)) = window
-        && start < b
-        && end.max(start + 1) > a
-    {
+    if overlaps(window, start, end) {
         spans.push(Span {
             program,
             start,
@@ -257,6 +263,19 @@ pub struct DramBridge {
 }
 
 impl DramBridge {
+    /// The address of the next transfer of `bytes` on `route`: where the route's walk
+    /// through its region has got to, from its start offset, wrapping before the walk
+    /// leaves the region.
+    fn next_address(&mut self, route: u32, bytes: u64) -> u64 {
+        let off = &mut self.cursor[route as usize];
+        if *off + bytes > self.region - self.stagger[route as usize] {
+            *off = 0;
+        }
+        let addr = u64::from(route) * self.region + self.stagger[route as usize] + *off;
+        *off += bytes;
+        addr
+    }
+
     /// The bridge to `controller` for `routes` routes, at `ratio` DRAM cycles per array
     /// cycle.
     ///
@@ -293,12 +312,7 @@ impl DramBridge {
     /// Serves a transfer of `bytes` on `route` that reaches the controller at array cycle
     /// `at`; returns the array cycle its last byte leaves (read) or lands in (write) DRAM.
     pub fn access(&mut self, route: u32, at: u64, bytes: u64, write: bool) -> u64 {
-        let off = &mut self.cursor[route as usize];
-        if *off + bytes > self.region {
-            *off = 0;
-        }
-        let addr = u64::from(route) * self.region + self.stagger[route as usize] + *off;
-        *off += bytes;
+        let addr = self.next_address(route, bytes);
         let arrival = (at as f64 * self.ratio) as u64;
         let done = self.controller.access(arrival, addr, bytes, write);
         (done as f64 / self.ratio).ceil() as u64
@@ -330,11 +344,11 @@ pub struct DeferredDram {
     pub route: u32,
     /// Bytes.
     pub bytes: u64,
-    /// Its end as far as the DMA channels, hops and SoC path set it (the DRAM may finish
-    /// it later).
+    /// Its end as far as the DMA channels and hops set it (the SoC path and the DRAM may
+    /// finish it later).
     pub end: u64,
-    /// Its bytes are in the DRAM activity profile already (as they crossed the SoC path).
-    pub profiled: bool,
+    /// Cycles its DMA channels stream its bytes (per-run costs included).
+    pub stream: u64,
 }
 
 /// A request for shared resources.
@@ -455,5 +469,18 @@ mod tests {
         let at: Vec<u64> = b.controller.trace().iter().map(|r| r.addr).collect();
         let base = 3 * b.region + b.stagger[3];
         assert_eq!(at, vec![base, base + 64]);
+        // The walk wraps before it leaves the region.
+        let chunk = b.region / 3;
+        let region = 5 * b.region..6 * b.region;
+        let mut starts = 0;
+        for _ in 0..7 {
+            let a = b.next_address(5, chunk);
+            assert!(
+                region.contains(&a) && region.contains(&(a + chunk - 1)),
+                "{a}"
+            );
+            starts += usize::from(a == region.start + b.stagger[5]);
+        }
+        assert!(starts > 1, "the walk wrapped");
     }
 }

@@ -16,7 +16,7 @@ mod ready;
 mod simulate;
 mod systems;
 
-pub use components::{Channel, Sequencer, Span, SpanKind, TileState};
+pub use components::{Channel, Sequencer, Span, SpanKind, TileState, overlaps};
 pub use simulate::{
     EngineError, FabricActivity, PortActivity, Profile, Progress, ResourceActivity, SimOptions,
     TileActivity, Timeline, simulate,

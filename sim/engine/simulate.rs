@@ -239,7 +239,7 @@ pub struct Timeline {
     pub staleness_mean: f64,
     /// Statistics of the DRAM controller model (None under the shared-bandwidth model).
     pub ddr: Option<DramStats>,
-    /// The requests the DRAM controller received, in order of arrival (only with
+    /// The requests the DRAM controller received, in the order it served them (only with
     /// [`SimOptions::dram_trace`]).
     pub dram_trace: Vec<TraceRecord>,
     /// Stream-switch ports that several routes share (same circuit on a link), in link

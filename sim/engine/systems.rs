@@ -47,6 +47,9 @@ pub fn advance_clock(mut sim: ResMut<Sim>) {
         .chain(deferred)
         .min()
     else {
+        // Nothing pending (the first pass, where every program starts ready at the
+        // current cycle): the window starts here.
+        sim.pass_end = sim.now.saturating_add(sim.window);
         return;
     };
     sim.now = t;
@@ -482,54 +485,23 @@ fn grant(
         0
     };
     let end = start + latency + stream;
-    let lane = match r.dram {
+    match r.dram {
         DramUse::None => {
             debug_assert!(r.shared.is_empty(), "only DRAM is a shared resource");
             sim.trace(k, start, end, SpanKind::Transfer { route, bytes });
             return Some(end);
         }
-        DramUse::Read => {
-            sim.stats.dram_read += bytes;
-            0
-        }
-        DramUse::Write => {
-            sim.stats.dram_written += bytes;
-            1
-        }
-    };
-    let mut d = DeferredDram {
+        DramUse::Read => sim.stats.dram_read += bytes,
+        DramUse::Write => sim.stats.dram_written += bytes,
+    }
+    let d = DeferredDram {
         start,
         program: k,
         route,
         bytes,
         end,
-        profiled: false,
+        stream,
     };
-    if let Some(fabric) = sim.fabric.as_mut() {
-        // The SoC path in front of DRAM: the bytes stream at the rate the route's DMA
-        // gives them (per-run costs included) where the path has that much left, slower
-        // where not. Reservations hold over future time, so the path takes them at the
-        // grant; the bytes reach DRAM as they cross it, which is what the DRAM activity
-        // profile shows.
-        let own = if stream > 0 {
-            bytes as f64 / stream as f64
-        } else {
-            r.min_rate
-        };
-        // Requests come in cycle order: no later one starts before `now`.
-        fabric[lane].prune(now);
-        let segments = &mut sim.fabric_segments;
-        segments.clear();
-        let (through, slowed) =
-            fabric[lane].reserve_into(start + latency, bytes, own, Some(&mut *segments));
-        if slowed {
-            d.end = d.end.max(through);
-        }
-        for &(a, b, n) in segments.iter() {
-            sim.dram_profile.add(lane, a, b, n);
-        }
-        d.profiled = true;
-    }
     if start > now {
         sim.deferred.push(std::cmp::Reverse(d));
         return None;
@@ -549,9 +521,35 @@ fn dram_part(
 ) -> u64 {
     let r = &plan.routes[d.route as usize];
     let write = r.dram == DramUse::Write;
+    let lane = usize::from(write);
     let arrival = d.start + r.latency;
     let fluid = sim.dram.is_none();
     let mut end = d.end;
+    let mut profiled = false;
+    if let Some(fabric) = sim.fabric.as_mut() {
+        // The SoC path in front of DRAM: the bytes stream at the rate the route's DMA
+        // gives them (per-run costs included) where the path has that much left, slower
+        // where not. Transfers book it as they start, so no later one starts earlier; the
+        // bytes reach DRAM as they cross it, which is what the DRAM activity profile shows
+        // when the path is capped.
+        let own = if d.stream > 0 {
+            d.bytes as f64 / d.stream as f64
+        } else {
+            r.min_rate
+        };
+        fabric[lane].prune(d.start);
+        let segments = &mut sim.fabric_segments;
+        segments.clear();
+        let (through, slowed) =
+            fabric[lane].reserve_into(arrival, d.bytes, own, Some(&mut *segments));
+        if slowed {
+            end = end.max(through);
+        }
+        for &(a, b, n) in segments.iter() {
+            sim.dram_profile.add(lane, a, b, n);
+        }
+        profiled = true;
+    }
     // Under shared bandwidth, when the DRAM moves these bytes: behind its backlog, at its
     // rate (the transfer's own span includes the wait).
     let mut served: Option<(u64, u64)> = None;
@@ -573,12 +571,15 @@ fn dram_part(
             ch.transfers += 1;
         }
     }
-    if let Some(c) = sim.dram.as_mut() {
+    // A transfer of no bytes asks nothing of the controller.
+    if let Some(c) = sim.dram.as_mut()
+        && d.bytes > 0
+    {
         end = end.max(c.access(d.route, arrival, d.bytes, write));
     }
-    if !d.profiled {
+    if !profiled {
         let (a, b) = served.unwrap_or((arrival, end));
-        sim.dram_profile.add(usize::from(write), a, b, d.bytes);
+        sim.dram_profile.add(lane, a, b, d.bytes);
     }
     sim.trace(
         d.program,

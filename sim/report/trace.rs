@@ -10,14 +10,17 @@
 //! global instant event, `end of run`; an op still in flight then (started before the stop,
 //! ending after it) carries `"past_end_of_run": true` in its args, since the report counts
 //! none of its work. A spiking network's activity comes as counters (`ph: C`): synaptic
-//! operations per µs of each neuromorphic core, spikes per µs of each population.
+//! operations per µs of each neuromorphic core, spikes per µs of each population, on the
+//! network's own hardware clock from cycle 0 to its end (in a hybrid run, the `end of run`
+//! marker is the dataflow part's end; the report counts the whole network run).
 
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
-use crate::engine::{Span, SpanKind};
+use crate::engine::{Span, SpanKind, overlaps};
 use crate::mapper::{ComputeKind, TileSchedule};
 use crate::model::TileCoord;
+use crate::neuro::ActivityBin;
 
 fn pid_of(tile: Option<TileCoord>) -> u64 {
     tile.map_or(0, |t| 1 + u64::from(t.col) * 64 + u64::from(t.row))
@@ -67,46 +70,58 @@ pub fn chrome_trace(
     let mut named: std::collections::BTreeMap<u64, String> = std::collections::BTreeMap::new();
     if let Some(n) = &neuro {
         let out = n.neuro;
-        let (from, to) = n.window.unwrap_or((0, u64::MAX));
-        let bins: Vec<_> = out
+        let window = Some(n.window.unwrap_or((0, u64::MAX)));
+        let bins: Vec<&ActivityBin> = out
             .run
             .activity
             .iter()
-            .filter(|b| b.start_cycle < to && b.end_cycle.max(b.start_cycle + 1) > from)
+            .filter(|b| overlaps(window, b.start_cycle, b.end_cycle))
             .collect();
-        let per_us = |count: u64, b: &crate::neuro::ActivityBin| -> f64 {
-            let span = us(b.end_cycle) - us(b.start_cycle);
-            if span > 0.0 { count as f64 / span } else { 0.0 }
+        // A count over a stretch as a rate per µs (a stretch of no hardware time counts as
+        // one cycle).
+        let per_us = |count: u64, b: &ActivityBin| -> f64 {
+            count as f64 / us(b.end_cycle.saturating_sub(b.start_cycle).max(1))
         };
-        for (i, core) in out.placement.cores.iter().enumerate() {
-            if core.neurons == 0 {
-                continue;
-            }
-            let pid = pid_of(Some(core.tile));
-            processes.insert(pid);
-            named.insert(
-                pid,
-                format!("neuro core ({},{})", core.tile.col, core.tile.row),
-            );
-            for b in &bins {
+        // One counter event per stretch at its start, and a closing zero at the last end.
+        let mut counter = |pid: u64, name: &str, args: &dyn Fn(Option<&ActivityBin>) -> String| {
+            let Some(last) = bins.last() else {
+                return;
+            };
+            let points = bins
+                .iter()
+                .map(|b| (b.start_cycle, Some(*b)))
+                .chain([(last.end_cycle, None)]);
+            for (at, b) in points {
                 events.push(format!(
-                    "{{\"name\":\"synaptic ops per µs\",\"cat\":\"neuro\",\"ph\":\"C\",\"ts\":{},\"pid\":{pid},\"args\":{{\"ops\":{}}}}}",
-                    us(b.start_cycle),
-                    per_us(b.core_events.get(i).copied().unwrap_or(0), b)
+                    "{{\"name\":{},\"cat\":\"neuro\",\"ph\":\"C\",\"ts\":{},\"pid\":{pid},\"args\":{{{}}}}}",
+                    esc(name),
+                    us(at),
+                    args(b)
                 ));
             }
-            if let Some(b) = bins.last() {
-                events.push(format!(
-                    "{{\"name\":\"synaptic ops per µs\",\"cat\":\"neuro\",\"ph\":\"C\",\"ts\":{},\"pid\":{pid},\"args\":{{\"ops\":0}}}}",
-                    us(b.end_cycle)
-                ));
-            }
-        }
+        };
         if !bins.is_empty() {
+            for (i, core) in out.placement.cores.iter().enumerate() {
+                if core.neurons == 0 {
+                    continue;
+                }
+                let pid = pid_of(Some(core.tile));
+                processes.insert(pid);
+                named.insert(
+                    pid,
+                    format!("neuro core ({},{})", core.tile.col, core.tile.row),
+                );
+                counter(pid, "synaptic ops per µs", &|b| {
+                    let v = b.map_or(0.0, |b| {
+                        per_us(b.core_events.get(i).copied().unwrap_or(0), b)
+                    });
+                    format!("\"ops\":{v}")
+                });
+            }
             processes.insert(NETWORK_PID);
             named.insert(NETWORK_PID, "spiking network".into());
             let pops = &out.network.populations;
-            let series = |b: Option<&crate::neuro::ActivityBin>| -> String {
+            counter(NETWORK_PID, "spikes per µs", &|b| {
                 pops.iter()
                     .enumerate()
                     .map(|(j, p)| {
@@ -117,21 +132,7 @@ pub fn chrome_trace(
                     })
                     .collect::<Vec<_>>()
                     .join(",")
-            };
-            for b in &bins {
-                events.push(format!(
-                    "{{\"name\":\"spikes per µs\",\"cat\":\"neuro\",\"ph\":\"C\",\"ts\":{},\"pid\":{NETWORK_PID},\"args\":{{{}}}}}",
-                    us(b.start_cycle),
-                    series(Some(b))
-                ));
-            }
-            if let Some(b) = bins.last() {
-                events.push(format!(
-                    "{{\"name\":\"spikes per µs\",\"cat\":\"neuro\",\"ph\":\"C\",\"ts\":{},\"pid\":{NETWORK_PID},\"args\":{{{}}}}}",
-                    us(b.end_cycle),
-                    series(None)
-                ));
-            }
+            });
         }
     }
     for (flow, s) in spans.iter().enumerate() {
