@@ -291,14 +291,7 @@ impl DramBridge {
         let burst = controller.burst_bytes();
         let bursts = (controller.row_stripe() / burst).max(1);
         let stagger = (0..routes as u64)
-            .map(|r| {
-                // SplitMix64's finaliser: every bit of the index moves every bit.
-                let mut x = r.wrapping_add(0x9E37_79B9_7F4A_7C15);
-                x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-                x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-                x ^= x >> 31;
-                x % bursts * burst
-            })
+            .map(|r| crate::replay::data::mix(r) % bursts * burst)
             .collect();
         DramBridge {
             controller,

@@ -12,6 +12,7 @@ use rand_pcg::Pcg64Mcg;
 use super::lif::Lif;
 use super::stdp::Stdp;
 use super::weights::WeightFormat;
+use crate::replay::data::mix;
 use crate::spec::{ConnectSpec, PopulationSpec, SpikingSpec, WeightFormatSpec, WeightInitSpec};
 
 /// Why a spiking section cannot be built (input errors; resolution normally catches them
@@ -140,13 +141,6 @@ pub struct Network {
 
 /// Largest number of synapses built.
 pub const MAX_SYNAPSES: u64 = 8_000_000;
-
-fn mix(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
 
 /// The seed of one purpose (1: weights and connectivity, 2: spike sources) of one run.
 pub(crate) fn stream_seed(seed: u64, purpose: u64, index: u64) -> u64 {
