@@ -2,25 +2,20 @@
 //! path's cap in either direction, saturates it when the shim channels together could
 //! move more, and is untouched when the channels cannot reach it.
 
-use tilesim::engine::{SimOptions, Timeline, simulate};
-use tilesim::mapper::map;
-use tilesim::model::resolve;
-use tilesim::spec::{ArchSpec, SpecKind, WorkloadSpec};
+use tilesim::engine::{SimOptions, Timeline};
+use tilesim::spec::{ArchSpec, SpecKind};
 
-use crate::support::load;
+use crate::support::{load, simulate_files};
 
 /// The [M17] copy (64 MiB in and out through four columns) on Phoenix with the path
 /// capped at `cap` GB/s per direction (None: no cap); returns the run and GB/s read.
 fn copy(cap: Option<f64>) -> (Timeline, f64) {
-    let mut a: ArchSpec = load("arch/xdna1-phoenix.ron", SpecKind::Arch);
-    a.dram.fabric_gb_per_s = cap;
-    let w: WorkloadSpec = load(
+    let (sc, _, t) = simulate_files(
+        "arch/xdna1-phoenix.ron",
         "workloads/calibration/m17-memcpy-64mib.ron",
-        SpecKind::Workload,
+        |a, _| a.dram.fabric_gb_per_s = cap,
+        &SimOptions::default(),
     );
-    let sc = resolve(&a, &w, 1).unwrap();
-    let s = map(&sc).unwrap();
-    let t = simulate(&s, &sc.machine, &SimOptions::default()).unwrap();
     let secs = t.cycles as f64 / sc.machine.clock_hz;
     let gbps = t.dram_read as f64 / secs / 1e9;
     (t, gbps)
@@ -69,16 +64,18 @@ fn a_zero_or_negative_cap_is_refused_with_its_field() {
 #[test]
 fn the_dram_activity_never_shows_more_than_a_capped_path_carries() {
     for controller in [true, false] {
-        let mut a: ArchSpec = load("arch/xdna2-strix-halo.ron", SpecKind::Arch);
-        a.dram.fabric_gb_per_s = Some(5.0);
-        if !controller {
-            a.dram.controller = None;
-        }
-        let mut w: WorkloadSpec = load("workloads/mlp-continual.ron", SpecKind::Workload);
-        w.stream.samples = 20_000;
-        let sc = resolve(&a, &w, 1).unwrap();
-        let s = map(&sc).unwrap();
-        let t = simulate(&s, &sc.machine, &SimOptions::default()).unwrap();
+        let (sc, _, t) = simulate_files(
+            "arch/xdna2-strix-halo.ron",
+            "workloads/mlp-continual.ron",
+            |a, w| {
+                a.dram.fabric_gb_per_s = Some(5.0);
+                if !controller {
+                    a.dram.controller = None;
+                }
+                w.stream.samples = 20_000;
+            },
+            &SimOptions::default(),
+        );
         let cap = sc.machine.dram.fabric_bytes_per_cycle.unwrap();
         let p = &t.profile;
         // All but the last bin, which also holds the bytes in flight at the end.

@@ -4,7 +4,10 @@
 use std::path::Path;
 
 use assert_cmd::Command;
-use tilesim::spec::{SpecKind, parse};
+use tilesim::engine::{SimOptions, Timeline, simulate};
+use tilesim::mapper::{TileSchedule, map};
+use tilesim::model::{Scenario, resolve};
+use tilesim::spec::{ArchSpec, SpecKind, WorkloadSpec, parse};
 
 /// A shipped RON file (`rel` from the repository root), parsed as `kind`.
 pub fn load<T: serde::de::DeserializeOwned>(rel: &str, kind: SpecKind) -> T {
@@ -15,6 +18,23 @@ pub fn load<T: serde::de::DeserializeOwned>(rel: &str, kind: SpecKind) -> T {
         kind,
     )
     .unwrap()
+}
+
+/// Shipped files `arch` and `workload`, changed by `edit`, resolved (seed 1), mapped and
+/// simulated with `options`.
+pub fn simulate_files(
+    arch: &str,
+    workload: &str,
+    edit: impl FnOnce(&mut ArchSpec, &mut WorkloadSpec),
+    options: &SimOptions,
+) -> (Scenario, TileSchedule, Timeline) {
+    let mut a: ArchSpec = load(arch, SpecKind::Arch);
+    let mut w: WorkloadSpec = load(workload, SpecKind::Workload);
+    edit(&mut a, &mut w);
+    let sc = resolve(&a, &w, 1).unwrap();
+    let s = map(&sc).unwrap();
+    let t = simulate(&s, &sc.machine, options).unwrap();
+    (sc, s, t)
 }
 
 /// `tilesim SUBCOMMAND`, ready for more arguments.

@@ -1,25 +1,20 @@
 //! Weights that stay resident in L1 are loaded from DRAM once, before each tile's first
 //! input: every group reads one full copy of the model's weights.
 
-use tilesim::engine::{SimOptions, simulate};
-use tilesim::mapper::map;
-use tilesim::model::resolve;
-use tilesim::spec::{ArchSpec, SpecKind, StreamSpec, WorkloadSpec};
+use tilesim::engine::SimOptions;
 
-use crate::support::load;
+use crate::support::simulate_files;
 
 #[test]
 fn each_group_reads_the_resident_weights_once_before_its_first_batch() {
-    let a: ArchSpec = load("arch/xdna2-strix-halo.ron", SpecKind::Arch);
-    let mut w: WorkloadSpec = load("workloads/mlp-inference.ron", SpecKind::Workload);
     // One batch: only one group serves it, every group loads its weights.
-    w.stream = StreamSpec {
-        samples: u64::from(w.batch),
-        ..w.stream.clone()
-    };
-    let sc = resolve(&a, &w, 1).unwrap();
-    let s = map(&sc).unwrap();
-    let t = simulate(&s, &sc.machine, &SimOptions::default()).unwrap();
+    let (sc, s, t) = simulate_files(
+        "arch/xdna2-strix-halo.ron",
+        "workloads/mlp-inference.ron",
+        |_, w| w.stream.samples = u64::from(w.batch),
+        &SimOptions::default(),
+    );
+    let w = &sc.workload;
     // 128-256-128-10 in bf16: 66 816 weights, 133 632 B per group; 32 tiles in 8 column
     // groups of 4, every layer resident.
     let weights = sc.workload.weight_values() * 2;
