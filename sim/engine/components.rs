@@ -337,10 +337,8 @@ pub struct DeferredDram {
     pub route: u32,
     /// Bytes.
     pub bytes: u64,
-    /// Its end as far as the DMA channels and hops set it (the SoC path and the DRAM may
-    /// finish it later).
-    pub end: u64,
-    /// Cycles its DMA channels stream its bytes (per-run costs included).
+    /// Cycles its DMA channels stream its bytes (per-run costs included): with the route's
+    /// latency, its end as far as the DMA side sets it.
     pub stream: u64,
 }
 

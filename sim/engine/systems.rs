@@ -499,7 +499,6 @@ fn grant(
         program: k,
         route,
         bytes,
-        end,
         stream,
     };
     if start > now {
@@ -524,7 +523,7 @@ fn dram_part(
     let lane = usize::from(write);
     let arrival = d.start + r.latency;
     let fluid = sim.dram.is_none();
-    let mut end = d.end;
+    let mut end = arrival + d.stream;
     let mut profiled = false;
     if let Some(fabric) = sim.fabric.as_mut() {
         // The SoC path in front of DRAM: the bytes stream at the rate the route's DMA
