@@ -939,6 +939,119 @@ mod tests {
         assert!(separate.cycles < 3 * stream, "{}", separate.cycles);
     }
 
+    /// Three DMA programs: `blocker` holds shim channel 0 with a 4 000-byte array transfer;
+    /// `late` asks at cycle 0 for a DRAM read through the same channel, which starts only
+    /// when the blocker is done; `early` first moves 40 bytes on its own channel and then
+    /// reads 4 000 bytes from DRAM through it. Both reads cross a SoC path capped at the
+    /// channels' 4 bytes per cycle (`cap`, None: no cap).
+    fn start_order(cap: Option<f64>) -> Timeline {
+        let mut m = machine();
+        m.dram.controller = None;
+        m.dram.fabric_bytes_per_cycle = cap;
+        let shim = TileCoord { col: 0, row: 0 };
+        let tile = TileCoord { col: 0, row: 2 };
+        let mut s = TileSchedule::default();
+        let res = |kind, t, channel, bytes_per_cycle| Resource {
+            kind,
+            tile: t,
+            channel,
+            bytes_per_cycle,
+        };
+        s.resources = vec![
+            res(ResourceKind::ShimDmaOut, Some(shim), 0, 4.0),
+            res(ResourceKind::ShimDmaOut, Some(shim), 1, 4.0),
+            res(ResourceKind::Dram, None, 0, 1000.0),
+            res(ResourceKind::HostDispatch, None, 0, f64::INFINITY),
+            res(ResourceKind::HostCompute, None, 0, f64::INFINITY),
+        ];
+        // Each route on its own circuit: they share no switch port.
+        let route = |dram, resources, circuit| Route {
+            from: shim,
+            to: tile,
+            dram,
+            links: vec![Link {
+                from: shim,
+                to: tile,
+            }],
+            resources,
+            circuits: vec![circuit],
+        };
+        s.routes = vec![
+            route(DramUse::None, vec![0], 0),
+            route(DramUse::Read, vec![0, 2], 1),
+            route(DramUse::None, vec![1], 2),
+            route(DramUse::Read, vec![1, 2], 3),
+        ];
+        s.counters.push(Counter {
+            kind: CounterKind::SamplesServed,
+            partition: 0,
+        });
+        let transfer = |route, bytes| Op::Transfer {
+            route,
+            bytes,
+            fill: None,
+            free: None,
+        };
+        let program = |name: &str, ops| Program {
+            name: name.into(),
+            unit: Unit::Dma,
+            tile: Some(tile),
+            partition: Some(0),
+            prologue: vec![],
+            body: vec![Block { ops, repeat: 1 }],
+        };
+        let count = Op::Count { counter: 0, n: 1 };
+        s.programs = vec![
+            program("blocker", vec![transfer(0, 4000)]),
+            program("late", vec![transfer(1, 4000), count.clone()]),
+            program("early", vec![transfer(2, 40), transfer(3, 4000), count]),
+        ];
+        s.stop = StopCondition {
+            counters: vec![0],
+            target: 2,
+        };
+        let opts = SimOptions {
+            trace_window: Some((0, u64::MAX)),
+            ..Default::default()
+        };
+        simulate(&s, &m, &opts).unwrap()
+    }
+
+    /// The first DRAM read of `program`: its start and end.
+    fn first_read(t: &Timeline, program: u32) -> (u64, u64) {
+        t.spans
+            .iter()
+            .find(|x| {
+                x.program == program
+                    && matches!(x.kind, SpanKind::Transfer { route, .. } if route % 2 == 1)
+            })
+            .map(|x| (x.start, x.end))
+            .unwrap()
+    }
+
+    /// A capped SoC path is booked in the order transfers start, not the order they were
+    /// granted: `late` is granted first but starts after `early`, so `early` crosses the
+    /// path as if it were alone and `late` takes what is left.
+    #[test]
+    fn the_soc_path_is_booked_in_the_order_transfers_start() {
+        let free = start_order(None);
+        let capped = start_order(Some(4.0));
+        let (early, late) = (first_read(&capped, 2), first_read(&capped, 1));
+        assert!(
+            late.0 > early.0,
+            "the late read starts after the early one: {late:?} {early:?}"
+        );
+        assert!(late.0 < early.1, "they overlap: {late:?} {early:?}");
+        // The early read is not slowed: the path was free when it started.
+        assert_eq!(early, first_read(&free, 2));
+        // The late one waits for the path the early one still holds.
+        let alone = first_read(&free, 1);
+        assert_eq!(late.0, alone.0);
+        assert!(late.1 > alone.1, "{late:?} vs {alone:?}");
+        let f = capped.fabric.unwrap();
+        assert!(f.reads.1 >= 1 && f.reads.1 < f.reads.0, "{f:?}");
+    }
+
     #[test]
     fn a_wait_nobody_satisfies_is_a_deadlock() {
         let m = machine();
