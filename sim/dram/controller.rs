@@ -23,6 +23,8 @@
 //! Sources issue in order: each stream admits its next burst when the target channel's
 //! queue has room and otherwise waits (head-of-line blocking), as a shim DMA channel does.
 
+use std::collections::VecDeque;
+
 use super::address::{AddressDecoder, Location};
 use super::bank::Bank;
 use super::queue::Queue;
@@ -709,7 +711,8 @@ struct Stream {
 /// Simulates `requests` on the preset and policies of `config`.
 ///
 /// Requests of one stream (`Request::stream`) issue in order; streams take turns, one
-/// burst each. Each request is split into the bursts it covers.
+/// burst each; a stream waiting for room in a full queue gets the next slot there before
+/// streams that came later. Each request is split into the bursts it covers.
 pub fn simulate(config: &DramConfig, requests: &[Request]) -> Result<DramRun, DramError> {
     config.validate()?;
     let preset = &config.preset;
@@ -760,62 +763,57 @@ pub fn simulate(config: &DramConfig, requests: &[Request]) -> Result<DramRun, Dr
         requests.len()
     ];
     let mut arrivals: Vec<(u64, u32)> = Vec::with_capacity(requests.len());
-    let mut active = streams.len();
-    let mut turn = 0usize;
+    // Streams that may issue their next burst, in turn order, and per channel and queue
+    // (read, write) the streams waiting for room there, in the order they began to wait.
+    let mut ready: VecDeque<usize> = (0..streams.len())
+        .filter(|&i| !streams[i].requests.is_empty())
+        .collect();
+    let mut waiting: Vec<[VecDeque<usize>; 2]> =
+        (0..channels.len()).map(|_| Default::default()).collect();
     // Per channel: its time if it has queued bursts, else u64::MAX.
     let mut keys = vec![u64::MAX; channels.len()];
     loop {
-        // Admission: each stream issues bursts in order while its target queue has room;
-        // streams take turns one burst at a time, starting from a different stream at each
-        // decision so that none is favoured.
-        if active > 0 {
-            let n = streams.len();
-            loop {
-                let mut admitted = false;
-                for k in 0..n {
-                    let s = &mut streams[(turn + k) % n];
-                    let Some(&ri) = s.requests.get(s.next) else {
-                        continue;
-                    };
-                    let r = &requests[ri as usize];
-                    let (first, count) = bursts_of(r);
-                    let loc = *s
-                        .head
-                        .get_or_insert_with(|| decoder.decode((first + s.burst) << shift));
-                    let ch = &mut channels[loc.channel as usize];
-                    let (q, cap) = if r.write {
-                        (&mut ch.wq, config.write_queue)
-                    } else {
-                        (&mut ch.rq, config.read_queue)
-                    };
-                    if q.len() >= cap {
-                        continue;
-                    }
-                    admitted = true;
-                    let arrival = s.t.max(ch.now);
-                    s.t = arrival;
-                    s.head = None;
-                    let bank = loc.bank_index(bgs, preset.banks_per_group);
-                    ch.push(&timing, ri, bank, loc, arrival, r.write);
-                    keys[loc.channel as usize] = keys[loc.channel as usize].min(ch.now);
-                    if s.burst == 0 {
-                        completions[ri as usize].arrival = arrival;
-                        arrivals.push((arrival, ri));
-                    }
-                    s.burst += 1;
-                    if s.burst == count {
-                        s.burst = 0;
-                        s.next += 1;
-                        if s.next == s.requests.len() {
-                            active -= 1;
-                        }
-                    }
-                }
-                if !admitted {
-                    break;
-                }
+        // Admission: each stream issues its bursts in order, one burst per turn, while its
+        // target queue has room; a stream whose queue is full waits there (head-of-line
+        // blocking), and a slot freed on a queue goes to the stream that has waited there
+        // longest. (A fixed rotation of who tries first starved one of two streams that
+        // walked the channels in step: the other found every freed slot first.)
+        while let Some(i) = ready.pop_front() {
+            let s = &mut streams[i];
+            let ri = s.requests[s.next];
+            let r = &requests[ri as usize];
+            let (first, count) = bursts_of(r);
+            let loc = *s
+                .head
+                .get_or_insert_with(|| decoder.decode((first + s.burst) << shift));
+            let ch = &mut channels[loc.channel as usize];
+            let (q, cap) = if r.write {
+                (&mut ch.wq, config.write_queue)
+            } else {
+                (&mut ch.rq, config.read_queue)
+            };
+            if q.len() >= cap {
+                waiting[loc.channel as usize][usize::from(r.write)].push_back(i);
+                continue;
             }
-            turn = (turn + 1) % n;
+            let arrival = s.t.max(ch.now);
+            s.t = arrival;
+            s.head = None;
+            let bank = loc.bank_index(bgs, preset.banks_per_group);
+            ch.push(&timing, ri, bank, loc, arrival, r.write);
+            keys[loc.channel as usize] = keys[loc.channel as usize].min(ch.now);
+            if s.burst == 0 {
+                completions[ri as usize].arrival = arrival;
+                arrivals.push((arrival, ri));
+            }
+            s.burst += 1;
+            if s.burst == count {
+                s.burst = 0;
+                s.next += 1;
+            }
+            if s.next < s.requests.len() {
+                ready.push_back(i);
+            }
         }
         // Decision: the channel furthest behind in time goes next.
         let mut best: Option<(u64, usize)> = None;
@@ -825,6 +823,7 @@ pub fn simulate(config: &DramConfig, requests: &[Request]) -> Result<DramRun, Dr
             }
         }
         let Some((_, c)) = best else { break };
+        let before = (channels[c].rq.len(), channels[c].wq.len());
         let (ri, done) = channels[c].step(&mut ctx);
         let ch = &channels[c];
         keys[c] = if ch.rq.is_empty() && ch.wq.is_empty() {
@@ -832,6 +831,11 @@ pub fn simulate(config: &DramConfig, requests: &[Request]) -> Result<DramRun, Dr
         } else {
             ch.now
         };
+        // The queue served has a free slot: its longest waiter tries again.
+        let served = usize::from(ch.wq.len() < before.1);
+        if let Some(i) = waiting[c][served].pop_front() {
+            ready.push_back(i);
+        }
         let comp = &mut completions[ri as usize];
         comp.done = comp.done.max(done);
         remaining[ri as usize] -= 1;
