@@ -196,6 +196,35 @@ fn write_tables(dir: &Path, axes: &[String], rows: &[Row], jsonl: bool) -> CliRe
     report::write_atomic(&dir.join("results.csv"), csv(axes, rows).as_bytes()).map_err(write_error)
 }
 
+/// Removes the point reports a sweep wrote under `points` (`NNNNNN/report.json`, and
+/// each point directory that is then empty); anything else there is the user's and stays.
+fn remove_point_reports(points: &Path) -> CliResult {
+    let fail = |e: std::io::Error, at: &Path| {
+        CliError::Other(anyhow!(e).context(format!("cannot remove {}", at.display())))
+    };
+    let entries = fs::read_dir(points).map_err(|e| fail(e, points))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| fail(e, points))?;
+        let name = entry.file_name();
+        let is_point = name.len() == 6
+            && name
+                .to_str()
+                .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()));
+        if !is_point || !entry.path().is_dir() {
+            continue;
+        }
+        let report = entry.path().join("report.json");
+        match fs::remove_file(&report) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(fail(e, &report)),
+        }
+        // Fails, and keeps the directory, when something else is in it.
+        let _ = fs::remove_dir(entry.path());
+    }
+    Ok(())
+}
+
 /// Runs `tilesim sweep`.
 pub fn sweep(args: &SweepArgs, out: &mut dyn Write) -> CliResult {
     let study = load_study(&args.study).map_err(|e| {
@@ -222,7 +251,8 @@ pub fn sweep(args: &SweepArgs, out: &mut dyn Write) -> CliResult {
                 dir.display()
             )));
         }
-        _lock = lock_dir(&dir)?;
+        // Checked before the lock, whose marker file would otherwise make a directory
+        // that is no sweep's look like one of tilesim's to later runs.
         let old: StudyInfo = fs::read_to_string(dir.join("study.json"))
             .ok()
             .and_then(|t| serde_json::from_str(&t).ok())
@@ -241,6 +271,7 @@ pub fn sweep(args: &SweepArgs, out: &mut dyn Write) -> CliResult {
                 }
             )));
         }
+        _lock = lock_dir(&dir)?;
     } else {
         let refuse_results = || {
             if results.exists() && !args.force {
@@ -269,9 +300,7 @@ pub fn sweep(args: &SweepArgs, out: &mut dyn Write) -> CliResult {
         // they were its own. (A directory tilesim did not create keeps what it had.)
         let points = dir.join("points");
         if ours && points.is_dir() {
-            fs::remove_dir_all(&points)
-                .with_context(|| format!("cannot remove {}", points.display()))
-                .map_err(CliError::Other)?;
+            remove_point_reports(&points)?;
         }
         let text = serde_json::to_string_pretty(&info).map_err(|e| CliError::Other(e.into()))?;
         report::write_atomic(&dir.join("study.json"), text.as_bytes()).map_err(write_error)?;

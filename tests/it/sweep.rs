@@ -184,6 +184,45 @@ fn resume_runs_only_the_missing_points_and_results_are_never_overwritten_silentl
     );
 }
 
+/// Starting over in a directory tilesim made removes only the point reports it wrote: a
+/// user's files under `points/` stay (they were all deleted). A refused `--resume` does
+/// not mark a user's directory as tilesim's, so a later run still refuses to write there.
+#[test]
+fn starting_over_keeps_the_users_files_and_a_refused_resume_marks_nothing() {
+    let d = scratch("keep");
+    let s = study(&d, AXES);
+    let out = d.join("r");
+    assert!(sweep(&s, &out, &["--quiet"]).status.success());
+    let mine = out.join("points/notes.txt");
+    std::fs::write(&mine, "mine").unwrap();
+    std::fs::write(out.join("points/000001/extra.txt"), "mine too").unwrap();
+    let o = sweep(&s, &out, &["--force", "--quiet"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(&mine).unwrap(), "mine");
+    assert!(out.join("points/000001/extra.txt").exists());
+    assert!(out.join("points/000001/report.json").exists());
+
+    let theirs = d.join("mydata");
+    std::fs::create_dir_all(&theirs).unwrap();
+    std::fs::write(theirs.join("results.jsonl"), "x\n").unwrap();
+    std::fs::write(theirs.join("report.json"), "precious").unwrap();
+    let o = sweep(&s, &theirs, &["--resume"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let o = tilesim()
+        .arg("run")
+        .arg(root().join("arch/xdna2-strix-halo.ron"))
+        .arg(root().join("tests/data/specs/small-continual.ron"))
+        .arg("--out")
+        .arg(&theirs)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read_to_string(theirs.join("report.json")).unwrap(),
+        "precious"
+    );
+}
+
 #[test]
 fn an_edited_study_neither_resumes_nor_merges_into_the_old_one() {
     let d = scratch("edited");
