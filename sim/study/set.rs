@@ -237,9 +237,15 @@ fn follow<'a>(root: &'a mut Value, path: &str) -> Result<(&'a mut Value, Option<
         let mut rest = indices;
         while let Some(r) = rest.strip_prefix('[') {
             let close = r.find(']').ok_or_else(|| format!("`{seg}`: missing `]`"))?;
-            let i: usize = r[..close]
-                .parse()
-                .map_err(|_| format!("`{seg}`: `{}` is not an index", &r[..close]))?;
+            let digits = &r[..close];
+            // Plain decimal only: `+0` or `00` would name the same item as `0` under
+            // another spelling, and two axes could then set one field unnoticed.
+            let canonical = !digits.is_empty()
+                && digits.bytes().all(|b| b.is_ascii_digit())
+                && (digits == "0" || !digits.starts_with('0'));
+            let i: usize = digits.parse().ok().filter(|_| canonical).ok_or_else(|| {
+                format!("`{seg}`: `{digits}` is not an index (a plain number such as 0 or 12)")
+            })?;
             rest = &r[close + 1..];
             cur = item(cur, i, name)?;
         }
@@ -655,6 +661,12 @@ mod tests {
             e.contains("no field `l1_byte`") && e.contains("l1_bytes"),
             "{e}"
         );
+        // One spelling per index, so that two paths name one field only when they read
+        // the same.
+        for idx in ["+0", "00", "01", " 0", "", "-1"] {
+            let e = err(&format!("workload.partitions[{idx}].tiles=Count(1)"));
+            assert!(e.contains("is not an index"), "{idx}: {e}");
+        }
         let e = err("workload.partitions[7].tiles=Count(1)");
         assert!(e.contains("no [7]"), "{e}");
         let e = err("arch.compute.l1_bytes=Count(1)");
