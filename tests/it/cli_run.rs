@@ -1156,6 +1156,8 @@ fn every_refused_value_comes_with_a_hint() {
     for set in [
         "workload.batch=0",
         "workload.stream.samples_per_call=Some(0)",
+        // Not a whole number of batches: it was rounded up to one without a word.
+        "workload.stream.samples_per_call=Some(3)",
         "workload.partitions[1].method.perturbations=0",
         "workload.optimizer=Some(Sgd(lr: 0.01, apply_every: 0))",
         "workload.name=\"\"",
