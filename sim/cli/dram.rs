@@ -57,7 +57,7 @@ pub struct DramArgs {
     pub trace: Option<PathBuf>,
     /// Trace format: native (`CYCLE 0xADDR R|W BYTES`) or ramulator (`LD|ST 0xADDR` per
     /// 64 bytes).
-    #[arg(long, default_value = "native")]
+    #[arg(long, default_value = "native", requires = "trace")]
     pub trace_format: String,
     /// Replace an existing trace file.
     #[arg(long)]

@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use anyhow::anyhow;
+use anyhow::{Context, anyhow};
 use tilesim::dram::trace::{TraceFormat, write_records};
 use tilesim::engine::SimOptions;
 use tilesim::pipeline::{PipelineError, run_scenario_with};
@@ -52,7 +52,12 @@ pub struct RunArgs {
     pub dram_trace: Option<PathBuf>,
     /// DRAM trace format: native (`CYCLE 0xADDR R|W BYTES`, CYCLE in DRAM clock cycles)
     /// or ramulator (Ramulator 2 `LD|ST 0xADDR`, one line per 64 bytes).
-    #[arg(long, value_name = "FORMAT", default_value = "native")]
+    #[arg(
+        long,
+        value_name = "FORMAT",
+        default_value = "native",
+        requires = "dram_trace"
+    )]
     pub dram_trace_format: String,
     /// Also draw the run's figures into the output directory: peak memory per tile,
     /// core activity over time, DRAM bandwidth over time, and the loss curve of a
@@ -60,7 +65,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub plots: bool,
     /// Format of the figures of `--plots`: svg or png.
-    #[arg(long, value_name = "FORMAT", default_value = "svg")]
+    #[arg(long, value_name = "FORMAT", default_value = "svg", requires = "plots")]
     pub plot_format: String,
 }
 
@@ -233,6 +238,19 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> CliResult {
         // figures in it are replaced like the report is.
         let value: serde_json::Value = serde_json::from_str(&json)
             .map_err(|e| CliError::Other(anyhow!("report.json: {e}")))?;
+        // Every earlier figure goes, in either format: one this run does not draw (a loss
+        // curve after a learning run, an SVG beside new PNGs) would stay beside a report
+        // it does not show.
+        for stem in tilesim::report::figures::RUN_FIGURES {
+            for ext in ["svg", "png"] {
+                let f = dir.join(format!("{stem}.{ext}"));
+                if f.is_file() {
+                    std::fs::remove_file(&f)
+                        .with_context(|| format!("cannot remove {}", f.display()))
+                        .map_err(CliError::Other)?;
+                }
+            }
+        }
         figures = tilesim::report::figures::run_figures(&value, &dir, format, None, true)
             .map_err(|e| super::plot::figure_error(&dir.join("report.json"), e))?;
     }
@@ -329,6 +347,17 @@ fn refuse_clashing_outputs(
             return Err(CliError::Input(anyhow!(
                 "{flag} and {other} both name {}; hint: give each its own file",
                 path.display()
+            )));
+        }
+        // The output directory, or one on the way to it: the run creates it as a
+        // directory before the trace is written (it failed then, after the whole run).
+        if own_dir.starts_with(&at) {
+            return Err(CliError::Input(anyhow!(
+                "{flag}: {} is the run's output directory {}, or on the way to it; hint: name \
+                 a file, e.g. {}",
+                path.display(),
+                dir.display(),
+                dir.join("trace.json").display()
             )));
         }
         if own(&at) {

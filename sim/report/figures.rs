@@ -44,6 +44,9 @@ fn u(v: &Value, key: &str) -> Option<u64> {
     v.get(key)?.as_u64()
 }
 
+/// The file stems of the figures [`run_figures`] can draw, in the order it draws them.
+pub const RUN_FIGURES: [&str; 4] = ["l1-peak", "activity", "dram-bandwidth", "loss-curve"];
+
 /// Draws every figure the report supports into `dir` (`l1-peak`, `activity`,
 /// `dram-bandwidth`, `loss-curve` with the format's extension) and returns the files
 /// written; `size` (pixels) replaces each figure's own size. Without `force`, an existing

@@ -862,6 +862,17 @@ fn traces_that_would_land_on_each_other_or_on_the_report_are_refused_before_the_
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("both name"), "{}", stderr(&o));
     assert!(!same.exists() && !d.join("r0").exists());
+    // The output directory itself, or one on the way to it, before it exists (it failed
+    // after the whole run).
+    for (flag, out, trace) in [
+        ("--trace", "new", "new"),
+        ("--dram-trace", "new2/sub", "new2"),
+    ] {
+        let o = run_small(&d.join(out), &[flag, d.join(trace).to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(2), "{flag}: {}", stderr(&o));
+        assert!(stderr(&o).contains("output directory"), "{}", stderr(&o));
+        assert!(!d.join(trace).exists());
+    }
     // The report (or the resolved specs) of the run's own --out, also by another path.
     let out = d.join("r1");
     std::fs::create_dir_all(&out).unwrap();

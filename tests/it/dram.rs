@@ -243,10 +243,24 @@ fn bad_inputs_exit_2_with_the_valid_choices() {
         &["ddr5-4800-x64", "--mapping", "RoChCo"],
         &["--mapping", "RoCoBaRaCh"],
     );
+    let trace = std::env::temp_dir().join(format!("tilesim-dram-{}-fmt", std::process::id()));
     fails_with(
         "dram",
-        &["ddr5-4800-x64", "--trace-format", "csv"],
+        &[
+            "ddr5-4800-x64",
+            "--trace",
+            trace.to_str().unwrap(),
+            "--trace-format",
+            "csv",
+        ],
         &["--trace-format", "ramulator"],
+    );
+    assert!(!trace.exists());
+    // A format for a trace nobody asked for is a mistake, not a no-op.
+    fails_with(
+        "dram",
+        &["ddr5-4800-x64", "--trace-format", "ramulator"],
+        &["--trace <TRACE>"],
     );
     fails_with("dram", &["ddr5-4800-x64", "--streams", "0"], &["--streams"]);
     fails_with(

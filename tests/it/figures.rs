@@ -55,6 +55,34 @@ fn run_with_plots_writes_every_figure_of_a_learning_run() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let png = std::fs::read(d.join("p/activity.png")).unwrap();
     assert_eq!(&png[1..4], b"PNG");
+    // A later run into the same directory replaces the figures: none of the earlier run's
+    // stays beside the new report, in either format (an inference run draws no loss curve).
+    let o = run(
+        &d.join("r"),
+        &[
+            "--plots",
+            "--plot-format",
+            "png",
+            "--set",
+            "workload.partitions=[Inference(name: \"serve\", tiles: Count(4))]",
+            "--set",
+            "workload.optimizer=None",
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    for old in [
+        "l1-peak.svg",
+        "activity.svg",
+        "dram-bandwidth.svg",
+        "loss-curve.svg",
+        "loss-curve.png",
+    ] {
+        assert!(!d.join("r").join(old).exists(), "{old} stayed");
+    }
+    assert!(d.join("r/l1-peak.png").exists());
+    // The format needs --plots.
+    let o = run(&d.join("q"), &["--plot-format", "png"]);
+    assert_eq!(o.status.code(), Some(2));
     // A directory where a figure goes is refused with exit 2, --force or not (drawing
     // into it failed with exit 1).
     let out = d.join("dirs");
