@@ -71,6 +71,20 @@ pub fn run_figures(
         .pointer("/memory/tiles")
         .and_then(Value::as_array)
         .ok_or_else(|| FigureError::NotAReport("no memory.tiles".into()))?;
+    // A grid tilesim could have simulated: the heat map has a cell per column and row
+    // (a column of 4e9 in an edited report ran out of memory drawing it).
+    let most = u64::from(crate::model::MAX_GRID_DIM);
+    if let Some(t) = tiles
+        .iter()
+        .find(|t| u(t, "col").is_some_and(|c| c >= most) || u(t, "row").is_some_and(|r| r >= most))
+    {
+        return Err(FigureError::NotAReport(format!(
+            "memory.tiles has a tile at col {}, row {}, beyond the largest grid tilesim \
+             models ({most} × {most})",
+            t.get("col").unwrap_or(&Value::Null),
+            t.get("row").unwrap_or(&Value::Null)
+        )));
+    }
     let mut heat = heat_map(&name, tiles);
     let activity = report.get("activity");
     let mut gantt = activity.and_then(|a| timeline(&name, a));

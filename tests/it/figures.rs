@@ -80,6 +80,21 @@ fn run_with_plots_writes_every_figure_of_a_learning_run() {
         assert!(!d.join("r").join(old).exists(), "{old} stayed");
     }
     assert!(d.join("r/l1-peak.png").exists());
+    // A report edited to a tile beyond any grid is refused (drawing its heat map ran out
+    // of memory).
+    let mut r: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("r/report.json")).unwrap()).unwrap();
+    r["memory"]["tiles"][0]["col"] = serde_json::json!(4_000_000_000u64);
+    std::fs::write(d.join("huge.json"), r.to_string()).unwrap();
+    let o = tilesim()
+        .arg("plot")
+        .arg(d.join("huge.json"))
+        .arg("--out")
+        .arg(d.join("huge"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("beyond the largest grid"));
     // The format needs --plots.
     let o = run(&d.join("q"), &["--plot-format", "png"]);
     assert_eq!(o.status.code(), Some(2));
