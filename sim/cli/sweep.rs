@@ -392,14 +392,26 @@ pub fn sweep(args: &SweepArgs, out: &mut dyn Write) -> CliResult {
     // Rewritten in point order: the appends came in the order the points finished, which
     // varies from run to run; the finished file is the same for the same study.
     write_tables(&dir, &info.axes, &rows, true)?;
-    let failed = rows.iter().filter(|r| r.status != "ok").count();
+    // The shard's own points: a directory resumed with another shard also holds the
+    // rows of the shard it ran before (all of them go into the tables).
+    let of_shard = rows
+        .iter()
+        .filter(|r| shard.is_none_or(|(i, n)| r.index % n == i))
+        .collect::<Vec<_>>();
+    let failed = of_shard.iter().filter(|r| r.status != "ok").count();
+    let others = rows.len() - of_shard.len();
     writeln!(
         out,
-        "{}: {} of {} points{} ({} run now in {:.1} s, {} failed); wrote {}",
+        "{}: {} of {} points{}{} ({} run now in {:.1} s, {} failed); wrote {}",
         study.spec.name,
-        rows.len(),
+        of_shard.len(),
         in_shard,
         shard.map_or(String::new(), |(i, n)| format!(" in shard {i}/{n}")),
+        if others > 0 {
+            format!(", and {others} of other shards")
+        } else {
+            String::new()
+        },
         pending.len(),
         t0.elapsed().as_secs_f64(),
         failed,

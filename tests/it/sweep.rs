@@ -223,6 +223,23 @@ fn starting_over_keeps_the_users_files_and_a_refused_resume_marks_nothing() {
     );
 }
 
+/// Resuming a directory with another shard counts that shard's points apart from the
+/// ones already there ("6 of 3 points in shard 1/2").
+#[test]
+fn a_resume_with_another_shard_counts_each_shard_apart() {
+    let d = scratch("shard-resume");
+    let s = study(&d, AXES);
+    let out = d.join("r");
+    assert!(sweep(&s, &out, &["--shard", "0/2"]).status.success());
+    let o = sweep(&s, &out, &["--shard", "1/2", "--resume"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let said = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        said.contains("3 of 3 points in shard 1/2, and 3 of other shards"),
+        "{said}"
+    );
+}
+
 #[test]
 fn an_edited_study_neither_resumes_nor_merges_into_the_old_one() {
     let d = scratch("edited");
