@@ -268,12 +268,14 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> CliResult {
              (cycle {last}): the trace holds no op; hint: a window inside 0..{last}"
         );
     }
-    if let Some(n) = result.report.learning.values.diverged_at_samples {
+    let values = &result.report.learning.values;
+    if let Some(n) = values.diverged_at_samples {
         // The run itself is sound (exit 0), but its loss curve is not: say so where a
         // script reading --json output would otherwise only meet nulls.
         eprintln!(
             "warning: the learning diverged: the held-out loss is not finite from {n} samples \
-             seen on (learning.diverged_at_samples in report.json); hint: lower the learning rate"
+             seen on (learning.diverged_at_samples in report.json); hint: {}",
+            values.divergence_hint()
         );
     }
     if args.json {

@@ -167,6 +167,20 @@ pub struct LearningValues {
     pub gradient_estimates_compared: u64,
 }
 
+impl LearningValues {
+    /// What to try when the held-out loss is not finite ([`Self::diverged_at_samples`]):
+    /// from the first evaluation on, before any update, the learning rate is not the cause.
+    pub fn divergence_hint(&self) -> &'static str {
+        match self.diverged_at_samples {
+            Some(0) => {
+                "the loss is not finite before any update: check the task's data \
+                 (learning.task, e.g. its noise) and the model's size"
+            }
+            _ => "lower the learning rate",
+        }
+    }
+}
+
 /// How the learning tiles compute their gradient.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Method {

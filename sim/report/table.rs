@@ -327,7 +327,8 @@ fn learning_values(s: &mut String, r: &Report) {
         let _ = writeln!(
             s,
             "  DIVERGED: the held-out loss is not finite (NaN or ±inf) from {n} samples seen on; \
-             report.json gives such losses as null; hint: lower the learning rate"
+             report.json gives such losses as null; hint: {}",
+            v.divergence_hint()
         );
     }
     if let (Some(c), Some(rv)) = (v.gradient_cosine_mean, v.gradient_relative_variance) {

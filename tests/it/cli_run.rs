@@ -818,6 +818,22 @@ fn a_diverging_learning_run_is_flagged_in_the_report_the_table_and_stderr() {
     let first_null = curve.iter().find(|p| p["loss"].is_null()).unwrap();
     assert_eq!(first_null["samples_seen"].as_u64(), Some(at));
     assert!(r["learning"]["final_loss"].is_null());
+    assert!(at > 0 && stderr(&o).contains("lower the learning rate"));
+    // A loss that is not finite before any update is not the learning rate's doing.
+    let o = run_small(
+        &d.join("r4"),
+        &[
+            "--set",
+            "workload.learning.task=TeacherStudent(noise: 1e308)",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("from 0 samples") && stderr(&o).contains("before any update"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!stderr(&o).contains("learning rate"), "{}", stderr(&o));
     // A diverged classifier has no accuracy either (NaN outputs used to pick class 0).
     let o = classify(
         &d.join("r2"),
