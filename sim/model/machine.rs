@@ -479,6 +479,8 @@ pub fn resolve_machine(spec: &ArchSpec) -> Result<Machine, ResolveError> {
                         && f64::from(x.data_rate_mts) == d.data_rate_mts
                         && x.bank_groups == d.bank_groups
                         && x.banks_per_group == d.banks_per_group
+                        && u64::from(x.row_bytes) == d.row_bytes
+                        && x.burst_length == d.burst_length
                 };
                 if !agrees(x) {
                     let fitting: Vec<&str> = crate::dram::PRESETS
@@ -490,13 +492,16 @@ pub fn resolve_machine(spec: &ArchSpec) -> Result<Machine, ResolveError> {
                         "dram.controller",
                         format!(
                             "preset `{}` is {} MT/s, {} channels × {} bits, {} bank groups × {} banks, \
-                             which does not match this dram section",
+                             {}-byte rows, burst length {}, which does not match this dram \
+                             section (the preset's organisation and timings time every burst)",
                             x.name,
                             x.data_rate_mts,
                             x.channels,
                             x.channel_width_bits,
                             x.bank_groups,
-                            x.banks_per_group
+                            x.banks_per_group,
+                            x.row_bytes,
+                            x.burst_length
                         ),
                         if fitting.is_empty() {
                             format!(

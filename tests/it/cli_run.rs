@@ -1190,6 +1190,9 @@ fn every_refused_value_comes_with_a_hint() {
         "workload.name=\"\"",
         "arch.name=\" \"",
         "arch.dram.t_rfc_ns=1e6",
+        // The controller preset's rows are 2 KiB: a file that says otherwise is refused,
+        // not silently timed with the preset's.
+        "arch.dram.row_bytes=1024",
         "workload.model[0]=Conv2d(h: 2, w: 2, c_in: 4, c_out: 8, kernel: 5, stride: 1)",
         "workload.mapping.group_tiles=Some(0)",
         "workload.model[0].repeat=0",
