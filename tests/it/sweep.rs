@@ -240,6 +240,62 @@ fn a_resume_with_another_shard_counts_each_shard_apart() {
     );
 }
 
+/// Each number of results.csv is the point's report.json number to the last bit: both are
+/// read as text here with Rust's exact parser (the table took them from the report through a
+/// parser that can miss the nearest double by one unit: final_loss ...9423 for ...9425).
+#[test]
+fn the_table_holds_the_reports_numbers_to_the_last_bit() {
+    let d = scratch("bits");
+    let s = d.join("study.ron");
+    std::fs::write(
+        &s,
+        format!(
+            "Study(name: \"bits\", arch: \"{}\", workload: \"{}\", axes: [\n\
+             (path: \"workload.partitions[1].tiles\", values: [7, 8], format: \"Count({{}})\"),\n\
+             (path: \"workload.stream.samples\", values: [20000]),\n])\n",
+            root().join("arch/xdna2-strix-halo.ron").display(),
+            root().join("workloads/mlp-continual.ron").display(),
+        ),
+    )
+    .unwrap();
+    let out = d.join("r");
+    assert!(sweep(&s, &out, &["--quiet"]).status.success());
+    let csv = std::fs::read_to_string(out.join("results.csv")).unwrap();
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let mut compared = 0;
+    for line in lines {
+        let cells: Vec<&str> = line.split(',').collect();
+        let report = std::fs::read_to_string(out.join(format!(
+            "points/{:06}/report.json",
+            cells[0].parse::<usize>().unwrap()
+        )))
+        .unwrap();
+        for key in [
+            "final_loss",
+            "utilization",
+            "macs_per_cycle",
+            "simulated_seconds",
+        ] {
+            let col = header.iter().position(|h| *h == key).unwrap();
+            let at = report.find(&format!("\"{key}\": ")).unwrap() + key.len() + 4;
+            let text: String = report[at..]
+                .chars()
+                .take_while(|c| !matches!(c, ',' | '\n' | '}'))
+                .collect();
+            let want: f64 = text.trim().parse().unwrap();
+            let got: f64 = cells[col].parse().unwrap();
+            assert_eq!(
+                got.to_bits(),
+                want.to_bits(),
+                "{key}: {got} in the table, {text} in the report"
+            );
+            compared += 1;
+        }
+    }
+    assert_eq!(compared, 2 * 4);
+}
+
 #[test]
 fn an_edited_study_neither_resumes_nor_merges_into_the_old_one() {
     let d = scratch("edited");
