@@ -123,6 +123,8 @@ pub struct OnlineController {
     requests: u64,
     first_arrival: Option<u64>,
     last_done: u64,
+    /// When the first data beat of the last request served went on the bus.
+    last_first_beat: u64,
     latency: Histogram,
     trace: Option<Vec<TraceRecord>>,
     /// Log every command as the batch model can (tests only: it turns off the shortcut
@@ -148,6 +150,7 @@ impl OnlineController {
             requests: 0,
             first_arrival: None,
             last_done: 0,
+            last_first_beat: 0,
             latency: Histogram::new(),
             trace: record_trace.then(Vec::new),
             #[cfg(test)]
@@ -208,6 +211,9 @@ impl OnlineController {
             commands: Vec::new(),
         };
         let mut done = arrival;
+        // The first data beat: a burst's data take `burst` cycles up to its end.
+        let mut first_beat = u64::MAX;
+        let burst_cycles = self.timing.burst;
         // The capacity is a power of two (every count of the organisation is, see
         // `DramConfig::validate`): wrap with a mask, not a division per burst.
         let wrap = capacity - 1;
@@ -222,7 +228,9 @@ impl OnlineController {
             }
             .min(ADMISSION_DEPTH);
             while if write { ch.wq.len() } else { ch.rq.len() } >= cap {
-                done = done.max(ch.step(&mut ctx).1);
+                let end = ch.step(&mut ctx).1;
+                done = done.max(end);
+                first_beat = first_beat.min(end.saturating_sub(burst_cycles));
             }
             let bank = loc.bank_index(preset.bank_groups, preset.banks_per_group);
             let at = arrival.max(ch.now);
@@ -235,14 +243,23 @@ impl OnlineController {
         for &c in &self.touched_list {
             let ch = &mut self.channels[c as usize];
             while !(ch.rq.is_empty() && ch.wq.is_empty()) {
-                done = done.max(ch.step(&mut ctx).1);
+                let end = ch.step(&mut ctx).1;
+                done = done.max(end);
+                first_beat = first_beat.min(end.saturating_sub(burst_cycles));
             }
             self.touched[c as usize] = false;
         }
         self.touched_list.clear();
         self.last_done = self.last_done.max(done);
+        self.last_first_beat = first_beat.clamp(arrival, done);
         self.latency.add(done - arrival);
         done
+    }
+
+    /// The DRAM cycle the first data beat of the last request served went on the bus: its
+    /// bytes crossed the data bus between then and the cycle [`Self::access`] returned.
+    pub fn last_first_beat(&self) -> u64 {
+        self.last_first_beat
     }
 
     /// Requests served so far.

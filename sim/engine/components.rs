@@ -310,6 +310,12 @@ impl DramBridge {
         let done = self.controller.access(arrival, addr, bytes, write);
         (done as f64 / self.ratio).ceil() as u64
     }
+
+    /// The array cycle the first data beat of the last transfer served went on the DRAM
+    /// bus (rounded down).
+    pub fn last_first_beat(&self) -> u64 {
+        (self.controller.last_first_beat() as f64 / self.ratio) as u64
+    }
 }
 
 impl Sim {

@@ -570,11 +570,15 @@ fn dram_part(
             ch.transfers += 1;
         }
     }
-    // A transfer of no bytes asks nothing of the controller.
+    // A transfer of no bytes asks nothing of the controller. Its bytes cross the DRAM bus
+    // from the first data beat to the last (spread from the arrival, a transfer queued
+    // behind others showed its bytes beside theirs, above the DRAM's peak).
     if let Some(c) = sim.dram.as_mut()
         && d.bytes > 0
     {
-        end = end.max(c.access(d.route, arrival, d.bytes, write));
+        let done = c.access(d.route, arrival, d.bytes, write);
+        served = Some((c.last_first_beat().min(done), done));
+        end = end.max(done);
     }
     if !profiled {
         let (a, b) = served.unwrap_or((arrival, end));

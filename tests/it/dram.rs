@@ -325,3 +325,33 @@ fn transfers_in_flight_at_the_end_reach_the_controller_and_the_trace() {
     assert_eq!(sum(true), t.dram_written);
     assert_eq!(t.ddr.as_ref().unwrap().requests, t.dram_trace.len() as u64);
 }
+
+/// With the controller model the DRAM activity bins show each transfer's bytes while they
+/// cross the DRAM bus, so no bin holds more than the peak moves (spread from each
+/// transfer's arrival, transfers queued behind others showed 2× the peak of one LPDDR5
+/// channel).
+#[test]
+fn the_dram_activity_never_passes_the_peak_with_the_controller_model() {
+    let (sc, _, t) = crate::support::simulate_files(
+        "arch/xdna2-strix-halo.ron",
+        "workloads/mlp-inference.ron",
+        |a, w| {
+            a.dram.controller = Some("lpddr5-6400-x16".into());
+            a.dram.bus_width_bits = 16;
+            a.dram.channels = 1;
+            a.dram.data_rate_mts = 6400.0;
+            w.stream.samples = 20_000;
+        },
+        &tilesim::engine::SimOptions::default(),
+    );
+    let peak = sc.machine.dram.peak_bytes_per_cycle * t.profile.bin_cycles as f64;
+    let p = &t.profile;
+    // All but the last bin, which also holds the bytes in flight at the end.
+    let bins = p.dram_read.len().saturating_sub(1);
+    assert!(bins > 10, "{bins}");
+    for i in 0..bins {
+        let moved = (p.dram_read[i] + p.dram_written[i]) as f64;
+        // One burst of rounding at each end of a transfer.
+        assert!(moved <= peak * 1.01, "bin {i}: {moved} B, peak {peak} B");
+    }
+}
