@@ -39,7 +39,8 @@ pub struct DramArgs {
     /// Row-buffer policy: open or closed.
     #[arg(long, default_value = "open")]
     pub page: String,
-    /// Address mapping: RoCoBaRaCh or RoBaRaCoCh (high bits to low bits).
+    /// Address mapping: RoCoBaRaCh, RoBaRaCoCh (high bits to low bits), or either with
+    /// `Xor` appended (bank group and bank permuted by the row's low bits).
     #[arg(long, default_value = "RoCoBaRaCh")]
     pub mapping: String,
     /// Entries of each channel's read queue and of its write queue (write drain starts at
@@ -132,8 +133,9 @@ pub fn run(args: &DramArgs, out: &mut dyn Write) -> CliResult {
         .map(|&(_, m)| m)
         .ok_or_else(|| {
             input(format!(
-                "--mapping: `{}` is not RoCoBaRaCh or RoBaRaCoCh",
-                args.mapping
+                "--mapping: `{}` is not one of {}",
+                args.mapping,
+                AddressMapping::names()
             ))
         })?;
     let trace_format = match args.trace_format.to_ascii_lowercase().as_str() {

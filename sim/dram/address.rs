@@ -12,8 +12,16 @@
 //!   Consecutive bursts of one channel stay in one row of one bank until the row ends
 //!   (best row locality, but back-to-back bursts share a bank group).
 //!
+//! * [`AddressMapping::RoCoBaRaChXor`] and [`AddressMapping::RoBaRaCoChXor`]: the same
+//!   fields, with the bank group and bank bits XOR the row folded onto them (the XOR of
+//!   the row's slices of that width): the permutation-based interleaving of Zhang, Zhu and
+//!   Zhang (MICRO 2000, "A permutation-based page interleaving scheme to reduce row-buffer
+//!   conflicts"), with every row bit taking part so that regions a power of two apart
+//!   (which differ in high row bits only) permute the banks differently too. Streams in
+//!   different rows then rarely meet in one bank at the same time.
+//!
 //! Field sizes are powers of two (the presets' counts are); addresses beyond the capacity
-//! wrap around.
+//! wrap around. Every mapping is a bijection of the address space.
 
 use super::presets::DramPreset;
 
@@ -25,14 +33,33 @@ pub enum AddressMapping {
     RoCoBaRaCh,
     /// Row : bank : bank group : rank : column : channel (from high to low bits).
     RoBaRaCoCh,
+    /// [`AddressMapping::RoCoBaRaCh`] with bank group and bank XOR the row's low bits.
+    RoCoBaRaChXor,
+    /// [`AddressMapping::RoBaRaCoCh`] with bank group and bank XOR the row's low bits.
+    RoBaRaCoChXor,
 }
 
 impl AddressMapping {
     /// Every mapping with its command-line name.
-    pub const ALL: [(&'static str, AddressMapping); 2] = [
+    pub const ALL: [(&'static str, AddressMapping); 4] = [
         ("RoCoBaRaCh", AddressMapping::RoCoBaRaCh),
         ("RoBaRaCoCh", AddressMapping::RoBaRaCoCh),
+        ("RoCoBaRaChXor", AddressMapping::RoCoBaRaChXor),
+        ("RoBaRaCoChXor", AddressMapping::RoBaRaCoChXor),
     ];
+
+    /// Whether the bank group and bank are permuted by the row's low bits.
+    pub fn xor(self) -> bool {
+        matches!(
+            self,
+            AddressMapping::RoCoBaRaChXor | AddressMapping::RoBaRaCoChXor
+        )
+    }
+
+    /// The command-line names, for messages.
+    pub fn names() -> String {
+        AddressMapping::ALL.map(|(n, _)| n).join(", ")
+    }
 }
 
 /// Where one burst lives.
@@ -68,6 +95,24 @@ pub struct AddressDecoder {
     /// Per field (channel, rank, bank group, bank, column, row): shift of its lowest bit
     /// above the burst offset, and its mask.
     fields: [(u32, u64); 6],
+    /// Permute bank group and bank by the row's low bits.
+    xor: bool,
+}
+
+/// The row folded onto `bits` bits: the XOR of its `bits`-wide slices, so that rows
+/// differing in any bits (high ones too) permute the banks differently.
+#[inline]
+fn fold_row(mut row: u64, bits: u32) -> u64 {
+    if bits == 0 {
+        return 0;
+    }
+    let mask = (1u64 << bits) - 1;
+    let mut fold = 0;
+    while row != 0 {
+        fold ^= row & mask;
+        row >>= bits;
+    }
+    fold
 }
 
 fn log2(n: u64) -> u32 {
@@ -88,8 +133,12 @@ impl AddressDecoder {
         // `fields`): the two mappings differ only in where the column bits sit, just above
         // the channel (RoBaRaCoCh) or just below the row (RoCoBaRaCh).
         let order: [(usize, u32); 6] = match mapping {
-            AddressMapping::RoCoBaRaCh => [(0, ch), (1, ra), (2, bg), (3, ba), (4, co), (5, ro)],
-            AddressMapping::RoBaRaCoCh => [(0, ch), (4, co), (1, ra), (2, bg), (3, ba), (5, ro)],
+            AddressMapping::RoCoBaRaCh | AddressMapping::RoCoBaRaChXor => {
+                [(0, ch), (1, ra), (2, bg), (3, ba), (4, co), (5, ro)]
+            }
+            AddressMapping::RoBaRaCoCh | AddressMapping::RoBaRaCoChXor => {
+                [(0, ch), (4, co), (1, ra), (2, bg), (3, ba), (5, ro)]
+            }
         };
         let mut fields = [(0, 0); 6];
         let mut shift = 0;
@@ -100,6 +149,7 @@ impl AddressDecoder {
         AddressDecoder {
             offset_bits: log2(preset.burst_bytes()),
             fields,
+            xor: mapping.xor(),
         }
     }
 
@@ -113,13 +163,21 @@ impl AddressDecoder {
     pub fn decode(&self, addr: u64) -> Location {
         let a = addr >> self.offset_bits;
         let f = |i: usize| ((a >> self.fields[i].0) & self.fields[i].1) as u32;
+        let row = f(5);
+        let (mut bank_group, mut bank) = (f(2), f(3));
+        if self.xor {
+            let (bg_mask, ba_mask) = (self.fields[2].1, self.fields[3].1);
+            let fold = fold_row(u64::from(row), bg_mask.count_ones() + ba_mask.count_ones());
+            bank_group ^= (fold & bg_mask) as u32;
+            bank ^= ((fold >> bg_mask.count_ones()) & ba_mask) as u32;
+        }
         Location {
             channel: f(0),
             rank: f(1),
-            bank_group: f(2),
-            bank: f(3),
+            bank_group,
+            bank,
             column: f(4),
-            row: f(5),
+            row,
         }
     }
 }
@@ -166,12 +224,28 @@ mod tests {
         };
         let columns = u64::from(p.row_bytes) / p.burst_bytes();
         let channel = take(u64::from(p.channels));
-        let low_column = (mapping == AddressMapping::RoBaRaCoCh).then(|| take(columns));
+        let low_column = matches!(
+            mapping,
+            AddressMapping::RoBaRaCoCh | AddressMapping::RoBaRaCoChXor
+        )
+        .then(|| take(columns));
         let rank = take(u64::from(p.ranks));
-        let bank_group = take(u64::from(p.bank_groups));
-        let bank = take(u64::from(p.banks_per_group));
+        let mut bank_group = take(u64::from(p.bank_groups));
+        let mut bank = take(u64::from(p.banks_per_group));
         let column = low_column.unwrap_or_else(|| take(columns));
         let row = take(u64::from(p.rows));
+        if mapping.xor() {
+            // The row in base (groups × banks) digits, summed digit by digit without carry
+            // (XOR, the counts being powers of two).
+            let base = p.bank_groups * p.banks_per_group;
+            let (mut r, mut fold) = (row, 0u32);
+            while r > 0 {
+                fold ^= r % base;
+                r /= base;
+            }
+            bank_group ^= fold % p.bank_groups;
+            bank ^= fold / p.bank_groups;
+        }
         Location {
             channel,
             rank,

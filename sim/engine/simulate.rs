@@ -529,6 +529,12 @@ pub fn simulate(
         config.mapping = match machine.dram.address_mapping {
             crate::spec::AddressMappingSpec::RoCoBaRaCh => crate::dram::AddressMapping::RoCoBaRaCh,
             crate::spec::AddressMappingSpec::RoBaRaCoCh => crate::dram::AddressMapping::RoBaRaCoCh,
+            crate::spec::AddressMappingSpec::RoCoBaRaChXor => {
+                crate::dram::AddressMapping::RoCoBaRaChXor
+            }
+            crate::spec::AddressMappingSpec::RoBaRaCoChXor => {
+                crate::dram::AddressMapping::RoBaRaCoChXor
+            }
         };
         let controller = OnlineController::new(config, options.dram_trace)
             .map_err(|e| EngineError::Dram(e.to_string()))?;
