@@ -40,7 +40,7 @@ pub struct DramArgs {
     #[arg(long, default_value = "open")]
     pub page: String,
     /// Address mapping: RoCoBaRaCh, RoBaRaCoCh (high bits to low bits), or either with
-    /// `Xor` appended (bank group and bank permuted by the row's low bits).
+    /// `Xor` appended (bank group and bank XOR the row folded onto their bits).
     #[arg(long, default_value = "RoCoBaRaCh")]
     pub mapping: String,
     /// Entries of each channel's read queue and of its write queue (write drain starts at

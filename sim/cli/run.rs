@@ -171,7 +171,7 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> CliResult {
         .into_iter()
         .flatten()
         .collect();
-    refuse_clashing_outputs(&dir, &outputs, &inputs, plot_format.is_some())?;
+    refuse_clashing_outputs(&dir, &outputs, &inputs)?;
     let terminal = super::progress::Terminal::on_stderr();
     let options = SimOptions {
         dram_trace: args.dram_trace.is_some(),
@@ -232,25 +232,25 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> CliResult {
         )?;
         report::write_atomic(path, &text).map_err(write_error)?;
     }
+    // Every earlier figure goes, in either format, with or without --plots: one this run
+    // does not draw (a loss curve after a learning run, an SVG beside new PNGs, any figure
+    // after a run without --plots) would stay beside a report it does not show.
+    for stem in tilesim::report::figures::RUN_FIGURES {
+        for ext in ["svg", "png"] {
+            let f = dir.join(format!("{stem}.{ext}"));
+            if f.is_file() {
+                std::fs::remove_file(&f)
+                    .with_context(|| format!("cannot remove {}", f.display()))
+                    .map_err(CliError::Other)?;
+            }
+        }
+    }
     let mut figures = Vec::new();
     if let Some(format) = plot_format {
         // The output directory is tilesim's (prepare_dir checked its marker), so earlier
         // figures in it are replaced like the report is.
         let value: serde_json::Value = serde_json::from_str(&json)
             .map_err(|e| CliError::Other(anyhow!("report.json: {e}")))?;
-        // Every earlier figure goes, in either format: one this run does not draw (a loss
-        // curve after a learning run, an SVG beside new PNGs) would stay beside a report
-        // it does not show.
-        for stem in tilesim::report::figures::RUN_FIGURES {
-            for ext in ["svg", "png"] {
-                let f = dir.join(format!("{stem}.{ext}"));
-                if f.is_file() {
-                    std::fs::remove_file(&f)
-                        .with_context(|| format!("cannot remove {}", f.display()))
-                        .map_err(CliError::Other)?;
-                }
-            }
-        }
         figures = tilesim::report::figures::run_figures(&value, &dir, format, None, true)
             .map_err(|e| super::plot::figure_error(&dir.join("report.json"), e))?;
     }
@@ -310,19 +310,17 @@ fn identity(p: &Path) -> PathBuf {
 /// Refuses, before the run, trace files that would land on one another, on an input file
 /// (`--force` replaces an existing trace, not the scenario's own specs) or on a file the
 /// run writes into its output directory `dir` (the report, the resolved specs, the
-/// directory's marker, and with `plots` the figures): each check of an existing file
+/// directory's marker, and the figures it draws or clears): each check of an existing file
 /// passes when none exists yet, and the later write replaced the earlier without a word.
 /// An input file inside `dir` under the name of one of those files is refused the same way.
-fn refuse_clashing_outputs(
-    dir: &Path,
-    outputs: &[(&str, &Path)],
-    inputs: &[&Path],
-    plots: bool,
-) -> CliResult {
+fn refuse_clashing_outputs(dir: &Path, outputs: &[(&str, &Path)], inputs: &[&Path]) -> CliResult {
     let own_dir = landing(dir);
     let own = |at: &Path| {
         let name = at.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        let figure = plots && (name.ends_with(".svg") || name.ends_with(".png"));
+        let figure = tilesim::report::figures::RUN_FIGURES.iter().any(|f| {
+            name.strip_prefix(f)
+                .is_some_and(|e| e == ".svg" || e == ".png")
+        });
         (["report.json", "resolved.ron", report::MARKER].contains(&name) || figure)
             && at.parent() == Some(own_dir.as_path())
     };

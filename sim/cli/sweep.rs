@@ -210,7 +210,8 @@ fn remove_point_reports(points: &Path) -> CliResult {
             && name
                 .to_str()
                 .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()));
-        if !is_point || !entry.path().is_dir() {
+        // A link is not a directory tilesim made: what it points to is left alone.
+        if !is_point || !entry.file_type().map_err(|e| fail(e, points))?.is_dir() {
             continue;
         }
         let report = entry.path().join("report.json");
@@ -252,26 +253,32 @@ pub fn sweep(args: &SweepArgs, out: &mut dyn Write) -> CliResult {
             )));
         }
         // Checked before the lock, whose marker file would otherwise make a directory
-        // that is no sweep's look like one of tilesim's to later runs.
-        let old: StudyInfo = fs::read_to_string(dir.join("study.json"))
-            .ok()
-            .and_then(|t| serde_json::from_str(&t).ok())
-            .ok_or_else(|| input(format!("--resume: {} has no study.json", dir.display())))?;
-        if !old.same_study(&info) {
-            return Err(input(format!(
-                "--resume: {} holds another study ({} with {} points{}); hint: use another \
-                 --out, or --force to start over",
-                dir.display(),
-                old.name,
-                old.points,
-                if old.name == info.name && old.points == info.points {
-                    ", other axis values or base specs: the study or its files were edited"
-                } else {
-                    ""
-                }
-            )));
-        }
+        // that is no sweep's look like one of tilesim's to later runs, and again once it
+        // is held: another sweep may have started over there in between.
+        let same_study = || -> CliResult {
+            let old: StudyInfo = fs::read_to_string(dir.join("study.json"))
+                .ok()
+                .and_then(|t| serde_json::from_str(&t).ok())
+                .ok_or_else(|| input(format!("--resume: {} has no study.json", dir.display())))?;
+            if !old.same_study(&info) {
+                return Err(input(format!(
+                    "--resume: {} holds another study ({} with {} points{}); hint: use another \
+                     --out, or --force to start over",
+                    dir.display(),
+                    old.name,
+                    old.points,
+                    if old.name == info.name && old.points == info.points {
+                        ", other axis values or base specs: the study or its files were edited"
+                    } else {
+                        ""
+                    }
+                )));
+            }
+            Ok(())
+        };
+        same_study()?;
         _lock = lock_dir(&dir)?;
+        same_study()?;
     } else {
         let refuse_results = || {
             if results.exists() && !args.force {

@@ -33,9 +33,9 @@ pub enum AddressMapping {
     RoCoBaRaCh,
     /// Row : bank : bank group : rank : column : channel (from high to low bits).
     RoBaRaCoCh,
-    /// [`AddressMapping::RoCoBaRaCh`] with bank group and bank XOR the row's low bits.
+    /// [`AddressMapping::RoCoBaRaCh`] with bank group and bank XOR the row folded onto their bits.
     RoCoBaRaChXor,
-    /// [`AddressMapping::RoBaRaCoCh`] with bank group and bank XOR the row's low bits.
+    /// [`AddressMapping::RoBaRaCoCh`] with bank group and bank XOR the row folded onto their bits.
     RoBaRaCoChXor,
 }
 
@@ -48,7 +48,7 @@ impl AddressMapping {
         ("RoBaRaCoChXor", AddressMapping::RoBaRaCoChXor),
     ];
 
-    /// Whether the bank group and bank are permuted by the row's low bits.
+    /// Whether the bank group and bank are permuted by the row.
     pub fn xor(self) -> bool {
         matches!(
             self,
@@ -95,7 +95,7 @@ pub struct AddressDecoder {
     /// Per field (channel, rank, bank group, bank, column, row): shift of its lowest bit
     /// above the burst offset, and its mask.
     fields: [(u32, u64); 6],
-    /// Permute bank group and bank by the row's low bits.
+    /// Permute bank group and bank by the row folded onto their bits.
     xor: bool,
 }
 

@@ -498,20 +498,22 @@ fn resolve_with(
             "must be greater than 0",
             "leave it out for the whole stream in one invocation (a persistent kernel)",
         ),
-        // An invocation runs whole batches: a share of one would be rounded up unseen.
-        Some(n) if spec.batch > 0 && n % u64::from(spec.batch) != 0 => p.push(
-            "stream.samples_per_call",
-            format!(
-                "is {n}, not a whole number of batches of {} (an invocation runs whole \
+        // An invocation runs whole batches: a share of one would be rounded up unseen. (One
+        // call of the whole stream, or more, is the persistent kernel.)
+        Some(n) if spec.batch > 0 && n % u64::from(spec.batch) != 0 && n < spec.stream.samples => p
+            .push(
+                "stream.samples_per_call",
+                format!(
+                    "is {n}, not a whole number of batches of {} (an invocation runs whole \
                  batches)",
-                spec.batch
+                    spec.batch
+                ),
+                format!(
+                    "use a multiple of batch, e.g. {}",
+                    (n.div_ceil(u64::from(spec.batch)) * u64::from(spec.batch))
+                        .max(u64::from(spec.batch))
+                ),
             ),
-            format!(
-                "use a multiple of batch, e.g. {}",
-                (n.div_ceil(u64::from(spec.batch)) * u64::from(spec.batch))
-                    .max(u64::from(spec.batch))
-            ),
-        ),
         _ => {}
     }
 

@@ -269,10 +269,10 @@ pub enum AddressMappingSpec {
     /// Row : bank : bank group : rank : column : channel: a channel's consecutive bursts
     /// stay in one row until it ends.
     RoBaRaCoCh,
-    /// RoCoBaRaCh with bank group and bank XOR the row's low bits (permutation-based
+    /// RoCoBaRaCh with bank group and bank XOR the row folded onto their bits (permutation-based
     /// interleaving): streams in different rows of the same banks spread over the banks.
     RoCoBaRaChXor,
-    /// RoBaRaCoCh with bank group and bank XOR the row's low bits.
+    /// RoBaRaCoCh with bank group and bank XOR the row folded onto their bits.
     RoBaRaCoChXor,
 }
 

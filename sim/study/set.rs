@@ -259,6 +259,17 @@ fn follow<'a>(root: &'a mut Value, path: &str) -> Result<(&'a mut Value, Option<
 /// The field `name` of `v` (stepping through an enum variant); with `create`, a field `v`
 /// lacks is added as null and the second value is true.
 fn field<'a>(v: &'a mut Value, name: &str, create: bool) -> Result<(&'a mut Value, bool), String> {
+    // One spelling per field: a path steps through a variant without naming it, so a path
+    // that named it would set the same field as one that does not, unseen by the check
+    // that two axes set different fields.
+    if let Some((k, _)) = variant(v)
+        && k == name
+    {
+        return Err(format!(
+            "`{name}` is the variant here: leave it out (paths step through a variant to its \
+             fields)"
+        ));
+    }
     // Only a struct, or a variant with fields, can take a new field.
     let create = create
         && match variant(v) {
@@ -667,6 +678,8 @@ mod tests {
             let e = err(&format!("workload.partitions[{idx}].tiles=Count(1)"));
             assert!(e.contains("is not an index"), "{idx}: {e}");
         }
+        let e = err("workload.partitions[0].Inference.tiles=Count(1)");
+        assert!(e.contains("is the variant here"), "{e}");
         let e = err("workload.partitions[7].tiles=Count(1)");
         assert!(e.contains("no [7]"), "{e}");
         let e = err("arch.compute.l1_bytes=Count(1)");

@@ -1201,6 +1201,17 @@ fn every_refused_value_comes_with_a_hint() {
         assert_eq!(o.status.code(), Some(2), "{set}: {}", stderr(&o));
         assert!(stderr(&o).contains("hint:"), "{set}: {}", stderr(&o));
     }
+    // The whole stream in one call is the persistent kernel, whole batches or not.
+    let o = run_small(
+        &d.join("one-call"),
+        &[
+            "--set",
+            "workload.stream.samples=10",
+            "--set",
+            "workload.stream.samples_per_call=Some(10)",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
     let f = d.join("open-comment.ron");
     std::fs::write(&f, "Workload(\n  name: \"x\", /* open\n").unwrap();
     let (code, err) = check(&[&f]);

@@ -75,11 +75,16 @@ fn run_with_plots_writes_every_figure_of_a_learning_run() {
         "activity.svg",
         "dram-bandwidth.svg",
         "loss-curve.svg",
-        "loss-curve.png",
     ] {
         assert!(!d.join("r").join(old).exists(), "{old} stayed");
     }
     assert!(d.join("r/l1-peak.png").exists());
+    // So does a run without --plots: it draws none, and keeps none of the earlier ones.
+    let o = run(&d.join("r"), &[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    for old in ["l1-peak.png", "activity.png", "dram-bandwidth.png"] {
+        assert!(!d.join("r").join(old).exists(), "{old} stayed");
+    }
     // A report edited to a tile beyond any grid is refused (drawing its heat map ran out
     // of memory).
     let mut r: serde_json::Value =
