@@ -54,7 +54,7 @@ mod tests;
 
 pub use address::{AddressDecoder, AddressMapping, Location};
 pub use controller::{Command, CommandKind, Completion, DramRun, simulate};
-pub use online::{OnlineController, TraceRecord};
+pub use online::{OnlineController, Served, TraceRecord};
 pub use pattern::{Pattern, PatternSpec};
 pub use presets::{DramPreset, PRESETS, preset};
 pub use stats::{ChannelStats, DramStats};

@@ -111,6 +111,15 @@ impl Histogram {
     }
 }
 
+/// When a request's bytes crossed the data bus, in DRAM clock cycles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Served {
+    /// The first data beat of its bursts.
+    pub first_beat: u64,
+    /// The end of the last data beat of its last burst.
+    pub done: u64,
+}
+
 /// A DRAM controller served one request at a time (see the module documentation).
 #[derive(Debug, Clone)]
 pub struct OnlineController {
@@ -123,8 +132,6 @@ pub struct OnlineController {
     requests: u64,
     first_arrival: Option<u64>,
     last_done: u64,
-    /// When the first data beat of the last request served went on the bus.
-    last_first_beat: u64,
     latency: Histogram,
     trace: Option<Vec<TraceRecord>>,
     /// Log every command as the batch model can (tests only: it turns off the shortcut
@@ -150,7 +157,6 @@ impl OnlineController {
             requests: 0,
             first_arrival: None,
             last_done: 0,
-            last_first_beat: 0,
             latency: Histogram::new(),
             trace: record_trace.then(Vec::new),
             #[cfg(test)]
@@ -175,9 +181,9 @@ impl OnlineController {
         self.decoder.burst_bytes()
     }
 
-    /// Serves a request of `bytes` at `addr` arriving at DRAM cycle `arrival`; returns the
-    /// DRAM cycle at which the last data beat of its last burst leaves the bus.
-    pub fn access(&mut self, arrival: u64, addr: u64, bytes: u64, write: bool) -> u64 {
+    /// Serves a request of `bytes` at `addr` arriving at DRAM cycle `arrival`; returns when
+    /// its bytes crossed the data bus.
+    pub fn access(&mut self, arrival: u64, addr: u64, bytes: u64, write: bool) -> Served {
         let bytes = bytes.max(1);
         let capacity = self.capacity();
         let addr = addr % capacity;
@@ -251,15 +257,11 @@ impl OnlineController {
         }
         self.touched_list.clear();
         self.last_done = self.last_done.max(done);
-        self.last_first_beat = first_beat.clamp(arrival, done);
         self.latency.add(done - arrival);
-        done
-    }
-
-    /// The DRAM cycle the first data beat of the last request served went on the bus: its
-    /// bytes crossed the data bus between then and the cycle [`Self::access`] returned.
-    pub fn last_first_beat(&self) -> u64 {
-        self.last_first_beat
+        Served {
+            first_beat: first_beat.clamp(arrival, done),
+            done,
+        }
     }
 
     /// Requests served so far.
@@ -319,7 +321,7 @@ mod tests {
         let mut done = 0;
         // 4 KiB requests back to back, each issued when the previous one is accepted.
         for i in 0..total / 4096 {
-            done = c.access(t, i * 4096, 4096, false);
+            done = c.access(t, i * 4096, 4096, false).done;
             t += 4;
         }
         let s = c.stats(done);
@@ -341,7 +343,7 @@ mod tests {
                 } else {
                     i * 64
                 };
-                done = c.access(0, addr, 64, false);
+                done = c.access(0, addr, 64, false).done;
             }
             done
         };
@@ -364,7 +366,7 @@ mod tests {
                 // tREFI here), so that its tRFC delays the request.
                 let prev = t.max(done.last().copied().unwrap_or(0));
                 t = (prev / refi + 1 + gap) * refi + 1 + i as u64 % 3;
-                done.push(c.access(t, i as u64 * 4096 * 5, 4096, i % 3 == 2));
+                done.push(c.access(t, i as u64 * 4096 * 5, 4096, i % 3 == 2).done);
             }
             (done, c.stats(t + 1))
         };
@@ -381,7 +383,7 @@ mod tests {
         let mut c = controller();
         for i in 0..100u64 {
             let t = i * 1000;
-            let d = c.access(t, i * 977 * 64, 256, i % 3 == 0);
+            let d = c.access(t, i * 977 * 64, 256, i % 3 == 0).done;
             assert!(d > t);
         }
     }

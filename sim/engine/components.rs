@@ -303,18 +303,17 @@ impl DramBridge {
     }
 
     /// Serves a transfer of `bytes` on `route` that reaches the controller at array cycle
-    /// `at`; returns the array cycle its last byte leaves (read) or lands in (write) DRAM.
-    pub fn access(&mut self, route: u32, at: u64, bytes: u64, write: bool) -> u64 {
+    /// `at`; returns the array cycles its bytes crossed the DRAM bus: from the first data
+    /// beat (rounded down) to the cycle its last byte leaves (read) or lands in (write)
+    /// DRAM (rounded up).
+    pub fn access(&mut self, route: u32, at: u64, bytes: u64, write: bool) -> (u64, u64) {
         let addr = self.next_address(route, bytes);
         let arrival = (at as f64 * self.ratio) as u64;
-        let done = self.controller.access(arrival, addr, bytes, write);
-        (done as f64 / self.ratio).ceil() as u64
-    }
-
-    /// The array cycle the first data beat of the last transfer served went on the DRAM
-    /// bus (rounded down).
-    pub fn last_first_beat(&self) -> u64 {
-        (self.controller.last_first_beat() as f64 / self.ratio) as u64
+        let s = self.controller.access(arrival, addr, bytes, write);
+        (
+            (s.first_beat as f64 / self.ratio) as u64,
+            (s.done as f64 / self.ratio).ceil() as u64,
+        )
     }
 }
 

@@ -576,8 +576,8 @@ fn dram_part(
     if let Some(c) = sim.dram.as_mut()
         && d.bytes > 0
     {
-        let done = c.access(d.route, arrival, d.bytes, write);
-        served = Some((c.last_first_beat().min(done), done));
+        let (first_beat, done) = c.access(d.route, arrival, d.bytes, write);
+        served = Some((first_beat, done));
         end = end.max(done);
     }
     if !profiled {
