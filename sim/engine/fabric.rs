@@ -101,20 +101,15 @@ impl RateProfile {
     /// Reserves a transfer of `bytes` that can start at cycle `start` and would stream at
     /// `rate` bytes per cycle on its own (infinite: as fast as the path allows); returns
     /// the cycle its last byte is through the path, and whether the path slowed it below
-    /// its own rate (if not, its own timing stands).
-    pub fn reserve(&mut self, start: u64, bytes: u64, rate: f64) -> (u64, bool) {
-        self.reserve_into(start, bytes, rate, None)
-    }
-
-    /// [`RateProfile::reserve`], also listing in `segments` (appended) where the bytes
-    /// cross the path: `(from, to, bytes)` for each stretch of constant rate, in whole
-    /// bytes that add up to `bytes`.
-    pub fn reserve_into(
+    /// its own rate (if not, its own timing stands). Also lists in `segments` (appended)
+    /// where the bytes cross the path: `(from, to, bytes)` for each stretch of
+    /// constant rate, in whole bytes that add up to `bytes`.
+    pub fn reserve(
         &mut self,
         start: u64,
         bytes: u64,
         rate: f64,
-        mut segments: Option<&mut Vec<(u64, u64, u64)>>,
+        segments: &mut Vec<(u64, u64, u64)>,
     ) -> (u64, bool) {
         self.transfers += 1;
         if bytes == 0 {
@@ -124,17 +119,15 @@ impl RateProfile {
         // stretch gets the whole bytes its share rounds to, the last one the rest.
         let (mut listed, mut through) = (0u64, 0.0f64);
         let mut list = |from: u64, to: u64, amount: f64, last: bool| {
-            if let Some(out) = segments.as_mut() {
-                through += amount;
-                let upto = if last {
-                    bytes
-                } else {
-                    (through.round() as u64).min(bytes)
-                };
-                if upto > listed {
-                    out.push((from, to, upto - listed));
-                    listed = upto;
-                }
+            through += amount;
+            let upto = if last {
+                bytes
+            } else {
+                (through.round() as u64).min(bytes)
+            };
+            if upto > listed {
+                segments.push((from, to, upto - listed));
+                listed = upto;
             }
         };
         let own = if rate.is_finite() && rate > 0.0 {
@@ -202,7 +195,7 @@ mod tests {
     #[test]
     fn a_transfer_under_the_cap_runs_at_its_own_rate() {
         let mut p = RateProfile::new(16.0);
-        assert_eq!(p.reserve(100, 4000, 4.0), (1100, false));
+        assert_eq!(p.reserve(100, 4000, 4.0, &mut Vec::new()), (1100, false));
         assert_eq!(p.counts(), (1, 0));
     }
 
@@ -210,10 +203,10 @@ mod tests {
     fn four_channels_fill_the_cap_and_a_fifth_takes_what_is_left() {
         let mut p = RateProfile::new(16.0);
         for _ in 0..4 {
-            assert_eq!(p.reserve(0, 4000, 4.0), (1000, false));
+            assert_eq!(p.reserve(0, 4000, 4.0, &mut Vec::new()), (1000, false));
         }
         // Nothing is left until cycle 1000, then the path is free again.
-        assert_eq!(p.reserve(0, 4000, 4.0), (2000, true));
+        assert_eq!(p.reserve(0, 4000, 4.0, &mut Vec::new()), (2000, true));
         assert_eq!(p.counts(), (5, 1));
         assert!(peak(&p) <= 16.0 + 1e-9);
     }
@@ -221,19 +214,16 @@ mod tests {
     #[test]
     fn the_segments_of_a_transfer_hold_its_bytes_where_they_cross_the_path() {
         let mut p = RateProfile::new(10.0);
-        p.reserve(0, 8000, 8.0);
+        p.reserve(0, 8000, 8.0, &mut Vec::new());
         let mut segs = Vec::new();
         // 2 B/cycle beside the first transfer until 1000, then 4 B/cycle: 2000 + 2000.
-        let (end, slowed) = p.reserve_into(0, 4001, 4.0, Some(&mut segs));
+        let (end, slowed) = p.reserve(0, 4001, 4.0, &mut segs);
         assert!(slowed);
         assert_eq!(segs, vec![(0, 1000, 2000), (1000, end, 2001)]);
         assert_eq!(end, 1501);
         // Unslowed: one stretch at its own rate.
         let mut segs = Vec::new();
-        assert_eq!(
-            p.reserve_into(5000, 400, 4.0, Some(&mut segs)),
-            (5100, false)
-        );
+        assert_eq!(p.reserve(5000, 400, 4.0, &mut segs), (5100, false));
         assert_eq!(segs, vec![(5000, 5100, 400)]);
     }
 
@@ -241,10 +231,10 @@ mod tests {
     fn a_later_transfer_uses_leftover_capacity_beside_earlier_ones() {
         let mut p = RateProfile::new(10.0);
         // 8 of 10 bytes per cycle promised until cycle 1000.
-        p.reserve(0, 8000, 8.0);
+        p.reserve(0, 8000, 8.0, &mut Vec::new());
         // A 4 B/cycle transfer gets 2 until 1000, then 4: 2000 bytes by 1000, the other
         // 2000 in 500 more cycles (an in-order path would make it wait until 1000).
-        assert_eq!(p.reserve(0, 4000, 4.0), (1500, true));
+        assert_eq!(p.reserve(0, 4000, 4.0, &mut Vec::new()), (1500, true));
         assert!(peak(&p) <= 10.0 + 1e-9);
     }
 
@@ -252,20 +242,23 @@ mod tests {
     fn tiny_caps_and_rates_still_end() {
         // Rates below the residue threshold used to walk off the end of the profile.
         let mut p = RateProfile::new(1e-12);
-        let (end, _) = p.reserve(0, 64, 4.0);
+        let (end, _) = p.reserve(0, 64, 4.0, &mut Vec::new());
         assert!(end >= 64_000_000_000_000, "{end}");
         let mut p = RateProfile::new(16.0);
-        let (end, _) = p.reserve(10, 64, 1e-12);
+        let (end, _) = p.reserve(10, 64, 1e-12, &mut Vec::new());
         assert!(end >= 64_000_000_000_000, "{end}");
-        let (end, _) = p.reserve(10, 64, 1e-300);
+        let (end, _) = p.reserve(10, 64, 1e-300, &mut Vec::new());
         assert_eq!(end, u64::MAX);
     }
 
     #[test]
     fn a_transfer_faster_than_the_path_is_held_to_the_cap() {
         let mut p = RateProfile::new(4.0);
-        assert_eq!(p.reserve(0, 4000, 16.0), (1000, true));
-        assert_eq!(p.reserve(0, 4000, f64::INFINITY), (2000, true));
+        assert_eq!(p.reserve(0, 4000, 16.0, &mut Vec::new()), (1000, true));
+        assert_eq!(
+            p.reserve(0, 4000, f64::INFINITY, &mut Vec::new()),
+            (2000, true)
+        );
         assert_eq!(p.counts(), (2, 2));
     }
 
@@ -286,7 +279,7 @@ mod tests {
             let bytes = 1 + next() % 10_000;
             let rate = [1.0, 3.0, 4.0, 16.0, f64::INFINITY][(next() % 5) as usize];
             let start = now + next() % 20;
-            let (end, _) = p.reserve(start, bytes, rate);
+            let (end, _) = p.reserve(start, bytes, rate, &mut Vec::new());
             assert!(end > start);
             assert!(p.horizon() >= end);
             // Never faster than the cap or its own rate allows.
@@ -304,6 +297,6 @@ mod tests {
     #[test]
     fn zero_bytes_end_at_once() {
         let mut p = RateProfile::new(1.0);
-        assert_eq!(p.reserve(5, 0, 1.0), (5, false));
+        assert_eq!(p.reserve(5, 0, 1.0, &mut Vec::new()), (5, false));
     }
 }

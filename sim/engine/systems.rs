@@ -539,8 +539,7 @@ fn dram_part(
         fabric[lane].prune(d.start);
         let segments = &mut sim.fabric_segments;
         segments.clear();
-        let (through, slowed) =
-            fabric[lane].reserve_into(arrival, d.bytes, own, Some(&mut *segments));
+        let (through, slowed) = fabric[lane].reserve(arrival, d.bytes, own, segments);
         if slowed {
             end = end.max(through);
         }
