@@ -510,8 +510,7 @@ fn resolve_with(
                 ),
                 format!(
                     "use a multiple of batch, e.g. {}",
-                    (n.div_ceil(u64::from(spec.batch)) * u64::from(spec.batch))
-                        .max(u64::from(spec.batch))
+                    n.div_ceil(u64::from(spec.batch)) * u64::from(spec.batch)
                 ),
             ),
         _ => {}

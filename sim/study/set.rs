@@ -238,14 +238,16 @@ fn follow<'a>(root: &'a mut Value, path: &str) -> Result<(&'a mut Value, Option<
         while let Some(r) = rest.strip_prefix('[') {
             let close = r.find(']').ok_or_else(|| format!("`{seg}`: missing `]`"))?;
             let digits = &r[..close];
-            // Plain decimal only: `+0` or `00` would name the same item as `0` under
-            // another spelling, and two axes could then set one field unnoticed.
-            let canonical = !digits.is_empty()
-                && digits.bytes().all(|b| b.is_ascii_digit())
-                && (digits == "0" || !digits.starts_with('0'));
-            let i: usize = digits.parse().ok().filter(|_| canonical).ok_or_else(|| {
-                format!("`{seg}`: `{digits}` is not an index (a plain number such as 0 or 12)")
-            })?;
+            // Plain decimal only (the number reads back as written): `+0` or `00` would
+            // name the same item as `0` under another spelling, and two axes could then
+            // set one field unnoticed.
+            let i: usize = digits
+                .parse()
+                .ok()
+                .filter(|i: &usize| i.to_string() == digits)
+                .ok_or_else(|| {
+                    format!("`{seg}`: `{digits}` is not an index (a plain number such as 0 or 12)")
+                })?;
             rest = &r[close + 1..];
             cur = item(cur, i, name)?;
         }
