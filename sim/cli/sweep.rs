@@ -196,6 +196,11 @@ fn write_tables(dir: &Path, axes: &[String], rows: &[Row], jsonl: bool) -> CliRe
     report::write_atomic(&dir.join("results.csv"), csv(axes, rows).as_bytes()).map_err(write_error)
 }
 
+/// The directory of point `index` under `points/`.
+fn point_dir_name(index: usize) -> String {
+    format!("{index:06}")
+}
+
 /// Removes the point reports a sweep wrote under `points` (`NNNNNN/report.json`, and
 /// each point directory that is then empty); anything else there is the user's and stays.
 fn remove_point_reports(points: &Path) -> CliResult {
@@ -206,10 +211,10 @@ fn remove_point_reports(points: &Path) -> CliResult {
     for entry in entries {
         let entry = entry.map_err(|e| fail(e, points))?;
         let name = entry.file_name();
-        let is_point = name.len() == 6
-            && name
-                .to_str()
-                .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()));
+        // Named as the sweep names a point's directory.
+        let is_point = name
+            .to_str()
+            .is_some_and(|n| n.parse::<usize>().is_ok_and(|i| point_dir_name(i) == n));
         // A link is not a directory tilesim made: what it points to is left alone.
         if !is_point || !entry.file_type().map_err(|e| fail(e, points))?.is_dir() {
             continue;
@@ -371,7 +376,7 @@ pub fn sweep(args: &SweepArgs, out: &mut dyn Write) -> CliResult {
         pending.par_iter().try_for_each(|p| {
             let (row, json) = run_point(&study, p);
             if let Some(json) = json {
-                let pdir = dir.join("points").join(format!("{:06}", p.index));
+                let pdir = dir.join("points").join(point_dir_name(p.index));
                 fs::create_dir_all(&pdir)
                     .with_context(|| format!("cannot create {}", pdir.display()))
                     .map_err(CliError::Other)?;
