@@ -85,12 +85,8 @@ pub fn run_scenario_with(
     };
     let timeline = simulate(&schedule, &scenario.machine, options)?;
     let values = crate::replay::representation_error(&scenario);
-    let learning = crate::learning::values_of_run_with(
-        &scenario,
-        &schedule,
-        &timeline,
-        options.progress.as_ref(),
-    );
+    let learning =
+        crate::learning::values_of_run(&scenario, &schedule, &timeline, options.progress.as_ref());
     let mut report = build(&scenario, &schedule, &timeline, values, learning);
     if let Some(n) = &neuro {
         crate::report::attach_neuro(&mut report, n, dataflow);

@@ -28,9 +28,7 @@ mod perturb;
 mod run;
 mod stream;
 
-pub use run::{
-    CurvePoint, LearnerCounts, LearningValues, learn, learn_with, values_of_run, values_of_run_with,
-};
+pub use run::{CurvePoint, LearnerCounts, LearningValues, learn, values_of_run};
 
 /// Multiply-accumulates in the tile format the learning loop spends at most (forward and
 /// tangent passes of the learned samples, scaled by the cost of the format's arithmetic,

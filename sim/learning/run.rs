@@ -306,13 +306,9 @@ impl Plan {
 }
 
 /// The learning loop of a scenario's learning partition, following `counts` (from
-/// [`LearnerCounts::from_run`], or [`LearnerCounts::ideal`]). Deterministic in the scenario.
-pub fn learn(sc: &Scenario, counts: &LearnerCounts) -> Result<LearningValues, LearningError> {
-    learn_with(sc, counts, None)
-}
-
-/// [`learn`], telling `report` (as `"values"`) the share of the estimates done.
-pub fn learn_with(
+/// [`LearnerCounts::from_run`], or [`LearnerCounts::ideal`]), telling `report` (if any, as
+/// `"values"`) the share of the estimates done. Deterministic in the scenario.
+pub fn learn(
     sc: &Scenario,
     counts: &LearnerCounts,
     report: Option<&crate::engine::Progress>,
@@ -595,13 +591,8 @@ pub fn learn_with(
 }
 
 /// The `learning` values of a run: the loop of its first learning partition, or the reason
-/// there is none.
-pub fn values_of_run(sc: &Scenario, schedule: &TileSchedule, t: &Timeline) -> LearningValues {
-    values_of_run_with(sc, schedule, t, None)
-}
-
-/// [`values_of_run`], telling `report` how far the loop has come.
-pub fn values_of_run_with(
+/// there is none; `report` (if any) is told how far the loop has come.
+pub fn values_of_run(
     sc: &Scenario,
     schedule: &TileSchedule,
     t: &Timeline,
@@ -609,7 +600,7 @@ pub fn values_of_run_with(
 ) -> LearningValues {
     let result = LearnerCounts::from_run(sc, schedule, t)
         .ok_or(LearningError::NoLearningPartition)
-        .and_then(|pr| learn_with(sc, &pr, report));
+        .and_then(|pr| learn(sc, &pr, report));
     result.unwrap_or_else(|e| LearningValues {
         values_skipped: Some(e.to_string()),
         ..LearningValues::default()

@@ -123,7 +123,7 @@ fn backprop_learns_teacher_student_in_f64_and_bf16() {
             });
         }
         let sc = resolve(&arch(), &w, 3).unwrap();
-        let v: LearningValues = learn(&sc, &LearnerCounts::ideal(&sc, 0, 8192)).unwrap();
+        let v: LearningValues = learn(&sc, &LearnerCounts::ideal(&sc, 0, 8192), None).unwrap();
         let (first, last) = (v.loss_curve[0].loss, v.final_loss.unwrap());
         assert_eq!(v.method, Some("backprop"));
         assert_eq!(v.samples_simulated_in_values, 8192);
@@ -143,7 +143,7 @@ fn forward_gradients_on_activations_learn_with_less_variance_than_on_weights() {
     // weights (768).
     let run = |m: &str| {
         let sc = resolve(&arch(), &workload(m, 3, 16, 8, ""), 3).unwrap();
-        learn(&sc, &LearnerCounts::ideal(&sc, 0, 4096)).unwrap()
+        learn(&sc, &LearnerCounts::ideal(&sc, 0, 4096), None).unwrap()
     };
     let fw = run("ForwardGradient(perturbations: 1)");
     let fa = run("ForwardGradient(perturbations: 1, perturb: Activations)");
@@ -171,7 +171,7 @@ fn per_sample_weight_perturbations_are_as_noisy_as_per_batch_ones() {
             3,
         )
         .unwrap();
-        learn(&sc, &LearnerCounts::ideal(&sc, 0, 2048)).unwrap()
+        learn(&sc, &LearnerCounts::ideal(&sc, 0, 2048), None).unwrap()
     };
     let batch = run("");
     let sample = run(", learning: (per_sample: true)");

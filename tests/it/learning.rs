@@ -35,7 +35,7 @@ fn scenario(format: &str, learning: &str, optimizer: &str) -> Scenario {
 
 /// The loop without timing effects: every update applied at once, `samples` learned.
 fn ideal(sc: &Scenario, samples: u64) -> LearningValues {
-    learn(sc, &LearnerCounts::ideal(sc, 1, samples)).unwrap()
+    learn(sc, &LearnerCounts::ideal(sc, 1, samples), None).unwrap()
 }
 
 /// A step size inside forward gradients' stability limit: the estimate's second moment is
@@ -246,7 +246,7 @@ fn models_beyond_the_weight_bound_are_skipped_not_allocated() {
                 optimizer: Sgd(lr: 0.1, apply_every: 1))";
     let w = parse(Path::new("big.ron"), text, SpecKind::Workload).unwrap();
     let sc = resolve(&arch(), &w, 1).unwrap();
-    let e = learn(&sc, &LearnerCounts::ideal(&sc, 0, 64)).unwrap_err();
+    let e = learn(&sc, &LearnerCounts::ideal(&sc, 0, 64), None).unwrap_err();
     assert!(e.to_string().contains("4194304 weights"), "{e}");
 }
 
