@@ -10,6 +10,12 @@
 //! refresh and FR-FCFS choice among the queued bursts as the batch model. Requests are
 //! therefore served first-come first-served between transfers and FR-FCFS within one;
 //! the row-buffer state, bank and bus constraints carry over from one request to the next.
+//!
+//! A burst enters its channel's queue when it arrives or, if the queue is full then, when
+//! the oldest burst in it leaves (see [`Slots`]), as in the batch model. From then on the
+//! controller can precharge and activate its bank while earlier bursts move data: a
+//! backlog of small requests overlaps their row misses across banks, bounded by the
+//! rank's ACT spacing (tRRD, tFAW) rather than paying each miss in turn.
 //! Memory does not grow with the run: latencies go into a log-linear histogram; a trace of
 //! the requests is kept only when asked for.
 
@@ -120,6 +126,56 @@ pub struct Served {
     pub done: u64,
 }
 
+/// When one queue (read or write) of one channel had room, in the online controller's
+/// serial service: the column-command cycles of the queue's last `capacity` decisions,
+/// indexed by decision number modulo the capacity.
+///
+/// Bursts leave a queue at their column command, and those commands issue in decision
+/// order, so after the first `d` decisions exactly `d` bursts have left. Burst number `j`
+/// of the queue (in order of arrival) finds one of the `capacity` places free once burst
+/// `j − capacity` has left, i.e. at the column command of decision `j − capacity`. That
+/// decision has always been made when burst `j` arrives: a request is admitted at most
+/// [`ADMISSION_DEPTH`] bursts ahead of the decisions, and the depth is at most the
+/// capacity.
+#[derive(Debug, Clone)]
+struct Slots {
+    left: Vec<u64>,
+    arrived: u64,
+    decided: u64,
+}
+
+impl Slots {
+    fn new(capacity: usize) -> Slots {
+        Slots {
+            left: vec![0; capacity.max(1)],
+            arrived: 0,
+            decided: 0,
+        }
+    }
+
+    /// The cycle from which the next burst to arrive has a place in the queue (0 while it
+    /// has never been full), counting that burst in.
+    #[inline]
+    fn admit(&mut self) -> u64 {
+        let cap = self.left.len() as u64;
+        let j = self.arrived;
+        self.arrived += 1;
+        if j < cap {
+            return 0;
+        }
+        debug_assert!(self.decided > j - cap, "decision {} not made yet", j - cap);
+        self.left[(j % cap) as usize]
+    }
+
+    /// A burst left the queue at column command `col`.
+    #[inline]
+    fn leave(&mut self, col: u64) {
+        let cap = self.left.len() as u64;
+        self.left[(self.decided % cap) as usize] = col;
+        self.decided += 1;
+    }
+}
+
 /// A DRAM controller served one request at a time (see the module documentation).
 #[derive(Debug, Clone)]
 pub struct OnlineController {
@@ -127,6 +183,8 @@ pub struct OnlineController {
     timing: DramTiming,
     decoder: AddressDecoder,
     channels: Vec<Channel>,
+    /// Per channel: its read queue's and its write queue's places (see [`Slots`]).
+    slots: Vec<[Slots; 2]>,
     touched: Vec<bool>,
     touched_list: Vec<u32>,
     requests: u64,
@@ -137,7 +195,10 @@ pub struct OnlineController {
     /// Log every command as the batch model can (tests only: it turns off the shortcut
     /// over refreshes of an idle rank, whose exactness the tests check against it).
     #[cfg(test)]
-    log_commands: bool,
+    pub(super) log_commands: bool,
+    /// The commands logged (tests only, with `log_commands`).
+    #[cfg(test)]
+    pub(super) commands: Vec<super::controller::Command>,
 }
 
 impl OnlineController {
@@ -148,10 +209,19 @@ impl OnlineController {
         let decoder = AddressDecoder::new(&config.preset, config.mapping);
         let channels = new_channels(&config.preset, &timing, &config);
         let n = channels.len();
+        let slots = (0..n)
+            .map(|_| {
+                [
+                    Slots::new(config.read_queue),
+                    Slots::new(config.write_queue),
+                ]
+            })
+            .collect();
         Ok(OnlineController {
             timing,
             decoder,
             channels,
+            slots,
             touched: vec![false; n],
             touched_list: Vec::with_capacity(n),
             requests: 0,
@@ -161,6 +231,8 @@ impl OnlineController {
             trace: record_trace.then(Vec::new),
             #[cfg(test)]
             log_commands: false,
+            #[cfg(test)]
+            commands: Vec::new(),
             config,
         })
     }
@@ -223,10 +295,19 @@ impl OnlineController {
         // The capacity is a power of two (every count of the organisation is, see
         // `DramConfig::validate`): wrap with a mask, not a division per burst.
         let wrap = capacity - 1;
+        // A burst's column command is this long before the end of its data.
+        let col_to_end = burst_cycles
+            + if write {
+                self.timing.cwl
+            } else {
+                self.timing.cl
+            };
+        let lane = usize::from(write);
         for burst in first..=last {
             let loc = self.decoder.decode((burst * bb) & wrap);
             let c = loc.channel as usize;
             let ch = &mut self.channels[c];
+            let slots = &mut self.slots[c][lane];
             let cap = if write {
                 self.config.write_queue
             } else {
@@ -235,11 +316,12 @@ impl OnlineController {
             .min(ADMISSION_DEPTH);
             while if write { ch.wq.len() } else { ch.rq.len() } >= cap {
                 let end = ch.step(&mut ctx).1;
+                slots.leave(end - col_to_end);
                 done = done.max(end);
                 first_beat = first_beat.min(end.saturating_sub(burst_cycles));
             }
             let bank = loc.bank_index(preset.bank_groups, preset.banks_per_group);
-            let at = arrival.max(ch.now);
+            let at = arrival.max(slots.admit());
             ch.push(&self.timing, req, bank, loc, at, write);
             if !self.touched[c] {
                 self.touched[c] = true;
@@ -248,14 +330,18 @@ impl OnlineController {
         }
         for &c in &self.touched_list {
             let ch = &mut self.channels[c as usize];
+            let slots = &mut self.slots[c as usize][lane];
             while !(ch.rq.is_empty() && ch.wq.is_empty()) {
                 let end = ch.step(&mut ctx).1;
+                slots.leave(end - col_to_end);
                 done = done.max(end);
                 first_beat = first_beat.min(end.saturating_sub(burst_cycles));
             }
             self.touched[c as usize] = false;
         }
         self.touched_list.clear();
+        #[cfg(test)]
+        self.commands.append(&mut ctx.commands);
         self.last_done = self.last_done.max(done);
         self.latency.add(done - arrival);
         Served {
