@@ -207,14 +207,18 @@ fn trace_formats() {
     );
 }
 
-/// Replays the command stream of one run and checks every request and timing rule.
-fn check_run(config: &DramConfig, requests: &[Request]) -> Result<(), TestCaseError> {
-    let run = simulate(config, requests).unwrap();
+/// Every request completes exactly once (one RD/WR per burst it covers) and no earlier
+/// than its arrival plus the column latency and one burst; `done` holds (arrival, end).
+fn check_served(
+    config: &DramConfig,
+    requests: &[Request],
+    commands: &[Command],
+    done: &[(u64, u64)],
+) -> Result<(), TestCaseError> {
     let t = config.preset.cycles();
     let bb = config.preset.burst_bytes();
-    // Every request completes exactly once: one RD/WR per burst it covers.
     let mut served = vec![0u64; requests.len()];
-    for c in &run.commands {
+    for c in commands {
         if let CommandKind::Rd(r) | CommandKind::Wr(r) = c.kind {
             served[r as usize] += 1;
         }
@@ -222,10 +226,28 @@ fn check_run(config: &DramConfig, requests: &[Request]) -> Result<(), TestCaseEr
     for (i, r) in requests.iter().enumerate() {
         let bursts = (r.addr + u64::from(r.bytes.max(1)) - 1) / bb - r.addr / bb + 1;
         prop_assert_eq!(served[i], bursts, "request {}", i);
-        let c = run.completions[i];
+        let (arrival, end) = done[i];
         let lat = if r.write { t.cwl } else { t.cl };
-        prop_assert!(c.done >= c.arrival + lat + t.burst, "request {} {:?}", i, c);
+        prop_assert!(
+            end >= arrival + lat + t.burst,
+            "request {} ends {} after {}",
+            i,
+            end,
+            arrival
+        );
     }
+    Ok(())
+}
+
+/// Replays the command stream of one run and checks every request and timing rule.
+fn check_run(config: &DramConfig, requests: &[Request]) -> Result<(), TestCaseError> {
+    let run = simulate(config, requests).unwrap();
+    let done: Vec<(u64, u64)> = run
+        .completions
+        .iter()
+        .map(|c| (c.arrival, c.done))
+        .collect();
+    check_served(config, requests, &run.commands, &done)?;
     prop_assert_eq!(run.arrival_order.len(), requests.len());
     check_timing(config, &run.commands)
 }
@@ -490,20 +512,8 @@ proptest! {
             })
             .collect();
         let (c, done) = online_run(&config, &reqs, &arrivals);
-        let bb = config.preset.burst_bytes();
-        let tm = config.preset.cycles();
-        let mut served = vec![0u64; reqs.len()];
-        for cmd in &c.commands {
-            if let CommandKind::Rd(r) | CommandKind::Wr(r) = cmd.kind {
-                served[r as usize] += 1;
-            }
-        }
-        for (i, r) in reqs.iter().enumerate() {
-            let bursts = (r.addr + u64::from(r.bytes.max(1)) - 1) / bb - r.addr / bb + 1;
-            prop_assert_eq!(served[i], bursts, "request {}", i);
-            let lat = if r.write { tm.cwl } else { tm.cl };
-            prop_assert!(done[i] >= arrivals[i] + lat + tm.burst, "request {} done {}", i, done[i]);
-        }
+        let done: Vec<(u64, u64)> = arrivals.iter().copied().zip(done).collect();
+        check_served(&config, &reqs, &c.commands, &done)?;
         check_timing(&config, &c.commands)?;
     }
 }
