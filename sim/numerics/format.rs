@@ -52,6 +52,7 @@ pub enum Format {
 
 /// The serde mirror of [`Format`], without validation.
 #[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 enum FormatRepr {
     F64,
     F32,

@@ -283,26 +283,38 @@ fn unknown_field_lists_the_valid_ones() {
 #[test]
 fn unknown_field_inside_a_layer_or_method_is_refused_too() {
     let d = scratch("unknown-variant-field");
-    let text = std::fs::read_to_string(root().join("workloads/mlp-continual.ron")).unwrap();
-    for (from, to, wrong) in [
+    for (file, from, to, wrong) in [
         (
+            "mlp-continual.ron",
             "Dense(in: 128, out: 10)",
             "Dense(in: 128, out: 10, repaet: 2)",
             "repaet",
         ),
         (
+            "mlp-continual.ron",
             "ForwardGradient(perturbations: 2)",
             "ForwardGradient(perturbations: 2, pertrub: Weights)",
             "pertrub",
         ),
+        // A b-posit's `rs` on a plain posit: it ran as posit16, the field ignored.
+        (
+            "mlp-continual-posit.ron",
+            "Posit(n: 16, es: 2)",
+            "Posit(n: 16, es: 2, rs: 6)",
+            "rs",
+        ),
     ] {
+        let text = std::fs::read_to_string(root().join("workloads").join(file)).unwrap();
         assert!(text.contains(from));
         let f = d.join(format!("{wrong}.ron"));
         std::fs::write(&f, text.replace(from, to)).unwrap();
         let (code, err) = check(&[&f]);
         assert_eq!(code, Some(2), "{err}");
         assert!(err.contains(&format!("{wrong}.ron:")), "{err}");
-        assert!(err.contains(wrong) && err.contains("hint:"), "{err}");
+        assert!(
+            err.contains(&format!("`{wrong}`")) && err.contains("hint:"),
+            "{err}"
+        );
     }
 }
 
