@@ -176,11 +176,20 @@ pub struct NeuroCore {
 }
 
 impl NeuroCore {
+    /// Bits one weight takes in synaptic memory: `weight_bits` for fixed point, the
+    /// format's own width for a numerics format (64 for `F64`, n for a posit).
+    pub fn weight_width(&self) -> u32 {
+        match self.weight_format {
+            crate::spec::WeightFormatSpec::Fixed => self.weight_bits,
+            crate::spec::WeightFormatSpec::Format(f) => f.bits(),
+        }
+    }
+
     /// Bits one synapse takes in synaptic memory: its weight plus a neuron index on the
     /// core.
     pub fn bits_per_synapse(&self) -> u64 {
         let index_bits = 32 - self.neurons.max(2).saturating_sub(1).leading_zeros();
-        u64::from(self.weight_bits) + u64::from(index_bits)
+        u64::from(self.weight_width()) + u64::from(index_bits)
     }
 
     /// Synapses a core can hold: the table size, or what the memory holds if less.
@@ -573,21 +582,39 @@ pub fn resolve_machine(spec: &ArchSpec) -> Result<Machine, ResolveError> {
             "neuro.router.packets_per_link_per_cycle",
             n.router.packets_per_link_per_cycle,
         );
-        if n.weight_bits > 32 {
+        let fixed = n.weight_format == crate::spec::WeightFormatSpec::Fixed;
+        if fixed && n.weight_bits > 32 {
             p.push(
                 "neuro.weight_bits",
                 format!("must be at most 32, got {}", n.weight_bits),
-                "a synapse's weight takes 1 to 32 bits of synaptic memory (Loihi: 1 to 9, see arch/neuro-grid.ron); the number format is weight_format",
+                "a fixed-point weight takes 1 to 32 bits of synaptic memory (Loihi: 1 to 9, see arch/neuro-grid.ron); wider weights take a number format, e.g. weight_format: Format(F64) with weight_bits: 64",
             );
         }
-        if let crate::spec::WeightFormatSpec::Format(f) = n.weight_format
-            && let Some(Err(e)) = f.posit_spec()
-        {
-            p.push(
-                "neuro.weight_format",
-                e.to_string(),
-                "e.g. weight_format: Format(Posit(n: 16, es: 1)), or Fixed",
-            );
+        if let crate::spec::WeightFormatSpec::Format(f) = n.weight_format {
+            if let Some(Err(e)) = f.posit_spec() {
+                p.push(
+                    "neuro.weight_format",
+                    e.to_string(),
+                    "e.g. weight_format: Format(Posit(n: 16, es: 1)), or Fixed",
+                );
+            } else if n.weight_bits != f.bits() {
+                // A weight in a numbers format takes that format's width in synaptic
+                // memory; a different weight_bits would count the memory wrongly.
+                p.push(
+                    "neuro.weight_bits",
+                    format!(
+                        "is {} but weight_format {} takes {} bits a weight",
+                        n.weight_bits,
+                        f.name(),
+                        f.bits()
+                    ),
+                    format!(
+                        "set weight_bits: {} with this format, or use weight_format: Fixed for {}-bit fixed point",
+                        f.bits(),
+                        n.weight_bits
+                    ),
+                );
+            }
         }
     }
 

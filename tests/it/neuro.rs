@@ -640,6 +640,44 @@ fn weight_bits_beyond_32_are_refused_with_the_range_the_check_uses() {
     );
 }
 
+/// A weight in a number format takes that format's width in synaptic memory: an f64 core
+/// with `weight_bits: 8` counted 18 bits a synapse (the hybrid's cores then held 58 166 f64
+/// weights in 131 072 bytes, a quarter of what they need). The mismatch is refused, and
+/// with `weight_bits: 64` the hybrid's spiking network no longer fits its eight cores.
+#[test]
+fn a_weight_format_takes_its_own_width_in_synaptic_memory() {
+    let d = scratch("weight-width");
+    let text = std::fs::read_to_string(root().join("arch/xdna2-neuro-hybrid.ron")).unwrap();
+    let fixed = "weight_format: Fixed,";
+    assert!(text.contains(fixed) && text.contains("weight_bits: 8,"));
+    let f64_8 = d.join("f64-8.ron");
+    std::fs::write(&f64_8, text.replace(fixed, "weight_format: Format(F64),")).unwrap();
+    fails_with(
+        "check",
+        &[s(&f64_8)],
+        &[
+            "f64-8.ron:",
+            "neuro.weight_bits: is 8 but weight_format f64 takes 64 bits a weight",
+            "set weight_bits: 64",
+        ],
+    );
+    let f64_64 = d.join("f64-64.ron");
+    std::fs::write(
+        &f64_64,
+        text.replace(fixed, "weight_format: Format(F64),")
+            .replace("weight_bits: 8,", "weight_bits: 64,"),
+    )
+    .unwrap();
+    let wl = root().join("workloads/hybrid-mlp-stdp.ron");
+    let fixed_arch = root().join("arch/xdna2-neuro-hybrid.ron");
+    stdout_of("check", &[s(&fixed_arch), s(&wl)]);
+    fails_with(
+        "check",
+        &[s(&f64_64), s(&wl)],
+        &["does not fit", "neuromorphic cores"],
+    );
+}
+
 #[test]
 fn a_duration_between_two_time_steps_is_refused_not_rounded() {
     let d = scratch("duration");
