@@ -11,6 +11,7 @@ mod workload;
 pub use machine::*;
 pub(crate) use problem::significant;
 pub use problem::{Problem, ResolveError, Source};
+pub use spiking::spike_step;
 pub use units::*;
 pub use workload::*;
 

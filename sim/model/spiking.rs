@@ -23,6 +23,14 @@ pub const MAX_NODES: u64 = 1 << 24;
 /// Longest synaptic delay, in time steps.
 pub const MAX_DELAY_STEPS: f64 = 4096.0;
 
+/// The time step a recorded spike at `t` plays in, for steps of `dt` (the same unit):
+/// ⌊t/dt + 0.001⌋, as Brian2's `SpikeGeneratorGroup` places its spikes (its `timestep`
+/// function: the small shift keeps a multiple of dt out of the step before it when the
+/// division rounds down).
+pub fn spike_step(t: f64, dt: f64) -> u64 {
+    (t / dt + 1e-3).floor() as u64
+}
+
 fn finite(p: &mut Problems, field: String, v: f64) -> bool {
     if v.is_finite() {
         true
@@ -234,11 +242,11 @@ pub(crate) fn check_spiking(p: &mut Problems, s: &SpikingSpec, machine: Option<&
                             "times are ms from the start of the run",
                         );
                     } else if dt_ok {
-                        // Times play at the nearest step; two in one step merged into one
-                        // spike without a word (Brian2's SpikeGeneratorGroup refuses them).
-                        let mut at: Vec<(f64, f64)> =
-                            train.iter().map(|&t| ((t / s.dt_ms).round(), t)).collect();
-                        at.sort_by(|a, b| a.0.total_cmp(&b.0));
+                        // Two spikes in one step merged into one without a word (Brian2's
+                        // SpikeGeneratorGroup refuses them).
+                        let mut at: Vec<(u64, f64)> =
+                            train.iter().map(|&t| (spike_step(t, s.dt_ms), t)).collect();
+                        at.sort_by_key(|a| a.0);
                         if let Some(w) = at.windows(2).find(|w| w[0].0 == w[1].0) {
                             p.push(
                                 f(&format!("trains_ms[{j}]")),
@@ -248,8 +256,9 @@ pub(crate) fn check_spiking(p: &mut Problems, s: &SpikingSpec, machine: Option<&
                                     num(w[1].1),
                                     num(s.dt_ms)
                                 ),
-                                "a source spikes at most once per step: keep its spike times at \
-                                 least dt_ms apart",
+                                "a source spikes at most once per step, and a spike at t ms plays \
+                                 in step ⌊t / dt_ms + 0.001⌋ (as in Brian2): move one of them \
+                                 to another step",
                             );
                         }
                     }
@@ -461,5 +470,24 @@ pub(crate) fn check_spiking(p: &mut Problems, s: &SpikingSpec, machine: Option<&
                 "run it on a grid with Neuro tiles, e.g. arch/neuro-grid.ron or arch/xdna2-neuro-hybrid.ron",
             ),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::spike_step;
+
+    #[test]
+    fn spikes_play_in_the_step_brian2_places_them_in() {
+        // ⌊t/dt + 0.001⌋ (Brian2's `timestep`): not the nearest step.
+        assert_eq!(spike_step(0.06, 0.1), 0);
+        assert_eq!(spike_step(0.14, 0.1), 1);
+        assert_eq!(spike_step(0.25, 0.1), 2);
+        assert_eq!(spike_step(0.35, 0.1), 3);
+        // A multiple of dt whose division rounds just below (0.3 / 0.1 = 2.999…) stays in
+        // its own step.
+        assert_eq!(spike_step(0.3, 0.1), 3);
+        assert_eq!(spike_step(0.0, 0.1), 0);
+        assert_eq!(spike_step(0.04, 0.1), spike_step(0.06, 0.1));
     }
 }

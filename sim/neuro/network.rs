@@ -12,6 +12,7 @@ use rand_pcg::Pcg64Mcg;
 use super::lif::Lif;
 use super::stdp::Stdp;
 use super::weights::WeightFormat;
+use crate::model::spike_step;
 use crate::replay::data::mix;
 use crate::spec::{ConnectSpec, PopulationSpec, SpikingSpec, WeightFormatSpec, WeightInitSpec};
 
@@ -207,7 +208,7 @@ impl Network {
                 PopulationSpec::Recorded { trains_ms, .. } => PopKind::Recorded(
                     trains_ms
                         .iter()
-                        .map(|tr| tr.iter().map(|t| (t * 1e-3 / dt).round() as u64).collect())
+                        .map(|tr| tr.iter().map(|&t| spike_step(t * 1e-3, dt)).collect())
                         .collect(),
                 ),
             };
