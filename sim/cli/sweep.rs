@@ -468,15 +468,57 @@ pub fn merge(args: &MergeArgs, out: &mut dyn Write) -> CliResult {
             )));
         }
         info = Some(i);
-        rows.extend(read_rows(&d.join("results.jsonl"))?);
+        rows.extend(
+            read_rows(&d.join("results.jsonl"))?
+                .into_iter()
+                .map(|r| (r, d)),
+        );
     }
     let info = info.ok_or_else(|| input("no directories to merge"))?;
-    // Rows outside the study's points (an index past its count, or not one value per
-    // axis) are not its results: left out and counted, not merged.
+    // Rows that are not the study's points (an index past its count, or other values than
+    // that point's, where the directories record the axes' values) are not its results:
+    // left out and counted, not merged.
+    let points = info.values.as_ref().and_then(|values| {
+        let axes: Vec<(String, Vec<String>)> = info
+            .axes
+            .iter()
+            .cloned()
+            .zip(values.iter().cloned())
+            .collect();
+        tilesim::study::points_of(&axes, info.points)
+    });
     let read = rows.len();
-    rows.retain(|r| r.index < info.points && r.values.len() == info.axes.len());
+    rows.retain(|(r, _)| {
+        r.index < info.points
+            && r.values.len() == info.axes.len()
+            && points
+                .as_ref()
+                .is_none_or(|p| p.get(r.index).is_some_and(|p| p.values == r.values))
+    });
     let foreign = read - rows.len();
-    let rows = sorted_unique(rows);
+    // A point in two directories must have the same results there (runs are
+    // deterministic): two that differ mean an edited or damaged directory, and taking
+    // either would be a guess.
+    let mut first: BTreeMap<usize, (&Row, &PathBuf)> = BTreeMap::new();
+    for (r, d) in &rows {
+        match first.get(&r.index) {
+            Some((a, da)) if serde_json::to_string(a).ok() != serde_json::to_string(r).ok() => {
+                return Err(input(format!(
+                    "point {} has other results in {} than in {}; hint: merge only directories \
+                     the sweep wrote, or run the point again with `tilesim sweep --resume` in \
+                     one of them after removing its row",
+                    r.index,
+                    d.display(),
+                    da.display()
+                )));
+            }
+            Some(_) => {}
+            None => {
+                first.insert(r.index, (r, d));
+            }
+        }
+    }
+    let rows = sorted_unique(rows.into_iter().map(|(r, _)| r).collect());
     let results = args.out.join("results.jsonl");
     if results.exists() && !args.force {
         return Err(input(format!(
@@ -507,5 +549,14 @@ pub fn merge(args: &MergeArgs, out: &mut dyn Write) -> CliResult {
         },
         args.out.join("results.csv").display()
     )?;
+    if missing > 0 {
+        // The table is written (what there is), but it is not the study's: a script that
+        // merges and then plots must not take it for the whole.
+        return Err(input(format!(
+            "{missing} of {} points are in none of the directories; hint: run the shards that \
+             lack them (`tilesim sweep STUDY --out DIR --shard I/N --resume`) and merge again",
+            info.points
+        )));
+    }
     Ok(())
 }

@@ -440,6 +440,18 @@ fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, String> {
     })
 }
 
+/// The points of a study whose axes (path, values) give `points` points, in their order:
+/// the product of the axes if it has that many, else the axes taken together (zip); `None`
+/// if neither has (the count belongs to other axes). The two orders only coincide when
+/// they are the same (one axis, or one value per axis), so a study's points are recovered
+/// from its axes and its count alone, as a sweep directory records them.
+pub fn points_of(axes: &[(String, Vec<String>)], points: usize) -> Option<Vec<Point>> {
+    [Combine::Product, Combine::Zip]
+        .into_iter()
+        .filter_map(|c| expand(axes, c).ok())
+        .find(|p| p.len() == points)
+}
+
 fn expand(axes: &[(String, Vec<String>)], combine: Combine) -> Result<Vec<Point>, String> {
     if axes.is_empty() {
         return Ok(vec![Point {

@@ -121,6 +121,81 @@ fn shards_merge_into_the_single_machine_table() {
         std::fs::read_to_string(d.join("merged/results.csv")).unwrap(),
         all
     );
+    let merge = |dirs: &[&str], out: &str| {
+        tilesim()
+            .arg("merge")
+            .args(dirs.iter().map(|x| d.join(x)))
+            .arg("--out")
+            .arg(d.join(out))
+            .output()
+            .unwrap()
+    };
+    // A row that claims point 1 (shard 1's) with point 2's values is not point 1: merged
+    // first, it took point 1's place and point 1's row was dropped.
+    let mut claim: tilesim::study::Row = serde_json::from_str(
+        std::fs::read_to_string(d.join("s2/results.jsonl"))
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(claim.index, 2);
+    claim.index = 1;
+    let text = std::fs::read_to_string(&s0).unwrap();
+    std::fs::write(
+        &s0,
+        format!("{text}{}\n", serde_json::to_string(&claim).unwrap()),
+    )
+    .unwrap();
+    let o = merge(&["s0", "s1", "s2"], "claimed");
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("6 of 6 points merged; 2 row(s) left out"),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    assert_eq!(
+        std::fs::read_to_string(d.join("claimed/results.csv")).unwrap(),
+        all
+    );
+    // A missing shard: the table of what there is, but exit code 2 and what to run.
+    let o = merge(&["s0", "s1"], "partial");
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("2 of 6 points are in none of the directories")
+            && stderr(&o).contains("--shard I/N --resume"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(
+        std::fs::read_to_string(d.join("partial/results.csv"))
+            .unwrap()
+            .lines()
+            .count(),
+        5
+    );
+    // The same point with other results in two directories: refused, not a guess.
+    let s1b = d.join("s1b");
+    std::fs::create_dir_all(&s1b).unwrap();
+    for f in ["study.json", "results.jsonl"] {
+        std::fs::copy(d.join("s1").join(f), s1b.join(f)).unwrap();
+    }
+    let edited = std::fs::read_to_string(s1b.join("results.jsonl"))
+        .unwrap()
+        .replacen(
+            "\"simulated_seconds\":",
+            "\"simulated_seconds\":1e9,\"x\":",
+            1,
+        );
+    std::fs::write(s1b.join("results.jsonl"), edited).unwrap();
+    let o = merge(&["s0", "s1", "s1b", "s2"], "conflict");
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("has other results in"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
