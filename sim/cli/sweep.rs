@@ -298,7 +298,7 @@ pub fn sweep(args: &SweepArgs, out: &mut dyn Write) -> CliResult {
         // Before the directory is touched, and again once it is held: another sweep may
         // have finished there in between.
         refuse_results()?;
-        let ours = dir.join(report::MARKER).exists();
+        let ours = report::is_ours(&dir);
         report::prepare_dir(&dir, args.force).map_err(write_error)?;
         _lock = lock_dir(&dir)?;
         refuse_results()?;

@@ -9,6 +9,17 @@ use std::path::{Path, PathBuf};
 /// Name of the marker file tilesim puts in every output directory it creates.
 pub const MARKER: &str = ".tilesim-output";
 
+/// What the marker of a directory tilesim made says.
+const MARKER_TEXT: &[u8] = b"written by tilesim; files here may be replaced by the next run\n";
+
+/// Whether tilesim made `dir`: its marker says so. A sweep locks its directory through
+/// the marker file, which it creates empty in a directory the user gave with `--force`:
+/// an empty marker does not make the directory tilesim's, so a later start-over there
+/// still leaves the user's files alone.
+pub fn is_ours(dir: &Path) -> bool {
+    fs::read(dir.join(MARKER)).is_ok_and(|t| t.starts_with(MARKER_TEXT))
+}
+
 /// Why outputs could not be written.
 #[derive(Debug, thiserror::Error)]
 pub enum WriteError {
@@ -76,7 +87,8 @@ pub fn dir_name(name: &str) -> String {
     }
 }
 
-/// Creates `dir` (or reuses it if tilesim made it, or `force`).
+/// Creates `dir` (or reuses it if tilesim made it, or `force`), and marks it as tilesim's
+/// unless it holds files tilesim did not make.
 pub fn prepare_dir(dir: &Path, force: bool) -> Result<(), WriteError> {
     if dir.exists() && !dir.is_dir() {
         return Err(WriteError::NotADirectory {
@@ -84,13 +96,19 @@ pub fn prepare_dir(dir: &Path, force: bool) -> Result<(), WriteError> {
             what: "the path",
         });
     }
+    // A directory with the user's files in it, written into with --force, stays theirs:
+    // marked as tilesim's, the next --force there would treat their files as tilesim's.
+    let mut claim = true;
     if dir.exists() {
-        let ours = dir.join(MARKER).exists();
+        let ours = is_ours(dir);
         let empty = fs::read_dir(dir).map_err(io(dir))?.next().is_none();
-        if !ours && !empty && !force {
-            return Err(WriteError::NotOurs {
-                dir: dir.to_path_buf(),
-            });
+        if !ours && !empty {
+            if !force {
+                return Err(WriteError::NotOurs {
+                    dir: dir.to_path_buf(),
+                });
+            }
+            claim = false;
         }
     } else {
         fs::create_dir_all(dir).map_err(|e| {
@@ -104,12 +122,10 @@ pub fn prepare_dir(dir: &Path, force: bool) -> Result<(), WriteError> {
             }
         })?;
     }
-    let marker = dir.join(MARKER);
-    fs::write(
-        &marker,
-        b"written by tilesim; files here may be replaced by the next run\n",
-    )
-    .map_err(io(&marker))?;
+    if claim {
+        let marker = dir.join(MARKER);
+        fs::write(&marker, MARKER_TEXT).map_err(io(&marker))?;
+    }
     Ok(())
 }
 

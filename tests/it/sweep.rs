@@ -296,6 +296,29 @@ fn starting_over_keeps_the_users_files_and_a_refused_resume_marks_nothing() {
         std::fs::read_to_string(theirs.join("report.json")).unwrap(),
         "precious"
     );
+
+    // A directory of the user's, swept into with --force twice: the first --force marked
+    // it as tilesim's, so the second removed the user's point report as an earlier
+    // study's.
+    let users = d.join("users");
+    std::fs::create_dir_all(users.join("points/000009")).unwrap();
+    let notes = users.join("points/000009/report.json");
+    std::fs::write(&notes, "my notes").unwrap();
+    for _ in 0..2 {
+        let o = sweep(&s, &users, &["--force", "--quiet"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    assert_eq!(std::fs::read_to_string(&notes).unwrap(), "my notes");
+    // And it stays the user's: a run there still needs --force.
+    let o = tilesim()
+        .arg("run")
+        .arg(root().join("arch/xdna2-strix-halo.ron"))
+        .arg(root().join("tests/data/specs/small-continual.ron"))
+        .arg("--out")
+        .arg(&users)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
 }
 
 /// Resuming a directory with another shard counts that shard's points apart from the
