@@ -21,15 +21,7 @@ fn scratch(test: &str) -> PathBuf {
 }
 
 fn run(out: &std::path::Path, extra: &[&str]) -> std::process::Output {
-    tilesim()
-        .arg("run")
-        .arg(root().join("arch/xdna2-strix-halo.ron"))
-        .arg(root().join("tests/data/specs/small-continual.ron"))
-        .arg("--out")
-        .arg(out)
-        .args(extra)
-        .output()
-        .unwrap()
+    crate::support::run_small(out, extra)
 }
 
 #[test]

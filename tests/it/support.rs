@@ -44,6 +44,20 @@ pub fn subcommand(name: &str) -> Command {
     c
 }
 
+/// `tilesim run` of the small continual workload (`tests/data/specs/small-continual.ron`)
+/// on Strix Halo into `out`, with `extra` arguments.
+pub fn run_small(out: &Path, extra: &[&str]) -> std::process::Output {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    subcommand("run")
+        .arg(root.join("arch/xdna2-strix-halo.ron"))
+        .arg(root.join("tests/data/specs/small-continual.ron"))
+        .arg("--out")
+        .arg(out)
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
 /// Runs `tilesim SUBCOMMAND ARGS...`, requires success and returns stdout.
 pub fn stdout_of(name: &str, args: &[&str]) -> String {
     let out = subcommand(name).args(args).output().unwrap();

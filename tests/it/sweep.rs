@@ -259,18 +259,6 @@ fn resume_runs_only_the_missing_points_and_results_are_never_overwritten_silentl
     );
 }
 
-/// `tilesim run` of the small continual workload into `out` (no --force).
-fn run_into(out: &Path) -> Output {
-    tilesim()
-        .arg("run")
-        .arg(root().join("arch/xdna2-strix-halo.ron"))
-        .arg(root().join("tests/data/specs/small-continual.ron"))
-        .arg("--out")
-        .arg(out)
-        .output()
-        .unwrap()
-}
-
 /// Starting over in a directory tilesim made removes only the point reports it wrote: a
 /// user's files under `points/` stay (they were all deleted). A refused `--resume` does
 /// not mark a user's directory as tilesim's, so a later run still refuses to write there.
@@ -295,7 +283,7 @@ fn starting_over_keeps_the_users_files_and_a_refused_resume_marks_nothing() {
     std::fs::write(theirs.join("report.json"), "precious").unwrap();
     let o = sweep(&s, &theirs, &["--resume"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    let o = run_into(&theirs);
+    let o = crate::support::run_small(&theirs, &[]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert_eq!(
         std::fs::read_to_string(theirs.join("report.json")).unwrap(),
@@ -315,7 +303,7 @@ fn starting_over_keeps_the_users_files_and_a_refused_resume_marks_nothing() {
     }
     assert_eq!(std::fs::read_to_string(&notes).unwrap(), "my notes");
     // And it stays the user's: a run there still needs --force.
-    let o = run_into(&users);
+    let o = crate::support::run_small(&users, &[]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
 }
 
