@@ -1,6 +1,5 @@
 //! `tilesim plot DIR --x AXIS --y METRIC [--series AXIS]`: a figure of a sweep's results.
 
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -25,9 +24,10 @@ pub struct PlotArgs {
     /// The metric on the y axis (a column of results.csv).
     #[arg(long)]
     pub y: Option<String>,
-    /// Format of a run's figures: svg or png.
-    #[arg(long, default_value = "svg")]
-    pub format: String,
+    /// Format of the figures: svg (the default) or png. A sweep figure's `--out FILE` sets
+    /// it by its extension instead.
+    #[arg(long)]
+    pub format: Option<String>,
     /// One line per value of this axis.
     #[arg(long)]
     pub series: Option<String>,
@@ -76,6 +76,14 @@ fn number_in(text: &str) -> Option<f64> {
     inner.trim().parse().ok()
 }
 
+/// What wraps the number of a value (`Count` for `Count(8)`, empty for a bare number):
+/// numbers in different wrappers (`Count(8)` tiles, `Fraction(0.5)` of them) are not in
+/// one unit, so they cannot share a numeric axis.
+fn wrapper(text: &str) -> &str {
+    let t = text.trim();
+    t.split_once('(').map_or("", |(w, _)| w.trim())
+}
+
 fn find_axis(axes: &[String], name: &str) -> Result<usize, CliError> {
     if let Some(i) = axes.iter().position(|a| a == name) {
         return Ok(i);
@@ -107,10 +115,9 @@ fn run_figures(args: &PlotArgs, out: &mut dyn Write) -> CliResult {
             strip_position(&e.to_string())
         ))
     })?;
-    let format = match args.format.as_str() {
-        "svg" => Format::Svg,
+    let format = match format_extension(args)? {
         "png" => Format::Png,
-        other => return Err(input(format!("--format `{other}`: expected svg or png"))),
+        _ => Format::Svg,
     };
     if args.x.is_some() || args.y.is_some() || args.series.is_some() {
         return Err(input(format!(
@@ -201,10 +208,20 @@ pub fn run(args: &PlotArgs, out: &mut dyn Write) -> CliResult {
                 .map(|s| find_axis(&info.axes, s))
                 .transpose()?;
             let yi = metric_index(y)?;
+            let ext = format_extension(args)?;
             let file = args
                 .out
                 .clone()
-                .unwrap_or_else(|| args.dir.join(default_name(&info, xi, y)));
+                .unwrap_or_else(|| args.dir.join(default_name(&info, xi, y, ext)));
+            if let Some(given) = &args.format
+                && file.extension().and_then(|e| e.to_str()) != Some(given.as_str())
+            {
+                return Err(input(format!(
+                    "--format {given} and --out {}: the file's extension sets a sweep figure's \
+                     format; hint: give one of them, or name the file .{given}",
+                    file.display()
+                )));
+            }
             refuse_existing(std::slice::from_ref(&file), args.force)?;
             // A file in a directory that does not exist yet: make the directory, as --out
             // of a run or a sweep does (the drawing backend failed with exit 1).
@@ -230,6 +247,7 @@ pub fn run(args: &PlotArgs, out: &mut dyn Write) -> CliResult {
                 )));
             }
             let si = (info.axes.len() > 1 && is_product(&rows)).then_some(1);
+            let ext = format_extension(args)?;
             let dir = args.out.clone().unwrap_or_else(|| args.dir.clone());
             figure_dir(&dir, "without --x and --y")?;
             let names = metric_names();
@@ -250,7 +268,7 @@ pub fn run(args: &PlotArgs, out: &mut dyn Write) -> CliResult {
             }
             let files: Vec<std::path::PathBuf> = varying
                 .iter()
-                .map(|&yi| dir.join(default_name(&info, 0, names[yi])))
+                .map(|&yi| dir.join(default_name(&info, 0, names[yi], ext)))
                 .collect();
             refuse_existing(&files, args.force)?;
             for (&yi, file) in varying.iter().zip(&files) {
@@ -265,6 +283,15 @@ pub fn run(args: &PlotArgs, out: &mut dyn Write) -> CliResult {
         }
     }
     Ok(())
+}
+
+/// The figures' file extension: `--format` (svg or png), svg without it.
+fn format_extension(args: &PlotArgs) -> Result<&'static str, CliError> {
+    match args.format.as_deref() {
+        None | Some("svg") => Ok("svg"),
+        Some("png") => Ok("png"),
+        Some(other) => Err(input(format!("--format `{other}`: expected svg or png"))),
+    }
 }
 
 fn metric_names() -> Vec<&'static str> {
@@ -332,13 +359,13 @@ fn compact(value: &str) -> String {
     out
 }
 
-fn default_name(info: &StudyInfo, xi: usize, y: &str) -> String {
+fn default_name(info: &StudyInfo, xi: usize, y: &str, ext: &str) -> String {
     let x = info.axes[xi]
         .rsplit('.')
         .next()
         .unwrap_or("x")
         .replace(['[', ']'], "");
-    format!("{y}-vs-{x}.svg")
+    format!("{y}-vs-{x}.{ext}")
 }
 
 fn parse_size(size: &str) -> Result<(u32, u32), CliError> {
@@ -388,6 +415,88 @@ fn refuse_existing(files: &[std::path::PathBuf], force: bool) -> CliResult {
     }
 }
 
+/// A line's points, (x, y).
+type Points = Vec<(f64, f64)>;
+
+/// The lines of metric `yi` against axis `xi` (one per value of axis `si`, and within it per
+/// combination of the other axes that vary at one x), and the x categories when the axis's
+/// values are not numbers in one unit.
+fn lines(
+    info: &StudyInfo,
+    rows: &[Row],
+    (xi, si, yi): (usize, Option<usize>, usize),
+) -> (Vec<Series>, Option<Vec<String>>) {
+    let y_name = metric_names()[yi];
+    // x values: numbers when every value has one in the same wrapper, otherwise categories
+    // in first-seen order.
+    let numeric = rows.iter().all(|r| number_in(&r.values[xi]).is_some())
+        && rows
+            .iter()
+            .all(|r| wrapper(&r.values[xi]) == wrapper(&rows[0].values[xi]));
+    // One line per value of the series axis and, within it, per combination of every other
+    // axis that takes several values at one x: a line through points that differ in an
+    // axis not shown zig-zagged between them. (An axis zipped with x, one value per x,
+    // splits nothing.)
+    let split: Vec<usize> = si
+        .into_iter()
+        .chain((0..info.axes.len()).filter(|&a| {
+            let mut at_x: std::collections::HashMap<&str, &str> = Default::default();
+            a != xi
+                && Some(a) != si
+                && rows.iter().any(|r| {
+                    *at_x
+                        .entry(r.values[xi].as_str())
+                        .or_insert(r.values[a].as_str())
+                        != r.values[a]
+                })
+        }))
+        .collect();
+    let mut categories: Vec<String> = Vec::new();
+    for r in rows {
+        if !categories.contains(&r.values[xi]) {
+            categories.push(r.values[xi].clone());
+        }
+    }
+    let labels: Vec<String> = categories.iter().map(|c| compact(c)).collect();
+    // In the study's order (rows are sorted by point index), not sorted as text.
+    let mut series: Vec<(Vec<&String>, Points)> = Vec::new();
+    for r in rows {
+        let Some(y) = value(r, yi) else { continue };
+        let x = if numeric {
+            number_in(&r.values[xi]).unwrap_or(f64::NAN)
+        } else {
+            categories
+                .iter()
+                .position(|c| *c == r.values[xi])
+                .unwrap_or(0) as f64
+        };
+        let key: Vec<&String> = split.iter().map(|&a| &r.values[a]).collect();
+        match series.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, points)) => points.push((x, y)),
+            None => series.push((key, vec![(x, y)])),
+        }
+    }
+    let series = series
+        .into_iter()
+        .map(|(k, points)| Series {
+            label: if split.is_empty() {
+                y_name.to_string()
+            } else {
+                split
+                    .iter()
+                    .zip(&k)
+                    .map(|(&a, v)| {
+                        format!("{} = {v}", info.axes[a].rsplit('.').next().unwrap_or(""))
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            },
+            points,
+        })
+        .collect();
+    (series, (!numeric).then_some(labels))
+}
+
 /// Draws metric `yi` against axis `xi` (one line per value of axis `si`) into `file`.
 fn figure(
     info: &StudyInfo,
@@ -407,39 +516,7 @@ fn figure(
             )));
         }
     };
-    // x values: numbers when every value has one, otherwise categories in first-seen order.
-    let numeric = rows.iter().all(|r| number_in(&r.values[xi]).is_some());
-    let mut categories: Vec<String> = Vec::new();
-    for r in rows {
-        if !categories.contains(&r.values[xi]) {
-            categories.push(r.values[xi].clone());
-        }
-    }
-    let labels: Vec<String> = categories.iter().map(|c| compact(c)).collect();
-    let mut series: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
-    for r in rows {
-        let Some(y) = value(r, yi) else { continue };
-        let x = if numeric {
-            number_in(&r.values[xi]).unwrap_or(f64::NAN)
-        } else {
-            categories
-                .iter()
-                .position(|c| *c == r.values[xi])
-                .unwrap_or(0) as f64
-        };
-        let key = si.map_or(String::new(), |s| r.values[s].clone());
-        series.entry(key).or_default().push((x, y));
-    }
-    let series = series
-        .into_iter()
-        .map(|(k, points)| Series {
-            label: match si {
-                Some(s) => format!("{} = {k}", info.axes[s].rsplit('.').next().unwrap_or("")),
-                None => y_name.to_string(),
-            },
-            points,
-        })
-        .collect();
+    let (series, x_categories) = lines(info, rows, (xi, si, yi));
     let y_unit = unit(y_name);
     let chart = Chart {
         title: format!("{}: {} against {}", info.name, y_name, info.axes[xi]),
@@ -450,7 +527,7 @@ fn figure(
             format!("{y_name} ({y_unit})")
         },
         series,
-        x_categories: (!numeric).then_some(labels),
+        x_categories,
         size,
     };
     draw(&chart, file, format).map_err(|e| match e {
@@ -475,6 +552,91 @@ mod tests {
         assert_eq!(compact("BPosit(n: 16, es: 5, rs: 6)"), "BPosit(16,5,6)");
         assert_eq!(compact("Bf16"), "Bf16");
         assert_eq!(compact("\"a b\""), "\"ab\"");
+    }
+
+    fn row(index: usize, values: &[&str], y: f64) -> Row {
+        Row {
+            index,
+            values: values.iter().map(|v| v.to_string()).collect(),
+            status: "ok".into(),
+            error: None,
+            peak_l1_bytes_per_tile: None,
+            metrics: vec![Some(y); METRICS.len()],
+        }
+    }
+
+    fn study(axes: &[&str]) -> StudyInfo {
+        StudyInfo {
+            name: "s".into(),
+            axes: axes.iter().map(|a| a.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn points_that_differ_in_an_axis_not_shown_are_not_joined() {
+        // tiles × samples × batch, drawn against tiles with one line per samples value:
+        // each line held both batch values and zig-zagged between them.
+        let info = study(&["tiles", "samples", "batch"]);
+        let mut rows = Vec::new();
+        for (i, (t, s, b)) in [("8", "2000", "8"), ("8", "2000", "16"), ("16", "2000", "8")]
+            .into_iter()
+            .chain([
+                ("16", "2000", "16"),
+                ("8", "4000", "8"),
+                ("8", "4000", "16"),
+            ])
+            .enumerate()
+        {
+            rows.push(row(i, &[t, s, b], i as f64));
+        }
+        let (series, categories) = lines(&info, &rows, (0, Some(1), 1));
+        assert_eq!(categories, None);
+        let labels: Vec<&str> = series.iter().map(|s| s.label.as_str()).collect();
+        assert_eq!(
+            labels,
+            [
+                "samples = 2000, batch = 8",
+                "samples = 2000, batch = 16",
+                "samples = 4000, batch = 8",
+                "samples = 4000, batch = 16"
+            ]
+        );
+        assert_eq!(series[0].points, [(8.0, 0.0), (16.0, 2.0)]);
+        // An axis zipped with x (one value per x) splits nothing.
+        let info = study(&["tiles", "name"]);
+        let rows = vec![row(0, &["8", "\"a\""], 1.0), row(1, &["16", "\"b\""], 2.0)];
+        let (series, _) = lines(&info, &rows, (0, None, 1));
+        assert_eq!(series.len(), 1);
+        assert_eq!(series[0].points.len(), 2);
+    }
+
+    #[test]
+    fn numbers_in_different_wrappers_are_categories() {
+        // Fraction(0.5) of the tiles is not 0.5 tiles beside Count(8).
+        let info = study(&["tiles"]);
+        let rows: Vec<Row> = ["Count(8)", "Fraction(0.5)", "Count(24)"]
+            .iter()
+            .enumerate()
+            .map(|(i, v)| row(i, &[v], 1.0))
+            .collect();
+        let (series, categories) = lines(&info, &rows, (0, None, 1));
+        assert_eq!(
+            categories.as_deref(),
+            Some(
+                &[
+                    "Count(8)".to_string(),
+                    "Fraction(0.5)".into(),
+                    "Count(24)".into()
+                ][..]
+            )
+        );
+        assert_eq!(series[0].points, [(0.0, 1.0), (1.0, 1.0), (2.0, 1.0)]);
+        let same: Vec<Row> = ["Count(8)", "Count(24)"]
+            .iter()
+            .enumerate()
+            .map(|(i, v)| row(i, &[v], 1.0))
+            .collect();
+        assert_eq!(lines(&info, &same, (0, None, 1)).1, None);
     }
 
     #[test]
