@@ -69,6 +69,11 @@ pub struct DramArgs {
 /// seconds of simulation.
 const MAX_REQUESTS: u64 = 1 << 22;
 
+/// Most bursts one run may time: 2²⁶ (67 108 864), about 10 s at the model's ≈ 100 ns
+/// (one core) per burst. The time grows with the bursts, not the requests: 64 GiB in
+/// 1 MiB requests is 64 Ki requests but 2³¹ bursts of 32 bytes, minutes of simulation.
+const MAX_BURSTS: u64 = 1 << 26;
+
 fn input(e: impl std::fmt::Display) -> CliError {
     CliError::Input(anyhow!("{e}"))
 }
@@ -120,6 +125,18 @@ pub fn run(args: &DramArgs, out: &mut dyn Write) -> CliResult {
              (memory grows with them, about 64 B each); hint: larger --request-bytes or fewer \
              --bytes",
             args.bytes
+        )));
+    }
+    let bursts = total.div_ceil(preset.burst_bytes());
+    if bursts > MAX_BURSTS {
+        return Err(input(format!(
+            "--bytes {} is {bursts} bursts of {} B on {}, more than {MAX_BURSTS} (about 100 ns \
+             of simulation each, so minutes); hint: at most {} MiB on this preset, e.g. --bytes \
+             1GiB",
+            args.bytes,
+            preset.burst_bytes(),
+            preset.name,
+            (MAX_BURSTS * preset.burst_bytes()) >> 20
         )));
     }
     let page = match args.page.to_ascii_lowercase().as_str() {

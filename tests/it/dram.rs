@@ -215,6 +215,23 @@ fn bad_inputs_exit_2_with_the_valid_choices() {
         &["ddr5-4800-x64", "--streams", "0"],
         &["--streams", "hint:"],
     );
+    // Few large requests, but the time goes with the bursts: 64GiB in 1MiB requests ran
+    // for minutes.
+    fails_with(
+        "dram",
+        &[
+            "lpddr5x-8000-x256",
+            "--bytes",
+            "64GiB",
+            "--request-bytes",
+            "1MiB",
+        ],
+        &[
+            "2147483648 bursts of 32 B",
+            "more than 67108864",
+            "at most 2048 MiB",
+        ],
+    );
     // A stride shorter than a request was rounded to whole requests: strided:1 read
     // address 0 over and over.
     fails_with(
