@@ -279,8 +279,11 @@ impl Plan {
         let samples = estimates * batch;
         let floor = samples.div_ceil(MAX_EVAL_POINTS).max(1);
         let eval_every = w.learning.eval_every.unwrap_or(floor).max(floor);
-        let points = samples / eval_every + 2;
-        let per_eval = points
+        // The held-out slice is sized for the most evaluations any run may have, not for
+        // this run's: sized for its own (fewer when the method's passes cost more), runs of
+        // one model differing only in method or tile format evaluated on slices of other
+        // sizes and started from other losses (1.348, 1.339, 1.364).
+        let per_eval = (MAX_EVAL_POINTS + 2)
             .saturating_mul(p)
             .saturating_mul(format_cost(eval_fmt))
             .max(1);
