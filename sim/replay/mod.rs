@@ -150,6 +150,29 @@ mod tests {
     }
 
     #[test]
+    fn integer_accumulation_is_exact_but_for_the_scaling() {
+        // Short dot products of int4 codes often cancel to exactly 0. The reference summed
+        // the f64 values code·scale, each rounded, and so was about 1e-17 there: a 100 %
+        // relative error of an exact 0. Against the codes' exact sum the i32 accumulator
+        // is off only by rounding the scaling (≤ 2 ulps of f64), and the quire not at all.
+        let short = "Dense(in: 4, out: 64)";
+        for fmt in ["Int4", "Int8"] {
+            let native = entries(short, false, &format!("format: {fmt}"), 3);
+            let n = find(&native, "accumulation");
+            assert!(n.values_measured > 0);
+            assert!(n.max_rel <= 4.5e-16, "{fmt}: {n:?}");
+            let quire = entries(
+                short,
+                false,
+                &format!("format: {fmt}, accumulator: Quire"),
+                3,
+            );
+            let q = find(&quire, "accumulation");
+            assert_eq!((q.max_abs, q.sqnr_db), (0.0, None), "{fmt}: {q:?}");
+        }
+    }
+
+    #[test]
     fn learning_partitions_report_gradients_and_updates() {
         let es = entries(MLP, true, "", 1);
         let tensors: Vec<&str> = es.iter().map(|e| e.tensor).collect();
