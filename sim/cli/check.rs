@@ -37,7 +37,12 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> CliResult {
                 continue;
             }
         };
-        if spec::detect_kind(&text) == Some(spec::SpecKind::Study) {
+        // A study whose top-level name is left out (as RON allows) is one too: `sweep`
+        // runs it.
+        let kind = spec::detect_kind(&text);
+        if kind == Some(spec::SpecKind::Study)
+            || (kind.is_none() && tilesim::study::load_study(path).is_ok())
+        {
             match tilesim::study::load_study(path) {
                 Ok(st) => writeln!(
                     out,

@@ -276,7 +276,8 @@ pub fn load_any(path: &Path) -> Result<AnySpec, SpecError> {
                           machine nor a workload)"
                     .into(),
                 hint: Some(
-                    "start the file with `Arch(` for a machine or `Workload(` for a workload"
+                    "start the file with `Arch(` for a machine, `Workload(` for a workload or \
+                     `Study(` for a study, and its error will say what is wrong"
                         .into(),
                 ),
             })

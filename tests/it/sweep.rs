@@ -1038,3 +1038,22 @@ fn range_and_log_axes_give_the_values_as_written() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("beyond 2^53"), "{}", stderr(&o));
 }
+
+/// A study file may leave out its top-level name, as RON allows and `sweep` accepts:
+/// `check` takes it for a study too (it said the file was neither a machine nor a
+/// workload).
+#[test]
+fn check_takes_an_unnamed_study_for_a_study() {
+    let d = scratch("unnamed");
+    let s = study(&d, AXES);
+    let text = std::fs::read_to_string(&s).unwrap();
+    assert!(text.contains("\nStudy(\n"));
+    std::fs::write(&s, text.replace("\nStudy(\n", "\n(\n")).unwrap();
+    let o = tilesim().arg("check").arg(&s).output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("ok (study small, 6 points)"),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+}
