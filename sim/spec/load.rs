@@ -391,6 +391,18 @@ fn hint_for(code: &ron::Error, kind: SpecKind) -> String {
             "separate fields and list items with `,`; a `]` or `)` may be missing just before"
                 .into()
         }
+        // A value the field's own check refused (a number format's shape, e.g. `n = 33`):
+        // the message says what is valid.
+        E::Message(m) if m.contains("out of range (valid:") => {
+            "use a value in the range the message gives (`tilesim repr --help` lists the number \
+             formats and their shapes)"
+                .into()
+        }
+        E::IntegerOutOfBounds => {
+            "this field takes a whole number that fits its type (no sign for counts and shapes, \
+             e.g. `es: 2`)"
+                .into()
+        }
         _ if s.contains("Expected") || s.contains("expected") || s.contains("invalid type") => {
             "check the value's type and unit against the README's format table".into()
         }
@@ -444,6 +456,36 @@ mod tests {
         let e = load_any(&f).unwrap_err().to_string();
         assert!(e.contains("cannot tell what kind of spec this is"), "{e}");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_number_format_out_of_its_range_gets_a_hint_about_ranges() {
+        // It got the generic hint about how RON writes structs and lists.
+        let text = include_str!("../../workloads/mlp-continual-posit.ron");
+        let shape = "Posit(n: 16, es: 2)";
+        assert!(text.contains(shape));
+        for (wrong, message, hint) in [
+            (
+                "Posit(n: 33, es: 2)",
+                "n = 33 is out of range (valid: 2..=32)",
+                "tilesim repr --help",
+            ),
+            (
+                "Posit(n: 16, es: -1)",
+                "Integer is out of bounds",
+                "whole number that fits",
+            ),
+        ] {
+            let e = parse::<WorkloadSpec>(
+                Path::new("w.ron"),
+                &text.replace(shape, wrong),
+                SpecKind::Workload,
+            )
+            .unwrap_err()
+            .to_string();
+            assert!(e.starts_with("w.ron:") && e.contains(message), "{e}");
+            assert!(e.contains(hint) && !e.contains("RON writes"), "{e}");
+        }
     }
 
     #[test]
