@@ -109,6 +109,33 @@ fn spans_decades(lo: f64, hi: f64) -> bool {
     lo > 0.0 && hi / lo >= 100.0
 }
 
+/// The corner of the plot whose legend box covers the fewest of the points: `points` and
+/// the box's size as fractions (0 to 1) of the plot's width and height, y upwards. Ties go
+/// to the first of upper right, upper left, lower right, lower left.
+fn legend_corner(points: &[(f64, f64)], (bw, bh): (f64, f64)) -> SeriesLabelPosition {
+    let corners = [
+        (SeriesLabelPosition::UpperRight, 1.0 - bw, 1.0 - bh),
+        (SeriesLabelPosition::UpperLeft, 0.0, 1.0 - bh),
+        (SeriesLabelPosition::LowerRight, 1.0 - bw, 0.0),
+        (SeriesLabelPosition::LowerLeft, 0.0, 0.0),
+    ];
+    let covered = |&(_, x0, y0): &(SeriesLabelPosition, f64, f64)| {
+        points
+            .iter()
+            .filter(|(x, y)| *x >= x0 && *x <= x0 + bw && *y >= y0 && *y <= y0 + bh)
+            .count()
+    };
+    let best = corners
+        .iter()
+        .enumerate()
+        .min_by_key(|(i, c)| (covered(c), *i))
+        .map_or(0, |(i, _)| i);
+    corners
+        .into_iter()
+        .nth(best)
+        .map_or(SeriesLabelPosition::UpperRight, |c| c.0)
+}
+
 /// Draws `chart` into `file` (SVG or PNG by `format`).
 pub fn draw(chart: &Chart, file: &Path, format: Format) -> Result<(), PlotError> {
     font()?;
@@ -156,8 +183,11 @@ fn render<DB: DrawingBackend>(
     let x_log = chart.x_categories.is_none() && spans_decades(x0, x1);
     let y_log = spans_decades(y0, y1);
     if x0 == x1 {
-        x0 -= 0.5;
-        x1 += 0.5;
+        // One x value: a span its tick labels can tell apart at four significant digits
+        // (±0.5 around 2000 labelled every tick "2k").
+        let pad = (x0.abs() * 0.05).max(0.5);
+        x0 -= pad;
+        x1 += pad;
     }
     if chart.x_categories.is_some() {
         x0 -= 0.3;
@@ -249,11 +279,48 @@ fn render<DB: DrawingBackend>(
                 }
             }
             if chart.series.len() > 1 {
+                // The legend goes in the corner where it hides the fewest points (at the
+                // upper right it covered points the data put there). Its size in pixels:
+                // about 7 per character of the longest label plus the key, 18 per line.
+                let (pw, ph) = ctx.plotting_area().dim_in_pixel();
+                let longest = chart
+                    .series
+                    .iter()
+                    .map(|s| s.label.chars().count())
+                    .max()
+                    .unwrap_or(0);
+                let size = (
+                    ((longest * 7 + 50) as f64 / f64::from(pw.max(1))).min(1.0),
+                    ((chart.series.len() * 18 + 12) as f64 / f64::from(ph.max(1))).min(1.0),
+                );
+                let frac = |v: f64, lo: f64, hi: f64, log: bool| {
+                    if log {
+                        (v.ln() - lo.ln()) / (hi.ln() - lo.ln())
+                    } else {
+                        (v - lo) / (hi - lo)
+                    }
+                };
+                let placed: Vec<(f64, f64)> = chart
+                    .series
+                    .iter()
+                    .enumerate()
+                    .flat_map(|(i, s)| {
+                        let n = chart.series.len() as f64;
+                        let dx = if chart.x_categories.is_some() {
+                            (i as f64 - (n - 1.0) / 2.0) * 0.1
+                        } else {
+                            0.0
+                        };
+                        s.points.iter().map(move |&(x, y)| (x + dx, y))
+                    })
+                    .filter(|(x, y)| x.is_finite() && y.is_finite())
+                    .map(|(x, y)| (frac(x, x0, x1, x_log), frac(y, y0, y1, y_log)))
+                    .collect();
                 ctx.configure_series_labels()
                     .background_style(WHITE.mix(0.85))
                     .border_style(BLACK)
                     .label_font(("sans-serif", 13))
-                    .position(SeriesLabelPosition::UpperRight)
+                    .position(legend_corner(&placed, size))
                     .draw()
                     .map_err(|e| e.to_string())?;
             }
@@ -319,6 +386,25 @@ pub fn short(x: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_legend_goes_where_it_hides_the_fewest_points() {
+        let size = (0.3, 0.3);
+        // Points in the upper right: the legend moves to the upper left.
+        let upper_right = [(0.9, 0.9), (0.8, 0.95), (0.1, 0.1)];
+        assert_eq!(
+            legend_corner(&upper_right, size),
+            SeriesLabelPosition::UpperLeft
+        );
+        // Both upper corners taken: the lower right.
+        let upper = [(0.9, 0.9), (0.1, 0.9), (0.05, 0.05)];
+        assert_eq!(legend_corner(&upper, size), SeriesLabelPosition::LowerRight);
+        // Nothing in the way: the usual upper right.
+        assert_eq!(
+            legend_corner(&[(0.5, 0.5)], size),
+            SeriesLabelPosition::UpperRight
+        );
+    }
 
     #[test]
     fn short_numbers_read_well() {
