@@ -12,7 +12,7 @@
 //! the row-buffer state, bank and bus constraints carry over from one request to the next.
 //!
 //! A burst enters its channel's queue when it arrives or, if the queue is full then, when
-//! the oldest burst in it leaves (see [`Slots`]), as in the batch model. From then on the
+//! the oldest burst in it leaves (see `Slots`), as in the batch model. From then on the
 //! controller can precharge and activate its bank while earlier bursts move data: a
 //! backlog of small requests overlaps their row misses across banks, bounded by the
 //! rank's ACT spacing (tRRD, tFAW) rather than paying each miss in turn.
