@@ -40,21 +40,38 @@ pub fn render(r: &Report) -> String {
     }
     if !r.representation_error.is_empty() {
         let _ = writeln!(s);
+        // Columns as wide as their longest entry (a spiking projection's name,
+        // `neuro:inputs→neuron`, pushed the numbers out of line).
+        let crossing = |e: &super::schema::ReprEntry| format!("{} → {}", e.from, e.to);
+        let width = |min: usize, f: &dyn Fn(&super::schema::ReprEntry) -> usize| {
+            r.representation_error.iter().map(f).fold(min, usize::max)
+        };
+        let wp = width(10, &|e| e.partition.chars().count());
+        let wt = width(19, &|e| e.tensor.chars().count());
+        let wc = width(22, &|e| crossing(e).chars().count());
         let _ = writeln!(
             s,
-            "{:<10} {:<19} {:<22} {:>9} {:>11} {:>9}",
+            "{:<wp$} {:<wt$} {:<wc$} {:>9} {:>11} {:>9}",
             "partition", "representation", "crossing", "SQNR dB", "max rel", "values"
         );
         for e in &r.representation_error {
-            let sqnr = e.sqnr_db.map_or("exact".to_string(), |v| format!("{v:.1}"));
+            // Nothing measured (a projection without synapses) is not "exact".
+            let (sqnr, max_rel) = if e.values_measured == 0 {
+                ("-".to_string(), "-".to_string())
+            } else {
+                (
+                    e.sqnr_db.map_or("exact".to_string(), |v| format!("{v:.1}")),
+                    format!("{:.3e}", e.max_rel),
+                )
+            };
             let _ = writeln!(
                 s,
-                "{:<10} {:<19} {:<22} {:>9} {:>11.3e} {:>9}",
+                "{:<wp$} {:<wt$} {:<wc$} {:>9} {:>11} {:>9}",
                 e.partition,
                 e.tensor,
-                format!("{} → {}", e.from, e.to),
+                crossing(e),
                 sqnr,
-                e.max_rel,
+                max_rel,
                 e.values_measured
             );
         }

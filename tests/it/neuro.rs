@@ -989,3 +989,37 @@ fn bad_spiking_sections_are_input_errors_with_positions() {
         ],
     );
 }
+
+/// The representation table's columns line up under their headers whatever the partition
+/// names: a spiking projection's `neuro:inputs→neuron` pushed its numbers nine columns
+/// right of the header's.
+#[test]
+fn the_representation_table_lines_up_with_long_partition_names() {
+    let d = scratch("table");
+    let out = stdout_of(
+        "run",
+        &[
+            s(&root().join("arch/neuro-grid.ron")),
+            s(&root().join("workloads/stdp-song2000.ron")),
+            "--set",
+            "workload.spiking.duration_s=0.5",
+            "--out",
+            s(&d.join("r")),
+        ],
+    );
+    let lines: Vec<&str> = out.lines().collect();
+    let h = lines
+        .iter()
+        .position(|l| l.starts_with("partition") && l.contains("representation"))
+        .expect("a representation table");
+    let rows: Vec<&str> = lines[h + 1..]
+        .iter()
+        .take_while(|l| !l.trim().is_empty())
+        .copied()
+        .collect();
+    assert!(rows.iter().any(|r| r.starts_with("neuro:")), "{out}");
+    let end = lines[h].chars().count();
+    for r in &rows {
+        assert_eq!(r.chars().count(), end, "{:?} under {:?}", r, lines[h]);
+    }
+}
