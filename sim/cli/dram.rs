@@ -81,6 +81,27 @@ fn input(e: impl std::fmt::Display) -> CliError {
 /// Runs `tilesim dram`.
 pub fn run(args: &DramArgs, out: &mut dyn Write) -> CliResult {
     if args.list {
+        if args.json {
+            let list: Vec<serde_json::Value> = PRESETS
+                .iter()
+                .map(|p| {
+                    serde_json::json!({
+                        "name": p.name,
+                        "peak_gb_per_s": p.peak_bytes_per_s() / 1e9,
+                        "description": p.description,
+                        "source": p.source,
+                        "data_rate_mts": p.data_rate_mts,
+                        "channels": p.channels,
+                        "channel_width_bits": p.channel_width_bits,
+                        "burst_bytes": p.burst_bytes(),
+                    })
+                })
+                .collect();
+            let text =
+                serde_json::to_string_pretty(&list).map_err(|e| CliError::Other(e.into()))?;
+            writeln!(out, "{text}")?;
+            return Ok(());
+        }
         for p in PRESETS {
             writeln!(
                 out,

@@ -35,6 +35,13 @@ fn list_names_every_preset() {
         assert!(out.contains(name), "{out}");
     }
     assert!(out.contains("256.0 GB/s"));
+    // With --json, one JSON array (the flag was ignored and the table printed).
+    let json: serde_json::Value =
+        serde_json::from_str(&stdout_of("dram", &["--list", "--json"])).unwrap();
+    let list = json.as_array().unwrap();
+    assert_eq!(list.len(), out.lines().count());
+    assert_eq!(list[0]["name"], "lpddr5x-8000-x256");
+    assert_eq!(list[0]["peak_gb_per_s"], 256.0);
 }
 
 #[test]
