@@ -23,12 +23,14 @@ pub const MAX_NODES: u64 = 1 << 24;
 /// Longest synaptic delay, in time steps.
 pub const MAX_DELAY_STEPS: f64 = 4096.0;
 
-/// The time step a recorded spike at `t` plays in, for steps of `dt` (the same unit):
-/// ⌊t/dt + 0.001⌋, as Brian2's `SpikeGeneratorGroup` places its spikes (its `timestep`
-/// function: the small shift keeps a multiple of dt out of the step before it when the
-/// division rounds down).
-pub fn spike_step(t: f64, dt: f64) -> u64 {
-    (t / dt + 1e-3).floor() as u64
+/// The time step a recorded spike at `t` plays in, for steps of `dt` (the same unit: the
+/// check and the network both pass milliseconds, so they agree where the shift tips a
+/// time into the next step): ⌊t/dt + 0.001⌋, as Brian2's `SpikeGeneratorGroup` places its
+/// spikes (its `timestep` function: the small shift keeps a multiple of dt out of the step
+/// before it when the division rounds down). A float, so that times beyond any run's
+/// steps stay apart (as whole numbers they would all saturate to one).
+pub fn spike_step(t: f64, dt: f64) -> f64 {
+    (t / dt + 1e-3).floor()
 }
 
 fn finite(p: &mut Problems, field: String, v: f64) -> bool {
@@ -244,9 +246,9 @@ pub(crate) fn check_spiking(p: &mut Problems, s: &SpikingSpec, machine: Option<&
                     } else if dt_ok {
                         // Two spikes in one step merged into one without a word (Brian2's
                         // SpikeGeneratorGroup refuses them).
-                        let mut at: Vec<(u64, f64)> =
+                        let mut at: Vec<(f64, f64)> =
                             train.iter().map(|&t| (spike_step(t, s.dt_ms), t)).collect();
-                        at.sort_by_key(|a| a.0);
+                        at.sort_by(|a, b| a.0.total_cmp(&b.0));
                         if let Some(w) = at.windows(2).find(|w| w[0].0 == w[1].0) {
                             p.push(
                                 f(&format!("trains_ms[{j}]")),
@@ -480,14 +482,16 @@ mod tests {
     #[test]
     fn spikes_play_in_the_step_brian2_places_them_in() {
         // ⌊t/dt + 0.001⌋ (Brian2's `timestep`): not the nearest step.
-        assert_eq!(spike_step(0.06, 0.1), 0);
-        assert_eq!(spike_step(0.14, 0.1), 1);
-        assert_eq!(spike_step(0.25, 0.1), 2);
-        assert_eq!(spike_step(0.35, 0.1), 3);
+        assert_eq!(spike_step(0.06, 0.1), 0.0);
+        assert_eq!(spike_step(0.14, 0.1), 1.0);
+        assert_eq!(spike_step(0.25, 0.1), 2.0);
+        assert_eq!(spike_step(0.35, 0.1), 3.0);
         // A multiple of dt whose division rounds just below (0.3 / 0.1 = 2.999…) stays in
         // its own step.
-        assert_eq!(spike_step(0.3, 0.1), 3);
-        assert_eq!(spike_step(0.0, 0.1), 0);
+        assert_eq!(spike_step(0.3, 0.1), 3.0);
+        assert_eq!(spike_step(0.0, 0.1), 0.0);
+        // Far beyond any run, two times stay two steps.
+        assert_ne!(spike_step(1e300, 0.1), spike_step(2e300, 0.1));
         assert_eq!(spike_step(0.04, 0.1), spike_step(0.06, 0.1));
     }
 }

@@ -208,7 +208,11 @@ impl Network {
                 PopulationSpec::Recorded { trains_ms, .. } => PopKind::Recorded(
                     trains_ms
                         .iter()
-                        .map(|tr| tr.iter().map(|&t| spike_step(t * 1e-3, dt)).collect())
+                        .map(|tr| {
+                            tr.iter()
+                                .map(|&t| spike_step(t, spec.dt_ms) as u64)
+                                .collect()
+                        })
                         .collect(),
                 ),
             };

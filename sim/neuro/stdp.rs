@@ -161,7 +161,7 @@ impl SteppedStdp {
 /// (seconds), with the time grid `dt` (each time in the step Brian2's
 /// `SpikeGeneratorGroup` plays it in, [`crate::model::spike_step`]). The reference for the exact oracle tests.
 pub fn single_synapse(rule: &Stdp, w0: f64, pre: &[f64], post: &[f64], dt: f64) -> f64 {
-    let step = |t: f64| crate::model::spike_step(t, dt);
+    let step = |t: f64| crate::model::spike_step(t, dt) as u64;
     let mut events: Vec<(u64, u8)> = pre
         .iter()
         .map(|&t| (step(t), 0u8))
