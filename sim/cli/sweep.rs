@@ -467,7 +467,17 @@ pub fn merge(args: &MergeArgs, out: &mut dyn Write) -> CliResult {
                 }
             )));
         }
-        info = Some(i);
+        // The study as the directories record it: what any of them records (a directory
+        // of an older release lacks the axes' values and the base hash, and the rows are
+        // checked against the values wherever they come from).
+        info = Some(match info {
+            Some(mut first) => {
+                first.values = first.values.or(i.values);
+                first.base = first.base.or(i.base);
+                first
+            }
+            None => i,
+        });
         rows.extend(
             read_rows(&d.join("results.jsonl"))?
                 .into_iter()
@@ -505,8 +515,9 @@ pub fn merge(args: &MergeArgs, out: &mut dyn Write) -> CliResult {
             Some((a, da)) if serde_json::to_string(a).ok() != serde_json::to_string(r).ok() => {
                 return Err(input(format!(
                     "point {} has other results in {} than in {}; hint: merge only directories \
-                     the sweep wrote, or run the point again with `tilesim sweep --resume` in \
-                     one of them after removing its row",
+                     the sweep wrote with one tilesim release (another release may time the \
+                     same point differently), or run the point again with `tilesim sweep \
+                     --resume` in one of them after removing its row",
                     r.index,
                     d.display(),
                     da.display()
