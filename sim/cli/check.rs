@@ -41,7 +41,8 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> CliResult {
         // runs it.
         let kind = spec::detect_kind(&text);
         if kind == Some(spec::SpecKind::Study)
-            || (kind.is_none() && tilesim::study::load_study(path).is_ok())
+            || (kind.is_none()
+                && spec::parse::<spec::StudySpec>(path, &text, spec::SpecKind::Study).is_ok())
         {
             match tilesim::study::load_study(path) {
                 Ok(st) => writeln!(

@@ -1056,4 +1056,14 @@ fn check_takes_an_unnamed_study_for_a_study() {
         "{}",
         String::from_utf8_lossy(&o.stdout)
     );
+    // And with a mistake in it, check says what the mistake is, as sweep does.
+    let text = std::fs::read_to_string(&s).unwrap();
+    std::fs::write(&s, text.replace("method.perturbations", "method.nope")).unwrap();
+    let o = tilesim().arg("check").arg(&s).output().unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("nope") && !stderr(&o).contains("cannot tell"),
+        "{}",
+        stderr(&o)
+    );
 }
