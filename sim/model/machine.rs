@@ -608,11 +608,15 @@ pub fn resolve_machine(spec: &ArchSpec) -> Result<Machine, ResolveError> {
                         f.name(),
                         f.bits()
                     ),
-                    format!(
-                        "set weight_bits: {} with this format, or use weight_format: Fixed for {}-bit fixed point",
-                        f.bits(),
-                        n.weight_bits
-                    ),
+                    if n.weight_bits <= 32 {
+                        format!(
+                            "set weight_bits: {} with this format, or use weight_format: Fixed for {}-bit fixed point",
+                            f.bits(),
+                            n.weight_bits
+                        )
+                    } else {
+                        format!("set weight_bits: {} with this format", f.bits())
+                    },
                 );
             }
         }
