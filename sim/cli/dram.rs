@@ -239,11 +239,16 @@ pub fn run(args: &DramArgs, out: &mut dyn Write) -> CliResult {
             .map_err(CliError::Other)?;
     }
     let s = &run.stats;
+    // Each stream issues whole requests: what does not make one more per stream is not
+    // moved, and the output says so (it dropped it without a word).
+    let issued: u64 = requests.iter().map(|r| u64::from(r.bytes)).sum();
     if args.json {
         let v = serde_json::json!({
             "preset": preset.name,
             "pattern": pattern.to_string(),
             "streams": args.streams,
+            "bytes_asked": total,
+            "bytes_requested": issued,
             "request_bytes": rb,
             "page": format!("{page:?}").to_lowercase(),
             "mapping": format!("{mapping:?}"),
@@ -284,6 +289,18 @@ pub fn run(args: &DramArgs, out: &mut dyn Write) -> CliResult {
         s.span_ns / 1e3,
         s.requests
     )?;
+    if issued < total {
+        writeln!(
+            out,
+            "note       --bytes {} is {} B in whole {} B requests per stream x{}: the other {} B \
+             are not moved",
+            args.bytes,
+            issued,
+            rb,
+            args.streams,
+            total - issued
+        )?;
+    }
     writeln!(
         out,
         "row hits   {:>9.1} %  ({} misses, {} conflicts)",

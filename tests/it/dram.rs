@@ -46,7 +46,18 @@ fn list_names_every_preset() {
 
 #[test]
 fn table_shows_bandwidth_hits_latency_and_channels() {
+    // Three streams of whole 64 B requests cannot move 1MiB: the 64 B left over are said,
+    // not dropped without a word.
+    let three = stdout_of(
+        "dram",
+        &["lpddr5x-8000-x256", "--bytes", "1MiB", "--streams", "3"],
+    );
+    assert!(
+        three.contains("is 1048512 B in whole 64 B requests per stream x3: the other 64 B"),
+        "{three}"
+    );
     let out = stdout_of("dram", &["lpddr5x-8000-x256", "--bytes", "1MiB"]);
+    assert!(!out.contains("note"), "{out}");
     assert!(
         out.starts_with("lpddr5x-8000-x256: sequential x1 streams"),
         "{out}"
