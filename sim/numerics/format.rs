@@ -516,11 +516,20 @@ impl FromStr for Format {
             (true, [n, es, rs]) => (*n, *es, Some(*rs)),
             _ => unreachable!("lengths checked above"),
         };
+        // A short name (`bposit4`) stands for a shape with default parameters: an error
+        // names that shape, whose es and rS the user never wrote.
+        let short = vals.len() == 1;
         let spec = match rs {
             None => PositSpec::posit(n, es),
             Some(rs) => PositSpec::bposit(n, es, rs),
         }
-        .map_err(|e| invalid(e.to_string()))?;
+        .map_err(|e| {
+            invalid(match (short, rs) {
+                (true, Some(rs)) => format!("it is bposit<{n},{es},{rs}>, and {e}"),
+                (true, None) => format!("it is posit<{n},{es}>, and {e}"),
+                _ => e.to_string(),
+            })
+        })?;
         let (n, es) = (spec.n() as u8, spec.es() as u8);
         Ok(match spec.rs() {
             None => Format::Posit { n, es },
@@ -585,6 +594,9 @@ mod tests {
             ("bposit<16,2,4294967297>", "rS = 4294967297 is out of range"),
             ("posit<16,x>", "`x` is not a number"),
             ("posit<16,>", "`` is not a number"),
+            // A short name's defaults the user never wrote: the error names the shape.
+            ("bposit4", "it is bposit<4,5,6>, and rS = 6 is out of range"),
+            ("posit1", "it is posit<1,2>, and n = 1"),
         ] {
             let e = s.parse::<Format>().unwrap_err().to_string();
             assert!(e.contains(s) && e.contains(needle), "{s}: {e}");
