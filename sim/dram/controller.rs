@@ -823,7 +823,6 @@ pub fn simulate(config: &DramConfig, requests: &[Request]) -> Result<DramRun, Dr
             }
         }
         let Some((_, c)) = best else { break };
-        let before = (channels[c].rq.len(), channels[c].wq.len());
         let (ri, done) = channels[c].step(&mut ctx);
         let ch = &channels[c];
         keys[c] = if ch.rq.is_empty() && ch.wq.is_empty() {
@@ -831,8 +830,9 @@ pub fn simulate(config: &DramConfig, requests: &[Request]) -> Result<DramRun, Dr
         } else {
             ch.now
         };
-        // The queue served has a free slot: its longest waiter tries again.
-        let served = usize::from(ch.wq.len() < before.1);
+        // The queue served (the burst's request's kind) has a free slot: its longest waiter
+        // tries again.
+        let served = usize::from(requests[ri as usize].write);
         if let Some(i) = waiting[c][served].pop_front() {
             ready.push_back(i);
         }
