@@ -288,9 +288,8 @@ impl OnlineController {
             in_order: true,
             commands: Vec::new(),
         };
-        let mut done = arrival;
-        // The first data beat: a burst's data take `burst` cycles up to its end.
-        let mut first_beat = u64::MAX;
+        // The earliest and the latest end of the request's bursts.
+        let (mut first_end, mut done) = (u64::MAX, arrival);
         let burst_cycles = self.timing.burst;
         // The capacity is a power of two (every count of the organisation is, see
         // `DramConfig::validate`): wrap with a mask, not a division per burst.
@@ -303,6 +302,13 @@ impl OnlineController {
                 self.timing.cl
             };
         let lane = usize::from(write);
+        // One decision on channel `ch`: its burst leaves the queue at its column command.
+        let mut serve = |ch: &mut Channel, slots: &mut Slots, ctx: &mut Ctx| {
+            let end = ch.step(ctx).1;
+            slots.leave(end - col_to_end);
+            first_end = first_end.min(end);
+            done = done.max(end);
+        };
         for burst in first..=last {
             let loc = self.decoder.decode((burst * bb) & wrap);
             let c = loc.channel as usize;
@@ -315,10 +321,7 @@ impl OnlineController {
             }
             .min(ADMISSION_DEPTH);
             while if write { ch.wq.len() } else { ch.rq.len() } >= cap {
-                let end = ch.step(&mut ctx).1;
-                slots.leave(end - col_to_end);
-                done = done.max(end);
-                first_beat = first_beat.min(end.saturating_sub(burst_cycles));
+                serve(ch, slots, &mut ctx);
             }
             let bank = loc.bank_index(preset.bank_groups, preset.banks_per_group);
             let at = arrival.max(slots.admit());
@@ -332,10 +335,7 @@ impl OnlineController {
             let ch = &mut self.channels[c as usize];
             let slots = &mut self.slots[c as usize][lane];
             while !(ch.rq.is_empty() && ch.wq.is_empty()) {
-                let end = ch.step(&mut ctx).1;
-                slots.leave(end - col_to_end);
-                done = done.max(end);
-                first_beat = first_beat.min(end.saturating_sub(burst_cycles));
+                serve(ch, slots, &mut ctx);
             }
             self.touched[c as usize] = false;
         }
@@ -345,7 +345,8 @@ impl OnlineController {
         self.last_done = self.last_done.max(done);
         self.latency.add(done - arrival);
         Served {
-            first_beat: first_beat.clamp(arrival, done),
+            // The first data beat: a burst's data take `burst` cycles up to its end.
+            first_beat: first_end.saturating_sub(burst_cycles).clamp(arrival, done),
             done,
         }
     }
