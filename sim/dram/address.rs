@@ -95,8 +95,9 @@ pub struct AddressDecoder {
     /// Per field (channel, rank, bank group, bank, column, row): shift of its lowest bit
     /// above the burst offset, and its mask.
     fields: [(u32, u64); 6],
-    /// Permute bank group and bank by the row folded onto their bits.
-    xor: bool,
+    /// Permute bank group and bank by the row folded onto their bits: the bank group's
+    /// bits and both fields' bits together, `None` without the permutation.
+    xor: Option<(u32, u32)>,
 }
 
 /// The row folded onto `bits` bits: the XOR of its `bits`-wide slices, so that rows
@@ -149,7 +150,7 @@ impl AddressDecoder {
         AddressDecoder {
             offset_bits: log2(preset.burst_bytes()),
             fields,
-            xor: mapping.xor(),
+            xor: mapping.xor().then_some((bg, bg + ba)),
         }
     }
 
@@ -165,11 +166,10 @@ impl AddressDecoder {
         let f = |i: usize| ((a >> self.fields[i].0) & self.fields[i].1) as u32;
         let row = f(5);
         let (mut bank_group, mut bank) = (f(2), f(3));
-        if self.xor {
-            let (bg_mask, ba_mask) = (self.fields[2].1, self.fields[3].1);
-            let fold = fold_row(u64::from(row), bg_mask.count_ones() + ba_mask.count_ones());
-            bank_group ^= (fold & bg_mask) as u32;
-            bank ^= ((fold >> bg_mask.count_ones()) & ba_mask) as u32;
+        if let Some((bg_bits, bits)) = self.xor {
+            let fold = fold_row(u64::from(row), bits);
+            bank_group ^= (fold & self.fields[2].1) as u32;
+            bank ^= ((fold >> bg_bits) & self.fields[3].1) as u32;
         }
         Location {
             channel: f(0),
