@@ -62,6 +62,19 @@ impl AddressMapping {
     }
 }
 
+impl From<crate::spec::AddressMappingSpec> for AddressMapping {
+    /// The mapping an architecture file names.
+    fn from(m: crate::spec::AddressMappingSpec) -> AddressMapping {
+        use crate::spec::AddressMappingSpec as S;
+        match m {
+            S::RoCoBaRaCh => AddressMapping::RoCoBaRaCh,
+            S::RoBaRaCoCh => AddressMapping::RoBaRaCoCh,
+            S::RoCoBaRaChXor => AddressMapping::RoCoBaRaChXor,
+            S::RoBaRaCoChXor => AddressMapping::RoBaRaCoChXor,
+        }
+    }
+}
+
 /// Where one burst lives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Location {

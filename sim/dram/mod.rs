@@ -83,6 +83,16 @@ pub enum PagePolicy {
     Closed,
 }
 
+impl From<crate::spec::PagePolicy> for PagePolicy {
+    /// The policy an architecture file names.
+    fn from(p: crate::spec::PagePolicy) -> PagePolicy {
+        match p {
+            crate::spec::PagePolicy::Open => PagePolicy::Open,
+            crate::spec::PagePolicy::Closed => PagePolicy::Closed,
+        }
+    }
+}
+
 /// Errors of the DRAM model and its inputs.
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum DramError {

@@ -522,20 +522,8 @@ pub fn simulate(
     if let Some(name) = &machine.dram.controller {
         let preset = crate::dram::preset(name).map_err(|e| EngineError::Dram(e.to_string()))?;
         let mut config = DramConfig::new(preset);
-        config.page = match machine.dram.page_policy {
-            crate::spec::PagePolicy::Open => crate::dram::PagePolicy::Open,
-            crate::spec::PagePolicy::Closed => crate::dram::PagePolicy::Closed,
-        };
-        config.mapping = match machine.dram.address_mapping {
-            crate::spec::AddressMappingSpec::RoCoBaRaCh => crate::dram::AddressMapping::RoCoBaRaCh,
-            crate::spec::AddressMappingSpec::RoBaRaCoCh => crate::dram::AddressMapping::RoBaRaCoCh,
-            crate::spec::AddressMappingSpec::RoCoBaRaChXor => {
-                crate::dram::AddressMapping::RoCoBaRaChXor
-            }
-            crate::spec::AddressMappingSpec::RoBaRaCoChXor => {
-                crate::dram::AddressMapping::RoBaRaCoChXor
-            }
-        };
+        config.page = machine.dram.page_policy.into();
+        config.mapping = machine.dram.address_mapping.into();
         let controller = OnlineController::new(config, options.dram_trace)
             .map_err(|e| EngineError::Dram(e.to_string()))?;
         sim.dram = Some(DramBridge::new(
