@@ -247,11 +247,11 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> CliResult {
     }
     let mut figures = Vec::new();
     if let Some(format) = plot_format {
-        // The output directory is tilesim's (prepare_dir checked its marker), so earlier
-        // figures in it are replaced like the report is.
+        // Earlier figures went just above, so nothing is replaced here (a directory in a
+        // figure's place is still refused).
         let value: serde_json::Value = serde_json::from_str(&json)
             .map_err(|e| CliError::Other(anyhow!("report.json: {e}")))?;
-        figures = tilesim::report::figures::run_figures(&value, &dir, format, None, true)
+        figures = tilesim::report::figures::run_figures(&value, &dir, format, None, false)
             .map_err(|e| super::plot::figure_error(&dir.join("report.json"), e))?;
     }
     for note in &result.schedule.notes {

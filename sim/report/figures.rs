@@ -101,15 +101,16 @@ pub fn run_figures(
     }
 
     let file = |stem: &str| dir.join(format!("{stem}.{ext}"));
-    let mut planned = vec![file("l1-peak")];
+    let [l1_name, activity_name, bandwidth_name, loss_name] = RUN_FIGURES;
+    let mut planned = vec![file(l1_name)];
     if gantt.is_some() {
-        planned.push(file("activity"));
+        planned.push(file(activity_name));
     }
     if bandwidth.is_some() {
-        planned.push(file("dram-bandwidth"));
+        planned.push(file(bandwidth_name));
     }
     if loss.is_some() {
-        planned.push(file("loss-curve"));
+        planned.push(file(loss_name));
     }
     // Refuse before drawing anything: no figure is replaced unless every one may be.
     if let Some(d) = planned.iter().find(|f| f.is_dir()) {
@@ -118,15 +119,15 @@ pub fn run_figures(
     if !force && let Some(f) = planned.iter().find(|f| f.exists()) {
         return Err(FigureError::Exists(f.clone()));
     }
-    draw_heatmap(&heat, &file("l1-peak"), format)?;
+    draw_heatmap(&heat, &file(l1_name), format)?;
     if let Some(g) = &gantt {
-        draw_gantt(g, &file("activity"), format)?;
+        draw_gantt(g, &file(activity_name), format)?;
     }
     if let Some(c) = &bandwidth {
-        draw(c, &file("dram-bandwidth"), format)?;
+        draw(c, &file(bandwidth_name), format)?;
     }
     if let Some(c) = &loss {
-        draw(c, &file("loss-curve"), format)?;
+        draw(c, &file(loss_name), format)?;
     }
     Ok(planned)
 }
