@@ -335,17 +335,14 @@ pub fn sweep(args: &SweepArgs, out: &mut dyn Write) -> CliResult {
         write_tables(&dir, &info.axes, &kept, true)?;
     }
     let done: std::collections::BTreeSet<usize> = kept.iter().map(|r| r.index).collect();
+    // Whether point `index` is this shard's (every point without --shard).
+    let ours = |index: usize| shard.is_none_or(|(i, n)| index % n == i);
     let pending: Vec<_> = study
         .points
         .iter()
-        .filter(|p| shard.is_none_or(|(i, n)| p.index % n == i))
-        .filter(|p| !done.contains(&p.index))
+        .filter(|p| ours(p.index) && !done.contains(&p.index))
         .collect();
-    let in_shard = study
-        .points
-        .iter()
-        .filter(|p| shard.is_none_or(|(i, n)| p.index % n == i))
-        .count();
+    let in_shard = study.points.iter().filter(|p| ours(p.index)).count();
 
     let file = OpenOptions::new()
         .create(true)
@@ -406,10 +403,7 @@ pub fn sweep(args: &SweepArgs, out: &mut dyn Write) -> CliResult {
     write_tables(&dir, &info.axes, &rows, true)?;
     // The shard's own points: a directory resumed with another shard also holds the
     // rows of the shard it ran before (all of them go into the tables).
-    let of_shard = rows
-        .iter()
-        .filter(|r| shard.is_none_or(|(i, n)| r.index % n == i))
-        .collect::<Vec<_>>();
+    let of_shard = rows.iter().filter(|r| ours(r.index)).collect::<Vec<_>>();
     let failed = of_shard.iter().filter(|r| r.status != "ok").count();
     let others = rows.len() - of_shard.len();
     writeln!(
