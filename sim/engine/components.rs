@@ -116,17 +116,28 @@ pub struct Completion {
 /// Engine bookkeeping: the clock, the event queue, the ready set, pending requests,
 /// locks, occupancy changes and counters. One resource, so a system fetches it once.
 ///
-/// One pass of the systems covers a *window* of event times `[t, t + window)`, where
-/// `window` is at most the shortest duration any op of the schedule can have: no op
-/// started inside the window can end inside it, so the window's events are known when
-/// the pass starts, and processing them in (time, program) order inside each system is
-/// the same as one pass per time.
+/// One pass of the systems covers a *window* of event times `[t, h)`, where `h` is at
+/// least `t + window`, `window` being at most the shortest duration any op of the
+/// schedule can have, and reaches as far as the programs' bounds allow (see
+/// [`super::lookahead`]): nothing started inside the window can end inside it, so the
+/// window's events are known when the pass starts, and processing them in (time,
+/// program) order inside each system is the same as one pass per time.
 #[derive(Resource, Debug, Default)]
 pub struct Sim {
     /// The cycle being processed.
     pub now: u64,
     /// Width of a pass in cycles (≥ 1).
     pub window: u64,
+    /// Whether a pass reaches as far as every program's bound allows (see
+    /// [`super::lookahead`]), not just `window`.
+    pub lookahead: bool,
+    /// Per program, the earliest cycle at which anything it starts can complete
+    /// ([`super::lookahead::busy`], [`super::lookahead::waiting`]).
+    pub bound: Vec<u64>,
+    /// Lookahead scans that failed in a row (counted up to 3).
+    pub lookahead_misses: u32,
+    /// Passes left before the next lookahead scan.
+    pub lookahead_skip: u32,
     /// Pending completions, ordered by (cycle, program index): the stable tie-break.
     pub queue: super::queue::EventQueue,
     /// Completions of this pass, ascending (cycle, program).
@@ -323,6 +334,18 @@ impl Sim {
     pub fn make_ready(&mut self, t: u64, k: u32) {
         self.ready.push(t, k);
     }
+
+    /// Moves the pending completions before cycle `end` to this pass's `due` list.
+    #[inline]
+    pub fn take_due(&mut self, end: u64) {
+        while let Some((t, k)) = self.queue.peek() {
+            if t >= end {
+                break;
+            }
+            self.queue.pop();
+            self.due.push((t, k));
+        }
+    }
 }
 
 /// A DRAM transfer whose DMA channels are free only from `start`, a later cycle than the
@@ -375,6 +398,8 @@ pub struct Plan {
     pub flat: Vec<Op>,
     /// Every program's non-empty blocks, chained in the order they run.
     pub blocks: Vec<FlatBlock>,
+    /// Per op of `flat`, the shortest timed op that can follow.
+    pub lookahead: super::lookahead::Lookahead,
     /// Program index → entity.
     pub programs: Vec<Entity>,
     /// Resource index → entity.

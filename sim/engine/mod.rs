@@ -3,13 +3,14 @@
 //!
 //! Hardware is entities (tiles with [`TileState`], DMA channels, DRAM and host paths with
 //! [`Channel`]); every program of the schedule is an entity with a [`Sequencer`]. One pass
-//! of the systems covers a window of event times that no op can span (rule 1 on the crate's
-//! front page); the clock jumps straight to the next event and never steps through idle
-//! cycles.
+//! of the systems covers a window of event times that nothing started in it can reach
+//! (rule 1 on the crate's front page); the clock jumps straight to the next event and never
+//! steps through idle cycles.
 
 mod chain;
 mod components;
 pub mod fabric;
+mod lookahead;
 pub mod profile;
 mod queue;
 mod ready;

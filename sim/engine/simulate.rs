@@ -11,6 +11,7 @@ use bevy_ecs::system::RunSystemOnce;
 use super::chain::{FINISHED, enter};
 use super::components::*;
 use super::fabric::RateProfile;
+use super::lookahead::{Lookahead, NEVER, waiting};
 use super::systems::{advance_clock, arbitrate, complete_ops, record_occupancy, run_ready};
 use crate::dram::{DramConfig, DramStats, OnlineController, TraceRecord};
 use crate::mapper::{ComputeKind, DramUse, Op, ResourceKind, TileSchedule};
@@ -83,9 +84,10 @@ impl std::fmt::Debug for Progress {
 pub struct SimOptions {
     /// Stop with an error past this many cycles.
     pub max_cycles: u64,
-    /// Width of one pass of the systems in cycles; `None` = the shortest duration any op
-    /// of the schedule can have (the widest window that is still exact), `Some(1)` = one
-    /// pass per event time. Results are identical either way; only speed differs.
+    /// Width of one pass of the systems in cycles; `None` = at least the shortest duration
+    /// any op of the schedule can have, and as far as the programs' next ops allow (the
+    /// engine's lookahead); `Some(1)` = one pass per event time. Results are identical
+    /// either way; only speed (and the count of passes) differs.
     pub window: Option<u64>,
     /// Keep every request the DRAM controller receives, for [`Timeline::dram_trace`]
     /// (memory grows with the run; off by default).
@@ -112,6 +114,21 @@ impl Default for SimOptions {
 /// The shortest duration any op of `schedule` can take on `machine`: a lower bound of
 /// every op's end minus its start, which makes it a safe pass window.
 pub fn min_op_duration(schedule: &TileSchedule, machine: &Machine) -> u64 {
+    schedule
+        .programs
+        .iter()
+        .flat_map(|p| p.prologue.iter().chain(&p.body))
+        .flat_map(|b| &b.ops)
+        .filter_map(|op| op_min_duration(op, schedule, machine))
+        .map(|(d, _)| d)
+        .min()
+        .unwrap_or(u64::MAX)
+}
+
+/// A lower bound of the cycles from the start of `op` to its completion, and whether it
+/// may also complete at once (a dispatch of a call that is not the `every`-th, a refresh
+/// with no new weights); `None` for an op that never takes time.
+fn op_min_duration(op: &Op, schedule: &TileSchedule, machine: &Machine) -> Option<(u64, bool)> {
     let transfer = |route: u32, bytes: u64| -> u64 {
         let r = &schedule.routes[route as usize];
         let mut excl = f64::INFINITY;
@@ -142,23 +159,13 @@ pub fn min_op_duration(schedule: &TileSchedule, machine: &Machine) -> u64 {
             + dram
             + stream
     };
-    let mut best = u64::MAX;
-    for p in &schedule.programs {
-        for b in p.prologue.iter().chain(&p.body) {
-            for op in &b.ops {
-                let d = match *op {
-                    Op::Compute { cycles, .. } => cycles.0,
-                    Op::Transfer { route, bytes, .. } | Op::Refresh { route, bytes, .. } => {
-                        transfer(route, bytes)
-                    }
-                    Op::Dispatch { .. } => machine.host.dispatch.0,
-                    _ => continue,
-                };
-                best = best.min(d);
-            }
-        }
+    match *op {
+        Op::Compute { cycles, .. } => Some((cycles.0, false)),
+        Op::Transfer { route, bytes, .. } => Some((transfer(route, bytes), false)),
+        Op::Refresh { route, bytes, .. } => Some((transfer(route, bytes), true)),
+        Op::Dispatch { .. } => Some((machine.host.dispatch.0, true)),
+        _ => None,
     }
-    best
 }
 
 /// What happened on one tile.
@@ -245,8 +252,8 @@ pub struct Timeline {
     /// Stream-switch ports that several routes share (same circuit on a link), in link
     /// order.
     pub shared_ports: Vec<PortActivity>,
-    /// The timed ops inside [`SimOptions::trace_window`], in the order they were
-    /// scheduled (empty without a window).
+    /// The timed ops inside [`SimOptions::trace_window`], by start cycle, then program
+    /// (empty without a window): the same list however the engine's passes cut the run.
     pub spans: Vec<Span>,
     /// Activity over time, on bins of one width.
     pub profile: Profile,
@@ -398,8 +405,11 @@ pub fn simulate(
         .window
         .unwrap_or_else(|| min_op_duration(&schedule, machine))
         .max(1);
+    let lookahead = Lookahead::new(&flat, &blocks, |op| op_min_duration(op, &schedule, machine));
     let mut sim = Sim {
         window,
+        lookahead: options.window.is_none(),
+        bound: vec![NEVER; schedule.programs.len()],
         ready: super::ready::ReadySet::new(schedule.programs.len()),
         locks: schedule.locks.iter().map(|l| l.initial).collect(),
         waiters: vec![Vec::new(); schedule.locks.len()],
@@ -430,6 +440,7 @@ pub fn simulate(
         enter(&blocks, &mut seq, first_block[i]);
         if seq.cur != FINISHED {
             sim.make_ready(0, i as u32);
+            sim.bound[i] = waiting(lookahead.next[seq.cur as usize]);
         }
         programs.push(world.spawn(seq).id());
     }
@@ -511,6 +522,7 @@ pub fn simulate(
         schedule: schedule.clone(),
         flat,
         blocks,
+        lookahead,
         programs,
         channels,
         buffers,
@@ -738,7 +750,13 @@ pub fn simulate(
         ddr,
         dram_trace,
         shared_ports,
-        spans: std::mem::take(&mut world.resource_mut::<Sim>().spans),
+        spans: {
+            let mut spans = std::mem::take(&mut world.resource_mut::<Sim>().spans);
+            // Scheduled pass by pass, system by system: a pass's compute ops were recorded
+            // before its transfers.
+            spans.sort_by_key(|s| (s.start, s.program));
+            spans
+        },
         profile,
         fabric: world
             .resource::<Sim>()

@@ -6,6 +6,7 @@ use bevy_ecs::prelude::*;
 
 use super::chain::{FINISHED, advance};
 use super::components::*;
+use super::lookahead::{NEVER, busy, horizon, waiting};
 use crate::mapper::{ComputeKind, DramUse, Op, Unit};
 
 /// Zero-time ops one cycle may execute before the engine declares a livelock.
@@ -55,12 +56,38 @@ pub fn advance_clock(mut sim: ResMut<Sim>) {
     sim.now = t;
     let end = t.saturating_add(sim.window);
     sim.pass_end = end;
-    while let Some((t2, k)) = sim.queue.peek() {
-        if t2 >= end {
-            break;
-        }
-        sim.queue.pop();
-        sim.due.push((t2, k));
+    sim.take_due(end);
+    if !sim.lookahead {
+        return;
+    }
+    // The pass may reach further, to where the programs' bounds allow: worth knowing only
+    // if the next event or deferred DRAM transfer comes before that.
+    let deferred = sim.deferred.peek().map(|d| d.0.start);
+    let Some(next) = sim
+        .queue
+        .peek()
+        .map(|(t, _)| t)
+        .into_iter()
+        .chain(deferred)
+        .min()
+    else {
+        return;
+    };
+    // Where the scan keeps failing (the bounds rarely reach past the next event), it is
+    // tried more rarely: every 2^n-th pass after n failures in a row, n up to 3. Either
+    // way the pass is exact; this only saves scans that would not widen it.
+    if sim.lookahead_skip > 0 {
+        sim.lookahead_skip -= 1;
+        return;
+    }
+    let h = horizon(&sim.bound, t, next);
+    if h > next {
+        sim.pass_end = h;
+        sim.take_due(h);
+        sim.lookahead_misses = 0;
+    } else {
+        sim.lookahead_misses = (sim.lookahead_misses + 1).min(3);
+        sim.lookahead_skip = (1 << sim.lookahead_misses) - 1;
     }
 }
 
@@ -119,6 +146,8 @@ pub fn complete_ops(mut sim: ResMut<Sim>, mut seqs: Query<&mut Sequencer>) {
         if seq.cur != FINISHED {
             seq.state = SeqState::Ready;
             sim.make_ready(time, k);
+        } else {
+            sim.bound[k as usize] = NEVER;
         }
     }
     sim.due = due;
@@ -145,9 +174,11 @@ pub fn run_ready(
         queue,
         trace_window,
         spans,
+        bound,
         ..
     } = &mut *sim;
     let plan = &**plan;
+    let (next_min, after_min) = (&plan.lookahead.next[..], &plan.lookahead.after[..]);
     let (blocks, buffers) = (&plan.blocks[..], &plan.buffers[..]);
     let s = &*plan.schedule;
     let trace_window = *trace_window;
@@ -172,6 +203,7 @@ pub fn run_ready(
             }
             // No op left: the program was marked finished as it left its last block.
             let Some(op) = current_op(plan, seq) else {
+                bound[k as usize] = NEVER;
                 break;
             };
             match *op {
@@ -183,6 +215,7 @@ pub fn run_ready(
                     } else {
                         waiters[lock as usize].push(k);
                         seq.state = SeqState::Blocked(lock);
+                        bound[k as usize] = waiting(next_min[seq.cur as usize]);
                         break;
                     }
                 }
@@ -234,6 +267,7 @@ pub fn run_ready(
                             },
                         ));
                         seq.state = SeqState::Pending;
+                        bound[k as usize] = waiting(next_min[seq.cur as usize]);
                         break;
                     }
                     advance(blocks, seq);
@@ -250,6 +284,7 @@ pub fn run_ready(
                         seq.held_version = published;
                         requests.push((now, k, Request::Transfer { route, bytes }));
                         seq.state = SeqState::Pending;
+                        bound[k as usize] = waiting(next_min[seq.cur as usize]);
                         break;
                     }
                     advance(blocks, seq);
@@ -263,6 +298,7 @@ pub fn run_ready(
                     }
                     requests.push((now, k, Request::Transfer { route, bytes }));
                     seq.state = SeqState::Pending;
+                    bound[k as usize] = waiting(next_min[seq.cur as usize]);
                     break;
                 }
                 Op::Compute {
@@ -285,6 +321,7 @@ pub fn run_ready(
                             },
                         ));
                         seq.state = SeqState::Pending;
+                        bound[k as usize] = waiting(next_min[seq.cur as usize]);
                         break;
                     };
                     let start = match tiles.get_mut(te) {
@@ -300,6 +337,7 @@ pub fn run_ready(
                     record_span(trace_window, spans, k, start, end, SpanKind::Compute(kind));
                     queue.push(end, k);
                     seq.state = SeqState::Busy(end);
+                    bound[k as usize] = busy(end, after_min[seq.cur as usize]);
                     break;
                 }
             }
@@ -358,8 +396,13 @@ fn reserve_n<const N: usize>(
     let entities: [Entity; N] = std::array::from_fn(|i| exclusive[i].0);
     let chs = channels.get_many_mut(entities).ok()?;
     let start = chs.iter().fold(now, |s, c| s.max(c.busy_until));
+    // A route's channels mostly share one rate: divide once per run of equal rates.
+    let (mut last_rate, mut h) = (f64::NAN, 0);
     for (ch, &(_, rate)) in chs.into_iter().zip(exclusive) {
-        book(ch.into_inner(), start, rate, bytes);
+        if rate != last_rate {
+            (last_rate, h) = (rate, cycles_for(bytes, rate));
+        }
+        hold(ch.into_inner(), start, h, bytes);
     }
     Some(start)
 }
@@ -367,7 +410,12 @@ fn reserve_n<const N: usize>(
 /// Holds `ch` from `start` for `bytes` at `rate` bytes per cycle.
 #[inline]
 fn book(ch: &mut Channel, start: u64, rate: f64, bytes: u64) {
-    let h = cycles_for(bytes, rate);
+    hold(ch, start, cycles_for(bytes, rate), bytes);
+}
+
+/// Holds `ch` from `start` for `h` cycles moving `bytes`.
+#[inline]
+fn hold(ch: &mut Channel, start: u64, h: u64, bytes: u64) {
     ch.busy_until = start + h;
     ch.busy_cycles += h;
     ch.bytes += bytes;
@@ -419,6 +467,7 @@ pub fn arbitrate(
         };
         if let Ok(mut seq) = seqs.get_mut(plan.programs[k as usize]) {
             seq.state = SeqState::Busy(end);
+            sim.bound[k as usize] = busy(end, plan.lookahead.after[seq.cur as usize]);
         }
         sim.queue.push(end, k);
     }
