@@ -335,6 +335,15 @@ impl Sim {
         self.ready.push(t, k);
     }
 
+    /// The cycle of the next pending completion or of the next DRAM transfer waiting for
+    /// its DMA channels, whichever comes first.
+    #[inline]
+    pub fn next_event(&self) -> Option<u64> {
+        let deferred = self.deferred.peek().map(|d| d.0.start);
+        let completion = self.queue.peek().map(|(t, _)| t);
+        completion.into_iter().chain(deferred).min()
+    }
+
     /// Moves the pending completions before cycle `end` to this pass's `due` list.
     #[inline]
     pub fn take_due(&mut self, end: u64) {

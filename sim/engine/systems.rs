@@ -38,16 +38,7 @@ pub fn cycles_for(bytes: u64, rate: f64) -> u64 {
 pub fn advance_clock(mut sim: ResMut<Sim>) {
     let sim = &mut *sim;
     sim.due.clear();
-    // The next event, or the next DRAM transfer waiting for its DMA channels.
-    let deferred = sim.deferred.peek().map(|d| d.0.start);
-    let Some(t) = sim
-        .queue
-        .peek()
-        .map(|(t, _)| t)
-        .into_iter()
-        .chain(deferred)
-        .min()
-    else {
+    let Some(t) = sim.next_event() else {
         // Nothing pending (the first pass, where every program starts ready at the
         // current cycle): the window starts here.
         sim.pass_end = sim.now.saturating_add(sim.window);
@@ -62,15 +53,7 @@ pub fn advance_clock(mut sim: ResMut<Sim>) {
     }
     // The pass may reach further, to where the programs' bounds allow: worth knowing only
     // if the next event or deferred DRAM transfer comes before that.
-    let deferred = sim.deferred.peek().map(|d| d.0.start);
-    let Some(next) = sim
-        .queue
-        .peek()
-        .map(|(t, _)| t)
-        .into_iter()
-        .chain(deferred)
-        .min()
-    else {
+    let Some(next) = sim.next_event() else {
         return;
     };
     // Where the scan keeps failing (the bounds rarely reach past the next event), it is
