@@ -129,43 +129,57 @@ pub fn min_op_duration(schedule: &TileSchedule, machine: &Machine) -> u64 {
 /// may also complete at once (a dispatch of a call that is not the `every`-th, a refresh
 /// with no new weights); `None` for an op that never takes time.
 fn op_min_duration(op: &Op, schedule: &TileSchedule, machine: &Machine) -> Option<(u64, bool)> {
-    let transfer = |route: u32, bytes: u64| -> u64 {
-        let r = &schedule.routes[route as usize];
-        let mut excl = f64::INFINITY;
-        let mut shared = f64::INFINITY;
-        for &res in &r.resources {
-            let x = &schedule.resources[res as usize];
-            if x.kind == ResourceKind::Dram {
-                shared = shared.min(x.bytes_per_cycle);
-            } else {
-                excl = excl.min(x.bytes_per_cycle);
-            }
-        }
-        let bw = if excl.is_finite() { excl } else { shared };
-        let stream = if bw.is_finite() {
-            super::systems::cycles_for(bytes, bw)
-        } else {
-            0
-        };
-        // With the controller model a DRAM transfer may end as soon as its DMA side
-        // does; the shared-bandwidth model adds a fixed row-miss latency.
-        let dram = if r.dram == DramUse::None || machine.dram.controller.is_some() {
-            0
-        } else {
-            machine.dram.row_miss_latency.0
-        };
-        machine.compute.bd_setup.0
-            + r.links.len() as u64 * machine.switch.hop_latency.0
-            + dram
-            + stream
-    };
     match *op {
         Op::Compute { cycles, .. } => Some((cycles.0, false)),
-        Op::Transfer { route, bytes, .. } => Some((transfer(route, bytes), false)),
-        Op::Refresh { route, bytes, .. } => Some((transfer(route, bytes), true)),
+        Op::Transfer { route, bytes, .. } => {
+            Some((transfer_min_cycles(schedule, machine, route, bytes), false))
+        }
+        Op::Refresh { route, bytes, .. } => {
+            Some((transfer_min_cycles(schedule, machine, route, bytes), true))
+        }
         Op::Dispatch { .. } => Some((machine.host.dispatch.0, true)),
         _ => None,
     }
+}
+
+/// A lower bound of the cycles a transfer of `bytes` on `route` lasts from its start:
+/// descriptor setup and hops, the bytes at the route's fastest possible rate, and under
+/// the shared-bandwidth DRAM model its fixed row-miss latency.
+fn transfer_min_cycles(schedule: &TileSchedule, machine: &Machine, route: u32, bytes: u64) -> u64 {
+    let r = &schedule.routes[route as usize];
+    let mut excl = f64::INFINITY;
+    let mut shared = f64::INFINITY;
+    for &res in &r.resources {
+        let x = &schedule.resources[res as usize];
+        if x.kind == ResourceKind::Dram {
+            shared = shared.min(x.bytes_per_cycle);
+        } else {
+            excl = excl.min(x.bytes_per_cycle);
+        }
+    }
+    let controller = machine.dram.controller.is_some();
+    // The DMA channels' rate bounds every transfer. A route with none (the host's DRAM
+    // traffic) is bound by the DRAM's rate only under the shared-bandwidth model: the
+    // controller model streams at its peak between refreshes, faster than the shared
+    // model's average rate, so there the bytes bound nothing.
+    let bw = if excl.is_finite() || controller {
+        excl
+    } else {
+        shared
+    };
+    let stream = if bw.is_finite() {
+        super::systems::cycles_for(bytes, bw)
+    } else {
+        0
+    };
+    // With the controller model a DRAM transfer may end as soon as its DMA side does; the
+    // shared-bandwidth model adds a fixed row-miss latency.
+    let dram = if r.dram == DramUse::None || controller {
+        0
+    } else {
+        machine.dram.row_miss_latency.0
+    };
+    machine.compute.bd_setup.0 + r.links.len() as u64 * machine.switch.hop_latency.0 + dram + stream
 }
 
 /// What happened on one tile.
@@ -409,6 +423,7 @@ pub fn simulate(
     let mut sim = Sim {
         window,
         lookahead: options.window.is_none(),
+        cycle_limit: options.max_cycles,
         bound: vec![NEVER; schedule.programs.len()],
         ready: super::ready::ReadySet::new(schedule.programs.len()),
         locks: schedule.locks.iter().map(|l| l.initial).collect(),
@@ -590,6 +605,9 @@ pub fn simulate(
             (p.0)("timing", done as f64 / schedule.stop.target as f64);
         }
         let now = sim.now;
+        // The last completion the run took (a pass may take completions after its first
+        // cycle, the one `now` holds when no program ran later in the pass).
+        let last = now.max(sim.last_event);
         if let Some(k) = sim.stats.livelock {
             return Err(EngineError::Livelock {
                 cycle: now,
@@ -629,7 +647,7 @@ pub fn simulate(
                 .collect::<Vec<_>>()
                 .join(", ");
             return Err(EngineError::Deadlock {
-                cycle: now,
+                cycle: last,
                 blocked: blocked.len(),
                 examples,
             });
@@ -1097,5 +1115,151 @@ mod tests {
             e.is_input_error(),
             "exit code 2: the scenario is too long to count"
         );
+    }
+
+    /// Every transfer of a shipped learning run lasts at least what the pass lookahead
+    /// claims for it, with the DRAM controller timing every burst and with shared DRAM:
+    /// the host's DRAM traffic, on routes with no DMA channel, streams faster than the
+    /// shared model's average rate when the controller times it.
+    #[test]
+    fn no_transfer_is_shorter_than_the_lookahead_claims() {
+        let arch_text = include_str!("../../arch/xdna2-strix-halo.ron");
+        let mut host_dram = 0;
+        for (name, text) in [
+            ("depth-bp", include_str!("../../workloads/depth-bp.ron")),
+            (
+                "mlp-continual",
+                include_str!("../../workloads/mlp-continual.ron"),
+            ),
+        ] {
+            for controller in [true, false] {
+                let mut arch: crate::spec::ArchSpec =
+                    parse(Path::new("arch"), arch_text, SpecKind::Arch).unwrap();
+                if !controller {
+                    arch.dram.controller = None;
+                }
+                let wl: crate::spec::WorkloadSpec =
+                    parse(Path::new(name), text, SpecKind::Workload).unwrap();
+                // The shipped streams: depth-bp's host reads of 409 600 B streamed
+                // faster than the shared rate only well into the run.
+                let sc = crate::model::resolve(&arch, &wl, 1).unwrap();
+                let s = crate::mapper::map(&sc).unwrap();
+                let opts = SimOptions {
+                    trace_window: Some((0, u64::MAX)),
+                    ..Default::default()
+                };
+                let t = simulate(&s, &sc.machine, &opts).unwrap();
+                for span in &t.spans {
+                    if let SpanKind::Transfer { route, bytes } = span.kind {
+                        let claim = transfer_min_cycles(&s, &sc.machine, route, bytes);
+                        assert!(
+                            span.end - span.start >= claim,
+                            "{name}, controller {controller}: {bytes} B on route {route} took {} cycles, claimed at least {claim}",
+                            span.end - span.start
+                        );
+                        let r = &s.routes[route as usize];
+                        host_dram += usize::from(
+                            r.dram != DramUse::None
+                                && r.resources
+                                    .iter()
+                                    .all(|&x| s.resources[x as usize].kind == ResourceKind::Dram),
+                        );
+                    }
+                }
+            }
+        }
+        assert!(host_dram > 0, "no transfer on a DRAM-only route");
+    }
+
+    /// A compute op of `cycles` on the host (no tile, so no core is shared).
+    fn host_compute(cycles: u64) -> Op {
+        Op::Compute {
+            cycles: Cycles(cycles),
+            macs: 0,
+            kind: ComputeKind::Forward,
+            layer: None,
+            fill: None,
+            free: [None, None],
+        }
+    }
+
+    /// Host programs whose bounds let a pass reach far past its first cycle (their next
+    /// ops are long or none). The runs must end as with one pass per event time: at a
+    /// cycle limit that falls between two events of a pass, and in a deadlock reported at
+    /// the cycle of the last event, not at the pass's first cycle.
+    #[test]
+    fn a_wide_pass_stops_at_the_cycle_limit_and_reports_a_deadlock_at_its_last_event() {
+        let m = machine();
+        let schedule = |programs: Vec<Vec<Op>>| {
+            let mut s = TileSchedule::default();
+            for kind in [ResourceKind::HostDispatch, ResourceKind::HostCompute] {
+                s.resources.push(Resource {
+                    kind,
+                    tile: None,
+                    channel: 0,
+                    bytes_per_cycle: f64::INFINITY,
+                });
+            }
+            s.locks.push(Lock {
+                name: "never".into(),
+                initial: 0,
+            });
+            s.counters.push(Counter {
+                kind: CounterKind::SamplesServed,
+                partition: 0,
+            });
+            for (i, ops) in programs.into_iter().enumerate() {
+                s.programs.push(Program {
+                    name: format!("p{i}"),
+                    unit: Unit::Host,
+                    tile: None,
+                    partition: None,
+                    prologue: vec![Block { ops, repeat: 1 }],
+                    body: vec![],
+                });
+            }
+            s.stop = StopCondition {
+                counters: vec![0],
+                target: 1,
+            };
+            s
+        };
+        let run = |s: &TileSchedule, max_cycles, window| {
+            let opts = SimOptions {
+                max_cycles,
+                window,
+                ..Default::default()
+            };
+            simulate(s, &m, &opts).map(|t| Timeline { steps: 0, ..t })
+        };
+        // The host's compute serves p0's 10 cycles, p1's 20 and p0's 1000 in turn: events
+        // at cycles 10, 30 and 1030, where p0 stops the run.
+        let s = schedule(vec![
+            vec![
+                host_compute(10),
+                host_compute(1000),
+                Op::Count { counter: 0, n: 1 },
+            ],
+            vec![host_compute(20)],
+        ]);
+        for max_cycles in [15, 25, 5000] {
+            assert_eq!(
+                run(&s, max_cycles, None),
+                run(&s, max_cycles, Some(1)),
+                "limit {max_cycles}"
+            );
+        }
+        assert!(matches!(
+            run(&s, 15, None),
+            Err(EngineError::CycleLimit { limit: 15 })
+        ));
+        // p0 waits forever from cycle 10; p1's last op ends at 510.
+        let s = schedule(vec![
+            vec![host_compute(10), Op::Acquire { lock: 0, n: 1 }],
+            vec![host_compute(500)],
+        ]);
+        let e = run(&s, u64::MAX / 4, None).unwrap_err();
+        assert_eq!(Err(e.clone()), run(&s, u64::MAX / 4, Some(1)));
+        assert!(matches!(e, EngineError::Deadlock { cycle: 510, .. }), "{e}");
     }
 }

@@ -63,8 +63,11 @@ pub fn advance_clock(mut sim: ResMut<Sim>) {
         sim.lookahead_skip -= 1;
         return;
     }
-    let h = horizon(&sim.bound, t, next);
+    // A pass does not reach past the cycle limit, so that the run stops at the limit in
+    // the same pass as with one pass per event time.
+    let h = horizon(&sim.bound, t, next).min(sim.cycle_limit.saturating_add(1));
     if h > next {
+        let h = h.max(end);
         sim.pass_end = h;
         sim.take_due(h);
         sim.lookahead_misses = 0;
