@@ -810,6 +810,18 @@ mod tests {
         resolve_machine(&spec).unwrap()
     }
 
+    /// Adds the host's dispatch and compute resources, which every schedule has.
+    fn add_host_resources(s: &mut TileSchedule) {
+        for kind in [ResourceKind::HostDispatch, ResourceKind::HostCompute] {
+            s.resources.push(Resource {
+                kind,
+                tile: None,
+                channel: 0,
+                bytes_per_cycle: f64::INFINITY,
+            });
+        }
+    }
+
     /// A DMA program streams 400-byte transfers (100 cycles at 4 B/cycle plus one 2-cycle
     /// hop) and hands each to a core program that computes for 50 cycles.
     fn ping_pong() -> TileSchedule {
@@ -827,14 +839,7 @@ mod tests {
                 bytes_per_cycle: 4.0,
             });
         }
-        for kind in [ResourceKind::HostDispatch, ResourceKind::HostCompute] {
-            s.resources.push(Resource {
-                kind,
-                tile: None,
-                channel: 0,
-                bytes_per_cycle: f64::INFINITY,
-            });
-        }
+        add_host_resources(&mut s);
         s.routes.push(Route {
             from: mem,
             to: tile,
@@ -1192,14 +1197,7 @@ mod tests {
         let m = machine();
         let schedule = |programs: Vec<Vec<Op>>| {
             let mut s = TileSchedule::default();
-            for kind in [ResourceKind::HostDispatch, ResourceKind::HostCompute] {
-                s.resources.push(Resource {
-                    kind,
-                    tile: None,
-                    channel: 0,
-                    bytes_per_cycle: f64::INFINITY,
-                });
-            }
+            add_host_resources(&mut s);
             s.locks.push(Lock {
                 name: "never".into(),
                 initial: 0,
