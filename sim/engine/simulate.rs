@@ -157,21 +157,29 @@ fn transfer_min_cycles(schedule: &TileSchedule, machine: &Machine, route: u32, b
             excl = excl.min(x.bytes_per_cycle);
         }
     }
-    let controller = machine.dram.controller.is_some();
+    let controller = machine
+        .dram
+        .controller
+        .as_deref()
+        .and_then(|name| crate::dram::preset(name).ok());
     // The DMA channels' rate bounds every transfer. A route with none (the host's DRAM
-    // traffic) is bound by the DRAM's rate only under the shared-bandwidth model: the
-    // controller model streams at its peak between refreshes, faster than the shared
-    // model's average rate, so there the bytes bound nothing.
-    let bw = if excl.is_finite() || controller {
-        excl
-    } else {
-        shared
-    };
-    let stream = if bw.is_finite() {
-        super::systems::cycles_for(bytes, bw)
+    // traffic) is bound by the DRAM: under the shared-bandwidth model by its average
+    // rate; under the controller model, which streams at its peak between refreshes, by
+    // that peak, less the cycles the arrival and the completion can lose in the rounding
+    // between the DRAM's clock and the array's.
+    let stream = if excl.is_finite() {
+        super::systems::cycles_for(bytes, excl)
+    } else if let Some(p) = controller {
+        let dram_cycle = p.tck_ns() * 1e-9 * machine.clock_hz;
+        let slack = dram_cycle.ceil() as u64 + 1;
+        super::systems::cycles_for(bytes, p.peak_bytes_per_s() / machine.clock_hz)
+            .saturating_sub(slack)
+    } else if shared.is_finite() {
+        super::systems::cycles_for(bytes, shared)
     } else {
         0
     };
+    let controller = controller.is_some();
     // With the controller model a DRAM transfer may end as soon as its DMA side does; the
     // shared-bandwidth model adds a fixed row-miss latency.
     let dram = if r.dram == DramUse::None || controller {
