@@ -136,8 +136,6 @@ pub struct Sim {
     pub bound: Vec<u64>,
     /// The run's cycle limit ([`super::SimOptions::max_cycles`]): no pass reaches past it.
     pub cycle_limit: u64,
-    /// The latest completion taken into a pass so far.
-    pub last_event: u64,
     /// Lookahead scans that failed in a row (counted up to 3).
     pub lookahead_misses: u32,
     /// Passes left before the next lookahead scan.
@@ -357,7 +355,6 @@ impl Sim {
             }
             self.queue.pop();
             self.due.push((t, k));
-            self.last_event = t;
         }
     }
 }

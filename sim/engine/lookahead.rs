@@ -23,6 +23,7 @@
 //! every `n` iterations, a weight refresh when a new version is out) count both ways.
 
 use super::chain::FlatBlock;
+use super::components::{SeqState, Sequencer};
 use crate::mapper::Op;
 
 /// Marks a bound relative to the first cycle of the pass (a program waiting on a lock or
@@ -96,6 +97,21 @@ fn successor_min(pos: u32, b: &FlatBlock, blocks: &[FlatBlock], next: &[u64]) ->
         m = m.min(next[b.start as usize]);
     }
     m
+}
+
+impl Lookahead {
+    /// Puts `seq` in `state` and returns its bound: a busy program's from the end of its
+    /// op, a waiting or ready one's from the pass's first cycle, a finished one's never.
+    #[inline]
+    pub fn settle(&self, seq: &mut Sequencer, state: SeqState) -> u64 {
+        seq.state = state;
+        let at = seq.cur as usize;
+        match state {
+            SeqState::Busy(end) => busy(end, self.after[at]),
+            SeqState::Finished => NEVER,
+            SeqState::Ready | SeqState::Blocked(_) | SeqState::Pending => waiting(self.next[at]),
+        }
+    }
 }
 
 /// The bound of a program waiting (on a lock or a request) whose next timed op takes at

@@ -11,7 +11,7 @@ use bevy_ecs::system::RunSystemOnce;
 use super::chain::{FINISHED, enter};
 use super::components::*;
 use super::fabric::RateProfile;
-use super::lookahead::{Lookahead, NEVER, waiting};
+use super::lookahead::{Lookahead, NEVER};
 use super::systems::{advance_clock, arbitrate, complete_ops, record_occupancy, run_ready};
 use crate::dram::{DramConfig, DramStats, OnlineController, TraceRecord};
 use crate::mapper::{ComputeKind, DramUse, Op, ResourceKind, TileSchedule};
@@ -157,7 +157,7 @@ fn transfer_min_cycles(schedule: &TileSchedule, machine: &Machine, route: u32, b
             excl = excl.min(x.bytes_per_cycle);
         }
     }
-    let controller = machine
+    let preset = machine
         .dram
         .controller
         .as_deref()
@@ -169,7 +169,7 @@ fn transfer_min_cycles(schedule: &TileSchedule, machine: &Machine, route: u32, b
     // between the DRAM's clock and the array's.
     let stream = if excl.is_finite() {
         super::systems::cycles_for(bytes, excl)
-    } else if let Some(p) = controller {
+    } else if let Some(p) = preset {
         let dram_cycle = p.tck_ns() * 1e-9 * machine.clock_hz;
         let slack = dram_cycle.ceil() as u64 + 1;
         super::systems::cycles_for(bytes, p.peak_bytes_per_s() / machine.clock_hz)
@@ -179,10 +179,9 @@ fn transfer_min_cycles(schedule: &TileSchedule, machine: &Machine, route: u32, b
     } else {
         0
     };
-    let controller = controller.is_some();
     // With the controller model a DRAM transfer may end as soon as its DMA side does; the
     // shared-bandwidth model adds a fixed row-miss latency.
-    let dram = if r.dram == DramUse::None || controller {
+    let dram = if r.dram == DramUse::None || machine.dram.controller.is_some() {
         0
     } else {
         machine.dram.row_miss_latency.0
@@ -463,7 +462,7 @@ pub fn simulate(
         enter(&blocks, &mut seq, first_block[i]);
         if seq.cur != FINISHED {
             sim.make_ready(0, i as u32);
-            sim.bound[i] = waiting(lookahead.next[seq.cur as usize]);
+            sim.bound[i] = lookahead.settle(&mut seq, SeqState::Ready);
         }
         programs.push(world.spawn(seq).id());
     }
@@ -613,9 +612,10 @@ pub fn simulate(
             (p.0)("timing", done as f64 / schedule.stop.target as f64);
         }
         let now = sim.now;
-        // The last completion the run took (a pass may take completions after its first
-        // cycle, the one `now` holds when no program ran later in the pass).
-        let last = now.max(sim.last_event);
+        // The last completion the run took: the last of this pass's (a pass may take
+        // completions after its first cycle, the one `now` holds when no program ran
+        // later in the pass).
+        let last = now.max(sim.due.last().map_or(0, |d| d.0));
         if let Some(k) = sim.stats.livelock {
             return Err(EngineError::Livelock {
                 cycle: now,

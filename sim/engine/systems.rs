@@ -6,7 +6,7 @@ use bevy_ecs::prelude::*;
 
 use super::chain::{FINISHED, advance};
 use super::components::*;
-use super::lookahead::{NEVER, busy, horizon, waiting};
+use super::lookahead::{NEVER, horizon};
 use crate::mapper::{ComputeKind, DramUse, Op, Unit};
 
 /// Zero-time ops one cycle may execute before the engine declares a livelock.
@@ -164,7 +164,7 @@ pub fn run_ready(
         ..
     } = &mut *sim;
     let plan = &**plan;
-    let (next_min, after_min) = (&plan.lookahead.next[..], &plan.lookahead.after[..]);
+    let lookahead = &plan.lookahead;
     let (blocks, buffers) = (&plan.blocks[..], &plan.buffers[..]);
     let s = &*plan.schedule;
     let trace_window = *trace_window;
@@ -200,8 +200,7 @@ pub fn run_ready(
                         advance(blocks, seq);
                     } else {
                         waiters[lock as usize].push(k);
-                        seq.state = SeqState::Blocked(lock);
-                        bound[k as usize] = waiting(next_min[seq.cur as usize]);
+                        bound[k as usize] = lookahead.settle(seq, SeqState::Blocked(lock));
                         break;
                     }
                 }
@@ -252,8 +251,7 @@ pub fn run_ready(
                                 cycles: plan.dispatch,
                             },
                         ));
-                        seq.state = SeqState::Pending;
-                        bound[k as usize] = waiting(next_min[seq.cur as usize]);
+                        bound[k as usize] = lookahead.settle(seq, SeqState::Pending);
                         break;
                     }
                     advance(blocks, seq);
@@ -269,8 +267,7 @@ pub fn run_ready(
                     if published > seq.held_version {
                         seq.held_version = published;
                         requests.push((now, k, Request::Transfer { route, bytes }));
-                        seq.state = SeqState::Pending;
-                        bound[k as usize] = waiting(next_min[seq.cur as usize]);
+                        bound[k as usize] = lookahead.settle(seq, SeqState::Pending);
                         break;
                     }
                     advance(blocks, seq);
@@ -283,8 +280,7 @@ pub fn run_ready(
                         occupancy.push((now, te, slot as i64));
                     }
                     requests.push((now, k, Request::Transfer { route, bytes }));
-                    seq.state = SeqState::Pending;
-                    bound[k as usize] = waiting(next_min[seq.cur as usize]);
+                    bound[k as usize] = lookahead.settle(seq, SeqState::Pending);
                     break;
                 }
                 Op::Compute {
@@ -306,8 +302,7 @@ pub fn run_ready(
                                 cycles: cycles.0,
                             },
                         ));
-                        seq.state = SeqState::Pending;
-                        bound[k as usize] = waiting(next_min[seq.cur as usize]);
+                        bound[k as usize] = lookahead.settle(seq, SeqState::Pending);
                         break;
                     };
                     let start = match tiles.get_mut(te) {
@@ -322,8 +317,7 @@ pub fn run_ready(
                     let end = start + cycles.0;
                     record_span(trace_window, spans, k, start, end, SpanKind::Compute(kind));
                     queue.push(end, k);
-                    seq.state = SeqState::Busy(end);
-                    bound[k as usize] = busy(end, after_min[seq.cur as usize]);
+                    bound[k as usize] = lookahead.settle(seq, SeqState::Busy(end));
                     break;
                 }
             }
@@ -451,9 +445,8 @@ pub fn arbitrate(
             }
             (None, _) => break,
         };
-        if let Ok(mut seq) = seqs.get_mut(plan.programs[k as usize]) {
-            seq.state = SeqState::Busy(end);
-            sim.bound[k as usize] = busy(end, plan.lookahead.after[seq.cur as usize]);
+        if let Ok(seq) = seqs.get_mut(plan.programs[k as usize]) {
+            sim.bound[k as usize] = plan.lookahead.settle(seq.into_inner(), SeqState::Busy(end));
         }
         sim.queue.push(end, k);
     }
