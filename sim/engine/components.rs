@@ -158,8 +158,8 @@ pub struct Sim {
     pub fabric_segments: Vec<(u64, u64, u64)>,
     /// Lock values.
     pub locks: Vec<u64>,
-    /// Programs waiting on each lock.
-    pub waiters: Vec<Vec<u32>>,
+    /// Programs waiting on each lock, with the amount each waits for.
+    pub waiters: Vec<Vec<(u32, u64)>>,
     /// Changes of live bytes: (cycle, tile entity, signed bytes).
     pub occupancy: Vec<(u64, Entity, i64)>,
     /// Completed ops of this pass.

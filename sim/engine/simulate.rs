@@ -1095,6 +1095,46 @@ mod tests {
         assert!(f.reads.1 >= 1 && f.reads.1 < f.reads.0, "{f:?}");
     }
 
+    /// A release wakes only the waiters the lock now holds enough for, and the engine's
+    /// count of zero-time ops is the ops executed, not the attempts: a core that takes two
+    /// hand-offs per compute is not woken by the first.
+    #[test]
+    fn a_release_wakes_only_the_waiters_it_satisfies() {
+        let m = machine();
+        let mut s = ping_pong();
+        s.programs[1].body[0].ops[0] = Op::Acquire { lock: 0, n: 2 };
+        let t = simulate(&s, &m, &SimOptions::default()).unwrap();
+        // Transfers end at 102, 204, 306; the core computes once, from 204 to 254.
+        assert_eq!(t.cycles, 306);
+        let tile = t
+            .tiles
+            .iter()
+            .find(|x| x.coord == TileCoord { col: 0, row: 2 })
+            .unwrap();
+        assert_eq!(tile.busy_by_kind[0], 50);
+        // Three releases and three counts (the third stops the run), one acquire.
+        assert_eq!(t.instant_ops, 7);
+    }
+
+    #[test]
+    fn a_program_that_never_lets_time_pass_is_a_livelock() {
+        let m = machine();
+        let mut s = ping_pong();
+        s.programs[1].body[0].ops = vec![
+            Op::Release {
+                lock: 0,
+                count: 1,
+                n: 1,
+            },
+            Op::Acquire { lock: 0, n: 1 },
+        ];
+        let e = simulate(&s, &m, &SimOptions::default()).unwrap_err();
+        assert!(
+            e.to_string().contains("livelock at cycle 0: program core"),
+            "{e}"
+        );
+    }
+
     #[test]
     fn a_wait_nobody_satisfies_is_a_deadlock() {
         let m = machine();
