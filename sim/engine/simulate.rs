@@ -919,17 +919,21 @@ mod tests {
         s
     }
 
+    /// The tile of [`ping_pong`]'s programs.
+    fn ping_pong_tile(t: &Timeline) -> &TileActivity {
+        t.tiles
+            .iter()
+            .find(|x| x.coord == TileCoord { col: 0, row: 2 })
+            .expect("the ping-pong tile")
+    }
+
     #[test]
     fn transfers_and_computes_take_exactly_their_modelled_cycles() {
         let m = machine();
         let t = simulate(&ping_pong(), &m, &SimOptions::default()).unwrap();
         // Transfers end at 102, 204, 306; the third count stops the run.
         assert_eq!(t.cycles, 306);
-        let tile = t
-            .tiles
-            .iter()
-            .find(|x| x.coord == TileCoord { col: 0, row: 2 })
-            .unwrap();
+        let tile = ping_pong_tile(&t);
         // Computes 102..152 and 204..254 completed; the one started at 306 did not.
         assert_eq!(tile.busy_by_kind[0], 100);
         assert_eq!(tile.macs, 2000);
@@ -1106,11 +1110,7 @@ mod tests {
         let t = simulate(&s, &m, &SimOptions::default()).unwrap();
         // Transfers end at 102, 204, 306; the core computes once, from 204 to 254.
         assert_eq!(t.cycles, 306);
-        let tile = t
-            .tiles
-            .iter()
-            .find(|x| x.coord == TileCoord { col: 0, row: 2 })
-            .unwrap();
+        let tile = ping_pong_tile(&t);
         assert_eq!(tile.busy_by_kind[0], 50);
         // Three releases and three counts (the third stops the run), one acquire.
         assert_eq!(t.instant_ops, 7);
