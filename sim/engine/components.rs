@@ -18,9 +18,10 @@ pub enum SeqState {
     Ready,
     /// Waiting for a lock.
     Blocked(u32),
-    /// Waiting for its transfer to be arbitrated.
+    /// Its request is made (a transfer, a dispatch or host compute): waiting for the
+    /// grant, then for the op to end (that end is in the event queue).
     Pending,
-    /// Its current op ends at the given cycle.
+    /// Its compute ends at the given cycle.
     Busy(u64),
     /// Done.
     Finished,
@@ -146,8 +147,9 @@ pub struct Sim {
     pub due: Vec<(u64, u32)>,
     /// Programs that can run an op, by (cycle, program index).
     pub ready: ReadySet,
-    /// Transfers and holds waiting for arbitration: (cycle, program index, request).
-    pub requests: Vec<(u64, u32, Request)>,
+    /// Transfers and holds waiting for arbitration: (cycle, program index, the program's
+    /// op index in the plan's flat op array, request).
+    pub requests: Vec<(u64, u32, u32, Request)>,
     /// DRAM transfers granted their DMA channels from a later cycle, waiting for it
     /// before they reach the SoC path and the DRAM model, earliest first (see
     /// [`DeferredDram`]).
@@ -379,6 +381,8 @@ pub struct DeferredDram {
     /// Cycles its DMA channels stream its bytes (per-run costs included): with the route's
     /// latency, its end as far as the DMA side sets it.
     pub stream: u64,
+    /// The program's op index in the plan's flat op array.
+    pub op: u32,
 }
 
 /// A request for shared resources.

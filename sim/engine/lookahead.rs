@@ -100,6 +100,13 @@ fn successor_min(pos: u32, b: &FlatBlock, blocks: &[FlatBlock], next: &[u64]) ->
 }
 
 impl Lookahead {
+    /// The bound of a program whose op `op` (an index into the flat op array), granted
+    /// its resources, ends at cycle `end`.
+    #[inline]
+    pub fn granted(&self, op: u32, end: u64) -> u64 {
+        busy(end, self.after[op as usize])
+    }
+
     /// Puts `seq` in `state` and returns its bound: a busy program's from the end of its
     /// op, a waiting or ready one's from the pass's first cycle, a finished one's never.
     #[inline]

@@ -253,6 +253,7 @@ pub fn run_ready(
                         requests.push((
                             now,
                             k,
+                            seq.cur,
                             Request::Hold {
                                 resource: plan.host_dispatch,
                                 cycles: plan.dispatch,
@@ -273,7 +274,7 @@ pub fn run_ready(
                     stats.staleness_checks += 1;
                     if published > seq.held_version {
                         seq.held_version = published;
-                        requests.push((now, k, Request::Transfer { route, bytes }));
+                        requests.push((now, k, seq.cur, Request::Transfer { route, bytes }));
                         bound[k as usize] = lookahead.settle(seq, SeqState::Pending);
                         break;
                     }
@@ -286,7 +287,7 @@ pub fn run_ready(
                         let (te, slot) = buffers[b as usize];
                         occupancy.push((now, te, slot as i64));
                     }
-                    requests.push((now, k, Request::Transfer { route, bytes }));
+                    requests.push((now, k, seq.cur, Request::Transfer { route, bytes }));
                     bound[k as usize] = lookahead.settle(seq, SeqState::Pending);
                     break;
                 }
@@ -304,6 +305,7 @@ pub fn run_ready(
                         requests.push((
                             now,
                             k,
+                            seq.cur,
                             Request::Hold {
                                 resource: plan.host_compute,
                                 cycles: cycles.0,
@@ -422,11 +424,7 @@ fn hold(ch: &mut Channel, start: u64, h: u64, bytes: u64) {
 /// resource on its route is free and holds each for its bytes at that resource's rate.
 /// DRAM transfers that start in a later cycle reach the DRAM model then (see
 /// [`DeferredDram`]): this pass serves those of its window in order with its requests.
-pub fn arbitrate(
-    mut sim: ResMut<Sim>,
-    mut seqs: Query<&mut Sequencer>,
-    mut channels: Query<&mut Channel>,
-) {
+pub fn arbitrate(mut sim: ResMut<Sim>, mut channels: Query<&mut Channel>) {
     let sim = &mut *sim;
     let plan = sim.plan.clone();
     let mut requests = std::mem::take(&mut sim.requests);
@@ -447,23 +445,22 @@ pub fn arbitrate(
             .peek()
             .map(|d| d.0)
             .filter(|d| d.start < horizon);
-        let (k, end) = match (requests.get(next), deferred) {
+        let (k, op, end) = match (requests.get(next), deferred) {
             (r, Some(d)) if r.is_none_or(|r| (d.start, d.program) < (r.0, r.1)) => {
                 sim.deferred.pop();
-                (d.program, dram_part(sim, &plan, &mut channels, d))
+                (d.program, d.op, dram_part(sim, &plan, &mut channels, d))
             }
-            (Some(&(now, k, req)), _) => {
+            (Some(&(now, k, op, req)), _) => {
                 next += 1;
-                match grant(sim, &plan, &mut channels, now, k, req) {
-                    Some(end) => (k, end),
+                match grant(sim, &plan, &mut channels, now, k, op, req) {
+                    Some(end) => (k, op, end),
                     None => continue,
                 }
             }
             (None, _) => break,
         };
-        if let Ok(seq) = seqs.get_mut(plan.programs[k as usize]) {
-            sim.bound[k as usize] = plan.lookahead.settle(seq.into_inner(), SeqState::Busy(end));
-        }
+        // The program stays pending until the op ends; its bound counts from that end.
+        sim.bound[k as usize] = plan.lookahead.granted(op, end);
         sim.queue.push(end, k);
     }
     requests.clear();
@@ -481,7 +478,7 @@ pub fn flush_deferred(mut sim: ResMut<Sim>, mut channels: Query<&mut Channel>) {
     }
 }
 
-/// Grants request `req` of program `k`, made at cycle `now`: its end, or `None` for a DRAM
+/// Grants request `req` of program `k` at op `op`, made at cycle `now`: its end, or `None` for a DRAM
 /// transfer deferred until its DMA channels start it.
 fn grant(
     sim: &mut Sim,
@@ -489,6 +486,7 @@ fn grant(
     channels: &mut Query<&mut Channel>,
     now: u64,
     k: u32,
+    op: u32,
     req: Request,
 ) -> Option<u64> {
     let (route, bytes) = match req {
@@ -544,6 +542,7 @@ fn grant(
         route,
         bytes,
         stream,
+        op,
     };
     if start > now {
         sim.deferred.push(std::cmp::Reverse(d));
