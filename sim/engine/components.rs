@@ -143,8 +143,8 @@ pub struct Sim {
     pub lookahead_skip: u32,
     /// Pending completions, ordered by (cycle, program index): the stable tie-break.
     pub queue: super::queue::EventQueue,
-    /// Completions of this pass, ascending (cycle, program).
-    pub due: Vec<(u64, u32)>,
+    /// Completions of this pass, ascending (cycle, program), each with its op.
+    pub due: Vec<super::queue::Completes>,
     /// Programs that can run an op, by (cycle, program index).
     pub ready: ReadySet,
     /// Transfers and holds waiting for arbitration: (cycle, program index, the program's
@@ -344,19 +344,19 @@ impl Sim {
     #[inline]
     pub fn next_event(&self) -> Option<u64> {
         let deferred = self.deferred.peek().map(|d| d.0.start);
-        let completion = self.queue.peek().map(|(t, _)| t);
+        let completion = self.queue.peek().map(|(t, _, _)| t);
         completion.into_iter().chain(deferred).min()
     }
 
     /// Moves the pending completions before cycle `end` to this pass's `due` list.
     #[inline]
     pub fn take_due(&mut self, end: u64) {
-        while let Some((t, k)) = self.queue.peek() {
-            if t >= end {
+        while let Some(e) = self.queue.peek() {
+            if e.0 >= end {
                 break;
             }
             self.queue.pop();
-            self.due.push((t, k));
+            self.due.push(e);
         }
     }
 }
@@ -417,6 +417,8 @@ pub struct Plan {
     pub lookahead: super::lookahead::Lookahead,
     /// Program index → entity.
     pub programs: Vec<Entity>,
+    /// Program index → the entity of the tile it runs on (as its [`Sequencer`] has it).
+    pub tiles: Vec<Option<Entity>>,
     /// Resource index → entity.
     pub channels: Vec<Entity>,
     /// Buffer index → (tile entity, bytes per slot).

@@ -422,6 +422,7 @@ pub fn simulate(
     let (flat, blocks, first_block) = super::chain::flatten(&schedule);
     // Programs as entities, all ready at cycle 0.
     let mut programs = Vec::new();
+    let mut tiles = Vec::new();
     let window = options
         .window
         .unwrap_or_else(|| min_op_duration(&schedule, machine))
@@ -464,6 +465,7 @@ pub fn simulate(
             sim.make_ready(0, i as u32);
             sim.bound[i] = lookahead.settle(&mut seq, SeqState::Ready);
         }
+        tiles.push(seq.tile);
         programs.push(world.spawn(seq).id());
     }
     let buffers = schedule
@@ -546,6 +548,7 @@ pub fn simulate(
         blocks,
         lookahead,
         programs,
+        tiles,
         channels,
         buffers,
         dispatch: machine.host.dispatch.0,

@@ -4,7 +4,7 @@
 
 use bevy_ecs::prelude::*;
 
-use super::chain::{FINISHED, advance};
+use super::chain::advance;
 use super::components::*;
 use super::lookahead::{NEVER, horizon};
 use crate::mapper::{ComputeKind, DramUse, Op, Unit};
@@ -77,20 +77,15 @@ pub fn advance_clock(mut sim: ResMut<Sim>) {
     }
 }
 
-/// Completes the ops that end now: frees buffers, counts MACs and busy time, moves each
-/// program to its next op.
-pub fn complete_ops(mut sim: ResMut<Sim>, mut seqs: Query<&mut Sequencer>) {
+/// Completes the ops that end now: frees buffers, counts MACs and busy time, and makes
+/// each program ready at the op's end, where [`run_ready`] moves it to its next op (each
+/// completion names its op, so nothing here reads the program's component).
+pub fn complete_ops(mut sim: ResMut<Sim>) {
     let sim = &mut *sim;
     let plan = sim.plan.clone();
     let due = std::mem::take(&mut sim.due);
-    for &(time, k) in &due {
-        let e = plan.programs[k as usize];
-        let Ok(seq) = seqs.get_mut(e) else {
-            continue;
-        };
-        // Marked changed once, not at every field write.
-        let seq = seq.into_inner();
-        match current_op(&plan, seq) {
+    for &(time, k, op) in &due {
+        match plan.flat.get(op as usize) {
             Some(Op::Transfer { free: Some(b), .. }) => {
                 let (te, bytes) = plan.buffers[*b as usize];
                 sim.occupancy.push((time, te, -(bytes as i64)));
@@ -115,7 +110,7 @@ pub fn complete_ops(mut sim: ResMut<Sim>, mut seqs: Query<&mut Sequencer>) {
                 let slot = kind.slot();
                 sim.completed.push(Completion {
                     time,
-                    tile: seq.tile,
+                    tile: plan.tiles[k as usize],
                     busy: Some((slot, cycles.0)),
                     macs: *macs,
                 });
@@ -127,14 +122,7 @@ pub fn complete_ops(mut sim: ResMut<Sim>, mut seqs: Query<&mut Sequencer>) {
                 macs: 0,
             }),
         }
-        // A program that ran out of ops was marked finished where it left its last block.
-        advance(&plan.blocks, seq);
-        if seq.cur != FINISHED {
-            seq.state = SeqState::Ready;
-            sim.make_ready(time, k);
-        } else {
-            sim.bound[k as usize] = NEVER;
-        }
+        sim.make_ready(time, k);
     }
     sim.due = due;
 }
@@ -180,6 +168,11 @@ pub fn run_ready(
             continue;
         };
         let seq = seq.into_inner();
+        // A program whose op ended (its request pending or its compute busy until now)
+        // moves past it first; one woken by a lock tries its acquire again.
+        if matches!(seq.state, SeqState::Pending | SeqState::Busy(_)) {
+            advance(blocks, seq);
+        }
         loop {
             // No op left: the program was marked finished as it left its last block.
             let Some(op) = current_op(plan, seq) else {
@@ -325,7 +318,7 @@ pub fn run_ready(
                     };
                     let end = start + cycles.0;
                     record_span(trace_window, spans, k, start, end, SpanKind::Compute(kind));
-                    queue.push(end, k);
+                    queue.push(end, k, seq.cur);
                     bound[k as usize] = lookahead.settle(seq, SeqState::Busy(end));
                     break;
                 }
@@ -461,7 +454,7 @@ pub fn arbitrate(mut sim: ResMut<Sim>, mut channels: Query<&mut Channel>) {
         };
         // The program stays pending until the op ends; its bound counts from that end.
         sim.bound[k as usize] = plan.lookahead.granted(op, end);
-        sim.queue.push(end, k);
+        sim.queue.push(end, k, op);
     }
     requests.clear();
     sim.requests = requests;
