@@ -205,15 +205,17 @@ pub fn run_ready(
                         // next release (acquires only lower the value), and a failed
                         // acquire changes nothing; that release wakes it then, at the
                         // same place in the ready order. The run is the same as if every
-                        // waiter woke, without the attempts bound to fail.
-                        w.retain(|&(p, need)| {
+                        // waiter woke, without the attempts bound to fail. (The ready set
+                        // orders programs by index, so the list's order does not matter.)
+                        let mut i = 0;
+                        while let Some(&(p, need)) = w.get(i) {
                             if need <= v {
                                 ready.push(now, p);
-                                false
+                                w.swap_remove(i);
                             } else {
-                                true
+                                i += 1;
                             }
-                        });
+                        }
                     }
                     advance(blocks, seq);
                 }
