@@ -97,6 +97,11 @@ pub struct SimOptions {
     pub trace_window: Option<(u64, u64)>,
     /// Where to report how far the run has come (none by default).
     pub progress: Option<Progress>,
+    /// Wake every program waiting on a lock at each release of it, rather than only those
+    /// the lock now holds enough for (the default). Results are identical either way: a
+    /// program woken short finds the lock short and waits again. This is the reference
+    /// the default is tested against; only speed differs.
+    pub wake_every_waiter: bool,
 }
 
 impl Default for SimOptions {
@@ -107,6 +112,7 @@ impl Default for SimOptions {
             dram_trace: false,
             trace_window: None,
             progress: None,
+            wake_every_waiter: false,
         }
     }
 }
@@ -431,6 +437,7 @@ pub fn simulate(
     let mut sim = Sim {
         window,
         lookahead: options.window.is_none(),
+        wake_every_waiter: options.wake_every_waiter,
         cycle_limit: options.max_cycles,
         bound: vec![NEVER; schedule.programs.len()],
         ready: super::ready::ReadySet::new(schedule.programs.len()),
@@ -1117,6 +1124,13 @@ mod tests {
         assert_eq!(tile.busy_by_kind[0], 50);
         // Three releases and three counts (the third stops the run), one acquire.
         assert_eq!(t.instant_ops, 7);
+        // Woken at every release, the core finds the lock short after the first and
+        // waits again: the same run.
+        let every = SimOptions {
+            wake_every_waiter: true,
+            ..Default::default()
+        };
+        assert_eq!(simulate(&s, &m, &every).unwrap(), t);
     }
 
     #[test]

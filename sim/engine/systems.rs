@@ -149,8 +149,10 @@ pub fn run_ready(
         trace_window,
         spans,
         bound,
+        wake_every_waiter,
         ..
     } = &mut *sim;
+    let wake_every_waiter = *wake_every_waiter;
     let plan = &**plan;
     let lookahead = &plan.lookahead;
     let (blocks, buffers) = (&plan.blocks[..], &plan.buffers[..]);
@@ -209,7 +211,7 @@ pub fn run_ready(
                         // orders programs by index, so the list's order does not matter.)
                         let mut i = 0;
                         while let Some(&(p, need)) = w.get(i) {
-                            if need <= v {
+                            if need <= v || wake_every_waiter {
                                 ready.push(now, p);
                                 w.swap_remove(i);
                             } else {
