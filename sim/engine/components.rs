@@ -160,6 +160,9 @@ pub struct Sim {
     pub pass_end: u64,
     /// Scratch: the SoC-path segments `(from, to, bytes)` of the transfer being granted.
     pub fabric_segments: Vec<(u64, u64, u64)>,
+    /// The channels only one program uses, kept here for the run instead of in their
+    /// components (see `super::solo`), by slot.
+    pub solo: Vec<Channel>,
     /// Lock values.
     pub locks: Vec<u64>,
     /// Programs waiting on each lock, with the amount each waits for.
@@ -433,14 +436,20 @@ pub struct Plan {
     pub host_dispatch: u32,
     /// Index of the host-compute resource.
     pub host_compute: u32,
+    /// The entities of the channels in [`Sim::solo`], by slot.
+    pub solo: Vec<Entity>,
 }
 
 /// A route with its resources resolved to entities and its fixed latency summed, so that
 /// arbitrating a transfer needs no lookups in the schedule.
 #[derive(Debug, Clone)]
 pub struct RoutePlan {
-    /// Exclusive resources (DMA channels): entity and bytes per cycle.
+    /// Exclusive resources (DMA channels, shared switch ports) that several programs use:
+    /// entity and bytes per cycle.
     pub exclusive: Vec<(Entity, f64)>,
+    /// Exclusive resources only one program uses, which never delay a transfer (see
+    /// `super::solo`): slot in [`Sim::solo`] and bytes per cycle.
+    pub solo: Vec<(u32, f64)>,
     /// Shared resources (the DRAM controller): entity and bytes per cycle.
     pub shared: Vec<(Entity, f64)>,
     /// The slowest exclusive rate in bytes per cycle (infinite if none).

@@ -15,6 +15,7 @@ pub mod profile;
 mod queue;
 mod ready;
 mod simulate;
+mod solo;
 mod systems;
 
 pub use components::{Channel, Sequencer, Span, SpanKind, TileState, overlaps};

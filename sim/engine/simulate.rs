@@ -12,6 +12,7 @@ use super::chain::{FINISHED, enter};
 use super::components::*;
 use super::fabric::RateProfile;
 use super::lookahead::{Lookahead, NEVER};
+use super::solo::{restore_solo, split_solo};
 use super::systems::{advance_clock, arbitrate, complete_ops, record_occupancy, run_ready};
 use crate::dram::{DramConfig, DramStats, OnlineController, TraceRecord};
 use crate::mapper::{ComputeKind, DramUse, Op, ResourceKind, TileSchedule};
@@ -509,7 +510,7 @@ pub fn simulate(
             port_keys.push(key);
         }
     }
-    let routes = schedule
+    let mut routes: Vec<RoutePlan> = schedule
         .routes
         .iter()
         .enumerate()
@@ -526,6 +527,7 @@ pub fn simulate(
                 dram: r.dram,
                 pattern: schedule.patterns.get(&(i as u32)).copied(),
                 exclusive: Vec::new(),
+                solo: Vec::new(),
                 shared: Vec::new(),
             };
             for &res in &r.resources {
@@ -548,6 +550,13 @@ pub fn simulate(
             rp
         })
         .collect();
+    // Programs hold the host's dispatch and compute paths outside any route.
+    let held: Vec<Entity> = [host_dispatch, host_compute]
+        .iter()
+        .filter_map(|&i| channels.get(i as usize).copied())
+        .collect();
+    let (solo, solo_entities) = split_solo(&schedule, &mut routes, &held, &world);
+    sim.solo = solo;
     sim.plan = Arc::new(Plan {
         routes,
         schedule: schedule.clone(),
@@ -561,6 +570,7 @@ pub fn simulate(
         dispatch: machine.host.dispatch.0,
         host_dispatch,
         host_compute,
+        solo: solo_entities,
     });
     sim.trace_window = options.trace_window;
     if let Some(name) = &machine.dram.controller {
@@ -739,6 +749,11 @@ pub fn simulate(
             macs: t.macs,
         });
     }
+    let (solo, solo_entities) = {
+        let sim = world.resource::<Sim>();
+        (sim.solo.clone(), sim.plan.solo.clone())
+    };
+    restore_solo(&mut world, &solo, &solo_entities);
     let mut resources = Vec::new();
     let mut qc = world.query::<&Channel>();
     let mut chans: Vec<Channel> = qc.iter(&world).cloned().collect();

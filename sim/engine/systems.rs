@@ -352,6 +352,7 @@ fn reserve_exclusive(
     bytes: u64,
 ) -> u64 {
     let booked = match exclusive.len() {
+        0 => Some(now),
         1 => reserve_n::<1>(channels, exclusive, now, bytes),
         2 => reserve_n::<2>(channels, exclusive, now, bytes),
         3 => reserve_n::<3>(channels, exclusive, now, bytes),
@@ -515,6 +516,18 @@ fn grant(
     // Exclusive resources (DMA channels) serve transfers in order: the transfer starts
     // when all of them are free and streams at the slowest one's rate.
     let start = reserve_exclusive(channels, &r.exclusive, now, bytes);
+    // The channels only this program uses are free by now (see `super::solo`): held
+    // from the start all the same, for their counters.
+    let (mut last_rate, mut h) = (f64::NAN, 0);
+    for &(slot, rate) in &r.solo {
+        if rate != last_rate {
+            (last_rate, h) = (rate, cycles_for(bytes, rate));
+        }
+        let ch = &mut sim.solo[slot as usize];
+        #[cfg(any(test, debug_assertions))]
+        assert!(ch.busy_until <= now, "a channel of one program is busy");
+        hold(ch, start, h, bytes);
+    }
     let latency = r.latency;
     // Streaming: the bytes at the slowest exclusive rate, plus a cost per contiguous run
     // when the mapper recorded a strided DRAM-side pattern ([`crate::mapper::dma`]).
