@@ -6,9 +6,9 @@
 //! op in flight at most, so its transfers follow one another, and each lasts at least its
 //! bytes at its route's slowest rate (the DMA pattern's per-run costs and the latency only
 //! add), which is at least as long as it holds any of its channels. Such a channel can
-//! never delay a transfer, so the arbiter need not look it up: its component is taken out
-//! of the world for the run, its counters are kept in the engine state beside the others,
-//! and it is put back when the run ends. In the shipped scenarios this is most of the
+//! never delay a transfer, so the arbiter need not look it up: its component is copied
+//! into the engine state for the run, its counters are kept there, and it is written back
+//! to the component when the run ends. In the shipped scenarios this is most of the
 //! routes' channels (806 of the default scenario's 1 032 route entries, every one of the
 //! GEMMs'), and each was an ECS lookup per transfer.
 
@@ -85,11 +85,93 @@ pub fn split_solo(
     (solo, entities)
 }
 
-/// Puts the channels [`split_solo`] took out back into the world, with what the run did.
+/// Writes the channels [`split_solo`] copied out back to their components, with what the
+/// run did.
 pub fn restore_solo(world: &mut World, solo: &[Channel], entities: &[Entity]) {
     for (c, &e) in solo.iter().zip(entities) {
         if let Some(mut slot) = world.get_mut::<Channel>(e) {
             *slot = c.clone();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mapper::{Block, Program, Unit};
+
+    fn channel(index: u32) -> Channel {
+        Channel {
+            index,
+            bytes_per_cycle: 4.0,
+            shared: false,
+            busy_until: 0,
+            busy_cycles: 0,
+            bytes: 0,
+            transfers: 0,
+        }
+    }
+
+    fn route(exclusive: &[Entity]) -> RoutePlan {
+        RoutePlan {
+            exclusive: exclusive.iter().map(|&e| (e, 4.0)).collect(),
+            solo: Vec::new(),
+            shared: Vec::new(),
+            min_rate: 4.0,
+            latency: 0,
+            dram: crate::mapper::DramUse::None,
+            pattern: None,
+        }
+    }
+
+    fn program(routes: &[u32]) -> Program {
+        Program {
+            name: "p".into(),
+            unit: Unit::Dma,
+            tile: None,
+            partition: None,
+            prologue: vec![],
+            body: vec![Block {
+                ops: routes
+                    .iter()
+                    .map(|&route| Op::Transfer {
+                        route,
+                        bytes: 64,
+                        fill: None,
+                        free: None,
+                    })
+                    .collect(),
+                repeat: 1,
+            }],
+        }
+    }
+
+    /// Channel `a` is program 0's alone (on both its routes), `b` is on a route of each
+    /// program, `c` only on program 1's route but held outside routes too, `d` on a route
+    /// two programs take.
+    #[test]
+    fn only_channels_of_one_program_leave_the_routes() {
+        let mut world = World::new();
+        let [a, b, c, d] = [0, 1, 2, 3].map(|i| world.spawn(channel(i)).id());
+        let mut routes = vec![route(&[a, b]), route(&[a]), route(&[b, c]), route(&[d])];
+        let schedule = TileSchedule {
+            programs: vec![program(&[0, 1, 3]), program(&[2, 3])],
+            ..Default::default()
+        };
+        let (solo, entities) = split_solo(&schedule, &mut routes, &[c], &world);
+        assert_eq!(entities, vec![a]);
+        assert_eq!(solo[0].index, 0);
+        assert_eq!(routes[0].exclusive, vec![(b, 4.0)]);
+        assert_eq!(routes[0].solo, vec![(0, 4.0)]);
+        assert_eq!(routes[1].solo, vec![(0, 4.0)]);
+        assert!(routes[1].exclusive.is_empty());
+        assert_eq!(routes[2].exclusive, vec![(b, 4.0), (c, 4.0)]);
+        assert_eq!(routes[3].exclusive, vec![(d, 4.0)]);
+
+        // What the run did goes back into the component.
+        let mut done = solo.clone();
+        done[0].transfers = 7;
+        restore_solo(&mut world, &done, &entities);
+        assert_eq!(world.get::<Channel>(a).map(|c| c.transfers), Some(7));
     }
 }
