@@ -444,8 +444,8 @@ pub struct Plan {
 /// arbitrating a transfer needs no lookups in the schedule.
 #[derive(Debug, Clone)]
 pub struct RoutePlan {
-    /// Exclusive resources (DMA channels, shared switch ports) that several programs use:
-    /// entity and bytes per cycle.
+    /// Exclusive resources (DMA channels, shared switch ports) not known to be one
+    /// program's alone (see `super::solo`): entity and bytes per cycle.
     pub exclusive: Vec<(Entity, f64)>,
     /// Exclusive resources only one program uses, which never delay a transfer (see
     /// `super::solo`): slot in [`Sim::solo`] and bytes per cycle.
@@ -474,6 +474,8 @@ pub struct Stats {
     pub events: u64,
     /// Zero-time ops executed.
     pub instant_ops: u64,
+    /// Programs the ready loop took up.
+    pub resumes: u64,
     /// Bytes read from DRAM.
     pub dram_read: u64,
     /// Bytes written to DRAM.

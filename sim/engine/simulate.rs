@@ -256,6 +256,9 @@ pub struct Timeline {
     pub instant_ops: u64,
     /// Passes of the systems (each covers a window of event times).
     pub steps: u64,
+    /// Programs the ready loop took up: one per completion and one per wake-up by a lock
+    /// (engine work, like `steps`: the same run may take more or fewer).
+    pub resumes: u64,
     /// Statistics counters (indexed like the schedule's counters).
     pub counters: Vec<u64>,
     /// Weight versions published.
@@ -785,6 +788,7 @@ pub fn simulate(
         cycles: end,
         events: stats.events,
         instant_ops: stats.instant_ops,
+        resumes: stats.resumes,
         steps,
         counters: stats.counters,
         versions: stats.versions,
@@ -1140,12 +1144,14 @@ mod tests {
         // Three releases and three counts (the third stops the run), one acquire.
         assert_eq!(t.instant_ops, 7);
         // Woken at every release, the core finds the lock short after the first and
-        // waits again: the same run.
+        // waits again: the same run, with one more program taken up.
         let every = SimOptions {
             wake_every_waiter: true,
             ..Default::default()
         };
-        assert_eq!(simulate(&s, &m, &every).unwrap(), t);
+        let e = simulate(&s, &m, &every).unwrap();
+        assert_eq!(e.resumes, t.resumes + 1);
+        assert_eq!(Timeline { resumes: 0, ..e }, Timeline { resumes: 0, ..t });
     }
 
     #[test]

@@ -48,15 +48,18 @@ pub fn split_solo(
     let mut users: HashMap<Entity, Option<u32>> = HashMap::new();
     for (i, r) in routes.iter().enumerate() {
         let user = route_users[i].filter(|_| !route_shared[i]);
-        for &(e, _) in &r.exclusive {
+        for (j, &(e, _)) in r.exclusive.iter().enumerate() {
+            // A channel a route lists twice is held twice over by each transfer: left to
+            // the arbiter, which books it as such.
+            let twice = r.exclusive[..j].iter().any(|&(x, _)| x == e);
             users
                 .entry(e)
                 .and_modify(|u| {
-                    if *u != user {
+                    if *u != user || twice {
                         *u = None;
                     }
                 })
-                .or_insert(user);
+                .or_insert(if twice { None } else { user });
         }
     }
     for e in shared_always {
@@ -148,14 +151,20 @@ mod tests {
 
     /// Channel `a` is program 0's alone (on both its routes), `b` is on a route of each
     /// program, `c` only on program 1's route but held outside routes too, `d` on a route
-    /// two programs take.
+    /// two programs take, `x` twice on program 1's last route.
     #[test]
     fn only_channels_of_one_program_leave_the_routes() {
         let mut world = World::new();
-        let [a, b, c, d] = [0, 1, 2, 3].map(|i| world.spawn(channel(i)).id());
-        let mut routes = vec![route(&[a, b]), route(&[a]), route(&[b, c]), route(&[d])];
+        let [a, b, c, d, x] = [0, 1, 2, 3, 4].map(|i| world.spawn(channel(i)).id());
+        let mut routes = vec![
+            route(&[a, b]),
+            route(&[a]),
+            route(&[b, c]),
+            route(&[d]),
+            route(&[x, x]),
+        ];
         let schedule = TileSchedule {
-            programs: vec![program(&[0, 1, 3]), program(&[2, 3])],
+            programs: vec![program(&[0, 1, 3]), program(&[2, 3, 4])],
             ..Default::default()
         };
         let (solo, entities) = split_solo(&schedule, &mut routes, &[c], &world);
@@ -167,6 +176,7 @@ mod tests {
         assert!(routes[1].exclusive.is_empty());
         assert_eq!(routes[2].exclusive, vec![(b, 4.0), (c, 4.0)]);
         assert_eq!(routes[3].exclusive, vec![(d, 4.0)]);
+        assert_eq!(routes[4].exclusive, vec![(x, 4.0), (x, 4.0)]);
 
         // What the run did goes back into the component.
         let mut done = solo.clone();

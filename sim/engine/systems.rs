@@ -170,6 +170,7 @@ pub fn run_ready(
             continue;
         };
         let seq = seq.into_inner();
+        stats.resumes += 1;
         // A program whose op ended (its request pending or its compute busy until now)
         // moves past it first; one woken by a lock tries its acquire again.
         if matches!(seq.state, SeqState::Pending | SeqState::Busy(_)) {

@@ -192,7 +192,8 @@ proptest! {
         if let (Ok(a), Ok(b)) = (&a, &b) {
             prop_assert!(b.steps <= a.steps);
         }
-        let same_but_steps = |t: Timeline| Timeline { steps: 0, ..t };
+        // The engine's own work differs: passes, and programs taken up for nothing.
+        let same_but_steps = |t: Timeline| Timeline { steps: 0, resumes: 0, ..t };
         prop_assert_eq!(a.map(same_but_steps), b.map(same_but_steps));
     }
 
