@@ -98,11 +98,14 @@ pub struct SimOptions {
     pub trace_window: Option<(u64, u64)>,
     /// Where to report how far the run has come (none by default).
     pub progress: Option<Progress>,
-    /// Wake every program waiting on a lock at each release of it, rather than only those
-    /// the lock now holds enough for (the default). Results are identical either way: a
-    /// program woken short finds the lock short and waits again. This is the reference
-    /// the default is tested against; only speed differs.
-    pub wake_every_waiter: bool,
+    /// Run without the engine's exact shortcuts, as the reference they are tested against:
+    /// wake every program waiting on a lock at each release of it, rather than only those
+    /// the lock now holds enough for (one woken short finds the lock short and waits
+    /// again), and look every exclusive channel up at each transfer, including those only
+    /// one program uses (see `solo.rs`: never busy when that program asks). Results are
+    /// identical either way but for [`Timeline::resumes`]; only speed differs. (The pass
+    /// width has its own switch, `window`.)
+    pub reference: bool,
 }
 
 impl Default for SimOptions {
@@ -113,7 +116,7 @@ impl Default for SimOptions {
             dram_trace: false,
             trace_window: None,
             progress: None,
-            wake_every_waiter: false,
+            reference: false,
         }
     }
 }
@@ -441,7 +444,7 @@ pub fn simulate(
     let mut sim = Sim {
         window,
         lookahead: options.window.is_none(),
-        wake_every_waiter: options.wake_every_waiter,
+        wake_every_waiter: options.reference,
         cycle_limit: options.max_cycles,
         bound: vec![NEVER; schedule.programs.len()],
         ready: super::ready::ReadySet::new(schedule.programs.len()),
@@ -558,7 +561,11 @@ pub fn simulate(
         .iter()
         .filter_map(|&i| channels.get(i as usize).copied())
         .collect();
-    let (solo, solo_entities) = split_solo(&schedule, &mut routes, &held, &world);
+    let (solo, solo_entities) = if options.reference {
+        (Vec::new(), Vec::new())
+    } else {
+        split_solo(&schedule, &mut routes, &held, &world)
+    };
     sim.solo = solo;
     sim.plan = Arc::new(Plan {
         routes,
@@ -1146,7 +1153,7 @@ mod tests {
         // Woken at every release, the core finds the lock short after the first and
         // waits again: the same run, with one more program taken up.
         let every = SimOptions {
-            wake_every_waiter: true,
+            reference: true,
             ..Default::default()
         };
         let e = simulate(&s, &m, &every).unwrap();

@@ -173,7 +173,7 @@ proptest! {
     }
 
     #[test]
-    fn wide_passes_and_selective_wake_ups_give_the_reference_timeline(
+    fn the_engine_shortcuts_give_the_reference_timeline(
         sc in arb_scenario(),
         limit in proptest::option::of(1u64..200_000),
     ) {
@@ -184,9 +184,9 @@ proptest! {
         if let Some(limit) = limit {
             traced.max_cycles = limit;
         }
-        // The reference: one pass per event time, and every waiter of a lock woken at
-        // each release of it.
-        let strict = SimOptions { window: Some(1), wake_every_waiter: true, ..traced.clone() };
+        // The reference: one pass per event time, every waiter of a lock woken at each
+        // release of it, every channel looked up at each transfer.
+        let strict = SimOptions { window: Some(1), reference: true, ..traced.clone() };
         let a = simulate(&s, &sc.machine, &strict);
         let b = simulate(&s, &sc.machine, &traced);
         if let (Ok(a), Ok(b)) = (&a, &b) {
