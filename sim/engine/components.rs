@@ -132,7 +132,8 @@ pub struct Sim {
     /// Whether a pass reaches as far as every program's bound allows (see
     /// [`super::lookahead`]), not just `window`.
     pub lookahead: bool,
-    /// Whether a release wakes every waiter of the lock ([`super::SimOptions`]).
+    /// Whether a release wakes every waiter of the lock (the reference run,
+    /// [`super::SimOptions::reference`]).
     pub wake_every_waiter: bool,
     /// Per program, the earliest cycle at which anything it starts can complete
     /// ([`super::lookahead::busy`], [`super::lookahead::waiting`]).

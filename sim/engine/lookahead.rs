@@ -114,7 +114,7 @@ impl Lookahead {
         seq.state = state;
         let at = seq.cur as usize;
         match state {
-            SeqState::Busy(end) => busy(end, self.after[at]),
+            SeqState::Busy(end) => self.granted(seq.cur, end),
             SeqState::Finished => NEVER,
             SeqState::Ready | SeqState::Blocked(_) | SeqState::Pending => waiting(self.next[at]),
         }

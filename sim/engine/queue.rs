@@ -1,9 +1,8 @@
 //! The pending completions, ordered by (cycle, program index), each with the op that
 //! completes: a vector kept sorted from the latest to the earliest, so the next completion
-//! is popped off its end. It holds at
-//! most one entry per program (a program has at most one timed op in flight), few enough
-//! that inserting by binary search and a short move costs less than a binary heap's
-//! sift-down on every pop.
+//! is popped off its end. It holds at most one entry per program (a program has at most
+//! one timed op in flight), few enough that inserting by binary search and a short move
+//! costs less than a binary heap's sift-down on every pop.
 
 /// A pending completion: cycle, program index, and the op (an index into the plan's flat
 /// op array) that ends then.

@@ -557,9 +557,17 @@ pub fn simulate(
         })
         .collect();
     // Programs hold the host's dispatch and compute paths outside any route.
-    let held: Vec<Entity> = [host_dispatch, host_compute]
+    let held: Vec<Entity> = schedule
+        .resources
         .iter()
-        .filter_map(|&i| channels.get(i as usize).copied())
+        .zip(&channels)
+        .filter(|(r, _)| {
+            matches!(
+                r.kind,
+                ResourceKind::HostDispatch | ResourceKind::HostCompute
+            )
+        })
+        .map(|(_, &e)| e)
         .collect();
     let (solo, solo_entities) = if options.reference {
         (Vec::new(), Vec::new())
@@ -759,11 +767,11 @@ pub fn simulate(
             macs: t.macs,
         });
     }
-    let (solo, solo_entities) = {
-        let sim = world.resource::<Sim>();
-        (sim.solo.clone(), sim.plan.solo.clone())
+    let (solo, plan) = {
+        let mut sim = world.resource_mut::<Sim>();
+        (std::mem::take(&mut sim.solo), sim.plan.clone())
     };
-    restore_solo(&mut world, &solo, &solo_entities);
+    restore_solo(&mut world, &solo, &plan.solo);
     let mut resources = Vec::new();
     let mut qc = world.query::<&Channel>();
     let mut chans: Vec<Channel> = qc.iter(&world).cloned().collect();

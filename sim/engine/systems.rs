@@ -393,15 +393,39 @@ fn reserve_n<const N: usize>(
     let entities: [Entity; N] = std::array::from_fn(|i| exclusive[i].0);
     let chs = channels.get_many_mut(entities).ok()?;
     let start = chs.iter().fold(now, |s, c| s.max(c.busy_until));
-    // A route's channels mostly share one rate: divide once per run of equal rates.
-    let (mut last_rate, mut h) = (f64::NAN, 0);
+    let mut hold_for = HoldCycles::new(bytes);
     for (ch, &(_, rate)) in chs.into_iter().zip(exclusive) {
-        if rate != last_rate {
-            (last_rate, h) = (rate, cycles_for(bytes, rate));
-        }
-        hold(ch.into_inner(), start, h, bytes);
+        hold(ch.into_inner(), start, hold_for.at(rate), bytes);
     }
     Some(start)
+}
+
+/// The cycles a transfer of a given size holds a channel of each rate: a route's channels
+/// mostly share one rate, so the division is done once per run of equal rates.
+struct HoldCycles {
+    bytes: u64,
+    rate: f64,
+    cycles: u64,
+}
+
+impl HoldCycles {
+    #[inline]
+    fn new(bytes: u64) -> HoldCycles {
+        HoldCycles {
+            bytes,
+            rate: f64::NAN,
+            cycles: 0,
+        }
+    }
+
+    /// The cycles at `rate` bytes per cycle.
+    #[inline]
+    fn at(&mut self, rate: f64) -> u64 {
+        if rate != self.rate {
+            (self.rate, self.cycles) = (rate, cycles_for(self.bytes, rate));
+        }
+        self.cycles
+    }
 }
 
 /// Holds `ch` from `start` for `bytes` at `rate` bytes per cycle.
@@ -477,8 +501,8 @@ pub fn flush_deferred(mut sim: ResMut<Sim>, mut channels: Query<&mut Channel>) {
     }
 }
 
-/// Grants request `req` of program `k` at op `op`, made at cycle `now`: its end, or `None` for a DRAM
-/// transfer deferred until its DMA channels start it.
+/// Grants request `req` of program `k` at op `op`, made at cycle `now`: its end, or `None`
+/// for a DRAM transfer deferred until its DMA channels start it.
 fn grant(
     sim: &mut Sim,
     plan: &Plan,
@@ -519,15 +543,12 @@ fn grant(
     let start = reserve_exclusive(channels, &r.exclusive, now, bytes);
     // The channels only this program uses are free by now (see `super::solo`): held
     // from the start all the same, for their counters.
-    let (mut last_rate, mut h) = (f64::NAN, 0);
+    let mut hold_for = HoldCycles::new(bytes);
     for &(slot, rate) in &r.solo {
-        if rate != last_rate {
-            (last_rate, h) = (rate, cycles_for(bytes, rate));
-        }
         let ch = &mut sim.solo[slot as usize];
         #[cfg(any(test, debug_assertions))]
         assert!(ch.busy_until <= now, "a channel of one program is busy");
-        hold(ch, start, h, bytes);
+        hold(ch, start, hold_for.at(rate), bytes);
     }
     let latency = r.latency;
     // Streaming: the bytes at the slowest exclusive rate, plus a cost per contiguous run
