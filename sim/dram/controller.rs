@@ -117,6 +117,12 @@ impl Entry {
         self.group & 0xffff
     }
 
+    /// Index of its rank and bank group in [`Channel::in_group`].
+    #[inline]
+    fn group_index(&self) -> usize {
+        self.rank() as usize * MAX_BANK_GROUPS + self.bank_group() as usize
+    }
+
     /// Whether the burst misses its bank's open row (the lowest bit of `key`): 0 or 1.
     #[inline]
     fn miss(&self) -> usize {
@@ -189,6 +195,10 @@ pub(super) struct Channel {
     pub(super) wq: Queue<Entry>,
     /// Row hits queued (bursts whose key has the miss bit clear): read queue, write queue.
     hits: [u32; 2],
+    /// Bursts queued per rank and bank group (index `rank * MAX_BANK_GROUPS + group`):
+    /// read queue, write queue. A decision whose bank group holds no other burst has no
+    /// cached bound to update.
+    in_group: [[u16; MAX_RANKS * MAX_BANK_GROUPS]; 2],
     /// Whether the cached bounds (and hit count) of the read / write queue are out of
     /// date; see [`Channel::update_group`].
     stale: [bool; 2],
@@ -296,6 +306,7 @@ impl Channel {
         };
         e.key = Channel::bound(&self.banks, &self.ranks, t, &e, write);
         self.hits[usize::from(write)] += e.hit();
+        self.in_group[usize::from(write)][e.group_index()] += 1;
         if write {
             self.wq.push(e);
         } else {
@@ -320,6 +331,10 @@ impl Channel {
         } else {
             (&mut self.rq, &self.wq)
         };
+        self.stale[1 - w] |= !other.is_empty();
+        if self.in_group[w][served.group_index()] == 0 {
+            return;
+        }
         // The group's grown bounds, keyed as a hit and as a miss, computed when first
         // needed (most decisions of the engine's short queues find no other bank).
         let mut grown: Option<[u64; 2]> = None;
@@ -340,7 +355,6 @@ impl Channel {
                 }
             }
         }
-        self.stale[1 - w] |= !other.is_empty();
     }
 
     /// Recomputes the cached bound of every burst of the write queue (if `write`) or the
@@ -465,16 +479,15 @@ impl Channel {
         let floor = self
             .now
             .max(if write { self.next_wr } else { self.next_rd });
-        // Per rank, keyed like `Entry::key`: the shared part of a row hit's issue and of a
-        // miss's. A burst's key is the larger of its own and the shared one of its kind.
-        let mut shared = [0u64; 2 * MAX_RANKS];
-        for (s, rank) in shared.chunks_exact_mut(2).zip(&self.ranks) {
+        // Keyed like `Entry::key`, the part shared by every burst of `rank`: of a row
+        // hit's issue and of a miss's. A burst's key is the larger of its own and the
+        // shared one of its kind.
+        let shared_of = |rank: &Rank| {
             let hit = if write { rank.wr.any } else { rank.rd.any }.max(floor);
-            s[0] = hit << 1;
-            s[1] = hit.max(rank.act.any + rcd) << 1 | 1;
-        }
-        if self.ranks.len() == 1 {
-            let pair = [shared[0], shared[1]];
+            [hit << 1, hit.max(rank.act.any + rcd) << 1 | 1]
+        };
+        if let [rank] = &self.ranks[..] {
+            let pair = shared_of(rank);
             let key = |e: &Entry| e.key.max(pair[e.miss()]);
             // With no row hit queued every key is at least the shared part of a miss, so
             // when the oldest burst's key is that, nothing beats it (a tie keeps it).
@@ -485,8 +498,12 @@ impl Channel {
             }
             scan(queue, ctx.in_order, floor, key)
         } else {
+            let mut shared = [[0u64; 2]; MAX_RANKS];
+            for (s, rank) in shared.iter_mut().zip(&self.ranks) {
+                *s = shared_of(rank);
+            }
             scan(queue, ctx.in_order, floor, |e| {
-                e.key.max(shared[(e.rank() as usize) << 1 | e.miss()])
+                shared[e.rank() as usize][e.miss()].max(e.key)
             })
         }
     }
@@ -534,6 +551,7 @@ impl Channel {
             self.rq.remove(pick)
         };
         self.hits[usize::from(write)] -= e.hit();
+        self.in_group[usize::from(write)][e.group_index()] -= 1;
         let t = ctx.t;
         let bi = e.bank as usize;
         let (r, g) = (e.rank() as usize, e.bank_group() as usize);
@@ -649,6 +667,7 @@ pub(super) fn new_channels(
                 rq: Queue::with_capacity(config.read_queue),
                 wq: Queue::with_capacity(config.write_queue),
                 hits: [0; 2],
+                in_group: [[0; MAX_RANKS * MAX_BANK_GROUPS]; 2],
                 stale: [false; 2],
                 now: 0,
                 draining: false,

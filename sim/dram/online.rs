@@ -202,8 +202,6 @@ pub struct OnlineController {
     channels: Vec<Channel>,
     /// Per channel: its read queue's and its write queue's places (see [`Slots`]).
     slots: Vec<[Slots; 2]>,
-    touched: Vec<bool>,
-    touched_list: Vec<u32>,
     requests: u64,
     first_arrival: Option<u64>,
     last_done: u64,
@@ -239,8 +237,6 @@ impl OnlineController {
             decoder,
             channels,
             slots,
-            touched: vec![false; n],
-            touched_list: Vec::with_capacity(n),
             requests: 0,
             first_arrival: None,
             last_done: 0,
@@ -326,37 +322,35 @@ impl OnlineController {
             first_end = first_end.min(end);
             done = done.max(end);
         };
-        for burst in first..=last {
-            let loc = self.decoder.decode((burst * bb) & wrap);
-            let c = loc.channel as usize;
+        // The channel is the lowest field of every mapping: consecutive bursts go to
+        // consecutive channels. Channels share no state, so each channel's bursts are
+        // served in turn, in the order they reach it, exactly as if the request's bursts
+        // were admitted in address order across all channels.
+        let n_channels = self.channels.len() as u64;
+        let cap = if write {
+            self.config.write_queue
+        } else {
+            self.config.read_queue
+        }
+        .min(ADMISSION_DEPTH);
+        for start in first..=last.min(first + n_channels - 1) {
+            let c = (start % n_channels) as usize;
             let ch = &mut self.channels[c];
             let slots = &mut self.slots[c][lane];
-            let cap = if write {
-                self.config.write_queue
-            } else {
-                self.config.read_queue
+            for burst in (start..=last).step_by(n_channels as usize) {
+                let loc = self.decoder.decode((burst * bb) & wrap);
+                debug_assert_eq!(loc.channel as usize, c);
+                while if write { ch.wq.len() } else { ch.rq.len() } >= cap {
+                    serve(ch, slots, &mut ctx);
+                }
+                let bank = loc.bank_index(preset.bank_groups, preset.banks_per_group);
+                let at = arrival.max(slots.admit());
+                ch.push(&self.timing, req, bank, loc, at, write);
             }
-            .min(ADMISSION_DEPTH);
-            while if write { ch.wq.len() } else { ch.rq.len() } >= cap {
-                serve(ch, slots, &mut ctx);
-            }
-            let bank = loc.bank_index(preset.bank_groups, preset.banks_per_group);
-            let at = arrival.max(slots.admit());
-            ch.push(&self.timing, req, bank, loc, at, write);
-            if !self.touched[c] {
-                self.touched[c] = true;
-                self.touched_list.push(c as u32);
-            }
-        }
-        for &c in &self.touched_list {
-            let ch = &mut self.channels[c as usize];
-            let slots = &mut self.slots[c as usize][lane];
             while !(ch.rq.is_empty() && ch.wq.is_empty()) {
                 serve(ch, slots, &mut ctx);
             }
-            self.touched[c as usize] = false;
         }
-        self.touched_list.clear();
         #[cfg(test)]
         self.commands.append(&mut ctx.commands);
         self.last_done = self.last_done.max(done);
