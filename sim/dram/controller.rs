@@ -100,27 +100,33 @@ pub(super) struct Entry {
     /// the open row (see [`Channel::bound`]); kept current whenever the bank's or the
     /// group's state changes.
     key: u64,
-    /// Its rank and bank group in one key: rank << 16 | bank group.
+    /// Its rank and bank group in one key, `rank << GROUP_BITS | bank group`, which is
+    /// also its index in [`Channel::in_group`].
     group: u32,
 }
+
+/// Bits of a bank group in [`Entry::group`]: every bank group index is below
+/// [`MAX_BANK_GROUPS`], a power of two.
+const GROUP_BITS: u32 = MAX_BANK_GROUPS.trailing_zeros();
+const _: () = assert!(MAX_BANK_GROUPS.is_power_of_two());
 
 impl Entry {
     /// Rank within the channel.
     #[inline]
     fn rank(&self) -> u32 {
-        self.group >> 16
+        self.group >> GROUP_BITS
     }
 
     /// Bank group within the rank.
     #[inline]
     fn bank_group(&self) -> u32 {
-        self.group & 0xffff
+        self.group & (MAX_BANK_GROUPS as u32 - 1)
     }
 
     /// Index of its rank and bank group in [`Channel::in_group`].
     #[inline]
     fn group_index(&self) -> usize {
-        self.rank() as usize * MAX_BANK_GROUPS + self.bank_group() as usize
+        self.group as usize
     }
 
     /// Whether the burst misses its bank's open row (the lowest bit of `key`): 0 or 1.
@@ -195,7 +201,7 @@ pub(super) struct Channel {
     pub(super) wq: Queue<Entry>,
     /// Row hits queued (bursts whose key has the miss bit clear): read queue, write queue.
     hits: [u32; 2],
-    /// Bursts queued per rank and bank group (index `rank * MAX_BANK_GROUPS + group`):
+    /// Bursts queued per rank and bank group (index [`Entry::group`]):
     /// read queue, write queue. A decision whose bank group holds no other burst has no
     /// cached bound to update.
     in_group: [[u16; MAX_RANKS * MAX_BANK_GROUPS]; 2],
@@ -299,7 +305,7 @@ impl Channel {
         let mut e = Entry {
             req,
             bank,
-            group: (loc.rank << 16) | loc.bank_group,
+            group: (loc.rank << GROUP_BITS) | loc.bank_group,
             row: loc.row,
             arrival,
             key: 0,
