@@ -4,12 +4,13 @@
 //! [`super::simulate`] sees every request in advance and interleaves source streams burst
 //! by burst. The engine cannot: it learns of a transfer only when the transfer is
 //! arbitrated, and it needs the transfer's end at once to schedule its completion. So
-//! here each request is served when it arrives: its bursts are decoded, queued on their
-//! channels (a full queue serves its oldest decision first) and the channels it touched
-//! are run until those bursts are done, with the same per-burst timing, bank state,
-//! refresh and FR-FCFS choice among the queued bursts as the batch model. Requests are
-//! therefore served first-come first-served between transfers and FR-FCFS within one;
-//! the row-buffer state, bank and bus constraints carry over from one request to the next.
+//! here each request is served when it arrives, channel by channel (channels share no
+//! state): a channel's bursts of the request are decoded and queued in address order (a
+//! full queue makes a decision first) and the channel is run until they are done, with
+//! the same per-burst timing, bank state, refresh and FR-FCFS choice among the queued
+//! bursts as the batch model. Requests are therefore served first-come first-served
+//! between transfers and FR-FCFS within one; the row-buffer state, bank and bus
+//! constraints carry over from one request to the next.
 //!
 //! A burst enters its channel's queue when it arrives or, if the queue is full then, when
 //! the oldest burst in it leaves (see `Slots`), as in the batch model. From then on the
