@@ -204,7 +204,7 @@ pub(super) struct Channel {
     /// Bursts queued per rank and bank group (index [`Entry::group`]):
     /// read queue, write queue. A decision whose bank group holds no other burst has no
     /// cached bound to update.
-    in_group: [[u16; MAX_RANKS * MAX_BANK_GROUPS]; 2],
+    in_group: [[u32; MAX_RANKS * MAX_BANK_GROUPS]; 2],
     /// Whether the cached bounds (and hit count) of the read / write queue are out of
     /// date; see [`Channel::update_group`].
     stale: [bool; 2],
