@@ -771,7 +771,7 @@ pub fn simulate(
         let mut sim = world.resource_mut::<Sim>();
         (std::mem::take(&mut sim.solo), sim.plan.clone())
     };
-    restore_solo(&mut world, &solo, &plan.solo);
+    restore_solo(&mut world, solo, &plan.solo);
     let mut resources = Vec::new();
     let mut qc = world.query::<&Channel>();
     let mut chans: Vec<Channel> = qc.iter(&world).cloned().collect();

@@ -88,12 +88,12 @@ pub fn split_solo(
     (solo, entities)
 }
 
-/// Writes the channels [`split_solo`] copied out back to their components, with what the
-/// run did.
-pub fn restore_solo(world: &mut World, solo: &[Channel], entities: &[Entity]) {
-    for (c, &e) in solo.iter().zip(entities) {
+/// Moves the channels [`split_solo`] copied out back into their components, with what
+/// the run did.
+pub fn restore_solo(world: &mut World, solo: Vec<Channel>, entities: &[Entity]) {
+    for (c, &e) in solo.into_iter().zip(entities) {
         if let Some(mut slot) = world.get_mut::<Channel>(e) {
-            *slot = c.clone();
+            *slot = c;
         }
     }
 }
@@ -179,9 +179,9 @@ mod tests {
         assert_eq!(routes[4].exclusive, vec![(x, 4.0), (x, 4.0)]);
 
         // What the run did goes back into the component.
-        let mut done = solo.clone();
+        let mut done = solo;
         done[0].transfers = 7;
-        restore_solo(&mut world, &done, &entities);
+        restore_solo(&mut world, done, &entities);
         assert_eq!(world.get::<Channel>(a).map(|c| c.transfers), Some(7));
     }
 }
