@@ -43,6 +43,29 @@ fn load<T: serde::de::DeserializeOwned>(
     kind: spec::SpecKind,
 ) -> Result<Loaded<T>, CliError> {
     let text = spec::read_text(path).map_err(spec_error)?;
+    // A file of another kind, by its top-level name: say so, rather than the parser's
+    // "expected struct Arch but found Workload" and a hint about units.
+    if let Some(found) = spec::detect_kind(&text).filter(|&k| k != kind) {
+        let (line, col) = spec::first_token_position(&text);
+        let what = |k: spec::SpecKind| match k {
+            spec::SpecKind::Arch => "an architecture",
+            spec::SpecKind::Workload => "a workload",
+            spec::SpecKind::Study => "a study",
+        };
+        let hint = if found == spec::SpecKind::Study {
+            "run a study with `tilesim sweep FILE`"
+        } else {
+            "give the architecture file first, then the workload file: `tilesim run ARCH \
+             WORKLOAD` (with one file, it is the architecture and the workload is the \
+             built-in default)"
+        };
+        return Err(CliError::Input(anyhow!(
+            "{}:{line}:{col}: this is {} file, where {} file is expected\n  hint: {hint}",
+            path.display(),
+            what(found),
+            what(kind)
+        )));
+    }
     let spec = spec::parse(path, &text, kind).map_err(spec_error)?;
     Ok(Loaded {
         spec,
@@ -110,6 +133,7 @@ pub fn set_error(
     e: tilesim::study::SetError,
     arch: &Loaded<tilesim::spec::ArchSpec>,
     workload: &Loaded<tilesim::spec::WorkloadSpec>,
+    sets: &[String],
 ) -> CliError {
     match &e {
         tilesim::study::SetError::NonFinite { root, field } => {
@@ -118,9 +142,14 @@ pub fn set_error(
             } else {
                 (workload.path.as_path(), workload.text.as_str())
             };
+            let hint = if sets.is_empty() {
+                "write a finite number"
+            } else {
+                "--set carries the specs as JSON, which has no NaN or infinity; write a finite \
+                 number"
+            };
             CliError::Input(anyhow!(
-                "{}: must be a finite number, not NaN or infinite\n  hint: --set carries \
-                 the specs as JSON, which has no NaN or infinity; write a finite number",
+                "{}: must be a finite number, not NaN or infinite\n  hint: {hint}",
                 blame(Some(file), root, field, &[])
             ))
         }

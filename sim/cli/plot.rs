@@ -385,10 +385,16 @@ fn parse_size(size: &str) -> Result<(u32, u32), CliError> {
     Ok((w, h))
 }
 
-/// Makes `dir`, the directory a set of figures goes to, refusing a file name there (`when`
-/// says which set: `--out` names a file only for one sweep figure).
+/// Makes `dir`, the directory a set of figures goes to, refusing a file there (`when`
+/// says which set: `--out` names a file only for one sweep figure). A name that ends in a
+/// figure's extension is taken for a file meant; other dots are part of a directory name
+/// (a sweep's default directory carries its study's name, `lr-0.01` say).
 fn figure_dir(dir: &std::path::Path, when: &str) -> CliResult {
-    if dir.extension().is_some() {
+    let figure_ext = dir
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("svg") || e.eq_ignore_ascii_case("png"));
+    if figure_ext || (dir.exists() && !dir.is_dir()) {
         return Err(input(format!(
             "--out {}: {when}, --out names a directory for the figures",
             dir.display()

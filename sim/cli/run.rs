@@ -38,7 +38,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub trace: Option<PathBuf>,
     /// Cycles the trace covers, `START..END` (default: the whole run; the default
-    /// scenario's whole run is about 60 MB of JSON).
+    /// scenario's whole run is about 190 MB of JSON).
     #[arg(long, value_name = "START..END")]
     pub trace_window: Option<String>,
     /// Change one field of the architecture or workload before running, by its path
@@ -89,7 +89,7 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> CliResult {
     };
     let (arch_spec, workload_spec) =
         tilesim::study::apply_sets(&arch.spec, &workload.spec, &args.sets)
-            .map_err(|e| load::set_error(e, &arch, &workload))?;
+            .map_err(|e| load::set_error(e, &arch, &workload, &args.sets))?;
     let scenario = tilesim::model::resolve(&arch_spec, &workload_spec, args.seed).map_err(|e| {
         load::resolve_error_with_sets(
             &e,

@@ -25,14 +25,15 @@ pub struct SweepArgs {
     /// Output directory (default: reports/<study name>/).
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Points run at once (default: the machine's cores; at most the points to run).
-    #[arg(long)]
-    pub jobs: Option<usize>,
+    /// Points run at once, at least 1 (default: the machine's cores; at most the points to
+    /// run).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub jobs: Option<u32>,
     /// Run only shard I of N (I from 0 to N − 1): the points whose index is I modulo N.
     #[arg(long, value_name = "I/N")]
     pub shard: Option<String>,
     /// Run only the points that the output directory does not have yet.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "force")]
     pub resume: bool,
     /// No progress bar.
     #[arg(long)]
@@ -361,6 +362,7 @@ pub fn sweep(args: &SweepArgs, out: &mut dyn Write) -> CliResult {
     }
     let jobs = args
         .jobs
+        .map(|j| j as usize)
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
         // More threads than points only cost their start-up (a huge --jobs hung).
         .clamp(1, pending.len().max(1));

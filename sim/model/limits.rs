@@ -26,3 +26,9 @@ pub const HOST_US: (f64, f64) = (0.0, 1e7);
 pub const HOST_GFLOPS: (f64, f64) = (1e-3, 1e9);
 /// The fraction of the MAC peak a kernel sustains: at least 0.1 %.
 pub const MAC_EFFICIENCY: (f64, f64) = (1e-3, 1.0);
+
+/// A machine's, workload's or study's name, in bytes. Output directories are named after
+/// them (`reports/<workload>-on-<machine>/`, `reports/<study>/`), and a file name holds at
+/// most 255 bytes on the common file systems (ext4, APFS, NTFS), so a longer name would
+/// fail only when the run's outputs are written.
+pub const NAME_BYTES: usize = 100;

@@ -313,6 +313,16 @@ pub fn resolve_machine(spec: &ArchSpec) -> Result<Machine, ResolveError> {
             "must not be empty",
             "name the machine; reports and output directories use it",
         );
+    } else if spec.name.len() > limits::NAME_BYTES {
+        p.push(
+            "name",
+            format!(
+                "is {} bytes long, more than {}",
+                spec.name.len(),
+                limits::NAME_BYTES
+            ),
+            "shorten it: output directories are named after it",
+        );
     }
     p.positive_f64("clock_mhz", spec.clock_mhz);
     p.plausible("clock_mhz", spec.clock_mhz, limits::CLOCK_MHZ, "MHz");

@@ -459,6 +459,16 @@ fn resolve_with(
             "must not be empty",
             "name the workload; reports and output directories use it",
         );
+    } else if spec.name.len() > super::limits::NAME_BYTES {
+        p.push(
+            "name",
+            format!(
+                "is {} bytes long, more than {}",
+                spec.name.len(),
+                super::limits::NAME_BYTES
+            ),
+            "shorten it: output directories are named after it",
+        );
     }
     // A spiking-only workload has no model, stream or partitions.
     let dataflow = !(spec.spiking.is_some() && spec.model.is_empty() && spec.partitions.is_empty());

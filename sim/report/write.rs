@@ -130,23 +130,64 @@ pub fn prepare_dir(dir: &Path, force: bool) -> Result<(), WriteError> {
 }
 
 /// Writes `bytes` to `path` through a temporary file and a rename.
+///
+/// A symbolic link is written through: the file it names gets the bytes and the link
+/// stays. A path that is not a regular file (a named pipe, or a device such as
+/// `/dev/stdout`) is written in place, since renaming a file onto it would replace it.
+/// If the write fails, the temporary file is removed.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
-    let tmp = path.with_extension(format!(
+    let is_link = fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    let target = if is_link {
+        match fs::canonicalize(path) {
+            Ok(t) => t,
+            // A link to nothing yet: opening it creates the file it names.
+            Err(_) => return write_in_place(path, bytes),
+        }
+    } else {
+        path.to_path_buf()
+    };
+    if fs::metadata(&target).is_ok_and(|m| !m.is_file()) {
+        return write_in_place(&target, bytes);
+    }
+    let tmp = target.with_extension(format!(
         "{}.tmp{}",
-        path.extension().and_then(|e| e.to_str()).unwrap_or(""),
+        target.extension().and_then(|e| e.to_str()).unwrap_or(""),
         std::process::id()
     ));
-    {
-        let mut f = fs::File::create(&tmp).map_err(io(&tmp))?;
-        f.write_all(bytes).map_err(io(&tmp))?;
-        f.sync_all().map_err(io(&tmp))?;
+    let written = fs::File::create(&tmp)
+        .and_then(|mut f| {
+            f.write_all(bytes)?;
+            f.sync_all()
+        })
+        .map_err(io(&tmp))
+        .and_then(|()| fs::rename(&tmp, &target).map_err(io(path)));
+    if written.is_err() {
+        let _ = fs::remove_file(&tmp);
     }
-    fs::rename(&tmp, path).map_err(io(path))
+    written
+}
+
+/// Writes `bytes` into `path` as it is (no temporary file).
+fn write_in_place(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
+    fs::File::create(path)
+        .and_then(|mut f| {
+            f.write_all(bytes)?;
+            f.flush()
+        })
+        .map_err(io(path))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A fresh scratch directory for one test.
+    fn scratch(test: &str) -> PathBuf {
+        let base = std::env::temp_dir().join(format!("tilesim-{test}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&base);
+        fs::create_dir_all(&base).unwrap();
+        base
+    }
 
     #[test]
     fn names_become_one_safe_directory_name() {
@@ -159,9 +200,7 @@ mod tests {
 
     #[test]
     fn a_file_where_the_directory_should_be_is_the_users_input() {
-        let base = std::env::temp_dir().join(format!("tilesim-write-file-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&base);
-        fs::create_dir_all(&base).unwrap();
+        let base = scratch("write-file");
         let f = base.join("afile");
         fs::write(&f, b"mine").unwrap();
         for dir in [f.clone(), f.join("below")] {
@@ -175,9 +214,7 @@ mod tests {
 
     #[test]
     fn refuses_foreign_directory_and_accepts_its_own() {
-        let base = std::env::temp_dir().join(format!("tilesim-write-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&base);
-        fs::create_dir_all(&base).unwrap();
+        let base = scratch("write");
         fs::write(base.join("notes.txt"), "mine").unwrap();
         assert!(matches!(
             prepare_dir(&base, false),
@@ -189,5 +226,55 @@ mod tests {
         prepare_dir(&own, false).unwrap();
         assert_eq!(fs::read(own.join("report.json")).unwrap(), b"{}");
         fs::remove_dir_all(&base).unwrap();
+    }
+
+    fn is_link(path: &Path) -> bool {
+        fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_is_written_through_and_a_failed_write_leaves_no_temporary_file() {
+        let base = scratch("write-link");
+        let target = base.join("target.json");
+        fs::write(&target, b"old").unwrap();
+        let link = base.join("link.json");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        write_atomic(&link, b"new").unwrap();
+        assert!(is_link(&link));
+        assert_eq!(fs::read(&target).unwrap(), b"new");
+        // A dangling link: the file it names is created.
+        let dangling = base.join("dangling.json");
+        std::os::unix::fs::symlink(base.join("later.json"), &dangling).unwrap();
+        write_atomic(&dangling, b"x").unwrap();
+        assert!(is_link(&dangling));
+        assert_eq!(fs::read(base.join("later.json")).unwrap(), b"x");
+        // A directory where the file should go: the rename fails, and nothing is left.
+        let dir = base.join("adir.json");
+        fs::create_dir(&dir).unwrap();
+        fs::write(dir.join("keep"), b"k").unwrap();
+        assert!(write_atomic(&dir, b"y").is_err());
+        let left: Vec<_> = fs::read_dir(&base)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .filter(|n| n.contains(".tmp"))
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
+        assert_eq!(fs::read(dir.join("keep")).unwrap(), b"k");
+        fs::remove_dir_all(&base).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_device_is_written_in_place_not_replaced() {
+        // /dev/null stays a character device.
+        use std::os::unix::fs::FileTypeExt;
+        write_atomic(Path::new("/dev/null"), b"nothing").unwrap();
+        assert!(
+            fs::metadata("/dev/null")
+                .unwrap()
+                .file_type()
+                .is_char_device()
+        );
     }
 }

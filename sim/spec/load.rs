@@ -202,7 +202,13 @@ pub fn parse<T: DeserializeOwned>(file: &Path, text: &str, kind: SpecKind) -> Re
     let options =
         ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME);
     options.from_str::<T>(text).map_err(|e| {
-        let message = e.code.to_string();
+        let message = match &e.code {
+            // RON's own text suggests `r#1`, which no field of a spec is.
+            ron::Error::SuggestRawIdentifier(id) => {
+                format!("expected a field name, found `{id}`")
+            }
+            code => code.to_string(),
+        };
         let hint = Some(hint_for(&e.code, kind));
         SpecError::Syntax {
             file: file.to_path_buf(),
@@ -396,6 +402,13 @@ fn hint_for(code: &ron::Error, kind: SpecKind) -> String {
         E::Message(m) if m.contains("out of range (valid:") => {
             "use a value in the range the message gives (`tilesim repr --help` lists the number \
              formats and their shapes)"
+                .into()
+        }
+        // A struct written as a tuple, `(64, 64, 32)` for `(m: 64, k: 64, n: 32)`: RON
+        // reads its first value as a field name.
+        E::SuggestRawIdentifier(_) => {
+            "this struct's fields are written with their names, `(name: value, ...)`, e.g. \
+             `kernel_tile: (m: 64, k: 64, n: 32)`; the README's format table names them"
                 .into()
         }
         E::IntegerOutOfBounds => {

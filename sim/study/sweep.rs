@@ -69,6 +69,21 @@ pub enum StudyError {
         /// What to do.
         hint: String,
     },
+    /// The study's name cannot name its output directory: empty or too long.
+    #[error(
+        "{file}:{line}:{col}: name: {message}\n  hint: the default output directory is reports/<name>/; give a name of 1 to {} bytes",
+        crate::model::limits::NAME_BYTES
+    )]
+    Name {
+        /// The study file.
+        file: PathBuf,
+        /// Line of the name.
+        line: usize,
+        /// Column of the name.
+        col: usize,
+        /// What is wrong.
+        message: String,
+    },
 }
 
 impl StudyError {
@@ -77,7 +92,9 @@ impl StudyError {
         match self {
             StudyError::Spec(e) => e.is_input_error(),
             StudyError::Base { source, .. } => source.is_input_error(),
-            StudyError::Axis { .. } | StudyError::NonFinite { .. } => true,
+            StudyError::Axis { .. } | StudyError::NonFinite { .. } | StudyError::Name { .. } => {
+                true
+            }
         }
     }
 }
@@ -198,6 +215,20 @@ pub fn load_study(file: &Path) -> Result<Study, StudyError> {
             }
         }
     };
+    let limit = crate::model::limits::NAME_BYTES;
+    if spec.name.trim().is_empty() || spec.name.len() > limit {
+        let (line, col) = locate(&text, "name").unwrap_or((1, 1));
+        return Err(StudyError::Name {
+            file: file.to_path_buf(),
+            line,
+            col,
+            message: if spec.name.trim().is_empty() {
+                "must not be empty".to_string()
+            } else {
+                format!("is {} bytes long, more than {limit}", spec.name.len())
+            },
+        });
+    }
     let arch = load_arch(&base.join(&spec.arch)).map_err(at("arch"))?;
     let workload = load_workload(&base.join(&spec.workload)).map_err(at("workload"))?;
     for (path, field) in [

@@ -57,6 +57,19 @@ fn run_small(out: &Path, extra: &[&str]) -> Output {
     )
 }
 
+/// `tilesim run` of the Strix Halo architecture and the workload file `workload` into
+/// `out`.
+fn run_workload(workload: &Path, out: &Path) -> Output {
+    tilesim()
+        .arg("run")
+        .arg(arch())
+        .arg(workload)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn run_writes_report_and_resolved_spec_and_prints_table() {
     let d = scratch("run");
@@ -326,6 +339,49 @@ fn wrong_type_is_reported_with_position() {
 }
 
 #[test]
+fn a_struct_written_as_a_tuple_is_told_to_name_its_fields() {
+    let d = scratch("tuple-struct");
+    let f = d.join("kt.ron");
+    let text = std::fs::read_to_string(root().join("workloads/gemm-bf16-1024.ron"))
+        .unwrap()
+        .replace(
+            "kernel_tile: (m: 64, k: 64, n: 32)",
+            "kernel_tile: (1, 1, 1)",
+        );
+    std::fs::write(&f, text).unwrap();
+    let (code, err) = check(&[&f]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("kt.ron:10:"), "{err}");
+    assert!(err.contains("expected a field name, found `1`"), "{err}");
+    assert!(err.contains("(m: 64, k: 64, n: 32)"), "{err}");
+    assert!(!err.contains("r#"), "{err}");
+}
+
+#[test]
+fn files_given_in_the_wrong_order_are_named_for_what_they_are() {
+    let d = scratch("wrong-order");
+    let wl = spec("small-continual.ron");
+    for args in [vec![wl.clone()], vec![wl.clone(), arch()]] {
+        let o = tilesim()
+            .arg("run")
+            .args(&args)
+            .arg("--out")
+            .arg(d.join("r"))
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        let err = stderr(&o);
+        assert!(
+            err.contains("small-continual.ron:")
+                && err.contains("this is a workload file, where an architecture file is expected")
+                && err.contains("tilesim run ARCH WORKLOAD"),
+            "{err}"
+        );
+    }
+    assert!(!d.join("r").exists());
+}
+
+#[test]
 fn out_of_range_values_are_all_listed() {
     let (code, err) = check(&[&spec("bad-zero-channels.ron")]);
     assert_eq!(code, Some(2));
@@ -452,6 +508,54 @@ fn trace_files_are_checked_before_the_run_and_kept_unless_forced() {
     let o = dram(&["--force"]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(std::fs::read_to_string(&f).unwrap().lines().count(), 1024);
+}
+
+#[test]
+fn a_name_too_long_for_a_directory_is_refused_before_the_run() {
+    let d = scratch("long-name");
+    let f = d.join("long.ron");
+    let long = "n".repeat(101);
+    let text = std::fs::read_to_string(spec("small-continual.ron")).unwrap();
+    let named = text.replacen("name: \"", &format!("name: \"{long}"), 1);
+    assert_ne!(named, text);
+    std::fs::write(&f, named).unwrap();
+    let o = run_workload(&f, &d.join("r"));
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("long.ron:") && err.contains("name"), "{err}");
+    assert!(err.contains("more than 100"), "{err}");
+    assert!(!d.join("r").exists());
+    // The machine's name, given by --set, is checked the same way; 100 bytes pass.
+    let o = run_small(
+        &d.join("r"),
+        &["--set", &format!("arch.name=\"{}\"", "m".repeat(101))],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("more than 100"), "{}", stderr(&o));
+    let (code, err) = check(&[&arch()]);
+    assert_eq!(code, Some(0), "{err}");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_forced_trace_through_a_link_writes_the_file_the_link_names() {
+    let d = scratch("trace-link");
+    let target = d.join("target.json");
+    std::fs::write(&target, "old").unwrap();
+    let link = d.join("link.json");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let o = run_small(
+        &d.join("r"),
+        &["--trace", link.to_str().unwrap(), "--force"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert!(std::fs::read_to_string(&target).unwrap().starts_with('{'));
 }
 
 #[test]
@@ -1031,14 +1135,7 @@ fn a_learning_group_wider_than_every_layer_is_refused_not_livelocked() {
          dtype: Bf16)], optimizer: Sgd(lr: 0.01, apply_every: 2))",
     )
     .unwrap();
-    let o = tilesim()
-        .arg("run")
-        .arg(arch())
-        .arg(&w)
-        .arg("--out")
-        .arg(d.join("r"))
-        .output()
-        .unwrap();
+    let o = run_workload(&w, &d.join("r"));
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     let e = stderr(&o);
     assert!(
@@ -1161,6 +1258,13 @@ fn a_nan_in_a_file_is_refused_at_its_place_with_or_without_set_never_dropped() {
         assert_eq!(o.status.code(), Some(2), "{extra:?}: {}", stderr(&o));
         assert!(
             stderr(&o).contains("nan.ron:103:") && stderr(&o).contains("dram.fabric_gb_per_s"),
+            "{extra:?}: {}",
+            stderr(&o)
+        );
+        // The hint speaks of --set only when one was given.
+        assert_eq!(
+            stderr(&o).contains("--set"),
+            !extra.is_empty(),
             "{extra:?}: {}",
             stderr(&o)
         );

@@ -719,7 +719,9 @@ fn a_seed_axis_runs_replicates_equal_to_runs_with_that_seed() {
 fn plot_without_axes_draws_the_default_set_of_every_varying_metric() {
     let d = scratch("plot-default");
     let s = study(&d, AXES);
-    let out = d.join("r");
+    // A dot in the directory's name (as a study named `lr-0.01` gives) is no file's
+    // extension.
+    let out = d.join("lr-0.01");
     assert!(sweep(&s, &out, &[]).status.success());
     let o = tilesim().arg("plot").arg(&out).output().unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
@@ -769,6 +771,16 @@ fn plot_without_axes_draws_the_default_set_of_every_varying_metric() {
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("or neither"), "{}", stderr(&o));
+    // Without axes, --out named like a figure file is refused: the set is several files.
+    let o = tilesim()
+        .arg("plot")
+        .arg(&out)
+        .arg("--out")
+        .arg(d.join("one.svg"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("names a directory"), "{}", stderr(&o));
     // A size outside the drawable range names the range.
     let o = tilesim()
         .arg("plot")
@@ -1066,4 +1078,40 @@ fn check_takes_an_unnamed_study_for_a_study() {
         "{}",
         stderr(&o)
     );
+}
+
+#[test]
+fn contradictory_options_and_unusable_names_are_refused_before_anything_runs() {
+    let d = scratch("sweep-options");
+    let s = study(&d, AXES);
+    let out = d.join("r");
+    // --resume keeps what is there, --force starts over: not both.
+    let o = sweep(&s, &out, &["--resume", "--force"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("cannot be used with"), "{}", stderr(&o));
+    let o = tilesim()
+        .arg("sweep")
+        .arg(&s)
+        .arg("--out")
+        .arg(&out)
+        .args(["--jobs", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(!out.exists());
+    // The study's name names the default output directory: not empty, not too long.
+    for (name, says) in [
+        ("", "must not be empty"),
+        (&*"s".repeat(101), "more than 100"),
+    ] {
+        let text = std::fs::read_to_string(&s)
+            .unwrap()
+            .replace("name: \"small\"", &format!("name: \"{name}\""));
+        let f = d.join("named.ron");
+        std::fs::write(&f, text).unwrap();
+        let o = tilesim().arg("sweep").arg(&f).output().unwrap();
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        let err = stderr(&o);
+        assert!(err.contains("named.ron:3:") && err.contains(says), "{err}");
+    }
 }
