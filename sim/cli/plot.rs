@@ -175,20 +175,13 @@ pub fn run(args: &PlotArgs, out: &mut dyn Write) -> CliResult {
                 args.dir.display()
             ))
         })?;
-    let text = std::fs::read_to_string(args.dir.join("results.jsonl")).unwrap_or_default();
-    let (mut rows, mut unread) = (Vec::new(), 0usize);
-    for line in text.lines().filter(|l| !l.trim().is_empty()) {
-        match serde_json::from_str::<Row>(line) {
-            // A row without one value per axis is not from this study (or was edited):
-            // skip it like a line that does not parse.
-            Ok(r) => {
-                if r.status == "ok" && r.values.len() == info.axes.len() {
-                    rows.push(r);
-                }
-            }
-            Err(_) => unread += 1,
-        }
-    }
+    let (all, unread) = super::sweep::read_results(&args.dir.join("results.jsonl"))?;
+    // A row without one value per axis is not from this study (or was edited): skip it
+    // like a line that does not parse.
+    let mut rows: Vec<Row> = all
+        .into_iter()
+        .filter(|r| r.status == "ok" && r.values.len() == info.axes.len())
+        .collect();
     if unread > 0 {
         eprintln!(
             "warning: {unread} line(s) of {} are not result rows and are left out (a line cut \
@@ -240,7 +233,14 @@ pub fn run(args: &PlotArgs, out: &mut dyn Write) -> CliResult {
         (None, None) => {
             // The default set: every metric that varies, against the first axis, one line
             // per value of the second axis when the axes form a product.
-            if info.axes.is_empty() || rows.is_empty() {
+            if info.axes.is_empty() {
+                return Err(input(format!(
+                    "{}: the study has no axes, so there is nothing to plot its metrics \
+                     against; hint: add an axis to the study, or plot a point's report.json",
+                    args.dir.display()
+                )));
+            }
+            if rows.is_empty() {
                 return Err(input(format!(
                     "{}: no finished points to plot",
                     args.dir.display()

@@ -159,22 +159,36 @@ fn lock_dir(dir: &Path) -> Result<fs::File, CliError> {
     }
 }
 
-/// Rows of a results.jsonl file (a line that does not parse, such as a line cut by a
-/// crash, is skipped: its point runs again on `--resume`).
-fn read_rows(path: &Path) -> Result<Vec<Row>, CliError> {
-    let text = match fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+/// Rows of a results.jsonl file, and how many of its lines are not rows: a line cut by a
+/// crash, an edited line, or bytes that are not UTF-8. Those are skipped, and their points
+/// run again on `--resume`. A missing file has no rows.
+pub(super) fn read_results(path: &Path) -> Result<(Vec<Row>, usize), CliError> {
+    let bytes = match fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), 0)),
         Err(e) => {
             return Err(CliError::Other(
                 anyhow!(e).context(format!("cannot read {}", path.display())),
             ));
         }
     };
-    Ok(text
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Row>(l).ok())
-        .collect())
+    let (mut rows, mut unread) = (Vec::new(), 0);
+    for line in bytes.split(|&b| b == b'\n') {
+        match std::str::from_utf8(line) {
+            Ok(l) if l.trim().is_empty() => {}
+            Ok(l) => match serde_json::from_str::<Row>(l) {
+                Ok(r) => rows.push(r),
+                Err(_) => unread += 1,
+            },
+            Err(_) => unread += 1,
+        }
+    }
+    Ok((rows, unread))
+}
+
+/// The rows of a results.jsonl file (see [`read_results`]).
+fn read_rows(path: &Path) -> Result<Vec<Row>, CliError> {
+    Ok(read_results(path)?.0)
 }
 
 fn sorted_unique(rows: Vec<Row>) -> Vec<Row> {
@@ -262,10 +276,22 @@ pub fn sweep(args: &SweepArgs, out: &mut dyn Write) -> CliResult {
         // that is no sweep's look like one of tilesim's to later runs, and again once it
         // is held: another sweep may have started over there in between.
         let same_study = || -> CliResult {
-            let old: StudyInfo = fs::read_to_string(dir.join("study.json"))
-                .ok()
-                .and_then(|t| serde_json::from_str(&t).ok())
-                .ok_or_else(|| input(format!("--resume: {} has no study.json", dir.display())))?;
+            let file = dir.join("study.json");
+            let old: StudyInfo = match fs::read(&file) {
+                Err(_) => {
+                    return Err(input(format!(
+                        "--resume: {} has no study.json",
+                        dir.display()
+                    )));
+                }
+                Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
+                    input(format!(
+                        "--resume: {} is not as tilesim wrote it ({e}); hint: --force to start \
+                         over, or another --out",
+                        file.display()
+                    ))
+                })?,
+            };
             if !old.same_study(&info) {
                 return Err(input(format!(
                     "--resume: {} holds another study ({} with {} points{}); hint: use another \

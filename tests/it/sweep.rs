@@ -227,8 +227,14 @@ fn resume_runs_only_the_missing_points_and_results_are_never_overwritten_silentl
     fake.values = vec!["Count(9)".into(), "7".into()];
     cut.push_str(&serde_json::to_string(&fake).unwrap());
     cut.push('\n');
-    cut.push_str(&lines[3][..lines[3].len() / 2]);
-    std::fs::write(out.join("results.jsonl"), cut).unwrap();
+    // A line of bytes that are not UTF-8 is skipped like any line that is not a row.
+    let mut bytes = cut.into_bytes();
+    bytes.extend_from_slice(b"\xff\xfe not text\n");
+    bytes.extend_from_slice(&lines[3].as_bytes()[..lines[3].len() / 2]);
+    std::fs::write(out.join("results.jsonl"), bytes).unwrap();
+    let o = tilesim().arg("plot").arg(&out).output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("2 line(s)"), "{}", stderr(&o));
     let o = sweep(&s, &out, &[]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("--resume"), "{}", stderr(&o));
@@ -1114,4 +1120,31 @@ fn contradictory_options_and_unusable_names_are_refused_before_anything_runs() {
         let err = stderr(&o);
         assert!(err.contains("named.ron:3:") && err.contains(says), "{err}");
     }
+}
+
+#[test]
+fn a_damaged_study_json_and_a_study_without_axes_are_explained() {
+    let d = scratch("damaged-study-json");
+    let s = study(&d, AXES);
+    let out = d.join("r");
+    assert!(sweep(&s, &out, &["--quiet"]).status.success());
+    std::fs::write(out.join("study.json"), "{ not json").unwrap();
+    let o = sweep(&s, &out, &["--resume"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("study.json is not as tilesim wrote it"),
+        "{}",
+        stderr(&o)
+    );
+    // A study of one point, without axes: plot says why there is no figure.
+    let none = study(&d, "");
+    let out = d.join("one");
+    assert!(sweep(&none, &out, &["--quiet"]).status.success());
+    let o = tilesim().arg("plot").arg(&out).output().unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("the study has no axes"),
+        "{}",
+        stderr(&o)
+    );
 }
