@@ -51,9 +51,12 @@ fn load<T: serde::de::DeserializeOwned>(
             spec::SpecKind::Arch => "an architecture",
             spec::SpecKind::Workload => "a workload",
             spec::SpecKind::Study => "a study",
+            spec::SpecKind::Run => "a run's record",
         };
         let hint = if found == spec::SpecKind::Study {
             "run a study with `tilesim sweep FILE`"
+        } else if found == spec::SpecKind::Run {
+            "run a record again by itself: `tilesim run FILE`"
         } else {
             "give the architecture file first, then the workload file: `tilesim run ARCH \
              WORKLOAD` (with one file, it is the architecture and the workload is the \
@@ -72,6 +75,46 @@ fn load<T: serde::de::DeserializeOwned>(
         path: path.to_path_buf(),
         text,
     })
+}
+
+/// A run's record as `run` uses it: the architecture, the workload and the seed.
+pub type Record = (Loaded<ArchSpec>, Loaded<WorkloadSpec>, u64);
+
+/// A run's record (`resolved.ron`) read for `tilesim run FILE`: its two specs, each with
+/// the record's text blanked outside its own section (so later problems point into the
+/// record), and its seed. `None` when the file is not a record: its top-level name is
+/// another kind's, or, left out, it does not parse as a record.
+pub fn load_record(path: &Path) -> Result<Option<Record>, CliError> {
+    let text = spec::read_text(path).map_err(spec_error)?;
+    let record: spec::RunRecord = match spec::detect_kind(&text) {
+        Some(spec::SpecKind::Run) => {
+            spec::parse(path, &text, spec::SpecKind::Run).map_err(spec_error)?
+        }
+        None => match spec::parse(path, &text, spec::SpecKind::Run) {
+            Ok(r) => r,
+            Err(_) => return Ok(None),
+        },
+        Some(_) => return Ok(None),
+    };
+    let section = |field: &str| {
+        spec::run_record::section(&text, field).ok_or_else(|| {
+            CliError::Input(anyhow!(
+                "{}: the record's `{field}` section cannot be found",
+                path.display()
+            ))
+        })
+    };
+    let arch = Loaded {
+        spec: record.arch,
+        path: path.to_path_buf(),
+        text: section("arch")?,
+    };
+    let workload = Loaded {
+        spec: record.workload,
+        path: path.to_path_buf(),
+        text: section("workload")?,
+    };
+    Ok(Some((arch, workload, record.seed)))
 }
 
 pub fn load_arch(path: &Path) -> Result<Loaded<ArchSpec>, CliError> {

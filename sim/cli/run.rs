@@ -16,16 +16,18 @@ use super::{CliError, CliResult};
 /// Arguments of `tilesim run`.
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
-    /// Architecture file (default: the built-in xdna2-strix-halo).
+    /// Architecture file (default: the built-in xdna2-strix-halo), or, alone, a run's
+    /// record (the resolved.ron of an earlier run) to run again.
     pub arch: Option<PathBuf>,
     /// Workload file (default: the built-in mlp-continual).
     pub workload: Option<PathBuf>,
     /// Output directory (default: reports/<workload>-on-<arch>/).
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Seed for everything random.
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
+    /// Seed for everything random (default: 1, or the seed of the run's record given as
+    /// the only file).
+    #[arg(long)]
+    pub seed: Option<u64>,
     /// Print the report as JSON on stdout instead of the table.
     #[arg(long)]
     pub json: bool,
@@ -79,18 +81,30 @@ fn write_error(e: WriteError) -> CliError {
 
 /// Runs `tilesim run`.
 pub fn run(args: &RunArgs, out: &mut dyn Write) -> CliResult {
-    let arch = match &args.arch {
-        Some(p) => load::load_arch(p)?,
-        None => load::embedded(DEFAULT_ARCH, SpecKind::Arch)?,
+    // One file: a run's record (resolved.ron) runs again with its own seed, unless --seed
+    // says otherwise; otherwise the file is the architecture.
+    let record = match (&args.arch, &args.workload) {
+        (Some(p), None) => load::load_record(p)?,
+        _ => None,
     };
-    let workload = match &args.workload {
-        Some(p) => load::load_workload(p)?,
-        None => load::embedded(DEFAULT_WORKLOAD, SpecKind::Workload)?,
+    let (arch, workload, seed) = match record {
+        Some((arch, workload, seed)) => (arch, workload, args.seed.unwrap_or(seed)),
+        None => {
+            let arch = match &args.arch {
+                Some(p) => load::load_arch(p)?,
+                None => load::embedded(DEFAULT_ARCH, SpecKind::Arch)?,
+            };
+            let workload = match &args.workload {
+                Some(p) => load::load_workload(p)?,
+                None => load::embedded(DEFAULT_WORKLOAD, SpecKind::Workload)?,
+            };
+            (arch, workload, args.seed.unwrap_or(1))
+        }
     };
     let (arch_spec, workload_spec) =
         tilesim::study::apply_sets(&arch.spec, &workload.spec, &args.sets)
             .map_err(|e| load::set_error(e, &arch, &workload, &args.sets))?;
-    let scenario = tilesim::model::resolve(&arch_spec, &workload_spec, args.seed).map_err(|e| {
+    let scenario = tilesim::model::resolve(&arch_spec, &workload_spec, seed).map_err(|e| {
         load::resolve_error_with_sets(
             &e,
             Some((&arch.path, &arch.text)),
@@ -389,7 +403,12 @@ fn resolved_ron(sc: &tilesim::model::Scenario) -> Result<String, CliError> {
         partitions: &sc.workload.partitions,
         mapping: &sc.workload.mapping,
     };
-    let mut s = String::from("// The scenario exactly as simulated by tilesim.\n");
+    let mut s = String::from(
+        "// The scenario exactly as simulated by tilesim. Run it again with\n\
+         // `tilesim run resolved.ron` (partitions and mapping are derived again).\n",
+    );
+    // Named, so that `run` knows a record by its top-level name as it knows the specs.
+    s.push_str("Run");
     s.push_str(
         &ron::ser::to_string_pretty(&r, ron::ser::PrettyConfig::default())
             .map_err(|e| CliError::Other(anyhow!("resolved.ron: {e}")))?,

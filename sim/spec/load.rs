@@ -18,6 +18,8 @@ pub enum SpecKind {
     Workload,
     /// A study file (`tilesim sweep`).
     Study,
+    /// A run's record, `resolved.ron` ([`super::RunRecord`]).
+    Run,
 }
 
 impl SpecKind {
@@ -26,6 +28,7 @@ impl SpecKind {
             SpecKind::Arch => "Arch",
             SpecKind::Workload => "Workload",
             SpecKind::Study => "Study",
+            SpecKind::Run => "Run",
         }
     }
 }
@@ -242,14 +245,25 @@ pub fn load_any(path: &Path) -> Result<AnySpec, SpecError> {
         Some(SpecKind::Workload) => {
             parse(path, &text, SpecKind::Workload).map(|w| AnySpec::Workload(Box::new(w)))
         }
-        Some(SpecKind::Study) => {
+        Some(other @ (SpecKind::Study | SpecKind::Run)) => {
             let (line, col) = first_token_position(&text);
+            let (message, hint) = if other == SpecKind::Study {
+                (
+                    "this is a study file, not a machine or a workload",
+                    "run it with `tilesim sweep FILE`",
+                )
+            } else {
+                (
+                    "this is a run's record (resolved.ron), not a machine or a workload",
+                    "run it again with `tilesim run FILE`",
+                )
+            };
             Err(SpecError::Syntax {
                 file: path.to_path_buf(),
                 line,
                 col,
-                message: "this is a study file, not a machine or a workload".into(),
-                hint: Some("run it with `tilesim sweep FILE`".into()),
+                message: message.into(),
+                hint: Some(hint.into()),
             })
         }
         None => {
@@ -308,6 +322,7 @@ pub fn detect_kind(text: &str) -> Option<SpecKind> {
         "Arch" => Some(SpecKind::Arch),
         "Workload" => Some(SpecKind::Workload),
         "Study" => Some(SpecKind::Study),
+        "Run" => Some(SpecKind::Run),
         _ => None,
     }
 }

@@ -7,6 +7,7 @@
 mod arch;
 mod load;
 mod locate;
+pub mod run_record;
 mod spiking;
 mod study;
 mod workload;
@@ -17,6 +18,7 @@ pub use load::{
     load_arch, load_workload, parse, read_text,
 };
 pub use locate::locate;
+pub use run_record::RunRecord;
 pub use spiking::*;
 pub use study::*;
 pub use workload::*;

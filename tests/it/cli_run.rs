@@ -125,6 +125,66 @@ fn run_writes_report_and_resolved_spec_and_prints_table() {
 }
 
 #[test]
+fn a_runs_record_runs_again_to_the_same_report() {
+    let d = scratch("record");
+    let a = d.join("a");
+    let o = run_small(
+        &a,
+        &["--seed", "5", "--set", "workload.stream.samples=2000"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let record = a.join("resolved.ron");
+    let again = |record: &Path, out: &Path, extra: &[&str]| {
+        tilesim()
+            .arg("run")
+            .arg(record)
+            .arg("--out")
+            .arg(out)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    // Its seed and the --set it recorded come with it: the same report, the same record.
+    let o = again(&record, &d.join("b"), &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for f in ["report.json", "resolved.ron"] {
+        assert_eq!(
+            std::fs::read(a.join(f)).unwrap(),
+            std::fs::read(d.join("b").join(f)).unwrap(),
+            "{f}"
+        );
+    }
+    // --seed overrides the record's seed.
+    let o = again(&record, &d.join("c"), &["--seed", "6"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let c = std::fs::read_to_string(d.join("c/resolved.ron")).unwrap();
+    assert!(c.contains("seed: 6"), "{c}");
+    // Into its own directory it would overwrite itself: refused.
+    let o = again(&record, &a, &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    // A problem in an edited record points at its place in the record.
+    let text = std::fs::read_to_string(&record).unwrap();
+    let line = 1 + text.lines().position(|l| l.contains("clock_mhz")).unwrap();
+    let bad = d.join("bad.ron");
+    std::fs::write(
+        &bad,
+        text.replacen("clock_mhz: 1800.0", "clock_mhz: -5.0", 1),
+    )
+    .unwrap();
+    let o = again(&bad, &d.join("e"), &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(&format!("bad.ron:{line}:9: clock_mhz")),
+        "{}",
+        stderr(&o)
+    );
+    // check names a record for what it is.
+    let (code, err) = check(&[&record]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("tilesim run FILE"), "{err}");
+}
+
+#[test]
 fn same_seed_gives_byte_identical_reports() {
     let d = scratch("determinism");
     let a = run_small(&d.join("a"), &["--seed", "7"]);
