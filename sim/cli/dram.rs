@@ -1,11 +1,10 @@
 //! `tilesim dram`: simulate a DRAM preset under a synthetic access pattern and print the
 //! achieved bandwidth, row-hit rate, latency, queue occupancy and refresh share.
 
-use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 
-use anyhow::{Context, anyhow};
+use anyhow::anyhow;
 use tilesim::dram::pattern::generate;
 use tilesim::dram::trace::{TraceFormat, write_trace};
 use tilesim::dram::{
@@ -229,14 +228,11 @@ pub fn run(args: &DramArgs, out: &mut dyn Write) -> CliResult {
     });
     let run = simulate(&config, &requests).map_err(|e| CliError::Other(e.into()))?;
     if let Some(path) = &args.trace {
-        let file = File::create(path)
-            .with_context(|| format!("cannot create trace file {}", path.display()))
-            .map_err(CliError::Other)?;
-        let mut w = BufWriter::new(file);
-        write_trace(&mut w, trace_format, &requests, &run)
-            .and_then(|()| w.flush())
-            .with_context(|| format!("cannot write trace file {}", path.display()))
-            .map_err(CliError::Other)?;
+        tilesim::report::write_with(path, |w| {
+            let mut w = BufWriter::new(w);
+            write_trace(&mut w, trace_format, &requests, &run).and_then(|()| w.flush())
+        })
+        .map_err(|e| CliError::Other(anyhow!("cannot write trace file: {e}")))?;
     }
     let s = &run.stats;
     // Each stream issues whole requests: what does not make one more per stream is not

@@ -43,6 +43,15 @@ fn load<T: serde::de::DeserializeOwned>(
     kind: spec::SpecKind,
 ) -> Result<Loaded<T>, CliError> {
     let text = spec::read_text(path).map_err(spec_error)?;
+    load_text(path, text, kind)
+}
+
+/// A spec of `kind` from `text`, the contents of `path`.
+fn load_text<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    text: String,
+    kind: spec::SpecKind,
+) -> Result<Loaded<T>, CliError> {
     // A file of another kind, by its top-level name: say so, rather than the parser's
     // "expected struct Arch but found Workload" and a hint about units.
     if let Some(found) = spec::detect_kind(&text).filter(|&k| k != kind) {
@@ -80,41 +89,49 @@ fn load<T: serde::de::DeserializeOwned>(
 /// A run's record as `run` uses it: the architecture, the workload and the seed.
 pub type Record = (Loaded<ArchSpec>, Loaded<WorkloadSpec>, u64);
 
-/// A run's record (`resolved.ron`) read for `tilesim run FILE`: its two specs, each with
-/// the record's text blanked outside its own section (so later problems point into the
-/// record), and its seed. `None` when the file is not a record: its top-level name is
-/// another kind's, or, left out, it does not parse as a record.
-pub fn load_record(path: &Path) -> Result<Option<Record>, CliError> {
+/// What the one file given to `tilesim run` holds.
+pub enum ArchOrRecord {
+    /// An architecture (the workload is the built-in default).
+    Arch(Box<Loaded<ArchSpec>>),
+    /// A run's record.
+    Record(Box<Record>),
+}
+
+/// The one file given to `tilesim run`, read once (it may be a pipe): a run's record
+/// (`resolved.ron`) if its top-level name is `Run`, or, the name left out as in records
+/// written before it had one, if it has the fields `arch` and `workload`;
+/// otherwise an architecture. Each spec of a record carries the record's text blanked
+/// outside its own section, so that later problems point into the record (the whole text
+/// where a section cannot be told apart).
+pub fn load_arch_or_record(path: &Path) -> Result<ArchOrRecord, CliError> {
     let text = spec::read_text(path).map_err(spec_error)?;
-    let record: spec::RunRecord = match spec::detect_kind(&text) {
-        Some(spec::SpecKind::Run) => {
-            spec::parse(path, &text, spec::SpecKind::Run).map_err(spec_error)?
-        }
-        None => match spec::parse(path, &text, spec::SpecKind::Run) {
-            Ok(r) => r,
-            Err(_) => return Ok(None),
-        },
-        Some(_) => return Ok(None),
+    let is_record = match spec::detect_kind(&text) {
+        Some(kind) => kind == spec::SpecKind::Run,
+        None => spec::run_record::has_fields(&text, &["arch", "workload"]),
     };
-    let section = |field: &str| {
-        spec::run_record::section(&text, field).ok_or_else(|| {
-            CliError::Input(anyhow!(
-                "{}: the record's `{field}` section cannot be found",
-                path.display()
-            ))
-        })
-    };
+    if !is_record {
+        return load_text(path, text, spec::SpecKind::Arch)
+            .map(|a| ArchOrRecord::Arch(Box::new(a)));
+    }
+    let record: spec::RunRecord =
+        spec::parse(path, &text, spec::SpecKind::Run).map_err(spec_error)?;
+    let section =
+        |field: &str| spec::run_record::section(&text, field).unwrap_or_else(|| text.clone());
     let arch = Loaded {
         spec: record.arch,
         path: path.to_path_buf(),
-        text: section("arch")?,
+        text: section("arch"),
     };
     let workload = Loaded {
         spec: record.workload,
         path: path.to_path_buf(),
-        text: section("workload")?,
+        text: section("workload"),
     };
-    Ok(Some((arch, workload, record.seed)))
+    Ok(ArchOrRecord::Record(Box::new((
+        arch,
+        workload,
+        record.seed,
+    ))))
 }
 
 pub fn load_arch(path: &Path) -> Result<Loaded<ArchSpec>, CliError> {

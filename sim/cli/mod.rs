@@ -63,8 +63,9 @@ impl From<io::Error> for CliError {
 pub type CliResult = Result<(), CliError>;
 
 /// Checks, before any work, that an output file named by `flag` can be written: an
-/// existing file is kept unless `force`, and its directory must exist (a missing one used
-/// to fail only after the whole run).
+/// existing file is kept unless `force` (a device, a named pipe or a standard stream such
+/// as `/dev/stdout` is written to, not replaced), and its directory must exist (a missing
+/// one used to fail only after the whole run).
 fn output_file(flag: &str, path: &std::path::Path, force: bool) -> CliResult {
     if path.is_dir() {
         return Err(CliError::Input(anyhow::anyhow!(
@@ -72,7 +73,7 @@ fn output_file(flag: &str, path: &std::path::Path, force: bool) -> CliResult {
             path.display()
         )));
     }
-    if path.exists() && !force {
+    if tilesim::report::replaces_a_file(path) && !force {
         return Err(CliError::Input(anyhow::anyhow!(
             "{flag}: {} exists; hint: pass --force to replace it",
             path.display()

@@ -166,15 +166,21 @@ pub fn run(args: &PlotArgs, out: &mut dyn Write) -> CliResult {
     if args.dir.is_file() {
         return run_figures(args, out);
     }
-    let info: StudyInfo = std::fs::read_to_string(args.dir.join("study.json"))
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok())
-        .ok_or_else(|| {
+    let info: StudyInfo = match std::fs::read(args.dir.join("study.json")) {
+        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
             input(format!(
-                "{} is not a sweep directory (no study.json); hint: run tilesim sweep first",
+                "{}: study.json is not as tilesim wrote it ({e}); hint: run the study again \
+                 with tilesim sweep --force",
                 args.dir.display()
             ))
-        })?;
+        })?,
+        Err(_) => {
+            return Err(input(format!(
+                "{} is not a sweep directory (no study.json); hint: run tilesim sweep first",
+                args.dir.display()
+            )));
+        }
+    };
     let (all, unread) = super::sweep::read_results(&args.dir.join("results.jsonl"))?;
     // A row without one value per axis is not from this study (or was edited): skip it
     // like a line that does not parse.
@@ -386,15 +392,19 @@ fn parse_size(size: &str) -> Result<(u32, u32), CliError> {
 }
 
 /// Makes `dir`, the directory a set of figures goes to, refusing a file there (`when`
-/// says which set: `--out` names a file only for one sweep figure). A name that ends in a
-/// figure's extension is taken for a file meant; other dots are part of a directory name
-/// (a sweep's default directory carries its study's name, `lr-0.01` say).
+/// says which set: `--out` names a file only for one sweep figure). An existing directory
+/// is used whatever its name; otherwise a name that ends in a figure's extension is taken
+/// for a file meant, and other dots are part of a directory name (a sweep's default
+/// directory carries its study's name, `lr-0.01` say).
 fn figure_dir(dir: &std::path::Path, when: &str) -> CliResult {
     let figure_ext = dir
         .extension()
         .and_then(|e| e.to_str())
         .is_some_and(|e| e.eq_ignore_ascii_case("svg") || e.eq_ignore_ascii_case("png"));
-    if figure_ext || (dir.exists() && !dir.is_dir()) {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    if figure_ext || dir.exists() {
         return Err(input(format!(
             "--out {}: {when}, --out names a directory for the figures",
             dir.display()

@@ -83,20 +83,23 @@ fn write_error(e: WriteError) -> CliError {
 pub fn run(args: &RunArgs, out: &mut dyn Write) -> CliResult {
     // One file: a run's record (resolved.ron) runs again with its own seed, unless --seed
     // says otherwise; otherwise the file is the architecture.
-    let record = match (&args.arch, &args.workload) {
-        (Some(p), None) => load::load_record(p)?,
-        _ => None,
-    };
-    let (arch, workload, seed) = match record {
-        Some((arch, workload, seed)) => (arch, workload, args.seed.unwrap_or(seed)),
-        None => {
-            let arch = match &args.arch {
+    let default_workload = || load::embedded(DEFAULT_WORKLOAD, SpecKind::Workload);
+    let (arch, workload, seed) = match (&args.arch, &args.workload) {
+        (Some(p), None) => match load::load_arch_or_record(p)? {
+            load::ArchOrRecord::Record(record) => {
+                let (arch, workload, seed) = *record;
+                (arch, workload, args.seed.unwrap_or(seed))
+            }
+            load::ArchOrRecord::Arch(arch) => (*arch, default_workload()?, args.seed.unwrap_or(1)),
+        },
+        (arch, workload) => {
+            let arch = match arch {
                 Some(p) => load::load_arch(p)?,
                 None => load::embedded(DEFAULT_ARCH, SpecKind::Arch)?,
             };
-            let workload = match &args.workload {
+            let workload = match workload {
                 Some(p) => load::load_workload(p)?,
-                None => load::embedded(DEFAULT_WORKLOAD, SpecKind::Workload)?,
+                None => default_workload()?,
             };
             (arch, workload, args.seed.unwrap_or(1))
         }

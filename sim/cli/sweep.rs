@@ -278,11 +278,16 @@ pub fn sweep(args: &SweepArgs, out: &mut dyn Write) -> CliResult {
         let same_study = || -> CliResult {
             let file = dir.join("study.json");
             let old: StudyInfo = match fs::read(&file) {
-                Err(_) => {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                     return Err(input(format!(
                         "--resume: {} has no study.json",
                         dir.display()
                     )));
+                }
+                Err(e) => {
+                    return Err(CliError::Other(
+                        anyhow!(e).context(format!("cannot read {}", file.display())),
+                    ));
                 }
                 Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
                     input(format!(

@@ -13,7 +13,9 @@ pub use activity::{Activity, TileTimeline};
 pub use schema::*;
 pub use table::render as render_table;
 pub use trace::{NeuroTrace, chrome_trace};
-pub use write::{MARKER, WriteError, dir_name, is_ours, prepare_dir, write_atomic};
+pub use write::{
+    MARKER, WriteError, dir_name, is_ours, prepare_dir, replaces_a_file, write_atomic, write_with,
+};
 
 /// Serializes a report as pretty JSON with a trailing newline (stable key order).
 pub fn to_json(r: &Report) -> String {

@@ -129,26 +129,96 @@ pub fn prepare_dir(dir: &Path, force: bool) -> Result<(), WriteError> {
     Ok(())
 }
 
-/// Writes `bytes` to `path` through a temporary file and a rename.
-///
-/// A symbolic link is written through: the file it names gets the bytes and the link
-/// stays. A path that is not a regular file (a named pipe, or a device such as
-/// `/dev/stdout`) is written in place, since renaming a file onto it would replace it.
-/// If the write fails, the temporary file is removed.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
-    let is_link = fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
-    let target = if is_link {
-        match fs::canonicalize(path) {
-            Ok(t) => t,
-            // A link to nothing yet: opening it creates the file it names.
-            Err(_) => return write_in_place(path, bytes),
+/// Where [`write_atomic`] puts the bytes for a path.
+#[derive(Debug, PartialEq, Eq)]
+enum Place {
+    /// This process's standard output (1) or error (2), named as such (`/dev/stdout`,
+    /// `/dev/fd/1`, `/proc/self/fd/1`, or a link to one of them).
+    Stream(u8),
+    /// A file that is not a regular file (a named pipe, a device) or a path under `/dev`
+    /// or `/proc`: written in place, since renaming a file onto it would replace it.
+    Overwrite(PathBuf),
+    /// A regular file, or none yet: a temporary file beside it, renamed onto it. A link
+    /// is followed to the file it names, and the link stays.
+    Replace(PathBuf),
+}
+
+/// Where the bytes for `path` go, following its links.
+fn place(path: &Path) -> Place {
+    let mut p = path.to_path_buf();
+    for _ in 0..32 {
+        match p.to_str() {
+            Some("/dev/stdout" | "/dev/fd/1" | "/proc/self/fd/1") => return Place::Stream(1),
+            Some("/dev/stderr" | "/dev/fd/2" | "/proc/self/fd/2") => return Place::Stream(2),
+            _ => {}
         }
-    } else {
-        path.to_path_buf()
-    };
-    if fs::metadata(&target).is_ok_and(|m| !m.is_file()) {
-        return write_in_place(&target, bytes);
+        if p.starts_with("/dev") || p.starts_with("/proc") {
+            return Place::Overwrite(p);
+        }
+        match fs::read_link(&p) {
+            Ok(t) if t.is_absolute() => p = t,
+            Ok(t) => p = p.parent().unwrap_or(Path::new("")).join(t),
+            Err(_) => break,
+        }
     }
+    if fs::metadata(&p).is_ok_and(|m| !m.is_file()) {
+        Place::Overwrite(p)
+    } else {
+        Place::Replace(p)
+    }
+}
+
+/// Writes `bytes` to `path` so that an interrupted run never leaves a half-written file:
+/// through a temporary file and a rename (see [`Place`] for links, devices and the
+/// standard streams). If the write fails, the temporary file is removed.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
+    write_with(path, |w| w.write_all(bytes))
+}
+
+/// As [`write_atomic`], with `write` producing the contents (a large trace streamed out
+/// rather than held in memory).
+pub fn write_with(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), WriteError> {
+    match place(path) {
+        Place::Stream(n) => {
+            let written = if n == 1 {
+                let mut out = std::io::stdout().lock();
+                write(&mut out).and_then(|()| out.flush())
+            } else {
+                let mut err = std::io::stderr().lock();
+                write(&mut err).and_then(|()| err.flush())
+            };
+            match written {
+                // A reader that stopped reading (`| head`) is not a failure of the run.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+                other => other.map_err(io(path)),
+            }
+        }
+        Place::Overwrite(p) => fs::File::create(&p)
+            .and_then(|mut f| {
+                write(&mut f)?;
+                f.flush()
+            })
+            .map_err(io(path)),
+        Place::Replace(target) => replace(&target, write),
+    }
+}
+
+/// Whether writing `path` would replace a regular file that exists (directly or through
+/// links): what a command keeps unless `--force`. Devices, named pipes and the standard
+/// streams are written to, not replaced.
+pub fn replaces_a_file(path: &Path) -> bool {
+    matches!(place(path), Place::Replace(p) if p.exists())
+}
+
+/// Replaces `target` with what `write` puts into a temporary file beside it; on any
+/// failure the temporary file is removed and `target` is as it was.
+fn replace(
+    target: &Path,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), WriteError> {
     let tmp = target.with_extension(format!(
         "{}.tmp{}",
         target.extension().and_then(|e| e.to_str()).unwrap_or(""),
@@ -156,25 +226,15 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
     ));
     let written = fs::File::create(&tmp)
         .and_then(|mut f| {
-            f.write_all(bytes)?;
+            write(&mut f)?;
             f.sync_all()
         })
         .map_err(io(&tmp))
-        .and_then(|()| fs::rename(&tmp, &target).map_err(io(path)));
+        .and_then(|()| fs::rename(&tmp, target).map_err(io(target)));
     if written.is_err() {
         let _ = fs::remove_file(&tmp);
     }
     written
-}
-
-/// Writes `bytes` into `path` as it is (no temporary file).
-fn write_in_place(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
-    fs::File::create(path)
-        .and_then(|mut f| {
-            f.write_all(bytes)?;
-            f.flush()
-        })
-        .map_err(io(path))
 }
 
 #[cfg(test)]
@@ -249,18 +309,41 @@ mod tests {
         write_atomic(&dangling, b"x").unwrap();
         assert!(is_link(&dangling));
         assert_eq!(fs::read(base.join("later.json")).unwrap(), b"x");
-        // A directory where the file should go: the rename fails, and nothing is left.
-        let dir = base.join("adir.json");
-        fs::create_dir(&dir).unwrap();
-        fs::write(dir.join("keep"), b"k").unwrap();
-        assert!(write_atomic(&dir, b"y").is_err());
+        // A failed write leaves no temporary file and the target as it was.
+        let e = replace(&target, |f| {
+            f.write_all(b"half")?;
+            Err(std::io::Error::other("disk full"))
+        });
+        assert!(e.is_err());
+        assert_eq!(fs::read(&target).unwrap(), b"new");
         let left: Vec<_> = fs::read_dir(&base)
             .unwrap()
             .map(|e| e.unwrap().file_name().into_string().unwrap())
             .filter(|n| n.contains(".tmp"))
             .collect();
         assert!(left.is_empty(), "{left:?}");
-        assert_eq!(fs::read(dir.join("keep")).unwrap(), b"k");
+        fs::remove_dir_all(&base).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_standard_streams_and_devices_are_written_in_place_not_replaced() {
+        // Named directly or through a link, stdout is this process's stream, not the file
+        // or terminal a rename would replace.
+        assert_eq!(place(Path::new("/dev/stdout")), Place::Stream(1));
+        assert_eq!(place(Path::new("/proc/self/fd/2")), Place::Stream(2));
+        let base = scratch("write-streams");
+        let link = base.join("out.json");
+        std::os::unix::fs::symlink("/dev/stdout", &link).unwrap();
+        assert_eq!(place(&link), Place::Stream(1));
+        let null = base.join("null");
+        std::os::unix::fs::symlink("/dev/null", &null).unwrap();
+        assert_eq!(place(&null), Place::Overwrite(PathBuf::from("/dev/null")));
+        assert_eq!(place(&base), Place::Overwrite(base.clone()));
+        assert_eq!(
+            place(&base.join("new.json")),
+            Place::Replace(base.join("new.json"))
+        );
         fs::remove_dir_all(&base).unwrap();
     }
 

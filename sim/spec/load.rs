@@ -206,10 +206,15 @@ pub fn parse<T: DeserializeOwned>(file: &Path, text: &str, kind: SpecKind) -> Re
         ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME);
     options.from_str::<T>(text).map_err(|e| {
         let message = match &e.code {
-            // RON's own text suggests `r#1`, which no field of a spec is.
-            ron::Error::SuggestRawIdentifier(id) => {
+            // RON's own text suggests a raw identifier such as `r#1`, which no field or
+            // variant of a spec is.
+            ron::Error::SuggestRawIdentifier(id) if starts_with_digit(id) => {
                 format!("expected a field name, found `{id}`")
             }
+            ron::Error::SuggestRawIdentifier(id) => format!(
+                "`{id}` is not a valid name: names are letters, digits and `_`, not starting \
+                 with a digit"
+            ),
             code => code.to_string(),
         };
         let hint = Some(hint_for(&e.code, kind));
@@ -389,6 +394,11 @@ pub fn first_token_position(text: &str) -> (usize, usize) {
     (1, 1)
 }
 
+/// Whether `id` starts with a digit (a value where a name was expected).
+fn starts_with_digit(id: &str) -> bool {
+    id.starts_with(|c: char| c.is_ascii_digit())
+}
+
 fn hint_for(code: &ron::Error, kind: SpecKind) -> String {
     use ron::Error as E;
     let s = code.to_string();
@@ -421,10 +431,13 @@ fn hint_for(code: &ron::Error, kind: SpecKind) -> String {
         }
         // A struct written as a tuple, `(64, 64, 32)` for `(m: 64, k: 64, n: 32)`: RON
         // reads its first value as a field name.
-        E::SuggestRawIdentifier(_) => {
+        E::SuggestRawIdentifier(id) if starts_with_digit(id) => {
             "this struct's fields are written with their names, `(name: value, ...)`, e.g. \
              `kernel_tile: (m: 64, k: 64, n: 32)`; the README's format table names them"
                 .into()
+        }
+        E::SuggestRawIdentifier(_) => {
+            "check the spelling: the README's format tables list every field and variant".into()
         }
         E::IntegerOutOfBounds => {
             "this field takes a whole number that fits its type (no sign for counts and shapes, \
@@ -434,6 +447,10 @@ fn hint_for(code: &ron::Error, kind: SpecKind) -> String {
         _ if s.contains("Expected") || s.contains("expected") || s.contains("invalid type") => {
             "check the value's type and unit against the README's format table".into()
         }
+        // A record is what a run wrote.
+        _ if kind == SpecKind::Run => "compare with a resolved.ron that tilesim wrote: \
+                                       `Run(seed: .., arch: (..), workload: (..), ..)`"
+            .into(),
         // Whatever else RON stopped at: the shipped files show every construct.
         _ => format!(
             "compare with a shipped {} file (arch/*.ron, workloads/*.ron): RON writes \

@@ -48,29 +48,98 @@ pub fn section(text: &str, field: &str) -> Option<String> {
     )
 }
 
+/// Whether the struct `text` holds has every one of the top-level `fields` (an unnamed
+/// struct is a record when it has `arch` and `workload`).
+pub fn has_fields(text: &str, fields: &[&str]) -> bool {
+    fields.iter().all(|f| value_span(text, f).is_some())
+}
+
+fn is_ident(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_'
+}
+
+/// If a comment, a string, a raw string or a character literal starts at byte `i`, the
+/// index just past it.
+fn skip_literal(text: &str, i: usize) -> Option<usize> {
+    let b = text.as_bytes();
+    let quoted = |open: usize, quote: u8| {
+        let mut j = open + 1;
+        while j < b.len() && b[j] != quote {
+            j += if b[j] == b'\\' { 2 } else { 1 };
+        }
+        (j + 1).min(b.len())
+    };
+    match b[i] {
+        b'/' if b.get(i + 1) == Some(&b'/') => {
+            Some(text[i..].find('\n').map_or(b.len(), |n| i + n))
+        }
+        // Block comments nest in RON.
+        b'/' if b.get(i + 1) == Some(&b'*') => {
+            let (mut j, mut depth) = (i + 2, 1);
+            while j < b.len() && depth > 0 {
+                if b[j] == b'/' && b.get(j + 1) == Some(&b'*') {
+                    depth += 1;
+                    j += 2;
+                } else if b[j] == b'*' && b.get(j + 1) == Some(&b'/') {
+                    depth -= 1;
+                    j += 2;
+                } else {
+                    j += 1;
+                }
+            }
+            Some(j.min(b.len()))
+        }
+        b'"' => Some(quoted(i, b'"')),
+        b'\'' => Some(quoted(i, b'\'')),
+        // r"...", r#"..."#, and so on, where the `r` starts a token.
+        b'r' if i == 0 || !is_ident(b[i - 1]) => {
+            let hashes = b[i + 1..].iter().take_while(|&&c| c == b'#').count();
+            if b.get(i + 1 + hashes) != Some(&b'"') {
+                return None;
+            }
+            let close = format!("\"{}", "#".repeat(hashes));
+            let from = i + 2 + hashes;
+            Some(
+                text[from..]
+                    .find(&close)
+                    .map_or(b.len(), |n| from + n + close.len()),
+            )
+        }
+        _ => None,
+    }
+}
+
+/// The index of the first byte from `i` on that is neither white space nor in a comment.
+fn skip_trivia(text: &str, mut i: usize) -> usize {
+    let b = text.as_bytes();
+    while i < b.len() {
+        if b[i].is_ascii_whitespace() {
+            i += 1;
+        } else if b[i] == b'/'
+            && let Some(j) = skip_literal(text, i)
+        {
+            i = j;
+        } else {
+            break;
+        }
+    }
+    i
+}
+
 /// Byte range of the value of the top-level field `field` of the struct `text` holds:
-/// from its first character to the `,` or `)` that ends it. Strings and comments are
-/// skipped over.
+/// from its first character to the `,` or `)` that ends it. Comments, strings, raw
+/// strings and character literals are skipped over; a raw identifier (`r#arch`) names
+/// its field.
 fn value_span(text: &str, field: &str) -> Option<(usize, usize)> {
     let b = text.as_bytes();
     let (mut i, mut depth) = (0usize, 0i32);
     let mut start: Option<usize> = None;
     while i < b.len() {
+        if let Some(j) = skip_literal(text, i) {
+            i = j;
+            continue;
+        }
         match b[i] {
-            b'/' if b.get(i + 1) == Some(&b'/') => {
-                i = text[i..].find('\n').map_or(b.len(), |n| i + n);
-                continue;
-            }
-            b'/' if b.get(i + 1) == Some(&b'*') => {
-                i = text[i + 2..].find("*/").map_or(b.len(), |n| i + 2 + n + 2);
-                continue;
-            }
-            b'"' => {
-                i += 1;
-                while i < b.len() && b[i] != b'"' {
-                    i += if b[i] == b'\\' { 2 } else { 1 };
-                }
-            }
             b'(' | b'[' | b'{' => depth += 1,
             b')' | b']' | b'}' => {
                 if depth == 1
@@ -86,18 +155,20 @@ fn value_span(text: &str, field: &str) -> Option<(usize, usize)> {
                 }
             }
             c if depth == 1 && start.is_none() && (c.is_ascii_alphabetic() || c == b'_') => {
-                let end = text[i..]
-                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-                    .map_or(b.len(), |n| i + n);
-                let after = text[end..].trim_start();
-                if &text[i..end] == field && after.starts_with(':') {
-                    let colon = b.len() - after.len();
-                    let value = text[colon + 1..].trim_start();
-                    start = Some(b.len() - value.len());
-                    i = start.unwrap_or(b.len());
-                    continue;
+                let name = if text[i..].starts_with("r#") {
+                    i + 2
+                } else {
+                    i
+                };
+                let end = name + b[name..].iter().take_while(|&&c| is_ident(c)).count();
+                let after = skip_trivia(text, end);
+                if &text[name..end] == field && b.get(after) == Some(&b':') {
+                    let s = skip_trivia(text, after + 1);
+                    start = Some(s);
+                    i = s;
+                } else {
+                    i = end.max(i + 1);
                 }
-                i = end;
                 continue;
             }
             _ => {}
@@ -131,5 +202,23 @@ mod tests {
         );
         assert!(section(RECORD, "name").is_none());
         assert!(section(RECORD, "missing").is_none());
+    }
+
+    #[test]
+    fn raw_strings_chars_nested_comments_and_raw_names_are_read_past() {
+        let text = "/* a /* b */ ) */ Run(mapping: '(', note: r#\"x\"), workload: (\"#, \
+                    seed /* c */ : 1, r#arch: (name: \"a\"), workload: (name: '\"'),)";
+        let arch = section(text, "arch").unwrap();
+        assert_eq!(arch.trim(), "(name: \"a\")");
+        let wl = section(text, "workload").unwrap();
+        assert_eq!(wl.trim(), "(name: '\"')");
+        assert!(has_fields(text, &["seed", "arch", "workload"]));
+        assert!(!has_fields(text, &["seed", "nothing"]));
+        // Unterminated literals end the scan without a panic.
+        for cut in 0..text.len() {
+            if text.is_char_boundary(cut) {
+                let _ = section(&text[..cut], "arch");
+            }
+        }
     }
 }

@@ -182,6 +182,44 @@ fn a_runs_record_runs_again_to_the_same_report() {
     let (code, err) = check(&[&record]);
     assert_eq!(code, Some(2));
     assert!(err.contains("tilesim run FILE"), "{err}");
+    // A record written before records were named `Run` is one by its fields, and its
+    // mistakes are the record's, not an architecture's.
+    let old = d.join("old.ron");
+    std::fs::write(
+        &old,
+        text.replacen("Run(", "(", 1)
+            .replacen("    seed: 5,", "    sed: 5,", 1),
+    )
+    .unwrap();
+    let o = again(&old, &d.join("f"), &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("Unexpected field named `sed` in `Run`"),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::write(&old, text.replacen("Run(", "(", 1)).unwrap();
+    let o = again(&old, &d.join("g"), &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read(a.join("report.json")).unwrap(),
+        std::fs::read(d.join("g/report.json")).unwrap()
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_single_file_is_read_once_so_a_pipe_will_do() {
+    let d = scratch("pipe");
+    let arch_text = std::fs::read(arch()).unwrap();
+    let o = tilesim()
+        .args(["run", "/dev/stdin", "--out"])
+        .arg(d.join("r"))
+        .write_stdin(arch_text)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(d.join("r/report.json").exists());
 }
 
 #[test]
@@ -616,6 +654,57 @@ fn a_forced_trace_through_a_link_writes_the_file_the_link_names() {
             .is_symlink()
     );
     assert!(std::fs::read_to_string(&target).unwrap().starts_with('{'));
+}
+
+#[cfg(unix)]
+#[test]
+fn a_trace_sent_to_stdout_goes_to_the_stream_not_over_the_file_behind_it() {
+    let d = scratch("trace-stdout");
+    // stdout redirected to a file: the trace and then the table both land in it (a rename
+    // onto the file lost the table, and `>>` lost what the file held).
+    let cap = d.join("cap.txt");
+    std::fs::write(&cap, "before\n").unwrap();
+    let file = std::fs::OpenOptions::new().append(true).open(&cap).unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_tilesim"))
+        .arg("run")
+        .arg(arch())
+        .arg(spec("small-continual.ron"))
+        .arg("--out")
+        .arg(d.join("r"))
+        .args(["--trace", "/dev/stdout", "--force"])
+        .stdout(std::process::Stdio::from(file))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&cap).unwrap();
+    assert!(
+        text.starts_with("before\n{\"displayTimeUnit\""),
+        "{}",
+        &text[..80]
+    );
+    assert!(
+        text.contains("tilesim 0.1.0: small-continual"),
+        "the table is missing"
+    );
+    // A stream is no file to keep: tilesim dram writes its trace there without --force.
+    let o = tilesim()
+        .args([
+            "dram",
+            "lpddr5x-8000-x256",
+            "--bytes",
+            "4KiB",
+            "--trace",
+            "/dev/stdout",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(
+        out.lines().filter(|l| l.contains(" R ")).count(),
+        64,
+        "{out}"
+    );
 }
 
 #[test]
