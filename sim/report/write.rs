@@ -169,8 +169,11 @@ fn place(path: &Path) -> Place {
 }
 
 /// Writes `bytes` to `path` so that an interrupted run never leaves a half-written file:
-/// through a temporary file and a rename (see [`Place`] for links, devices and the
-/// standard streams). If the write fails, the temporary file is removed.
+/// through a temporary file and a rename. A link is followed to the file it names (the
+/// link stays); a device, a named pipe or a path under `/dev` or `/proc` is written in
+/// place; this process's standard output or error, by any of their names
+/// (`/dev/stdout`, `/dev/fd/1`, `/proc/self/fd/1`, or a link to one), is written to the
+/// stream itself. If the write fails, the temporary file is removed.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
     write_with(path, |w| w.write_all(bytes))
 }
