@@ -28,18 +28,30 @@ fn lowest_product_bit(spec: &PositSpec) -> i32 {
 }
 
 /// Exponent of the lowest nonzero bit any value of `spec` can have: over the regimes k, the
-/// scale `k·2^es` (exponent 0) less the fraction bits that regime leaves.
+/// scale `k·2^es` (exponent 0) less the fraction bits that regime leaves. In the lowest
+/// regime of a b-posit, a run of rS zeros with no terminator, the pattern with exponent and
+/// fraction all zero is 0 itself: where that regime leaves no fraction bit, its lowest
+/// value has the lowest exponent bit it keeps set (and none if it keeps none).
 pub fn lowest_value_bit(spec: &PositSpec) -> i32 {
     let (n, es) = (spec.n() as i32, spec.es() as i32);
     let rs = spec.rs().map_or(n - 1, |r| r as i32);
     let kmin = -rs.min(n - 2);
     let kmax = rs - 1;
     (kmin..=kmax)
-        .map(|k| {
+        .filter_map(|k| {
             let m = if k >= 0 { k + 1 } else { -k };
-            let len = m + i32::from(m < rs);
+            let terminated = m < rs;
+            let len = m + i32::from(terminated);
+            // Exponent bits the regime leaves (the rest of the exponent reads as 0).
+            let eb = (n - 1 - len).clamp(0, es);
             let f = (n - 1 - len - es).max(0);
-            (k << es) - f
+            if terminated || k >= 0 || f > 0 {
+                Some((k << es) - f)
+            } else if eb > 0 {
+                Some((k << es) + (1 << (es - eb)))
+            } else {
+                None
+            }
         })
         .min()
         .unwrap_or(0)
@@ -381,6 +393,9 @@ mod tests {
         // Exact: the smallest ulp is 2^(−192 − (n − 12)), so 800 + 2(n − 12) bits.
         assert_eq!(quire_bits(&BPOSIT32), 840);
         assert_eq!(quire_bits(&BPOSIT16), 808);
+        // minPos 2^−176 and 2^−191: products no lower than 2^−352 and 2^−382.
+        assert_eq!(quire_bits(&PositSpec::bposit(8, 5, 6).unwrap()), 736);
+        assert_eq!(quire_bits(&PositSpec::bposit(12, 5, 6).unwrap()), 796);
     }
 
     #[test]
@@ -390,6 +405,14 @@ mod tests {
             POSIT16,
             BPOSIT16,
             PositSpec::bposit(12, 3, 4).unwrap(),
+            // Short b-posits whose lowest regime leaves no fraction bit: there the pattern
+            // of all zeros is 0, not a value (counted as one, the quire was 32 bits too
+            // wide for bposit<8,5,6>).
+            PositSpec::bposit(8, 5, 6).unwrap(),
+            PositSpec::bposit(10, 5, 6).unwrap(),
+            PositSpec::bposit(12, 5, 6).unwrap(),
+            PositSpec::bposit(7, 5, 6).unwrap(),
+            PositSpec::bposit(6, 2, 3).unwrap(),
         ] {
             let mut low = i32::MAX;
             for p in 1..spec.maxpos() {
