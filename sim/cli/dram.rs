@@ -20,8 +20,14 @@ pub struct DramArgs {
     /// The preset to simulate (see --list).
     #[arg(required_unless_present = "list")]
     pub preset: Option<String>,
-    /// List the presets and exit.
-    #[arg(long)]
+    /// List the presets and exit (with --json as a JSON array; no other option applies).
+    #[arg(
+        long,
+        conflicts_with_all = [
+            "preset", "pattern", "streams", "bytes", "request_bytes", "page", "mapping",
+            "queue", "seed", "trace", "force",
+        ]
+    )]
     pub list: bool,
     /// Access pattern: sequential, strided:BYTES, random, mixed:READ_FRACTION.
     #[arg(long, default_value = "sequential")]
@@ -191,7 +197,11 @@ pub fn run(args: &DramArgs, out: &mut dyn Write) -> CliResult {
     config.page = page;
     config.mapping = mapping;
     if !(4..=4096).contains(&args.queue) {
-        return Err(input("--queue: must be between 4 and 4096"));
+        return Err(input(format!(
+            "--queue {}: must be between 4 and 4096\n  hint: entries per channel and \
+             direction; the default, 32, is a common controller's",
+            args.queue
+        )));
     }
     config.read_queue = args.queue;
     config.write_queue = args.queue;

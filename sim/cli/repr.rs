@@ -31,6 +31,9 @@ pub struct ReprArgs {
     /// may come before or after them.
     #[arg(allow_hyphen_values = true)]
     pub values: Vec<String>,
+    /// Values after `--`: taken as values even where they look like options.
+    #[arg(last = true, hide = true)]
+    pub after: Vec<String>,
     /// Also read values from this file (separated by whitespace or newlines).
     #[arg(long)]
     pub file: Option<PathBuf>,
@@ -59,6 +62,7 @@ fn with_trailing_flags(args: &ReprArgs) -> Result<ReprArgs, CliError> {
     let mut a = ReprArgs {
         format: args.format.clone(),
         values: Vec::new(),
+        after: Vec::new(),
         file: args.file.clone(),
         json: args.json,
         scale: args.scale,
@@ -66,6 +70,12 @@ fn with_trailing_flags(args: &ReprArgs) -> Result<ReprArgs, CliError> {
     };
     let mut it = args.values.iter();
     while let Some(tok) = it.next() {
+        // After `--`, everything is a value (clap keeps the marker among the values once
+        // a value came before it).
+        if tok == "--" {
+            a.values.extend(it.by_ref().cloned());
+            break;
+        }
         let (flag, inline) = match tok.split_once('=') {
             Some((f, v)) if f.starts_with("--") => (f, Some(v.to_string())),
             _ => (tok.as_str(), None),
@@ -95,6 +105,7 @@ fn with_trailing_flags(args: &ReprArgs) -> Result<ReprArgs, CliError> {
             _ => a.values.push(tok.clone()),
         }
     }
+    a.values.extend(args.after.iter().cloned());
     Ok(a)
 }
 
@@ -168,6 +179,8 @@ fn read_values(path: &PathBuf) -> Result<Vec<f64>, CliError> {
             path.display()
         ))
     })?;
+    // A byte-order mark some editors put at the start is no part of the first value.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     let mut xs = Vec::new();
     for (ln, line) in text.lines().enumerate() {
         let mut start = None;
@@ -183,10 +196,12 @@ fn read_values(path: &PathBuf) -> Result<Vec<f64>, CliError> {
             let tok = &line[s..i];
             let x: f64 = parse_value(tok).map_err(|why| {
                 let col = line[..s].chars().count() + 1;
+                // Escaped, so that a control character in the token shows.
                 input(format!(
-                    "{}:{}:{col}: `{tok}` {why}",
+                    "{}:{}:{col}: `{}` {why}",
                     path.display(),
-                    ln + 1
+                    ln + 1,
+                    tok.escape_debug()
                 ))
             })?;
             xs.push(x);

@@ -305,3 +305,29 @@ fn the_format_may_follow_the_values_and_is_required() {
     fails_with("repr", &["1", "0.5"], &["--format is required"]);
     fails_with("repr", &["1", "--format"], &["--format needs a value"]);
 }
+
+#[test]
+fn values_after_a_double_dash_are_values_and_a_byte_order_mark_is_skipped() {
+    // After `--` a token that looks like an option is a value (and not one here).
+    fails_with(
+        "repr",
+        &["--format", "bf16", "1", "--", "--json"],
+        &["`--json` is not a number"],
+    );
+    let got = stdout_of("repr", &["--format", "bf16", "--json", "1", "--", "-2"]);
+    assert!(got.contains("\"count\": 2,"), "{got}");
+    // A file that starts with a byte-order mark reads as its values; a control character
+    // inside a token is shown escaped.
+    let bom = temp_file("bom.txt", "\u{feff}1 2\n");
+    let got = stdout_of(
+        "repr",
+        &["--format", "bf16", "--file", bom.to_str().unwrap()],
+    );
+    assert!(got.contains("2 values"), "{got}");
+    let nul = temp_file("nul.txt", "1\u{0}2\n");
+    fails_with(
+        "repr",
+        &["--format", "bf16", "--file", nul.to_str().unwrap()],
+        &["`1\\02` is not a number"],
+    );
+}

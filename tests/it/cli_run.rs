@@ -1588,3 +1588,21 @@ fn mapping_settings_the_chosen_mapping_does_not_use_get_a_note_or_a_precise_erro
         stderr(&o)
     );
 }
+
+#[test]
+fn dram_list_takes_no_preset_or_run_option() {
+    for extra in [&["nosuch"][..], &["--pattern", "bogus"][..]] {
+        let o = tilesim()
+            .args(["dram", "--list"])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{extra:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains("cannot be used with"), "{}", stderr(&o));
+    }
+    let o = tilesim()
+        .args(["dram", "--list", "--json"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+}
