@@ -25,7 +25,7 @@ pub struct DramArgs {
         long,
         conflicts_with_all = [
             "preset", "pattern", "streams", "bytes", "request_bytes", "page", "mapping",
-            "queue", "seed", "trace", "force",
+            "queue", "seed", "trace", "trace_format", "force",
         ]
     )]
     pub list: bool,

@@ -122,7 +122,7 @@ pub fn run(args: &ReprArgs, out: &mut dyn Write) -> CliResult {
         .map_err(|e| input(format!("--format: {e}")))?;
     let mut xs = Vec::new();
     for v in &args.values {
-        xs.push(parse_value(v.trim()).map_err(|why| input(format!("`{v}` {why}")))?);
+        xs.push(parse_value(v.trim()).map_err(|why| input(format!("`{}` {why}", shown(v))))?);
     }
     if let Some(path) = &args.file {
         xs.extend(read_values(path)?);
@@ -196,18 +196,31 @@ fn read_values(path: &PathBuf) -> Result<Vec<f64>, CliError> {
             let tok = &line[s..i];
             let x: f64 = parse_value(tok).map_err(|why| {
                 let col = line[..s].chars().count() + 1;
-                // Escaped, so that a control character in the token shows.
                 input(format!(
                     "{}:{}:{col}: `{}` {why}",
                     path.display(),
                     ln + 1,
-                    tok.escape_debug()
+                    shown(tok)
                 ))
             })?;
             xs.push(x);
         }
     }
     Ok(xs)
+}
+
+/// `tok` as an error message shows it: control characters escaped (`\u{1b}`), so that
+/// one can be seen and none acts on the terminal; everything else as written.
+fn shown(tok: &str) -> String {
+    tok.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// A value as the user wrote it, as an f64, or why not. A finite spelling beyond f64's

@@ -11,7 +11,8 @@
 //! 16n; for b-posits, whose values near minPos still carry fraction bits, the lowest product
 //! bit sits below minPos², so an exact quire is wider than the paper's 800 bits for es = 5,
 //! rS = 6 (840 bits for n = 32; reference §2.2). [`quire_bits_minpos_squared`] computes the
-//! width with the LSB at ⌊log2 minPos²⌋, the convention that gives 800.
+//! width with the LSB at 2·⌊log2 minPos⌋ (twice minPos's binade), the convention that gives
+//! 800.
 //!
 //! Overflow after 2^31 maximal terms is not detected (the carry bits make it unreachable in
 //! the simulator's workloads).
@@ -81,7 +82,7 @@ pub fn quire_bits(spec: &PositSpec) -> u32 {
     (1 + CARRY_BITS as i32 + top_product_bit(spec) - lowest_product_bit(spec)) as u32
 }
 
-/// Quire width with the LSB at `⌊log2 minPos²⌋` instead of the lowest product bit: equal to
+/// Quire width with the LSB at `2·⌊log2 minPos⌋` instead of the lowest product bit: equal to
 /// [`quire_bits`] for standard posits, and the convention behind arXiv:2603.01615's 800 bits
 /// for b-posits with es = 5, rS = 6. Products near minPos are *not* exact in such a quire.
 pub fn quire_bits_minpos_squared(spec: &PositSpec) -> u32 {

@@ -328,6 +328,19 @@ fn values_after_a_double_dash_are_values_and_a_byte_order_mark_is_skipped() {
     fails_with(
         "repr",
         &["--format", "bf16", "--file", nul.to_str().unwrap()],
-        &["`1\\02` is not a number"],
+        &["`1\\u{0}2` is not a number"],
+    );
+    // Backslashes and quotes are shown as written.
+    let odd = temp_file("odd.txt", "a\\b\"q\n");
+    fails_with(
+        "repr",
+        &["--format", "bf16", "--file", odd.to_str().unwrap()],
+        &["`a\\b\"q` is not a number"],
+    );
+    // So is a value on the command line, its control characters escaped.
+    fails_with(
+        "repr",
+        &["--format", "bf16", "2\u{1b}[31m"],
+        &["`2\\u{1b}[31m`"],
     );
 }

@@ -1591,7 +1591,11 @@ fn mapping_settings_the_chosen_mapping_does_not_use_get_a_note_or_a_precise_erro
 
 #[test]
 fn dram_list_takes_no_preset_or_run_option() {
-    for extra in [&["nosuch"][..], &["--pattern", "bogus"][..]] {
+    for extra in [
+        &["nosuch"][..],
+        &["--pattern", "bogus"][..],
+        &["--trace-format", "bogus"][..],
+    ] {
         let o = tilesim()
             .args(["dram", "--list"])
             .args(extra)
