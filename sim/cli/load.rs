@@ -52,32 +52,6 @@ fn load_text<T: serde::de::DeserializeOwned>(
     text: String,
     kind: spec::SpecKind,
 ) -> Result<Loaded<T>, CliError> {
-    // A file of another kind, by its top-level name: say so, rather than the parser's
-    // "expected struct Arch but found Workload" and a hint about units.
-    if let Some(found) = spec::detect_kind(&text).filter(|&k| k != kind) {
-        let (line, col) = spec::first_token_position(&text);
-        let what = |k: spec::SpecKind| match k {
-            spec::SpecKind::Arch => "an architecture",
-            spec::SpecKind::Workload => "a workload",
-            spec::SpecKind::Study => "a study",
-            spec::SpecKind::Run => "a run's record",
-        };
-        let hint = if found == spec::SpecKind::Study {
-            "run a study with `tilesim sweep FILE`"
-        } else if found == spec::SpecKind::Run {
-            "run a record again by itself: `tilesim run FILE`"
-        } else {
-            "give the architecture file first, then the workload file: `tilesim run ARCH \
-             WORKLOAD` (with one file, it is the architecture and the workload is the \
-             built-in default)"
-        };
-        return Err(CliError::Input(anyhow!(
-            "{}:{line}:{col}: this is {} file, where {} file is expected\n  hint: {hint}",
-            path.display(),
-            what(found),
-            what(kind)
-        )));
-    }
     let spec = spec::parse(path, &text, kind).map_err(spec_error)?;
     Ok(Loaded {
         spec,

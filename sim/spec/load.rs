@@ -31,6 +31,31 @@ impl SpecKind {
             SpecKind::Run => "Run",
         }
     }
+
+    /// What a file of this kind is, with its article.
+    fn noun(self) -> &'static str {
+        match self {
+            SpecKind::Arch => "an architecture file",
+            SpecKind::Workload => "a workload file",
+            SpecKind::Study => "a study file",
+            SpecKind::Run => "a run's record",
+        }
+    }
+
+    /// What to do with a file of this kind given where a file of kind `expected` belongs.
+    fn use_hint(self, expected: Option<SpecKind>) -> &'static str {
+        use SpecKind::{Arch, Run, Study, Workload};
+        match (self, expected) {
+            (Arch | Workload, Some(Arch | Workload)) => {
+                "give the architecture file first, then the workload file: `tilesim run ARCH \
+                 WORKLOAD` (with one file, it is the architecture and the workload is the \
+                 built-in default)"
+            }
+            (Arch | Workload, _) => "run a machine and a workload with `tilesim run ARCH WORKLOAD`",
+            (Study, _) => "run a study with `tilesim sweep FILE`",
+            (Run, _) => "run a record again by itself: `tilesim run FILE`",
+        }
+    }
 }
 
 /// A spec that was read from a file.
@@ -188,8 +213,24 @@ pub fn read_text(path: &Path) -> Result<String, SpecError> {
 }
 
 /// Parses RON text into a spec type, with `implicit_some` on so optional fields may be
-/// written bare (`row: 3` as well as `row: Some(3)`).
+/// written bare (`row: 3` as well as `row: Some(3)`). A file whose top-level name is
+/// another kind's is refused as such, rather than with the parser's "expected struct
+/// Arch but found Workload".
 pub fn parse<T: DeserializeOwned>(file: &Path, text: &str, kind: SpecKind) -> Result<T, SpecError> {
+    if let Some(found) = detect_kind(text).filter(|&k| k != kind) {
+        let (line, col) = first_token_position(text);
+        return Err(SpecError::Syntax {
+            file: file.to_path_buf(),
+            line,
+            col,
+            message: format!(
+                "this is {}, where {} is expected",
+                found.noun(),
+                kind.noun()
+            ),
+            hint: Some(found.use_hint(Some(kind)).into()),
+        });
+    }
     if text.trim().is_empty() || strip_comments(text).trim().is_empty() {
         return Err(SpecError::Syntax {
             file: file.to_path_buf(),
@@ -252,23 +293,12 @@ pub fn load_any(path: &Path) -> Result<AnySpec, SpecError> {
         }
         Some(other @ (SpecKind::Study | SpecKind::Run)) => {
             let (line, col) = first_token_position(&text);
-            let (message, hint) = if other == SpecKind::Study {
-                (
-                    "this is a study file, not a machine or a workload",
-                    "run it with `tilesim sweep FILE`",
-                )
-            } else {
-                (
-                    "this is a run's record (resolved.ron), not a machine or a workload",
-                    "run it again with `tilesim run FILE`",
-                )
-            };
             Err(SpecError::Syntax {
                 file: path.to_path_buf(),
                 line,
                 col,
-                message: message.into(),
-                hint: Some(hint.into()),
+                message: format!("this is {}, not a machine or a workload", other.noun()),
+                hint: Some(other.use_hint(None).into()),
             })
         }
         None => {
