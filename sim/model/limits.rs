@@ -32,3 +32,18 @@ pub const MAC_EFFICIENCY: (f64, f64) = (1e-3, 1.0);
 /// most 255 bytes on the common file systems (ext4, APFS, NTFS), so a longer name would
 /// fail only when the run's outputs are written.
 pub const NAME_BYTES: usize = 100;
+
+/// What is wrong with `name` as a machine's, workload's or study's name, if anything:
+/// empty (or only white space), or longer than [`NAME_BYTES`].
+pub fn name_problem(name: &str) -> Option<String> {
+    if name.trim().is_empty() {
+        Some("must not be empty".into())
+    } else if name.len() > NAME_BYTES {
+        Some(format!(
+            "is {} bytes long, more than {NAME_BYTES}",
+            name.len()
+        ))
+    } else {
+        None
+    }
+}

@@ -307,21 +307,14 @@ pub const MAX_GRID_DIM: u32 = 256;
 /// Checks an architecture spec and converts it into a [`Machine`], listing every problem.
 pub fn resolve_machine(spec: &ArchSpec) -> Result<Machine, ResolveError> {
     let mut p = Problems::new(Source::Arch);
-    if spec.name.trim().is_empty() {
+    if let Some(problem) = limits::name_problem(&spec.name) {
         p.push(
             "name",
-            "must not be empty",
-            "name the machine; reports and output directories use it",
-        );
-    } else if spec.name.len() > limits::NAME_BYTES {
-        p.push(
-            "name",
+            problem,
             format!(
-                "is {} bytes long, more than {}",
-                spec.name.len(),
+                "name the machine in 1 to {} bytes; reports and output directories use it",
                 limits::NAME_BYTES
             ),
-            "shorten it: output directories are named after it",
         );
     }
     p.positive_f64("clock_mhz", spec.clock_mhz);

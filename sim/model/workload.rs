@@ -453,21 +453,14 @@ fn resolve_with(
     machine: Option<&Machine>,
 ) -> Result<Option<Workload>, ResolveError> {
     let mut p = Problems::new(Source::Workload);
-    if spec.name.trim().is_empty() {
+    if let Some(problem) = super::limits::name_problem(&spec.name) {
         p.push(
             "name",
-            "must not be empty",
-            "name the workload; reports and output directories use it",
-        );
-    } else if spec.name.len() > super::limits::NAME_BYTES {
-        p.push(
-            "name",
+            problem,
             format!(
-                "is {} bytes long, more than {}",
-                spec.name.len(),
+                "name the workload in 1 to {} bytes; reports and output directories use it",
                 super::limits::NAME_BYTES
             ),
-            "shorten it: output directories are named after it",
         );
     }
     // A spiking-only workload has no model, stream or partitions.

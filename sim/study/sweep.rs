@@ -215,18 +215,13 @@ pub fn load_study(file: &Path) -> Result<Study, StudyError> {
             }
         }
     };
-    let limit = crate::model::limits::NAME_BYTES;
-    if spec.name.trim().is_empty() || spec.name.len() > limit {
+    if let Some(message) = crate::model::limits::name_problem(&spec.name) {
         let (line, col) = locate(&text, "name").unwrap_or((1, 1));
         return Err(StudyError::Name {
             file: file.to_path_buf(),
             line,
             col,
-            message: if spec.name.trim().is_empty() {
-                "must not be empty".to_string()
-            } else {
-                format!("is {} bytes long, more than {limit}", spec.name.len())
-            },
+            message,
         });
     }
     let arch = load_arch(&base.join(&spec.arch)).map_err(at("arch"))?;
