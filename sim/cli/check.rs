@@ -1,13 +1,13 @@
-//! `tilesim check`: validates architecture, workload and study files; with architectures
-//! and workloads both given, also maps every workload onto every machine to show that it
-//! fits.
+//! `tilesim check`: validates architecture, workload and study files and run records;
+//! with architectures and workloads both given, also maps every workload onto every
+//! machine to show that it fits (a record's workload onto its own machine).
 
 use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::anyhow;
 use tilesim::model::{resolve, resolve_machine, validate_workload};
-use tilesim::spec::{self, AnySpec};
+use tilesim::spec::{self, AnySpec, ArchSpec, WorkloadSpec};
 
 use super::load::{Loaded, resolve_error, spec_error};
 use super::{CliError, CliResult};
@@ -15,7 +15,8 @@ use super::{CliError, CliResult};
 /// Arguments of `tilesim check`.
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
-    /// Architecture, workload and study files (kind told by the top-level name).
+    /// Architecture, workload and study files and run records (kind told by the top-level
+    /// name).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
 }
@@ -61,6 +62,13 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> CliResult {
             }
             continue;
         }
+        if super::load::is_record(&text) {
+            match super::load::record_from_text(path, text) {
+                Ok(record) => check_record(&record, &mut errors, out)?,
+                Err(e) => errors.push(msg(e)),
+            }
+            continue;
+        }
         match spec::load_any(path) {
             Ok(AnySpec::Arch(a)) => match resolve_machine(&a) {
                 Ok(_) => {
@@ -89,45 +97,12 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> CliResult {
     }
     for a in &archs {
         for w in &workloads {
-            let r = resolve(&a.spec, &w.spec, 0)
-                .map_err(|e| resolve_error(&e, Some((&a.path, &a.text)), Some((&w.path, &w.text))));
-            let sc = match r {
-                Ok(sc) => sc,
-                Err(e) => {
-                    errors.push(msg(e));
-                    continue;
-                }
-            };
-            let misfit = |field: Option<String>, e: &dyn std::fmt::Display| {
-                super::load::misfit((&w.path, &w.text), &a.path, field.as_deref(), &[], e)
-            };
-            let mut parts = Vec::new();
-            let before = errors.len();
-            if !sc.workload.partitions.is_empty() {
-                match tilesim::mapper::map(&sc) {
-                    Ok(s) => parts.push(format!("{} programs", s.programs.len())),
-                    Err(e) => errors.push(misfit(super::load::map_error_field(&e, &w.spec), &e)),
-                }
-            }
-            match tilesim::neuro::fit(&sc) {
-                Ok(Some(p)) => {
-                    let used = p.cores.iter().filter(|c| c.neurons > 0).count();
-                    let neurons: u64 = p.cores.iter().map(|c| u64::from(c.neurons)).sum();
-                    parts.push(format!(
-                        "{neurons} neurons on {used} of {} neuromorphic cores",
-                        p.cores.len()
-                    ));
-                }
-                Ok(None) => {}
-                Err(e) => errors.push(misfit(e.field(), &e)),
-            }
-            if errors.len() == before {
+            if let Some(parts) = fit(a, w, 0, &mut errors) {
                 writeln!(
                     out,
-                    "{} on {}: fits ({})",
+                    "{} on {}: fits ({parts})",
                     w.path.display(),
-                    a.path.display(),
-                    parts.join("; ")
+                    a.path.display()
                 )?;
             }
         }
@@ -140,6 +115,79 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> CliResult {
         Some(_) if errors.len() == 1 => Err(CliError::Other(anyhow!(all))),
         _ => Err(CliError::Input(anyhow!(all))),
     }
+}
+
+/// Checks a run's record: its architecture, its workload, and that the workload fits the
+/// machine with the record's seed, as `tilesim run RECORD` would map it.
+fn check_record(
+    (a, w, seed): &super::load::Record,
+    errors: &mut Vec<String>,
+    out: &mut dyn Write,
+) -> CliResult {
+    let before = errors.len();
+    if let Err(e) = resolve_machine(&a.spec) {
+        errors.push(msg(resolve_error(&e, Some((&a.path, &a.text)), None)));
+    }
+    if let Err(e) = validate_workload(&w.spec) {
+        errors.push(msg(resolve_error(&e, None, Some((&w.path, &w.text)))));
+    }
+    if errors.len() > before {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "{}: ok (run record: workload {} on architecture {}, seed {seed})",
+        a.path.display(),
+        w.spec.name,
+        a.spec.name
+    )?;
+    if let Some(parts) = fit(a, w, *seed, errors) {
+        writeln!(out, "{}: fits ({parts})", a.path.display())?;
+    }
+    Ok(())
+}
+
+/// Maps workload `w` onto machine `a` with `seed`: what it occupies, or `None` with the
+/// problems added to `errors`.
+fn fit(
+    a: &Loaded<ArchSpec>,
+    w: &Loaded<WorkloadSpec>,
+    seed: u64,
+    errors: &mut Vec<String>,
+) -> Option<String> {
+    let sc = match resolve(&a.spec, &w.spec, seed)
+        .map_err(|e| resolve_error(&e, Some((&a.path, &a.text)), Some((&w.path, &w.text))))
+    {
+        Ok(sc) => sc,
+        Err(e) => {
+            errors.push(msg(e));
+            return None;
+        }
+    };
+    let misfit = |field: Option<String>, e: &dyn std::fmt::Display| {
+        super::load::misfit((&w.path, &w.text), &a.path, field.as_deref(), &[], e)
+    };
+    let mut parts = Vec::new();
+    let before = errors.len();
+    if !sc.workload.partitions.is_empty() {
+        match tilesim::mapper::map(&sc) {
+            Ok(s) => parts.push(format!("{} programs", s.programs.len())),
+            Err(e) => errors.push(misfit(super::load::map_error_field(&e, &w.spec), &e)),
+        }
+    }
+    match tilesim::neuro::fit(&sc) {
+        Ok(Some(p)) => {
+            let used = p.cores.iter().filter(|c| c.neurons > 0).count();
+            let neurons: u64 = p.cores.iter().map(|c| u64::from(c.neurons)).sum();
+            parts.push(format!(
+                "{neurons} neurons on {used} of {} neuromorphic cores",
+                p.cores.len()
+            ));
+        }
+        Ok(None) => {}
+        Err(e) => errors.push(misfit(e.field(), &e)),
+    }
+    (errors.len() == before).then(|| parts.join("; "))
 }
 
 fn msg(e: CliError) -> String {

@@ -79,14 +79,25 @@ pub enum ArchOrRecord {
 /// where a section cannot be told apart).
 pub fn load_arch_or_record(path: &Path) -> Result<ArchOrRecord, CliError> {
     let text = spec::read_text(path).map_err(spec_error)?;
-    let is_record = match spec::detect_kind(&text) {
-        Some(kind) => kind == spec::SpecKind::Run,
-        None => spec::run_record::has_fields(&text, &["arch", "workload"]),
-    };
-    if !is_record {
+    if !is_record(&text) {
         return load_text(path, text, spec::SpecKind::Arch)
             .map(|a| ArchOrRecord::Arch(Box::new(a)));
     }
+    record_from_text(path, text).map(|r| ArchOrRecord::Record(Box::new(r)))
+}
+
+/// Whether `text` is a run's record: its top-level name is `Run` or, left out, it has the
+/// fields `arch` and `workload`.
+pub fn is_record(text: &str) -> bool {
+    match spec::detect_kind(text) {
+        Some(kind) => kind == spec::SpecKind::Run,
+        None => spec::run_record::has_fields(text, &["arch", "workload"]),
+    }
+}
+
+/// The run's record `text` read from `path`, each spec with the record's text blanked
+/// outside its own section (see [`load_arch_or_record`]).
+pub fn record_from_text(path: &Path, text: String) -> Result<Record, CliError> {
     let record: spec::RunRecord =
         spec::parse(path, &text, spec::SpecKind::Run).map_err(spec_error)?;
     let section =
@@ -101,11 +112,7 @@ pub fn load_arch_or_record(path: &Path) -> Result<ArchOrRecord, CliError> {
         path: path.to_path_buf(),
         text: section("workload"),
     };
-    Ok(ArchOrRecord::Record(Box::new((
-        arch,
-        workload,
-        record.seed,
-    ))))
+    Ok((arch, workload, record.seed))
 }
 
 pub fn load_arch(path: &Path) -> Result<Loaded<ArchSpec>, CliError> {

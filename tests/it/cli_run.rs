@@ -178,10 +178,39 @@ fn a_runs_record_runs_again_to_the_same_report() {
         "{}",
         stderr(&o)
     );
-    // check names a record for what it is.
-    let (code, err) = check(&[&record]);
+    // check validates a record: its specs, and that its workload fits its machine.
+    let o = tilesim().arg("check").arg(&record).output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let said = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        said.contains("ok (run record: workload small-continual on architecture")
+            && said.contains("seed 5")
+            && said.contains(": fits ("),
+        "{said}"
+    );
+    let (code, err) = check(&[&bad]);
     assert_eq!(code, Some(2));
-    assert!(err.contains("tilesim run FILE"), "{err}");
+    assert!(
+        err.contains(&format!("bad.ron:{line}:9: clock_mhz")),
+        "{err}"
+    );
+    let crowded = d.join("crowded.ron");
+    let tiles = text
+        .find("tiles: Count(")
+        .expect("the record names its partitions' tiles");
+    let (head, tail) = text.split_at(tiles);
+    let close = tail.find(')').unwrap();
+    std::fs::write(
+        &crowded,
+        format!("{head}tiles: Count(999){}", &tail[close + 1..]),
+    )
+    .unwrap();
+    let (code, err) = check(&[&crowded]);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("crowded.ron:") && err.contains("compute tiles but"),
+        "{err}"
+    );
     // A record written before records were named `Run` is one by its fields, and its
     // mistakes are the record's, not an architecture's.
     let old = d.join("old.ron");
