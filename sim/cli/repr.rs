@@ -22,9 +22,9 @@ use super::{CliError, CliResult};
 #[derive(Debug, clap::Args)]
 pub struct ReprArgs {
     /// Target format: f64, f32, bf16, int8, int4, posit8, posit16, posit32 (es = 2; any
-    /// positN is posit<N,2>), bposit16, bposit32 (es = 5, rS = 6; any bpositN is
-    /// bposit<N,5,6>), posit<N,ES>, bposit<N,ES,RS>. Required; it may come before or after
-    /// the values.
+    /// positN or posit<N> is posit<N,2>), bposit16, bposit32 (es = 5, rS = 6; any bpositN
+    /// or bposit<N> is bposit<N,5,6>), posit<N,ES>, bposit<N,ES,RS>. Required; it may come
+    /// before or after the values.
     #[arg(long)]
     pub format: Option<String>,
     /// Values to encode: any f64 spelling (1.5, -2e-3, 1e-40, inf, -inf, nan); options

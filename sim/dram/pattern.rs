@@ -76,7 +76,13 @@ impl fmt::Display for Pattern {
             Pattern::Sequential => write!(f, "sequential"),
             Pattern::Strided(s) => write!(f, "strided:{s}"),
             Pattern::Random => write!(f, "random"),
-            Pattern::Mixed(p) => write!(f, "mixed:{p}"),
+            Pattern::Mixed(p) => {
+                // The shorter of the plain and the exponent form (1e-300 is not written
+                // out in 300 digits); both read back to the same number.
+                let (plain, exp) = (format!("{p}"), format!("{p:?}"));
+                let short = if exp.len() < plain.len() { exp } else { plain };
+                write!(f, "mixed:{short}")
+            }
         }
     }
 }
@@ -150,6 +156,16 @@ mod tests {
             Pattern::Strided(4096)
         );
         assert_eq!("mixed:0.7".parse::<Pattern>().unwrap(), Pattern::Mixed(0.7));
+        // Shown short, and read back from what is shown.
+        for (given, shown) in [
+            ("mixed:0.7", "mixed:0.7"),
+            ("mixed:1", "mixed:1"),
+            ("mixed:1e-300", "mixed:1e-300"),
+        ] {
+            let p = given.parse::<Pattern>().unwrap();
+            assert_eq!(p.to_string(), shown);
+            assert_eq!(shown.parse::<Pattern>().unwrap(), p);
+        }
         for (bad, says) in [
             ("mixed:1.5", "from 0 to 1"),
             ("mixed:nan", "from 0 to 1"),

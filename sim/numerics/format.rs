@@ -50,7 +50,9 @@ pub enum Format {
     },
 }
 
-/// The serde mirror of [`Format`], without validation.
+/// The serde mirror of [`Format`], without validation. Its parameters are wider than
+/// the format's so that a value too large for them (`n: 300`) is reported as out of the
+/// format's range, as a value inside the integer type but outside the range is.
 #[derive(Clone, Copy, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 enum FormatRepr {
@@ -59,24 +61,36 @@ enum FormatRepr {
     Bf16,
     Int8,
     Int4,
-    Posit { n: u8, es: u8 },
-    BPosit { n: u8, es: u8, rs: u8 },
+    Posit { n: u32, es: u32 },
+    BPosit { n: u32, es: u32, rs: u32 },
 }
 
 impl TryFrom<FormatRepr> for Format {
     type Error = NumericsError;
     fn try_from(r: FormatRepr) -> Result<Self, NumericsError> {
-        let f = match r {
+        // A valid posit's parameters are at most 32 (checked first), so they fit a u8.
+        Ok(match r {
             FormatRepr::F64 => Format::F64,
             FormatRepr::F32 => Format::F32,
             FormatRepr::Bf16 => Format::Bf16,
             FormatRepr::Int8 => Format::Int8,
             FormatRepr::Int4 => Format::Int4,
-            FormatRepr::Posit { n, es } => Format::Posit { n, es },
-            FormatRepr::BPosit { n, es, rs } => Format::BPosit { n, es, rs },
-        };
-        f.posit_spec().transpose()?;
-        Ok(f)
+            FormatRepr::Posit { n, es } => {
+                PositSpec::posit(n, es)?;
+                Format::Posit {
+                    n: n as u8,
+                    es: es as u8,
+                }
+            }
+            FormatRepr::BPosit { n, es, rs } => {
+                PositSpec::bposit(n, es, rs)?;
+                Format::BPosit {
+                    n: n as u8,
+                    es: es as u8,
+                    rs: rs as u8,
+                }
+            }
+        })
     }
 }
 
@@ -88,8 +102,15 @@ impl From<Format> for FormatRepr {
             Format::Bf16 => FormatRepr::Bf16,
             Format::Int8 => FormatRepr::Int8,
             Format::Int4 => FormatRepr::Int4,
-            Format::Posit { n, es } => FormatRepr::Posit { n, es },
-            Format::BPosit { n, es, rs } => FormatRepr::BPosit { n, es, rs },
+            Format::Posit { n, es } => FormatRepr::Posit {
+                n: n.into(),
+                es: es.into(),
+            },
+            Format::BPosit { n, es, rs } => FormatRepr::BPosit {
+                n: n.into(),
+                es: es.into(),
+                rs: rs.into(),
+            },
         }
     }
 }
@@ -567,6 +588,9 @@ mod tests {
             assert_eq!(f.to_string(), s);
         }
         assert_eq!("posit<16, 2>".parse::<Format>().unwrap(), Format::POSIT16);
+        // One parameter in brackets: the short name's defaults.
+        assert_eq!("posit<16>".parse::<Format>().unwrap(), Format::POSIT16);
+        assert_eq!("bposit<32>".parse::<Format>().unwrap(), Format::BPOSIT32);
         assert_eq!(
             "BPOSIT<32,5,6>".parse::<Format>().unwrap(),
             Format::BPOSIT32

@@ -545,6 +545,12 @@ mod tests {
                 "n = 33 is out of range (valid: 2..=32)",
                 "tilesim repr --help",
             ),
+            // Too large for a byte, but a number: out of the format's range all the same.
+            (
+                "Posit(n: 300, es: 2)",
+                "n = 300 is out of range (valid: 2..=32)",
+                "tilesim repr --help",
+            ),
             (
                 "Posit(n: 16, es: -1)",
                 "Integer is out of bounds",
