@@ -561,18 +561,20 @@ impl Channel {
         let t = ctx.t;
         let bi = e.bank as usize;
         let (r, g) = (e.rank() as usize, e.bank_group() as usize);
-        match self.banks[bi].open_row {
+        // The served burst's bank and rank, indexed once.
+        let bank = &mut self.banks[bi];
+        let rank = &mut self.ranks[r];
+        match bank.open_row {
             Some(row) if row == e.row => self.counters.row_hits += 1,
             open => {
                 if open.is_some() {
                     self.counters.row_conflicts += 1;
-                    let pre = e.arrival.max(self.banks[bi].next_pre);
-                    self.banks[bi].precharge(pre, t);
+                    let pre = e.arrival.max(bank.next_pre);
+                    bank.precharge(pre, t);
                     ctx.log_burst(pre, self.id, &e, CommandKind::Pre);
                 } else {
                     self.counters.row_misses += 1;
                 }
-                let rank = &mut self.ranks[r];
                 let faw_ready = if rank.acts >= 4 {
                     rank.faw[rank.faw_head] + t.faw
                 } else {
@@ -580,10 +582,10 @@ impl Channel {
                 };
                 let act = e
                     .arrival
-                    .max(self.banks[bi].next_act)
+                    .max(bank.next_act)
                     .max(rank.act.at(g))
                     .max(faw_ready);
-                self.banks[bi].activate(act, e.row, t);
+                bank.activate(act, e.row, t);
                 rank.act.after(g, act, t.rrd_s, t.rrd_l);
                 rank.faw[rank.faw_head] = act;
                 rank.faw_head = (rank.faw_head + 1) % 4;
@@ -592,17 +594,16 @@ impl Channel {
             }
         }
         let rank_switch = if self.last_col_rank != e.rank() { 2 } else { 0 };
-        let rank = &mut self.ranks[r];
         let col = if write {
             self.now
                 .max(e.arrival)
-                .max(self.banks[bi].next_col)
+                .max(bank.next_col)
                 .max(rank.wr.at(g))
                 .max(self.next_wr + rank_switch)
         } else {
             self.now
                 .max(e.arrival)
-                .max(self.banks[bi].next_col)
+                .max(bank.next_col)
                 .max(rank.rd.at(g))
                 .max(self.next_rd + rank_switch)
         };
@@ -618,22 +619,22 @@ impl Channel {
         let done = if write {
             self.next_wr = self.next_wr.max(col + t.burst);
             self.next_rd = self.next_rd.max(col + t.cwl + t.burst + 2);
-            self.banks[bi].write(col, t);
+            bank.write(col, t);
             ctx.log_burst(col, self.id, &e, CommandKind::Wr(e.req));
             self.counters.bursts_written += 1;
             col + t.cwl + t.burst
         } else {
             self.next_rd = self.next_rd.max(col + t.burst);
             self.next_wr = self.next_wr.max(col + t.rtw());
-            self.banks[bi].read(col, t);
+            bank.read(col, t);
             ctx.log_burst(col, self.id, &e, CommandKind::Rd(e.req));
             self.counters.bursts_read += 1;
             col + t.cl + t.burst
         };
         self.last_col_rank = e.rank();
         if ctx.cfg.page == PagePolicy::Closed {
-            let pre = self.banks[bi].next_pre;
-            self.banks[bi].precharge(pre, t);
+            let pre = bank.next_pre;
+            bank.precharge(pre, t);
             ctx.log_burst(pre, self.id, &e, CommandKind::Pre);
         }
         self.update_group(t, &e, write);
