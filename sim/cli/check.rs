@@ -3,7 +3,7 @@
 //! machine to show that it fits (a record's workload onto its own machine).
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::anyhow;
 use tilesim::model::{resolve, resolve_machine, validate_workload};
@@ -45,7 +45,7 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> CliResult {
             || (kind.is_none()
                 && spec::parse::<spec::StudySpec>(path, &text, spec::SpecKind::Study).is_ok())
         {
-            match tilesim::study::load_study(path) {
+            match tilesim::study::study_from_text(path, text) {
                 Ok(st) => writeln!(
                     out,
                     "{}: ok (study {}, {} points)",
@@ -69,7 +69,8 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> CliResult {
             }
             continue;
         }
-        match spec::load_any(path) {
+        // The text already read is parsed: the file may be a pipe, read only once.
+        match spec::parse_any(path, &text) {
             Ok(AnySpec::Arch(a)) => match resolve_machine(&a) {
                 Ok(_) => {
                     writeln!(out, "{}: ok (architecture {})", path.display(), a.name)?;
@@ -97,7 +98,7 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> CliResult {
     }
     for a in &archs {
         for w in &workloads {
-            if let Some(parts) = fit(a, w, 0, &mut errors) {
+            if let Some(parts) = fit(a, w, 0, &a.path, &mut errors) {
                 writeln!(
                     out,
                     "{} on {}: fits ({parts})",
@@ -134,25 +135,26 @@ fn check_record(
     if errors.len() > before {
         return Ok(());
     }
-    writeln!(
-        out,
-        "{}: ok (run record: workload {} on architecture {}, seed {seed})",
-        a.path.display(),
-        w.spec.name,
-        a.spec.name
-    )?;
-    if let Some(parts) = fit(a, w, *seed, errors) {
-        writeln!(out, "{}: fits ({parts})", a.path.display())?;
+    let machine = PathBuf::from(format!("the record's machine {}", a.spec.name));
+    if let Some(parts) = fit(a, w, *seed, &machine, errors) {
+        writeln!(
+            out,
+            "{}: ok (run record: workload {} on architecture {}, seed {seed}; fits: {parts})",
+            a.path.display(),
+            w.spec.name,
+            a.spec.name
+        )?;
     }
     Ok(())
 }
 
-/// Maps workload `w` onto machine `a` with `seed`: what it occupies, or `None` with the
-/// problems added to `errors`.
+/// Maps workload `w` onto machine `a` (called `machine` in messages) with `seed`: what it
+/// occupies, or `None` with the problems added to `errors`.
 fn fit(
     a: &Loaded<ArchSpec>,
     w: &Loaded<WorkloadSpec>,
     seed: u64,
+    machine: &Path,
     errors: &mut Vec<String>,
 ) -> Option<String> {
     let sc = match resolve(&a.spec, &w.spec, seed)
@@ -165,7 +167,7 @@ fn fit(
         }
     };
     let misfit = |field: Option<String>, e: &dyn std::fmt::Display| {
-        super::load::misfit((&w.path, &w.text), &a.path, field.as_deref(), &[], e)
+        super::load::misfit((&w.path, &w.text), machine, field.as_deref(), &[], e)
     };
     let mut parts = Vec::new();
     let before = errors.len();

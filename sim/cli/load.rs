@@ -73,7 +73,7 @@ pub enum ArchOrRecord {
 
 /// The one file given to `tilesim run`, read once (it may be a pipe): a run's record
 /// (`resolved.ron`) if its top-level name is `Run`, or, the name left out as in records
-/// written before it had one, if it has the fields `arch` and `workload`;
+/// written before it had one, if it has the fields `arch` and `workload` holding specs;
 /// otherwise an architecture. Each spec of a record carries the record's text blanked
 /// outside its own section, so that later problems point into the record (the whole text
 /// where a section cannot be told apart).
@@ -87,11 +87,11 @@ pub fn load_arch_or_record(path: &Path) -> Result<ArchOrRecord, CliError> {
 }
 
 /// Whether `text` is a run's record: its top-level name is `Run` or, left out, it has the
-/// fields `arch` and `workload`.
+/// fields `arch` and `workload` holding specs (a study's name files).
 pub fn is_record(text: &str) -> bool {
     match spec::detect_kind(text) {
         Some(kind) => kind == spec::SpecKind::Run,
-        None => spec::run_record::has_fields(text, &["arch", "workload"]),
+        None => spec::run_record::has_struct_fields(text, &["arch", "workload"]),
     }
 }
 

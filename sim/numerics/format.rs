@@ -61,8 +61,24 @@ enum FormatRepr {
     Bf16,
     Int8,
     Int4,
-    Posit { n: u32, es: u32 },
-    BPosit { n: u32, es: u32, rs: u32 },
+    Posit { n: u64, es: u64 },
+    BPosit { n: u64, es: u64, rs: u64 },
+}
+
+/// `v` as a posit parameter: values beyond `u32` become `u32::MAX`, out of every
+/// parameter's range, so that the check reports them (with [`given`] restoring the value).
+fn saturated(v: u64) -> u32 {
+    u32::try_from(v).unwrap_or(u32::MAX)
+}
+
+/// A range error about one of `params` (name, value as written) with the value as written.
+fn given(mut e: NumericsError, params: &[(&str, u64)]) -> NumericsError {
+    if let NumericsError::OutOfRange { what, value, .. } = &mut e
+        && let Some(&(_, v)) = params.iter().find(|(name, _)| name == what)
+    {
+        *value = i128::from(v);
+    }
+    e
 }
 
 impl TryFrom<FormatRepr> for Format {
@@ -76,14 +92,16 @@ impl TryFrom<FormatRepr> for Format {
             FormatRepr::Int8 => Format::Int8,
             FormatRepr::Int4 => Format::Int4,
             FormatRepr::Posit { n, es } => {
-                PositSpec::posit(n, es)?;
+                PositSpec::posit(saturated(n), saturated(es))
+                    .map_err(|e| given(e, &[("n", n), ("es", es)]))?;
                 Format::Posit {
                     n: n as u8,
                     es: es as u8,
                 }
             }
             FormatRepr::BPosit { n, es, rs } => {
-                PositSpec::bposit(n, es, rs)?;
+                PositSpec::bposit(saturated(n), saturated(es), saturated(rs))
+                    .map_err(|e| given(e, &[("n", n), ("es", es), ("rS", rs)]))?;
                 Format::BPosit {
                     n: n as u8,
                     es: es as u8,

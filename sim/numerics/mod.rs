@@ -38,7 +38,7 @@ pub enum NumericsError {
         /// Which parameter.
         what: &'static str,
         /// The value given.
-        value: i64,
+        value: i128,
         /// The valid range, spelled for a person.
         valid: String,
     },

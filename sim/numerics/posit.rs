@@ -85,7 +85,7 @@ impl PositSpec {
         if rs == 0 || rs > n - 1 {
             return Err(NumericsError::OutOfRange {
                 what: "rS",
-                value: i64::from(rs),
+                value: i128::from(rs),
                 valid: format!("1..={} for n = {n}", n - 1),
             });
         }
@@ -394,14 +394,14 @@ fn check_n_es(n: u32, es: u32) -> Result<(), NumericsError> {
     if !(2..=MAX_N).contains(&n) {
         return Err(NumericsError::OutOfRange {
             what: "n",
-            value: i64::from(n),
+            value: i128::from(n),
             valid: format!("2..={MAX_N}"),
         });
     }
     if es > MAX_ES {
         return Err(NumericsError::OutOfRange {
             what: "es",
-            value: i64::from(es),
+            value: i128::from(es),
             valid: format!("0..={MAX_ES}"),
         });
     }

@@ -284,15 +284,21 @@ pub fn load_workload(path: &Path) -> Result<WorkloadSpec, SpecError> {
 /// Reads a file whose kind is given by its top-level name.
 pub fn load_any(path: &Path) -> Result<AnySpec, SpecError> {
     let text = read_text(path)?;
-    match detect_kind(&text) {
+    parse_any(path, &text)
+}
+
+/// Parses `text`, read from `path`, as the kind of spec its top-level name gives (see
+/// [`load_any`]): for a file that can be read only once, such as a pipe.
+pub fn parse_any(path: &Path, text: &str) -> Result<AnySpec, SpecError> {
+    match detect_kind(text) {
         Some(SpecKind::Arch) => {
-            parse(path, &text, SpecKind::Arch).map(|a| AnySpec::Arch(Box::new(a)))
+            parse(path, text, SpecKind::Arch).map(|a| AnySpec::Arch(Box::new(a)))
         }
         Some(SpecKind::Workload) => {
-            parse(path, &text, SpecKind::Workload).map(|w| AnySpec::Workload(Box::new(w)))
+            parse(path, text, SpecKind::Workload).map(|w| AnySpec::Workload(Box::new(w)))
         }
         Some(other @ (SpecKind::Study | SpecKind::Run)) => {
-            let (line, col) = first_token_position(&text);
+            let (line, col) = first_token_position(text);
             Err(SpecError::Syntax {
                 file: path.to_path_buf(),
                 line,
@@ -302,27 +308,28 @@ pub fn load_any(path: &Path) -> Result<AnySpec, SpecError> {
             })
         }
         None => {
-            if strip_comments(&text).trim().is_empty() {
+            if strip_comments(text).trim().is_empty() {
                 return Err(SpecError::Syntax {
                     file: path.to_path_buf(),
                     line: 1,
                     col: 1,
                     message: "the file is empty".into(),
                     hint: Some(
-                        "start the file with `Arch(` for a machine or `Workload(` for a workload"
+                        "start the file with `Arch(` for a machine, `Workload(` for a workload, \
+                         `Study(` for a study or `Run(` for a run's record"
                             .into(),
                     ),
                 });
             }
             // RON lets the top-level struct go unnamed, and `run` reads such a file by its
             // position: take it as the one kind it parses as.
-            if let Ok(a) = parse::<ArchSpec>(path, &text, SpecKind::Arch) {
+            if let Ok(a) = parse::<ArchSpec>(path, text, SpecKind::Arch) {
                 return Ok(AnySpec::Arch(Box::new(a)));
             }
-            if let Ok(w) = parse::<WorkloadSpec>(path, &text, SpecKind::Workload) {
+            if let Ok(w) = parse::<WorkloadSpec>(path, text, SpecKind::Workload) {
                 return Ok(AnySpec::Workload(Box::new(w)));
             }
-            let (line, col) = first_token_position(&text);
+            let (line, col) = first_token_position(text);
             Err(SpecError::Syntax {
                 file: path.to_path_buf(),
                 line,
@@ -331,8 +338,9 @@ pub fn load_any(path: &Path) -> Result<AnySpec, SpecError> {
                           machine nor a workload)"
                     .into(),
                 hint: Some(
-                    "start the file with `Arch(` for a machine, `Workload(` for a workload or \
-                     `Study(` for a study, and its error will say what is wrong"
+                    "start the file with `Arch(` for a machine, `Workload(` for a workload, \
+                     `Study(` for a study or `Run(` for a run's record, and its error will say \
+                     what is wrong"
                         .into(),
                 ),
             })
@@ -443,6 +451,15 @@ fn hint_for(code: &ron::Error, kind: SpecKind) -> String {
             format!("add `{field}: ...` to this struct (see the README for its meaning and unit)")
         }
         E::Eof => "the file ends early: a closing `)` or `]` may be missing".into(),
+        E::ExpectedNamedStructLike(name) if *name != kind.top_level_name() => {
+            if kind == SpecKind::Run {
+                "a run's record holds the architecture and workload themselves, as `tilesim \
+                 run` writes them, not file names (a study names files)"
+                    .into()
+            } else {
+                "this field takes a struct: its fields in `( )`".into()
+            }
+        }
         E::ExpectedStructName(_) | E::ExpectedNamedStructLike(_) => {
             format!("the file should start with `{}(`", kind.top_level_name())
         }
@@ -552,6 +569,16 @@ mod tests {
                 "tilesim repr --help",
             ),
             (
+                "Posit(n: 16, es: 5000000000)",
+                "es = 5000000000 is out of range (valid: 0..=",
+                "tilesim repr --help",
+            ),
+            (
+                "BPosit(n: 16, es: 2, rs: 18446744073709551615)",
+                "rS = 18446744073709551615 is out of range (valid: 1..=15",
+                "tilesim repr --help",
+            ),
+            (
                 "Posit(n: 16, es: -1)",
                 "Integer is out of bounds",
                 "whole number that fits",
@@ -576,6 +603,36 @@ mod tests {
         let s = e.to_string();
         assert!(s.starts_with("x.ron:1:1: the file is empty"), "{s}");
         assert!(s.contains("Arch("), "{s}");
+    }
+
+    #[test]
+    fn a_value_where_a_struct_belongs_gets_a_hint_about_that_field() {
+        // Not "the file should start with ...", which it does.
+        let e = parse::<crate::spec::RunRecord>(
+            Path::new("r.ron"),
+            "Run(seed: 1, arch: \"a.ron\", workload: \"w.ron\")",
+            SpecKind::Run,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("r.ron:1:20:") && e.contains("not file names"),
+            "{e}"
+        );
+        let text =
+            include_str!("../../arch/xdna2-strix-halo.ron").replacen("dram: (", "dram: 5, x: (", 1);
+        let e = parse::<ArchSpec>(Path::new("a.ron"), &text, SpecKind::Arch)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("this field takes a struct") && !e.contains("should start"),
+            "{e}"
+        );
+        // The top-level struct itself still gets the hint about how the file starts.
+        let e = parse::<ArchSpec>(Path::new("a.ron"), "Arch 5", SpecKind::Arch)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("should start with `Arch(`"), "{e}");
     }
 
     #[test]

@@ -48,10 +48,17 @@ pub fn section(text: &str, field: &str) -> Option<String> {
     )
 }
 
-/// Whether the struct `text` holds has every one of the top-level `fields` (an unnamed
-/// struct is a record when it has `arch` and `workload`).
-pub fn has_fields(text: &str, fields: &[&str]) -> bool {
-    fields.iter().all(|f| value_span(text, f).is_some())
+/// Whether the struct `text` holds has every one of the top-level `fields`, each with a
+/// struct for its value (`(…)` or `Name(…)`). An unnamed struct is a record when it has
+/// `arch` and `workload` so: a study has those fields too, naming files.
+pub fn has_struct_fields(text: &str, fields: &[&str]) -> bool {
+    let b = text.as_bytes();
+    fields.iter().all(|f| {
+        value_span(text, f).is_some_and(|(s, _)| {
+            let name = s + b[s..].iter().take_while(|&&c| is_ident(c)).count();
+            b.get(skip_trivia(text, name)) == Some(&b'(')
+        })
+    })
 }
 
 fn is_ident(c: u8) -> bool {
@@ -212,8 +219,21 @@ mod tests {
         assert_eq!(arch.trim(), "(name: \"a\")");
         let wl = section(text, "workload").unwrap();
         assert_eq!(wl.trim(), "(name: '\"')");
-        assert!(has_fields(text, &["seed", "arch", "workload"]));
-        assert!(!has_fields(text, &["seed", "nothing"]));
+        assert!(has_struct_fields(text, &["arch", "workload"]));
+        assert!(!has_struct_fields(text, &["arch", "nothing"]));
+        // Fields naming files, as a study's do, or holding other values, are not structs.
+        for other in [
+            "(arch: \"a.ron\", workload: (x: 1))",
+            "(arch: [\"a.ron\"], workload: (x: 1))",
+            "(arch: r\"a\", workload: (x: 1))",
+            "(arch: 3, workload: (x: 1))",
+        ] {
+            assert!(!has_struct_fields(other, &["arch", "workload"]), "{other}");
+        }
+        assert!(has_struct_fields(
+            "(arch: Arch /* c */ (x: 1), workload: (x: 1))",
+            &["arch", "workload"]
+        ));
         // Unterminated literals end the scan without a panic.
         for cut in 0..text.len() {
             if text.is_char_boundary(cut) {

@@ -198,6 +198,12 @@ fn number_text(x: f64) -> String {
 /// assignments against the spec types before anything runs.
 pub fn load_study(file: &Path) -> Result<Study, StudyError> {
     let text = read_text(file)?;
+    study_from_text(file, text)
+}
+
+/// The study `text` read from `file` (see [`load_study`]): for a file that can be read
+/// only once, such as a pipe.
+pub fn study_from_text(file: &Path, text: String) -> Result<Study, StudyError> {
     let spec: StudySpec = parse(file, &text, SpecKind::Study)?;
     let base = file.parent().unwrap_or(Path::new("."));
     // A base file that cannot be loaded is reported where the study names it.

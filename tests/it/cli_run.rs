@@ -185,7 +185,7 @@ fn a_runs_record_runs_again_to_the_same_report() {
     assert!(
         said.contains("ok (run record: workload small-continual on architecture")
             && said.contains("seed 5")
-            && said.contains(": fits ("),
+            && said.contains("; fits: "),
         "{said}"
     );
     let (code, err) = check(&[&bad]);
@@ -244,11 +244,29 @@ fn a_single_file_is_read_once_so_a_pipe_will_do() {
     let o = tilesim()
         .args(["run", "/dev/stdin", "--out"])
         .arg(d.join("r"))
-        .write_stdin(arch_text)
+        .write_stdin(arch_text.clone())
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(d.join("r/report.json").exists());
+    // check reads each file once too: an architecture, a workload and a record piped in.
+    let record = std::fs::read(d.join("r/resolved.ron")).unwrap();
+    for (text, said) in [
+        (arch_text, "ok (architecture"),
+        (
+            std::fs::read("tests/data/specs/small-continual.ron").unwrap(),
+            "ok (workload",
+        ),
+        (record, "ok (run record"),
+    ] {
+        let o = tilesim()
+            .args(["check", "/dev/stdin"])
+            .write_stdin(text)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert!(String::from_utf8_lossy(&o.stdout).contains(said), "{said}");
+    }
 }
 
 #[test]
