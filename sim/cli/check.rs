@@ -3,7 +3,7 @@
 //! machine to show that it fits (a record's workload onto its own machine).
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::anyhow;
 use tilesim::model::{resolve, resolve_machine, validate_workload};
@@ -39,11 +39,18 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> CliResult {
             }
         };
         // A study whose top-level name is left out (as RON allows) is one too: `sweep`
-        // runs it.
+        // runs it. So is such a file that does not parse as one but whose `arch` and
+        // `workload` name files, as only a study's do: its mistakes are a study's.
         let kind = spec::detect_kind(&text);
+        let names_files = || {
+            let fields = ["arch", "workload"];
+            spec::run_record::has_fields(&text, &fields)
+                && !spec::run_record::has_struct_fields(&text, &fields)
+        };
         if kind == Some(spec::SpecKind::Study)
             || (kind.is_none()
-                && spec::parse::<spec::StudySpec>(path, &text, spec::SpecKind::Study).is_ok())
+                && (spec::parse::<spec::StudySpec>(path, &text, spec::SpecKind::Study).is_ok()
+                    || names_files()))
         {
             match tilesim::study::study_from_text(path, text) {
                 Ok(st) => writeln!(
@@ -98,7 +105,7 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> CliResult {
     }
     for a in &archs {
         for w in &workloads {
-            if let Some(parts) = fit(a, w, 0, &a.path, &mut errors) {
+            if let Some(parts) = fit(a, w, 0, &mut errors) {
                 writeln!(
                     out,
                     "{} on {}: fits ({parts})",
@@ -135,8 +142,7 @@ fn check_record(
     if errors.len() > before {
         return Ok(());
     }
-    let machine = PathBuf::from(format!("the record's machine {}", a.spec.name));
-    if let Some(parts) = fit(a, w, *seed, &machine, errors) {
+    if let Some(parts) = fit(a, w, *seed, errors) {
         writeln!(
             out,
             "{}: ok (run record: workload {} on architecture {}, seed {seed}; fits: {parts})",
@@ -148,15 +154,15 @@ fn check_record(
     Ok(())
 }
 
-/// Maps workload `w` onto machine `a` (called `machine` in messages) with `seed`: what it
-/// occupies, or `None` with the problems added to `errors`.
+/// Maps workload `w` onto machine `a` with `seed`: what it occupies, or `None` with the
+/// problems added to `errors`.
 fn fit(
     a: &Loaded<ArchSpec>,
     w: &Loaded<WorkloadSpec>,
     seed: u64,
-    machine: &Path,
     errors: &mut Vec<String>,
 ) -> Option<String> {
+    let machine = super::load::machine_label(a, &w.path);
     let sc = match resolve(&a.spec, &w.spec, seed)
         .map_err(|e| resolve_error(&e, Some((&a.path, &a.text)), Some((&w.path, &w.text))))
     {
@@ -167,7 +173,7 @@ fn fit(
         }
     };
     let misfit = |field: Option<String>, e: &dyn std::fmt::Display| {
-        super::load::misfit((&w.path, &w.text), machine, field.as_deref(), &[], e)
+        super::load::misfit((&w.path, &w.text), &machine, field.as_deref(), &[], e)
     };
     let mut parts = Vec::new();
     let before = errors.len();

@@ -256,6 +256,16 @@ pub fn blame(file: Option<(&Path, &str)>, root: &str, field: &str, sets: &[Strin
 /// A workload that resolved but does not fit the machine (the mapper or the neuromorphic
 /// placement refused it): `WHERE: does not fit ARCH: WHY`, where WHERE is the workload
 /// field at fault as [`blame`] gives it (the file alone when no field is).
+/// How messages name the machine `arch` when it misfits the workload read from
+/// `workload`: its file, or, when both come from one run's record, the record's machine.
+pub fn machine_label(arch: &Loaded<ArchSpec>, workload: &Path) -> PathBuf {
+    if arch.path == workload {
+        PathBuf::from(format!("the record's machine {}", arch.spec.name))
+    } else {
+        arch.path.clone()
+    }
+}
+
 pub fn misfit(
     workload: (&Path, &str),
     arch: &Path,

@@ -197,6 +197,7 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> CliResult {
         ..SimOptions::default()
     };
     let wl = (workload.path.as_path(), workload.text.as_str());
+    let machine = load::machine_label(&arch, &workload.path);
     let result = run_scenario_with(scenario, &options);
     terminal.finish();
     let result = result.map_err(|e| match e {
@@ -204,7 +205,7 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> CliResult {
             let field = load::map_error_field(&m, &workload_spec);
             CliError::Input(anyhow!(load::misfit(
                 wl,
-                &arch.path,
+                &machine,
                 field.as_deref(),
                 &args.sets,
                 &m
@@ -212,7 +213,7 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> CliResult {
         }
         PipelineError::Neuro(n) => CliError::Input(anyhow!(load::misfit(
             wl,
-            &arch.path,
+            &machine,
             n.field().as_deref(),
             &args.sets,
             &n

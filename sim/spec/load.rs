@@ -451,14 +451,13 @@ fn hint_for(code: &ron::Error, kind: SpecKind) -> String {
             format!("add `{field}: ...` to this struct (see the README for its meaning and unit)")
         }
         E::Eof => "the file ends early: a closing `)` or `]` may be missing".into(),
+        E::ExpectedNamedStructLike("Arch" | "Workload") if kind == SpecKind::Run => {
+            "a run's record holds the architecture and workload themselves, as `tilesim run` \
+             writes them, not file names (a study names files)"
+                .into()
+        }
         E::ExpectedNamedStructLike(name) if *name != kind.top_level_name() => {
-            if kind == SpecKind::Run {
-                "a run's record holds the architecture and workload themselves, as `tilesim \
-                 run` writes them, not file names (a study names files)"
-                    .into()
-            } else {
-                "this field takes a struct: its fields in `( )`".into()
-            }
+            "this field takes a struct: its fields in `( )`".into()
         }
         E::ExpectedStructName(_) | E::ExpectedNamedStructLike(_) => {
             format!("the file should start with `{}(`", kind.top_level_name())
@@ -619,6 +618,20 @@ mod tests {
             e.contains("r.ron:1:20:") && e.contains("not file names"),
             "{e}"
         );
+        // Deeper in a record, a struct's field is just that.
+        let arch = include_str!("../../arch/xdna2-strix-halo.ron");
+        let arch = &arch[arch.find("Arch(").unwrap()..];
+        let e = parse::<crate::spec::RunRecord>(
+            Path::new("r.ron"),
+            &format!(
+                "Run(seed: 1, arch: {}, workload: (name: \"w\"))",
+                arch.replacen("grid: (", "grid: 5, x: (", 1)
+            ),
+            SpecKind::Run,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("this field takes a struct"), "{e}");
         let text =
             include_str!("../../arch/xdna2-strix-halo.ron").replacen("dram: (", "dram: 5, x: (", 1);
         let e = parse::<ArchSpec>(Path::new("a.ron"), &text, SpecKind::Arch)

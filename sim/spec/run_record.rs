@@ -48,6 +48,12 @@ pub fn section(text: &str, field: &str) -> Option<String> {
     )
 }
 
+/// Whether the struct `text` holds has every one of the top-level `fields`, whatever their
+/// values.
+pub fn has_fields(text: &str, fields: &[&str]) -> bool {
+    fields.iter().all(|f| value_span(text, f).is_some())
+}
+
 /// Whether the struct `text` holds has every one of the top-level `fields`, each with a
 /// struct for its value (`(…)` or `Name(…)`). An unnamed struct is a record when it has
 /// `arch` and `workload` so: a study has those fields too, naming files.
@@ -221,6 +227,8 @@ mod tests {
         assert_eq!(wl.trim(), "(name: '\"')");
         assert!(has_struct_fields(text, &["arch", "workload"]));
         assert!(!has_struct_fields(text, &["arch", "nothing"]));
+        assert!(has_fields(text, &["seed", "arch", "workload"]));
+        assert!(!has_fields(text, &["seed", "nothing"]));
         // Fields naming files, as a study's do, or holding other values, are not structs.
         for other in [
             "(arch: \"a.ron\", workload: (x: 1))",

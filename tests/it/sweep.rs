@@ -1085,7 +1085,7 @@ fn check_takes_an_unnamed_study_for_a_study() {
         stderr(&o)
     );
     // A mistake that stops it parsing as a study: its arch and workload fields name files,
-    // so it is not taken for a run's record either.
+    // so it is still a study, with the mistake named as sweep names it (not a run's record).
     std::fs::write(
         &s,
         text.replacen("    axes: [", "    combine: Zipp,\n    axes: [", 1),
@@ -1094,7 +1094,7 @@ fn check_takes_an_unnamed_study_for_a_study() {
     let o = tilesim().arg("check").arg(&s).output().unwrap();
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(
-        !stderr(&o).contains("`Run`") && stderr(&o).contains("Study("),
+        !stderr(&o).contains("`Run`") && stderr(&o).contains("Unexpected variant named `Zipp`"),
         "{}",
         stderr(&o)
     );
