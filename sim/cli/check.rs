@@ -38,20 +38,10 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> CliResult {
                 continue;
             }
         };
-        // A study whose top-level name is left out (as RON allows) is one too: `sweep`
-        // runs it. So is such a file that does not parse as one but whose `arch` and
-        // `workload` name files, as only a study's do: its mistakes are a study's.
-        let kind = spec::detect_kind(&text);
-        let names_files = || {
-            let fields = ["arch", "workload"];
-            spec::run_record::has_fields(&text, &fields)
-                && !spec::run_record::has_struct_fields(&text, &fields)
-        };
-        if kind == Some(spec::SpecKind::Study)
-            || (kind.is_none()
-                && (spec::parse::<spec::StudySpec>(path, &text, spec::SpecKind::Study).is_ok()
-                    || names_files()))
-        {
+        // A file whose top-level name is left out (as RON allows) is a study or a run's
+        // record when its fields say so (`sweep` and `run` take it as one).
+        let kind = spec::detect_kind(&text).or_else(|| spec::unnamed_kind(&text));
+        if kind == Some(spec::SpecKind::Study) {
             match tilesim::study::study_from_text(path, text) {
                 Ok(st) => writeln!(
                     out,
@@ -69,7 +59,7 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> CliResult {
             }
             continue;
         }
-        if super::load::is_record(&text) {
+        if kind == Some(spec::SpecKind::Run) {
             match super::load::record_from_text(path, text) {
                 Ok(record) => check_record(&record, &mut errors, out)?,
                 Err(e) => errors.push(msg(e)),

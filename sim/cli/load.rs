@@ -87,12 +87,9 @@ pub fn load_arch_or_record(path: &Path) -> Result<ArchOrRecord, CliError> {
 }
 
 /// Whether `text` is a run's record: its top-level name is `Run` or, left out, it has the
-/// fields `arch` and `workload` holding specs (a study's name files).
+/// fields `arch` and `workload` holding specs (see [`spec::unnamed_kind`]).
 pub fn is_record(text: &str) -> bool {
-    match spec::detect_kind(text) {
-        Some(kind) => kind == spec::SpecKind::Run,
-        None => spec::run_record::has_struct_fields(text, &["arch", "workload"]),
-    }
+    spec::detect_kind(text).or_else(|| spec::unnamed_kind(text)) == Some(spec::SpecKind::Run)
 }
 
 /// The run's record `text` read from `path`, each spec with the record's text blanked

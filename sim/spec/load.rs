@@ -217,7 +217,10 @@ pub fn read_text(path: &Path) -> Result<String, SpecError> {
 /// another kind's is refused as such, rather than with the parser's "expected struct
 /// Arch but found Workload".
 pub fn parse<T: DeserializeOwned>(file: &Path, text: &str, kind: SpecKind) -> Result<T, SpecError> {
-    if let Some(found) = detect_kind(text).filter(|&k| k != kind) {
+    if let Some(found) = detect_kind(text)
+        .or_else(|| unnamed_kind(text))
+        .filter(|&k| k != kind)
+    {
         let (line, col) = first_token_position(text);
         return Err(SpecError::Syntax {
             file: file.to_path_buf(),
@@ -345,6 +348,20 @@ pub fn parse_any(path: &Path, text: &str) -> Result<AnySpec, SpecError> {
                 ),
             })
         }
+    }
+}
+
+/// The kind of a file whose top-level name is left out, where its fields tell: `arch` and
+/// `workload` holding specs make a run's record, naming files a study (only those two
+/// kinds have both fields). `None` for anything else.
+pub fn unnamed_kind(text: &str) -> Option<SpecKind> {
+    let fields = ["arch", "workload"];
+    if !super::run_record::has_fields(text, &fields) {
+        None
+    } else if super::run_record::has_struct_fields(text, &fields) {
+        Some(SpecKind::Run)
+    } else {
+        Some(SpecKind::Study)
     }
 }
 
@@ -646,6 +663,27 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("should start with `Arch(`"), "{e}");
+    }
+
+    #[test]
+    fn an_unnamed_file_is_a_record_or_a_study_by_its_fields() {
+        let record = "(seed: 1, arch: (name: \"a\"), workload: Workload(name: \"w\"))";
+        let study = "(name: \"s\", arch: \"a.ron\", workload: \"w.ron\", axes: [])";
+        assert_eq!(unnamed_kind(record), Some(SpecKind::Run));
+        assert_eq!(unnamed_kind(study), Some(SpecKind::Study));
+        assert_eq!(unnamed_kind("(name: \"a\", clock_mhz: 1.0)"), None);
+        // Either, handed where the other kind belongs, is refused for what it is.
+        let e = parse::<crate::spec::StudySpec>(Path::new("r.ron"), record, SpecKind::Study)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("this is a run's record, where a study"), "{e}");
+        let e = parse::<ArchSpec>(Path::new("s.ron"), study, SpecKind::Arch)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("this is a study file, where an architecture"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -228,6 +228,10 @@ fn a_runs_record_runs_again_to_the_same_report() {
         stderr(&o)
     );
     std::fs::write(&old, text.replacen("Run(", "(", 1)).unwrap();
+    // sweep takes it for what it is, as it does a named one.
+    let out = d.join("not-swept");
+    let args = [old.to_str().unwrap(), "--out", out.to_str().unwrap()];
+    crate::support::fails_with("sweep", &args, &["this is a run's record"]);
     let o = again(&old, &d.join("g"), &[]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(

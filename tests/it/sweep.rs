@@ -1074,6 +1074,10 @@ fn check_takes_an_unnamed_study_for_a_study() {
         "{}",
         String::from_utf8_lossy(&o.stdout)
     );
+    // run takes it for what it is, as it does a named one.
+    let out = d.join("not-run");
+    let args = [s.to_str().unwrap(), "--out", out.to_str().unwrap()];
+    crate::support::fails_with("run", &args, &["this is a study file"]);
     // And with a mistake in it, check says what the mistake is, as sweep does.
     let text = std::fs::read_to_string(&s).unwrap();
     std::fs::write(&s, text.replace("method.perturbations", "method.nope")).unwrap();
