@@ -198,6 +198,13 @@ pub fn set_error(
                  files do, with [i] for list items"
             ))
         }
+        // A value of the right form that the field's own check refused (a number format's
+        // `n = 33`): the message says what is valid, as it does in a spec file.
+        tilesim::study::SetError::Type { message, .. }
+            if message.contains(" is out of range (valid: ") =>
+        {
+            CliError::Input(anyhow!("--set {e}\n  hint: {}", spec::RANGE_HINT))
+        }
         tilesim::study::SetError::Value { .. } | tilesim::study::SetError::Type { .. } => {
             CliError::Input(anyhow!(
                 "--set {e}\n  hint: write the value as the field is written in a spec file \

@@ -262,10 +262,27 @@ pub fn parse<T: DeserializeOwned>(file: &Path, text: &str, kind: SpecKind) -> Re
             code => code.to_string(),
         };
         let hint = Some(hint_for(&e.code, kind));
+        // A number format's parameter out of range is found once its struct is read, and
+        // reported at the struct's end: point at the parameter itself.
+        let (line, col) = (e.span.start.line, e.span.start.col);
+        let parameter = match &e.code {
+            ron::Error::Message(m) if m.contains(" is out of range (valid: ") => {
+                match m.split(" = ").next() {
+                    Some("n") => Some("n"),
+                    Some("es") => Some("es"),
+                    Some("rS") => Some("rs"),
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        let (line, col) = parameter
+            .and_then(|p| super::locate::field_of_struct_ending_at(text, line, col, p))
+            .unwrap_or((line, col));
         SpecError::Syntax {
             file: file.to_path_buf(),
-            line: e.span.start.line,
-            col: e.span.start.col,
+            line,
+            col,
             message,
             hint,
         }
@@ -454,6 +471,11 @@ fn starts_with_digit(id: &str) -> bool {
     id.starts_with(|c: char| c.is_ascii_digit())
 }
 
+/// The hint for a value its field's own check refused as out of range (a number format's
+/// `n = 33`), whose message says what is valid.
+pub const RANGE_HINT: &str = "use a value in the range the message gives (`tilesim repr --help` \
+                              lists the number formats and their shapes)";
+
 fn hint_for(code: &ron::Error, kind: SpecKind) -> String {
     use ron::Error as E;
     let s = code.to_string();
@@ -487,11 +509,7 @@ fn hint_for(code: &ron::Error, kind: SpecKind) -> String {
         }
         // A value the field's own check refused (a number format's shape, e.g. `n = 33`):
         // the message says what is valid.
-        E::Message(m) if m.contains("out of range (valid:") => {
-            "use a value in the range the message gives (`tilesim repr --help` lists the number \
-             formats and their shapes)"
-                .into()
-        }
+        E::Message(m) if m.contains("out of range (valid:") => RANGE_HINT.into(),
         // A struct written as a tuple, `(64, 64, 32)` for `(m: 64, k: 64, n: 32)`: RON
         // reads its first value as a field name.
         E::SuggestRawIdentifier(id) if starts_with_digit(id) => {
@@ -609,6 +627,20 @@ mod tests {
             .to_string();
             assert!(e.starts_with("w.ron:") && e.contains(message), "{e}");
             assert!(e.contains(hint) && !e.contains("RON writes"), "{e}");
+            // A range error points at the parameter, not at the end of the format.
+            if message.contains("out of range") {
+                let text = text.replace(shape, wrong);
+                let name = message.split(" = ").next().unwrap().to_lowercase();
+                let (line, col) = text
+                    .lines()
+                    .enumerate()
+                    .find_map(|(i, l)| {
+                        let at = l.find(wrong)?;
+                        Some((i + 1, at + l[at..].find(&format!("{name}:"))? + 1))
+                    })
+                    .unwrap();
+                assert!(e.starts_with(&format!("w.ron:{line}:{col}: ")), "{e}");
+            }
         }
     }
 

@@ -78,6 +78,69 @@ fn find_field(text: &str, from: usize, name: &str) -> Option<usize> {
     None
 }
 
+/// The 1-based (line, col) of the field `field` of the struct whose closing `)` is at the
+/// 1-based (`line`, `col`), if it is written there. The parser reports a check of a whole
+/// struct (a number format's `n = 300 is out of range`) at the struct's end; this finds the
+/// field the check is about.
+pub fn field_of_struct_ending_at(
+    text: &str,
+    line: usize,
+    col: usize,
+    field: &str,
+) -> Option<(usize, usize)> {
+    let b = text.as_bytes();
+    let line_start = match line {
+        0 => return None,
+        1 => 0,
+        _ => text.match_indices('\n').nth(line - 2)?.0 + 1,
+    };
+    let end = line_start
+        + text[line_start..]
+            .char_indices()
+            .nth(col.checked_sub(1)?)?
+            .0;
+    if b[end] != b')' {
+        return None;
+    }
+    // Its opening `(`.
+    let mut depth = 0usize;
+    let mut open = None;
+    for i in (0..end).rev() {
+        match b[i] {
+            b')' | b']' => depth += 1,
+            b'(' | b'[' if depth == 0 => {
+                open = Some(i);
+                break;
+            }
+            b'(' | b'[' => depth -= 1,
+            _ => {}
+        }
+    }
+    let open = open?;
+    // `field:` directly inside it.
+    let is_ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+    let name = field.as_bytes();
+    let mut depth = 0usize;
+    for i in open + 1..end {
+        match b[i] {
+            b'(' | b'[' => depth += 1,
+            b')' | b']' => depth = depth.saturating_sub(1),
+            _ if depth == 0
+                && b[i..end].starts_with(name)
+                && (i == 0 || !is_ident(b[i - 1]))
+                && b[i + name.len()..end]
+                    .iter()
+                    .find(|c| !c.is_ascii_whitespace())
+                    == Some(&b':') =>
+            {
+                return Some(line_col(text, i));
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset];
     let line = before.matches('\n').count() + 1;
@@ -96,5 +159,28 @@ mod tests {
         assert_eq!(locate(t, "model[1]"), Some((8, 5)));
         assert_eq!(locate(t, "model[1].out"), Some((8, 18)));
         assert_eq!(locate(t, "nothing"), None);
+    }
+
+    #[test]
+    fn finds_a_field_of_the_struct_that_ends_at_a_place() {
+        let t = "W(\n  f: Some(Posit(n: 300, es: 2)),\n  g: BPosit(\n    n: 16, es: 2,\n    rs: 99,\n  ),\n)";
+        // `Posit(` closes at line 2, col 30; `BPosit(` at line 6, col 3.
+        assert_eq!(field_of_struct_ending_at(t, 2, 30, "n"), Some((2, 17)));
+        assert_eq!(field_of_struct_ending_at(t, 2, 30, "es"), Some((2, 25)));
+        assert_eq!(field_of_struct_ending_at(t, 6, 3, "rs"), Some((5, 5)));
+        // Not a closing parenthesis there, not the struct's own field, or no such field:
+        // nothing.
+        assert_eq!(field_of_struct_ending_at(t, 2, 29, "n"), None);
+        assert_eq!(field_of_struct_ending_at(t, 2, 31, "n"), None);
+        assert_eq!(field_of_struct_ending_at(t, 2, 30, "rs"), None);
+        assert_eq!(field_of_struct_ending_at(t, 99, 1, "n"), None);
+        assert_eq!(field_of_struct_ending_at(t, 2, 999, "n"), None);
+        // Any place in any text: no panic.
+        let u = "é(n: 1)\n(n:)é";
+        for line in 0..4 {
+            for col in 0..12 {
+                let _ = field_of_struct_ending_at(u, line, col, "n");
+            }
+        }
     }
 }

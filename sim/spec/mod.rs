@@ -14,8 +14,8 @@ mod workload;
 
 pub use arch::*;
 pub use load::{
-    AnySpec, MAX_SPEC_BYTES, SpecError, SpecKind, detect_kind, first_token_position, load_any,
-    load_arch, load_workload, parse, parse_any, read_text, unnamed_kind,
+    AnySpec, MAX_SPEC_BYTES, RANGE_HINT, SpecError, SpecKind, detect_kind, first_token_position,
+    load_any, load_arch, load_workload, parse, parse_any, read_text, unnamed_kind,
 };
 pub use locate::locate;
 pub use run_record::RunRecord;

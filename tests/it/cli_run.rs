@@ -1075,6 +1075,21 @@ fn a_problem_in_a_value_given_by_set_names_the_set_not_a_position_in_the_file() 
         "{e}"
     );
     assert!(!e.contains("layer 0"), "{e}");
+    // A number format out of its range says the range and hints at it, as in a file.
+    let o = run_small(
+        &d.join("r5"),
+        &[
+            "--set",
+            "workload.partitions[0].format=Some(Posit(n: 300, es: 2))",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.contains("n = 300 is out of range (valid: 2..=32)")
+            && e.contains("hint: use a value in the range"),
+        "{e}"
+    );
     assert!(!d.join("r0").exists() && !d.join("r1").exists() && !d.join("r2").exists());
     // A misfit a --set caused elsewhere (a smaller L1, blamed on the layer that no longer
     // fits) names the --set too.
