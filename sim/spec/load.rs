@@ -142,7 +142,7 @@ impl fmt::Display for SpecError {
                 f,
                 "{}: cannot read: {message}\n  hint: check the path (a relative path starts at \
                  the current directory; a study's arch and workload paths start at the study \
-                 file's directory)",
+                 file's directory, or at the current directory for a study read from a pipe)",
                 file.display()
             ),
             SpecError::TooLarge { file } => write!(

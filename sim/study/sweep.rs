@@ -205,7 +205,13 @@ pub fn load_study(file: &Path) -> Result<Study, StudyError> {
 /// only once, such as a pipe.
 pub fn study_from_text(file: &Path, text: String) -> Result<Study, StudyError> {
     let spec: StudySpec = parse(file, &text, SpecKind::Study)?;
-    let base = file.parent().unwrap_or(Path::new("."));
+    // Its paths start at its directory; a study read from a pipe or a device
+    // (`/dev/stdin`) has none of its own, and its paths start at the current directory.
+    let base = if std::fs::metadata(file).is_ok_and(|m| m.is_file()) {
+        file.parent().unwrap_or(Path::new("."))
+    } else {
+        Path::new(".")
+    };
     // A base file that cannot be loaded is reported where the study names it.
     let text_ref = &text;
     let at = |field: &'static str| {

@@ -1060,6 +1060,27 @@ fn range_and_log_axes_give_the_values_as_written() {
 /// A study file may leave out its top-level name, as RON allows and `sweep` accepts:
 /// `check` takes it for a study too (it said the file was neither a machine nor a
 /// workload).
+#[cfg(unix)]
+#[test]
+fn a_piped_study_names_its_files_from_the_current_directory() {
+    let text = format!(
+        "Study(name: \"piped\", arch: \"arch/xdna2-strix-halo.ron\", workload: \
+         \"tests/data/specs/small-continual.ron\", axes: [\n{AXES}\n])"
+    );
+    let o = tilesim()
+        .current_dir(root())
+        .args(["check", "/dev/stdin"])
+        .write_stdin(text)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("ok (study piped, 6 points)"),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+}
+
 #[test]
 fn check_takes_an_unnamed_study_for_a_study() {
     let d = scratch("unnamed");
