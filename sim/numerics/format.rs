@@ -65,26 +65,11 @@ enum FormatRepr {
     BPosit { n: u64, es: u64, rs: u64 },
 }
 
-/// `v` as a posit parameter: values beyond `u32` become `u32::MAX`, out of every
-/// parameter's range, so that the check reports them (with [`given`] restoring the value).
-fn saturated(v: u64) -> u32 {
-    u32::try_from(v).unwrap_or(u32::MAX)
-}
-
-/// A range error about one of `params` (name, value as written) with the value as written.
-fn given(mut e: NumericsError, params: &[(&str, u64)]) -> NumericsError {
-    if let NumericsError::OutOfRange { what, value, .. } = &mut e
-        && let Some(&(_, v)) = params.iter().find(|(name, _)| name == what)
-    {
-        *value = i128::from(v);
-    }
-    e
-}
-
 impl TryFrom<FormatRepr> for Format {
     type Error = NumericsError;
     fn try_from(r: FormatRepr) -> Result<Self, NumericsError> {
         // A valid posit's parameters are at most 32 (checked first), so they fit a u8.
+        // `PositSpec` checks the values as written, however wide.
         Ok(match r {
             FormatRepr::F64 => Format::F64,
             FormatRepr::F32 => Format::F32,
@@ -92,16 +77,14 @@ impl TryFrom<FormatRepr> for Format {
             FormatRepr::Int8 => Format::Int8,
             FormatRepr::Int4 => Format::Int4,
             FormatRepr::Posit { n, es } => {
-                PositSpec::posit(saturated(n), saturated(es))
-                    .map_err(|e| given(e, &[("n", n), ("es", es)]))?;
+                PositSpec::posit(n, es)?;
                 Format::Posit {
                     n: n as u8,
                     es: es as u8,
                 }
             }
             FormatRepr::BPosit { n, es, rs } => {
-                PositSpec::bposit(saturated(n), saturated(es), saturated(rs))
-                    .map_err(|e| given(e, &[("n", n), ("es", es), ("rS", rs)]))?;
+                PositSpec::bposit(n, es, rs)?;
                 Format::BPosit {
                     n: n as u8,
                     es: es as u8,
@@ -536,9 +519,9 @@ impl FromStr for Format {
             if !digits {
                 return Err(invalid(format!("`{v}` is not a number")));
             }
-            // Digits only: a value too wide for the parameter is out of range, not
-            // something other than a number.
-            let x = v.parse::<u32>().map_err(|_| {
+            // Digits only: a value too wide even for the check of the parameter's range
+            // is out of range too, not something other than a number.
+            let x = v.parse::<u64>().map_err(|_| {
                 let (what, valid) = match i {
                     0 => ("n", format!("2..={}", super::posit::MAX_N)),
                     1 => ("es", format!("0..={}", super::posit::MAX_ES)),

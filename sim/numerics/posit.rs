@@ -72,24 +72,25 @@ impl PositSpec {
     }
 
     /// A standard posit `<n, es>` (the 2022 standard fixes es = 2; other es are the older
-    /// drafts' family). Errors if `n ∉ 2..=32` or `es > 5`.
-    pub fn posit(n: u32, es: u32) -> Result<Self, NumericsError> {
-        check_n_es(n, es)?;
+    /// drafts' family). Errors if `n ∉ 2..=32` or `es > 5`. The parameters are taken wide
+    /// so that any value a user wrote is checked and reported as written.
+    pub fn posit(n: u64, es: u64) -> Result<Self, NumericsError> {
+        let (n, es) = check_n_es(n, es)?;
         Ok(PositSpec::unchecked(n, es, n - 1, false))
     }
 
     /// A b-posit `<n, es, rS>`: regime run capped at `rs` bits. Errors if `n ∉ 2..=32`,
     /// `es > 5` or `rs ∉ 1..=n−1`.
-    pub fn bposit(n: u32, es: u32, rs: u32) -> Result<Self, NumericsError> {
-        check_n_es(n, es)?;
-        if rs == 0 || rs > n - 1 {
-            return Err(NumericsError::OutOfRange {
+    pub fn bposit(n: u64, es: u64, rs: u64) -> Result<Self, NumericsError> {
+        let (n, es) = check_n_es(n, es)?;
+        match u32::try_from(rs) {
+            Ok(rs) if (1..n).contains(&rs) => Ok(PositSpec::unchecked(n, es, rs, true)),
+            _ => Err(NumericsError::OutOfRange {
                 what: "rS",
                 value: i128::from(rs),
                 valid: format!("1..={} for n = {n}", n - 1),
-            });
+            }),
         }
-        Ok(PositSpec::unchecked(n, es, rs, true))
     }
 
     /// Word size in bits.
@@ -390,22 +391,24 @@ impl PositSpec {
     }
 }
 
-fn check_n_es(n: u32, es: u32) -> Result<(), NumericsError> {
-    if !(2..=MAX_N).contains(&n) {
+/// `n` and `es` if they are in range, as the widths they are kept in.
+fn check_n_es(n: u64, es: u64) -> Result<(u32, u32), NumericsError> {
+    if !(2..=u64::from(MAX_N)).contains(&n) {
         return Err(NumericsError::OutOfRange {
             what: "n",
             value: i128::from(n),
             valid: format!("2..={MAX_N}"),
         });
     }
-    if es > MAX_ES {
+    if es > u64::from(MAX_ES) {
         return Err(NumericsError::OutOfRange {
             what: "es",
             value: i128::from(es),
             valid: format!("0..={MAX_ES}"),
         });
     }
-    Ok(())
+    // Both at most 32 now.
+    Ok((n as u32, es as u32))
 }
 
 /// An f64 split into sign, scale and a normalised 64-bit significand.
@@ -452,7 +455,7 @@ mod tests {
     #[test]
     fn table1_extremes_of_standard_posits() {
         // Reference §1.1: posit<n,2> has minPos = 2^(−4(n−2)), maxPos = 2^(4(n−2)).
-        for n in [8u32, 16, 32] {
+        for n in [8u64, 16, 32] {
             let s = PositSpec::posit(n, 2).unwrap();
             let e = 4 * (n as i32 - 2);
             assert_eq!(s.to_f64(s.maxpos()), 2f64.powi(e), "maxpos n={n}");

@@ -701,8 +701,8 @@ fn dot_products_native_versus_quire() {
 
 fn any_spec() -> impl Strategy<Value = PositSpec> {
     prop_oneof![
-        (2u32..=32, 0u32..=5).prop_map(|(n, es)| PositSpec::posit(n, es).unwrap()),
-        (3u32..=32, 0u32..=5)
+        (2u64..=32, 0u64..=5).prop_map(|(n, es)| PositSpec::posit(n, es).unwrap()),
+        (3u64..=32, 0u64..=5)
             .prop_flat_map(|(n, es)| (Just(n), Just(es), 1..n))
             .prop_map(|(n, es, rs)| PositSpec::bposit(n, es, rs).unwrap()),
     ]
