@@ -40,7 +40,7 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> CliResult {
         };
         // A file whose top-level name is left out (as RON allows) is a study or a run's
         // record when its fields say so (`sweep` and `run` take it as one).
-        let kind = spec::detect_kind(&text).or_else(|| spec::unnamed_kind(&text));
+        let kind = spec::detect_kind(&text);
         if kind == Some(spec::SpecKind::Study) {
             match tilesim::study::study_from_text(path, text) {
                 Ok(st) => writeln!(

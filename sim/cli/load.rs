@@ -79,17 +79,11 @@ pub enum ArchOrRecord {
 /// where a section cannot be told apart).
 pub fn load_arch_or_record(path: &Path) -> Result<ArchOrRecord, CliError> {
     let text = spec::read_text(path).map_err(spec_error)?;
-    if !is_record(&text) {
+    if spec::detect_kind(&text) != Some(spec::SpecKind::Run) {
         return load_text(path, text, spec::SpecKind::Arch)
             .map(|a| ArchOrRecord::Arch(Box::new(a)));
     }
     record_from_text(path, text).map(|r| ArchOrRecord::Record(Box::new(r)))
-}
-
-/// Whether `text` is a run's record: its top-level name is `Run` or, left out, it has the
-/// fields `arch` and `workload` holding specs (see [`spec::unnamed_kind`]).
-pub fn is_record(text: &str) -> bool {
-    spec::detect_kind(text).or_else(|| spec::unnamed_kind(text)) == Some(spec::SpecKind::Run)
 }
 
 /// The run's record `text` read from `path`, each spec with the record's text blanked
@@ -200,9 +194,7 @@ pub fn set_error(
         }
         // A value of the right form that the field's own check refused (a number format's
         // `n = 33`): the message says what is valid, as it does in a spec file.
-        tilesim::study::SetError::Type { message, .. }
-            if message.contains(" is out of range (valid: ") =>
-        {
+        tilesim::study::SetError::Type { message, .. } if spec::is_out_of_range(message) => {
             CliError::Input(anyhow!("--set {e}\n  hint: {}", spec::RANGE_HINT))
         }
         tilesim::study::SetError::Value { .. } | tilesim::study::SetError::Type { .. } => {
@@ -257,9 +249,6 @@ pub fn blame(file: Option<(&Path, &str)>, root: &str, field: &str, sets: &[Strin
     }
 }
 
-/// A workload that resolved but does not fit the machine (the mapper or the neuromorphic
-/// placement refused it): `WHERE: does not fit ARCH: WHY`, where WHERE is the workload
-/// field at fault as [`blame`] gives it (the file alone when no field is).
 /// How messages name the machine `arch` when it misfits the workload read from
 /// `workload`: its file, or, when both come from one run's record, the record's machine.
 pub fn machine_label(arch: &Loaded<ArchSpec>, workload: &Path) -> PathBuf {
@@ -270,6 +259,9 @@ pub fn machine_label(arch: &Loaded<ArchSpec>, workload: &Path) -> PathBuf {
     }
 }
 
+/// A workload that resolved but does not fit the machine (the mapper or the neuromorphic
+/// placement refused it): `WHERE: does not fit ARCH: WHY`, where WHERE is the workload
+/// field at fault as [`blame`] gives it (the file alone when no field is).
 pub fn misfit(
     workload: (&Path, &str),
     arch: &Path,

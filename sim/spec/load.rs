@@ -217,10 +217,7 @@ pub fn read_text(path: &Path) -> Result<String, SpecError> {
 /// another kind's is refused as such, rather than with the parser's "expected struct
 /// Arch but found Workload".
 pub fn parse<T: DeserializeOwned>(file: &Path, text: &str, kind: SpecKind) -> Result<T, SpecError> {
-    if let Some(found) = detect_kind(text)
-        .or_else(|| unnamed_kind(text))
-        .filter(|&k| k != kind)
-    {
+    if let Some(found) = detect_kind(text).filter(|&k| k != kind) {
         let (line, col) = first_token_position(text);
         return Err(SpecError::Syntax {
             file: file.to_path_buf(),
@@ -266,14 +263,12 @@ pub fn parse<T: DeserializeOwned>(file: &Path, text: &str, kind: SpecKind) -> Re
         // reported at the struct's end: point at the parameter itself.
         let (line, col) = (e.span.start.line, e.span.start.col);
         let parameter = match &e.code {
-            ron::Error::Message(m) if m.contains(" is out of range (valid: ") => {
-                match m.split(" = ").next() {
-                    Some("n") => Some("n"),
-                    Some("es") => Some("es"),
-                    Some("rS") => Some("rs"),
-                    _ => None,
-                }
-            }
+            ron::Error::Message(m) if is_out_of_range(m) => match m.split(" = ").next() {
+                Some("n") => Some("n"),
+                Some("es") => Some("es"),
+                Some("rS") => Some("rs"),
+                _ => None,
+            },
             _ => None,
         };
         let (line, col) = parameter
@@ -371,7 +366,7 @@ pub fn parse_any(path: &Path, text: &str) -> Result<AnySpec, SpecError> {
 /// The kind of a file whose top-level name is left out, where its fields tell: `arch` and
 /// `workload` holding specs make a run's record, naming files a study (only those two
 /// kinds have both fields). `None` for anything else.
-pub fn unnamed_kind(text: &str) -> Option<SpecKind> {
+fn unnamed_kind(text: &str) -> Option<SpecKind> {
     let fields = ["arch", "workload"];
     if !super::run_record::has_fields(text, &fields) {
         None
@@ -382,9 +377,16 @@ pub fn unnamed_kind(text: &str) -> Option<SpecKind> {
     }
 }
 
-/// Detects the kind of spec from the first identifier after comments and `#![...]`
-/// attributes.
+/// Detects the kind of spec from its top-level name, the first identifier after comments
+/// and `#![...]` attributes, or, where that tells nothing (RON lets the name be left out),
+/// from its fields: `arch` and `workload` holding specs make a run's record, naming files a
+/// study.
 pub fn detect_kind(text: &str) -> Option<SpecKind> {
+    named_kind(text).or_else(|| unnamed_kind(text))
+}
+
+/// The kind its top-level name gives a spec, if it is one of the kinds' names.
+fn named_kind(text: &str) -> Option<SpecKind> {
     let body = strip_comments(text);
     let mut rest = body.trim_start();
     while let Some(stripped) = rest.strip_prefix("#!") {
@@ -471,6 +473,13 @@ fn starts_with_digit(id: &str) -> bool {
     id.starts_with(|c: char| c.is_ascii_digit())
 }
 
+/// Whether `message` is a field's own check refusing a value as out of range, as
+/// [`crate::numerics::NumericsError::OutOfRange`] words it (`n = 33 is out of range
+/// (valid: 2..=32)`): the message says what is valid.
+pub fn is_out_of_range(message: &str) -> bool {
+    message.contains(" is out of range (valid: ")
+}
+
 /// The hint for a value its field's own check refused as out of range (a number format's
 /// `n = 33`), whose message says what is valid.
 pub const RANGE_HINT: &str = "use a value in the range the message gives (`tilesim repr --help` \
@@ -509,7 +518,7 @@ fn hint_for(code: &ron::Error, kind: SpecKind) -> String {
         }
         // A value the field's own check refused (a number format's shape, e.g. `n = 33`):
         // the message says what is valid.
-        E::Message(m) if m.contains("out of range (valid:") => RANGE_HINT.into(),
+        E::Message(m) if is_out_of_range(m) => RANGE_HINT.into(),
         // A struct written as a tuple, `(64, 64, 32)` for `(m: 64, k: 64, n: 32)`: RON
         // reads its first value as a field name.
         E::SuggestRawIdentifier(id) if starts_with_digit(id) => {
