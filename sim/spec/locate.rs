@@ -96,6 +96,8 @@ pub fn field_of_struct_ending_at(
     };
     let end = line_start
         + text[line_start..]
+            .split('\n')
+            .next()?
             .char_indices()
             .nth(col.checked_sub(1)?)?
             .0;
@@ -117,28 +119,9 @@ pub fn field_of_struct_ending_at(
         }
     }
     let open = open?;
-    // `field:` directly inside it.
-    let is_ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
-    let name = field.as_bytes();
-    let mut depth = 0usize;
-    for i in open + 1..end {
-        match b[i] {
-            b'(' | b'[' => depth += 1,
-            b')' | b']' => depth = depth.saturating_sub(1),
-            _ if depth == 0
-                && b[i..end].starts_with(name)
-                && (i == 0 || !is_ident(b[i - 1]))
-                && b[i + name.len()..end]
-                    .iter()
-                    .find(|c| !c.is_ascii_whitespace())
-                    == Some(&b':') =>
-            {
-                return Some(line_col(text, i));
-            }
-            _ => {}
-        }
-    }
-    None
+    // `field:` directly inside it (comments and strings read past).
+    let (name, _, _) = super::run_record::field_span(&text[open..=end], field)?;
+    Some(line_col(text, open + name))
 }
 
 fn line_col(text: &str, offset: usize) -> (usize, usize) {

@@ -140,13 +140,19 @@ fn skip_trivia(text: &str, mut i: usize) -> usize {
 }
 
 /// Byte range of the value of the top-level field `field` of the struct `text` holds:
-/// from its first character to the `,` or `)` that ends it. Comments, strings, raw
-/// strings and character literals are skipped over; a raw identifier (`r#arch`) names
-/// its field.
+/// from its first character to the `,` or `)` that ends it (see [`field_span`]).
 fn value_span(text: &str, field: &str) -> Option<(usize, usize)> {
+    field_span(text, field).map(|(_, value, end)| (value, end))
+}
+
+/// Where the top-level field `field` of the struct `text` holds is written: the byte
+/// offsets of its name, of its value's first character and of the `,` or `)` that ends
+/// the value. Comments, strings, raw strings and character literals are skipped over; a
+/// raw identifier (`r#arch`) names its field.
+pub(super) fn field_span(text: &str, field: &str) -> Option<(usize, usize, usize)> {
     let b = text.as_bytes();
     let (mut i, mut depth) = (0usize, 0i32);
-    let mut start: Option<usize> = None;
+    let mut start: Option<(usize, usize)> = None;
     while i < b.len() {
         if let Some(j) = skip_literal(text, i) {
             i = j;
@@ -156,15 +162,15 @@ fn value_span(text: &str, field: &str) -> Option<(usize, usize)> {
             b'(' | b'[' | b'{' => depth += 1,
             b')' | b']' | b'}' => {
                 if depth == 1
-                    && let Some(s) = start
+                    && let Some((n, s)) = start
                 {
-                    return Some((s, i));
+                    return Some((n, s, i));
                 }
                 depth -= 1;
             }
             b',' if depth == 1 => {
-                if let Some(s) = start {
-                    return Some((s, i));
+                if let Some((n, s)) = start {
+                    return Some((n, s, i));
                 }
             }
             c if depth == 1 && start.is_none() && (c.is_ascii_alphabetic() || c == b'_') => {
@@ -177,7 +183,7 @@ fn value_span(text: &str, field: &str) -> Option<(usize, usize)> {
                 let after = skip_trivia(text, end);
                 if &text[name..end] == field && b.get(after) == Some(&b':') {
                     let s = skip_trivia(text, after + 1);
-                    start = Some(s);
+                    start = Some((i, s));
                     i = s;
                 } else {
                     i = end.max(i + 1);
