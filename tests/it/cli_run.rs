@@ -510,21 +510,20 @@ fn a_struct_written_as_a_tuple_is_told_to_name_its_fields() {
 fn files_given_in_the_wrong_order_are_named_for_what_they_are() {
     let d = scratch("wrong-order");
     let wl = spec("small-continual.ron");
-    for args in [vec![wl.clone()], vec![wl.clone(), arch()]] {
-        let o = tilesim()
-            .arg("run")
-            .args(&args)
-            .arg("--out")
-            .arg(d.join("r"))
-            .output()
-            .unwrap();
-        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-        let err = stderr(&o);
-        assert!(
-            err.contains("small-continual.ron:")
-                && err.contains("this is a workload file, where an architecture file is expected")
-                && err.contains("tilesim run ARCH WORKLOAD"),
-            "{err}"
+    let out = d.join("r");
+    let (wl, arch, out) = (wl.to_str().unwrap(), arch(), out.to_str().unwrap());
+    for args in [
+        vec![wl, "--out", out],
+        vec![wl, arch.to_str().unwrap(), "--out", out],
+    ] {
+        crate::support::fails_with(
+            "run",
+            &args,
+            &[
+                "small-continual.ron:",
+                "this is a workload file, where an architecture file is expected",
+                "tilesim run ARCH WORKLOAD",
+            ],
         );
     }
     assert!(!d.join("r").exists());

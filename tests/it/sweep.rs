@@ -1145,16 +1145,11 @@ fn contradictory_options_and_unusable_names_are_refused_before_anything_runs() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(!out.exists());
     // A file of another kind is named for what it is.
-    let o = tilesim()
-        .arg("sweep")
-        .arg(root().join("tests/data/specs/small-continual.ron"))
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains("this is a workload file, where a study file is expected"),
-        "{}",
-        stderr(&o)
+    let workload = root().join("tests/data/specs/small-continual.ron");
+    crate::support::fails_with(
+        "sweep",
+        &[workload.to_str().unwrap()],
+        &["this is a workload file, where a study file is expected"],
     );
     // The study's name names the default output directory: not empty, not too long.
     for (name, says) in [
