@@ -264,10 +264,16 @@ pub fn record_span(
 /// The engine's side of the DRAM controller model: clock conversion and the addresses
 /// each DRAM route reads or writes.
 ///
-/// Addresses: every route that touches DRAM owns one contiguous region of the address
-/// space (the capacity split evenly, rounded down to a power of two), and its transfers
-/// walk through that region one after another, wrapping at its end, so each transfer is
-/// one contiguous run. The controller's address mapping then spreads the run over
+/// Addresses: a route that moves one buffer over and over (a tile's weight slices, the
+/// activations it stages in DRAM, its gradient estimates, the host's weight copy: the
+/// schedule's [`TileSchedule::dram_buffers`]) owns that buffer, and its transfers walk the
+/// buffer and wrap at its end, so every batch touches the same addresses again. The
+/// buffers are allocated one after another from address 0, each in whole pages
+/// ([`PAGE_BYTES`]), as a program allocates them before it runs. Every other DRAM route
+/// (input samples, outputs) streams through fresh addresses: it owns one contiguous region
+/// of what the buffers leave (split evenly, rounded down to a power of two), and its
+/// transfers walk that region one after another, wrapping at its end. Either way each
+/// transfer is one contiguous run, which the controller's address mapping spreads over
 /// channels and banks.
 #[derive(Debug, Clone)]
 pub struct DramBridge {
@@ -275,51 +281,77 @@ pub struct DramBridge {
     pub controller: OnlineController,
     /// DRAM clock cycles per array cycle.
     pub ratio: f64,
-    /// Bytes of each route's region.
-    pub region: u64,
-    /// Per route: next byte offset in its region.
+    /// Per route: the address its walk starts from.
+    pub base: Vec<u64>,
+    /// Per route: the bytes its walk covers before it wraps.
+    pub span: Vec<u64>,
+    /// Per route: next byte offset from its base.
     pub cursor: Vec<u64>,
-    /// Per route: where its walk starts, below one row stripe (see [`DramBridge::new`]).
-    pub stagger: Vec<u64>,
 }
 
+/// Allocation granularity of DRAM buffers: the 4 KiB base page of x86-64 and Arm
+/// hosts, the unit in which an operating system maps memory a device shares with it.
+pub const PAGE_BYTES: u64 = 4096;
+
 impl DramBridge {
-    /// The address of the next transfer of `bytes` on `route`: where the route's walk
-    /// through its region has got to, from its start offset, wrapping before the walk
-    /// leaves the region.
+    /// The address of the next transfer of `bytes` on `route`: where the route's walk has
+    /// got to, wrapping to its base before a transfer would leave its span.
     fn next_address(&mut self, route: u32, bytes: u64) -> u64 {
-        let off = &mut self.cursor[route as usize];
-        if *off + bytes > self.region - self.stagger[route as usize] {
+        let r = route as usize;
+        let off = &mut self.cursor[r];
+        if *off + bytes > self.span[r] {
             *off = 0;
         }
-        let addr = u64::from(route) * self.region + self.stagger[route as usize] + *off;
+        let addr = self.base[r] + *off;
         *off += bytes;
         addr
     }
 
     /// The bridge to `controller` for `routes` routes, at `ratio` DRAM cycles per array
-    /// cycle.
+    /// cycle; `buffers` gives the bytes of the buffer each buffer route owns (routes absent
+    /// from it stream).
     ///
-    /// Each route's region starts at a multiple of the region size plus an offset below one
-    /// row stripe (one row in every bank of every channel), fixed per route: a hash of its
-    /// index, in whole bursts. Regions at plain multiples of a power of two would all begin
-    /// in the same channel and bank, so routes walking them side by side would keep opening
-    /// different rows of the same bank, which a real program's buffers, at unrelated
-    /// addresses, do not.
-    pub fn new(controller: OnlineController, ratio: f64, routes: usize) -> DramBridge {
-        let n = routes.max(1) as u64;
-        let region = 1u64 << (63 - (controller.capacity() / n).max(1).leading_zeros());
+    /// Buffers are placed while they fit in half the capacity; a buffer beyond that (no
+    /// shipped workload comes near) streams instead. Each streaming route's region starts
+    /// at a multiple of the region size plus an offset below one row stripe (one row in
+    /// every bank of every channel), fixed per route: a hash of its index, in whole bursts.
+    /// Regions at plain multiples of a power of two would all begin in the same channel
+    /// and bank, so routes walking them side by side would keep opening different rows of
+    /// the same bank, which a real program's buffers, at unrelated addresses, do not.
+    pub fn new(
+        controller: OnlineController,
+        ratio: f64,
+        routes: usize,
+        buffers: &std::collections::BTreeMap<u32, u64>,
+    ) -> DramBridge {
+        let capacity = controller.capacity();
+        let mut base = vec![0; routes];
+        let mut span = vec![0; routes];
+        let mut next = 0u64;
+        for (&r, &bytes) in buffers {
+            let pages = bytes.max(1).div_ceil(PAGE_BYTES) * PAGE_BYTES;
+            if (r as usize) < routes && next + pages <= capacity / 2 {
+                base[r as usize] = next;
+                span[r as usize] = bytes.max(1);
+                next += pages;
+            }
+        }
+        let streams: Vec<usize> = (0..routes).filter(|&r| span[r] == 0).collect();
+        let n = streams.len().max(1) as u64;
+        let region = 1u64 << (63 - ((capacity - next) / n).max(1).leading_zeros());
         let burst = controller.burst_bytes();
         let bursts = (controller.row_stripe() / burst).max(1);
-        let stagger = (0..routes as u64)
-            .map(|r| crate::replay::data::mix(r) % bursts * burst)
-            .collect();
+        for (i, &r) in streams.iter().enumerate() {
+            let stagger = crate::replay::data::mix(r as u64) % bursts * burst;
+            base[r] = next + i as u64 * region + stagger;
+            span[r] = region - stagger;
+        }
         DramBridge {
             controller,
             ratio,
-            region,
+            base,
+            span,
             cursor: vec![0; routes],
-            stagger,
         }
     }
 
@@ -505,8 +537,11 @@ mod tests {
         let c = OnlineController::new(DramConfig::new(preset("lpddr5x-8000-x256").unwrap()), true)
             .unwrap();
         let (stripe, burst) = (c.row_stripe(), c.burst_bytes());
-        let b = DramBridge::new(c, 1.0, 40);
-        let mut starts: Vec<u64> = b.stagger.clone();
+        let b = DramBridge::new(c, 1.0, 40, &Default::default());
+        // Without buffers the first region starts at 0: its base is its offset.
+        let region = b.base[0] + b.span[0];
+        assert!(region.is_power_of_two(), "{region}");
+        let mut starts: Vec<u64> = (0..40).map(|r| b.base[r] - r as u64 * region).collect();
         for &s in &starts {
             assert!(s < stripe && s % burst == 0, "{s}");
         }
@@ -519,11 +554,10 @@ mod tests {
         b.access(3, 0, 64, false);
         b.access(3, 0, 64, false);
         let at: Vec<u64> = b.controller.trace().iter().map(|r| r.addr).collect();
-        let base = 3 * b.region + b.stagger[3];
-        assert_eq!(at, vec![base, base + 64]);
+        assert_eq!(at, vec![b.base[3], b.base[3] + 64]);
         // The walk wraps before it leaves the region.
-        let chunk = b.region / 3;
-        let region = 5 * b.region..6 * b.region;
+        let chunk = b.span[5] / 3;
+        let region = b.base[5]..b.base[5] + b.span[5];
         let mut starts = 0;
         for _ in 0..7 {
             let a = b.next_address(5, chunk);
@@ -531,8 +565,31 @@ mod tests {
                 region.contains(&a) && region.contains(&(a + chunk - 1)),
                 "{a}"
             );
-            starts += usize::from(a == region.start + b.stagger[5]);
+            starts += usize::from(a == region.start);
         }
         assert!(starts > 1, "the walk wrapped");
+    }
+
+    #[test]
+    fn buffer_routes_reread_their_own_pages_and_streams_start_after_them() {
+        let c = OnlineController::new(DramConfig::new(preset("ddr5-4800-x64").unwrap()), false)
+            .unwrap();
+        let buffers = [(1, 5000), (4, 64)].into_iter().collect();
+        let mut b = DramBridge::new(c, 1.0, 6, &buffers);
+        // Buffers one after another from 0, in whole pages.
+        assert_eq!((b.base[1], b.span[1]), (0, 5000));
+        assert_eq!((b.base[4], b.span[4]), (2 * PAGE_BYTES, 64));
+        // Streams after the buffers, in regions that do not overlap.
+        let mut streams: Vec<(u64, u64)> = [0, 2, 3, 5]
+            .iter()
+            .map(|&r| (b.base[r], b.base[r] + b.span[r]))
+            .collect();
+        streams.sort_unstable();
+        assert!(streams[0].0 >= 3 * PAGE_BYTES);
+        assert!(streams.windows(2).all(|w| w[0].1 <= w[1].0));
+        // Every batch reads the same 5000 bytes again: 2000 + 2000, then 1000 would fit
+        // but 2000 does not, so the third transfer starts over at the buffer's base.
+        let a: Vec<u64> = (0..4).map(|_| b.next_address(1, 2000)).collect();
+        assert_eq!(a, vec![0, 2000, 0, 2000]);
     }
 }

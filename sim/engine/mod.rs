@@ -18,7 +18,7 @@ mod simulate;
 mod solo;
 mod systems;
 
-pub use components::{Channel, Sequencer, Span, SpanKind, TileState, overlaps};
+pub use components::{Channel, PAGE_BYTES, Sequencer, Span, SpanKind, TileState, overlaps};
 pub use simulate::{
     EngineError, FabricActivity, PortActivity, Profile, Progress, ResourceActivity, SimOptions,
     TileActivity, Timeline, simulate,

@@ -602,6 +602,7 @@ pub fn simulate(
             controller,
             1.0 / (preset.tck_ns() * 1e-9 * machine.clock_hz),
             schedule.routes.len(),
+            &schedule.dram_buffers,
         ));
     }
     world.insert_resource(sim);

@@ -39,6 +39,7 @@ impl<'a> Builder<'a> {
                     target: 0,
                 },
                 patterns: BTreeMap::new(),
+                dram_buffers: BTreeMap::new(),
                 operands: Vec::new(),
                 notes: Vec::new(),
             },
@@ -155,6 +156,40 @@ impl<'a> Builder<'a> {
             prologue,
             body,
         });
+    }
+
+    /// Marks `route` as moving one DRAM buffer over and over
+    /// ([`TileSchedule::dram_buffers`]), of the bytes its transfers move in one pass of
+    /// their programs' bodies (one batch) or of its largest single transfer, whichever is
+    /// more (a route that moves nothing stays unmarked). Call it once the programs that
+    /// use the route are built.
+    pub(crate) fn dram_buffer_per_pass(&mut self, route: RouteId) {
+        let mut pass = 0u64;
+        let mut largest = 0u64;
+        for p in &self.s.programs {
+            for (blocks, in_body) in [(&p.prologue, false), (&p.body, true)] {
+                for block in blocks {
+                    for op in &block.ops {
+                        let bytes = match *op {
+                            Op::Transfer {
+                                route: r, bytes, ..
+                            }
+                            | Op::Refresh {
+                                route: r, bytes, ..
+                            } if r == route => bytes,
+                            _ => continue,
+                        };
+                        largest = largest.max(bytes);
+                        if in_body && matches!(op, Op::Transfer { .. }) {
+                            pass = pass.saturating_add(bytes.saturating_mul(block.repeat));
+                        }
+                    }
+                }
+            }
+        }
+        if largest > 0 {
+            self.s.dram_buffers.insert(route, pass.max(largest));
+        }
     }
 
     pub(crate) fn circuit(&mut self) -> u32 {

@@ -356,6 +356,11 @@ pub(super) fn whole_array(sc: &Scenario) -> Result<Result<TileSchedule, &'static
             |_| circuit,
         );
         b.s.patterns.insert(b_load, b_pattern);
+        // B is re-read on every row pass: the column's share of B is one DRAM buffer.
+        b.s.dram_buffers.insert(
+            b_load,
+            part(b_total / row_passes.max(1), nc as u64, ci as u64).max(1),
+        );
         let top = col[nr - 1];
         let circuit = b.circuit();
         let mut res = vec![mem_b_out];

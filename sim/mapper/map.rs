@@ -559,6 +559,8 @@ fn map_general(sc: &Scenario, stages: &[Stage]) -> Result<TileSchedule, MapError
     let mut served_counters = Vec::new();
     let mut streams: Vec<(bool, LockId, LockId)> = Vec::new();
     let mut learned_counters = Vec::new();
+    // DRAM routes that move one buffer every batch, sized when the programs exist.
+    let mut staged_routes = Vec::new();
     // Per memory tile: channel cursor and staged bytes.
     let mut mem_in_next: std::collections::BTreeMap<u32, u32> = Default::default();
     let mut mem_out_next: std::collections::BTreeMap<u32, u32> = Default::default();
@@ -896,12 +898,18 @@ fn map_general(sc: &Scenario, stages: &[Stage]) -> Result<TileSchedule, MapError
                     c_drain,
                     c_out,
                 );
+                // The activations the tile stages in DRAM and its gradient estimates use
+                // the same DRAM buffers every batch (sized once the programs exist).
+                staged_routes.extend([in_dram_route, out_dram_route, est_route]);
 
                 // L1 buffers.
                 let mut a_max = 0;
                 let mut c_max = 0;
                 let mut w_max = 0;
                 let mut resident_bytes = 0;
+                // The tile's weight slices, resident or streamed: the DRAM buffer its
+                // weight route reads every batch.
+                let mut tile_weights = 0;
                 let mut weight_bufs: Vec<Option<BufferId>> = vec![None; plan.layers.len()];
                 for (li, lp) in plan.layers.iter().enumerate() {
                     let s = &stages[li];
@@ -915,6 +923,7 @@ fn map_general(sc: &Scenario, stages: &[Stage]) -> Result<TileSchedule, MapError
                     a_max = a_max.max(bf.a.0);
                     c_max = c_max.max(bf.c.0);
                     w_max = w_max.max(bf.w.0);
+                    tile_weights += dtype.weight_bytes(s.k * (n1 - n0)).0;
                     if lp.resident && n1 > n0 {
                         let wb = dtype.weight_bytes(s.k * (n1 - n0)).0;
                         resident_bytes += wb;
@@ -931,6 +940,9 @@ fn map_general(sc: &Scenario, stages: &[Stage]) -> Result<TileSchedule, MapError
                         n_range: (n0, n1),
                         resident: lp.resident,
                     });
+                }
+                if tile_weights > 0 {
+                    b.s.dram_buffers.insert(w_route, tile_weights);
                 }
                 let a_buf = b.buffer(tile, "inputs", a_max, slots, false);
                 let c_buf = b.buffer(tile, "outputs", c_max, slots, false);
@@ -1497,6 +1509,8 @@ fn map_general(sc: &Scenario, stages: &[Stage]) -> Result<TileSchedule, MapError
                 vec![dram],
                 |_| u32::MAX,
             );
+            // The host reads the estimates and writes the weights in buffers of their own.
+            staged_routes.extend([read, write]);
             // f64 work: accumulate U estimates, then one step of the update rule (its
             // operations per weight), plus widening and narrowing conversions (1 op per
             // value each way).
@@ -1556,6 +1570,9 @@ fn map_general(sc: &Scenario, stages: &[Stage]) -> Result<TileSchedule, MapError
         });
     }
     push_dispatcher(&mut b, &streams, iterations, iterations_per_call);
+    for route in staged_routes {
+        b.dram_buffer_per_pass(route);
+    }
 
     b.s.stop = if served_counters.is_empty() {
         StopCondition {
@@ -1738,5 +1755,45 @@ mod tests {
         // The same layer with the native block (XDNA 2 bf16: 4×8×8) fits.
         let sc = crate::model::resolve(&a, &workload("(m: 4, k: 8, n: 8)"), 1).unwrap();
         assert!(super::map(&sc).is_ok());
+    }
+
+    #[test]
+    fn weight_routes_own_the_tiles_weight_slices_and_inputs_stream() {
+        use crate::mapper::DramUse;
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let rel = std::path::Path::new("arch/xdna2-strix-halo.ron");
+        let text = std::fs::read_to_string(root.join(rel)).unwrap();
+        let mut a: ArchSpec = parse(rel, &text, SpecKind::Arch).unwrap();
+        a.compute.l1_bytes = 16 * 1024;
+        let rel = std::path::Path::new("tests/data/specs/streamed-weights.ron");
+        let text = std::fs::read_to_string(root.join(rel)).unwrap();
+        let w: WorkloadSpec = parse(rel, &text, SpecKind::Workload).unwrap();
+        let sc = crate::model::resolve(&a, &w, 1).unwrap();
+        let s = super::map(&sc).unwrap();
+        // Each tile reads its weight slices (bf16: 2 bytes a weight) from a buffer of
+        // exactly their bytes, on the route from its shim.
+        let mut weights = std::collections::BTreeMap::new();
+        for sl in &s.slices {
+            let k = sc.workload.layers[sl.layer].weight_values() / sl.channels;
+            *weights.entry(sl.tile).or_insert(0) += 2 * k * (sl.n_range.1 - sl.n_range.0);
+        }
+        assert_eq!(weights.values().filter(|&&b| b > 0).count(), 6);
+        for (tile, bytes) in weights.into_iter().filter(|&(_, b)| b > 0) {
+            assert!(
+                s.dram_buffers.iter().any(|(&r, &b)| {
+                    let r = &s.routes[r as usize];
+                    r.to == tile && r.dram == DramUse::Read && b == bytes
+                }),
+                "no buffer of {bytes} B for {tile}"
+            );
+        }
+        // Samples in and outputs out (the routes between a shim and its memory tile)
+        // stream.
+        for (r, route) in s.routes.iter().enumerate() {
+            let mem = sc.machine.mem_tile_of(route.from.col);
+            if route.dram != DramUse::None && (Some(route.to) == mem || Some(route.from) == mem) {
+                assert!(!s.dram_buffers.contains_key(&(r as u32)), "{route:?}");
+            }
+        }
     }
 }

@@ -435,6 +435,12 @@ pub struct TileSchedule {
     /// Address patterns of routes whose transfers are not one contiguous run (routes
     /// absent here move contiguous data).
     pub patterns: std::collections::BTreeMap<RouteId, DmaPattern>,
+    /// DRAM routes that move one buffer over and over (a tile's weight slices, the
+    /// activations it stages in DRAM, its gradient estimates, the host's copy of the
+    /// weights): the buffer's bytes. Their transfers touch the buffer's addresses again on
+    /// every batch; DRAM routes absent here (input samples, outputs) stream through fresh
+    /// addresses.
+    pub dram_buffers: std::collections::BTreeMap<RouteId, u64>,
     /// The operand buffers each matrix kernel reads together, per tile and layer; the
     /// compute ops of that layer on that tile carry the stall cycles of the pair's bank
     /// conflicts ([`super::banks::stall_cycles`]).

@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use tilesim::dram::TraceRecord;
 use tilesim::engine::SimOptions;
 
 use crate::support::{fails_with, simulate_files, stdout_of};
@@ -389,4 +390,45 @@ fn the_dram_activity_never_passes_the_peak_with_the_controller_model() {
         // One burst of rounding at each end of a transfer.
         assert!(moved <= peak * 1.01, "bin {i}: {moved} B, peak {peak} B");
     }
+}
+
+/// The DRAM buffers a program uses every batch (weight slices, staged activations,
+/// gradient estimates, the host's copies) keep their addresses: the requests inside the
+/// buffers' pages move many times the buffers' bytes, so they come back to the same
+/// addresses batch after batch. Input samples and outputs stream: no request outside the
+/// buffers starts where another did.
+#[test]
+fn buffers_used_every_batch_keep_their_addresses_and_streams_do_not() {
+    let (_, s, t) = simulate_files(
+        "arch/xdna2-strix-halo.ron",
+        "tests/data/specs/streamed-weights.ron",
+        |a, _| {
+            a.grid.cols = 3;
+            a.grid.rows.truncate(4);
+            a.compute.l1_bytes = 16 * 1024;
+        },
+        &with_dram_trace(),
+    );
+    assert!(!s.dram_buffers.is_empty());
+    for &r in s.dram_buffers.keys() {
+        assert_ne!(s.routes[r as usize].dram, tilesim::mapper::DramUse::None);
+    }
+    let pages: u64 = s
+        .dram_buffers
+        .values()
+        .map(|b| b.div_ceil(tilesim::engine::PAGE_BYTES) * tilesim::engine::PAGE_BYTES)
+        .sum();
+    let (inside, outside): (Vec<&TraceRecord>, Vec<&TraceRecord>) =
+        t.dram_trace.iter().partition(|r| r.addr < pages);
+    let moved: u64 = inside.iter().map(|r| r.bytes).sum();
+    assert!(
+        moved > 4 * pages,
+        "{moved} bytes in {pages} bytes of buffers"
+    );
+    let mut starts: Vec<u64> = outside.iter().map(|r| r.addr).collect();
+    let n = starts.len();
+    assert!(n > 100, "{n}");
+    starts.sort_unstable();
+    starts.dedup();
+    assert_eq!(starts.len(), n, "a streaming route came back to an address");
 }

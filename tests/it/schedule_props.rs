@@ -256,11 +256,6 @@ proptest! {
 
     #[test]
     fn more_columns_never_cost_more_than_one_batch(a in arb_arch(), seed in any::<u64>(), w in arb_workload(4)) {
-        // With DRAM timed per burst the bound does not hold yet: each DRAM route walks its
-        // own address region, so weights streamed again for every batch open new rows, and
-        // a column's more routes collide in more of them (README, "Not yet modelled").
-        // `the_known_case_where_a_column_costs_more_than_one_batch` holds that case.
-        prop_assume!(a.dram.controller.is_none());
         if let Some(excess) = one_more_column_excess(&a, seed, &w) {
             prop_assert!(false, "{excess}");
         }
@@ -315,13 +310,14 @@ fn one_more_column_excess(a: &ArchSpec, seed: u64, w: &WorkloadSpec) -> Option<S
     })
 }
 
-/// The case the property test above found with DRAM timed per burst, kept until DRAM
-/// transfers carry their tensors' addresses: three dense layers whose weights stream from
-/// DRAM every batch (16 KiB of L1), on 3 and 4 columns of two compute rows, with twice the
-/// shipped stream rates and the shims' path to DRAM capped at 30 GB/s. It takes 325 444
-/// cycles on 4 columns against 308 962 on 3, 963 more than one batch and the extra load.
+/// A case the property test above found with DRAM timed per burst when every DRAM route
+/// walked fresh addresses, so weights streamed again for every batch opened new rows:
+/// three dense layers whose weights stream from DRAM every batch (16 KiB of L1), on 3 and
+/// 4 columns of two compute rows, with twice the shipped stream rates and the shims' path
+/// to DRAM capped at 30 GB/s. It took 325 444 cycles on 4 columns against 308 962 on 3,
+/// 963 more than one batch and the extra load; with the weights in DRAM buffers of their
+/// own ([`tilesim::mapper::TileSchedule::dram_buffers`]) it holds.
 #[test]
-#[ignore = "known: DRAM routes walk their own address regions (README, \"Not yet modelled\")"]
 fn the_known_case_where_a_column_costs_more_than_one_batch() {
     let mut a = tilesim::testing::xdna2();
     a.grid.cols = 3;
