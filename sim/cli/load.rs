@@ -197,6 +197,9 @@ pub fn set_error(
         tilesim::study::SetError::Type { message, .. } if spec::is_out_of_range(message) => {
             CliError::Input(anyhow!("--set {e}\n  hint: {}", spec::RANGE_HINT))
         }
+        tilesim::study::SetError::WideInteger { .. } => {
+            CliError::Input(anyhow!("--set {e}\n  hint: {}", spec::INTEGER_HINT))
+        }
         tilesim::study::SetError::Value { .. } | tilesim::study::SetError::Type { .. } => {
             CliError::Input(anyhow!(
                 "--set {e}\n  hint: write the value as the field is written in a spec file \

@@ -485,6 +485,10 @@ pub fn is_out_of_range(message: &str) -> bool {
 pub const RANGE_HINT: &str = "use a value in the range the message gives (`tilesim repr --help` \
                               lists the number formats and their shapes)";
 
+/// The hint for a whole number too large (or too negative) for its field's type.
+pub const INTEGER_HINT: &str = "this field takes a whole number that fits its type (no sign for \
+                                counts and shapes, e.g. `es: 2`)";
+
 fn hint_for(code: &ron::Error, kind: SpecKind) -> String {
     use ron::Error as E;
     let s = code.to_string();
@@ -529,11 +533,7 @@ fn hint_for(code: &ron::Error, kind: SpecKind) -> String {
         E::SuggestRawIdentifier(_) => {
             "check the spelling: the README's format tables list every field and variant".into()
         }
-        E::IntegerOutOfBounds => {
-            "this field takes a whole number that fits its type (no sign for counts and shapes, \
-             e.g. `es: 2`)"
-                .into()
-        }
+        E::IntegerOutOfBounds => INTEGER_HINT.into(),
         _ if s.contains("Expected") || s.contains("expected") || s.contains("invalid type") => {
             "check the value's type and unit against the README's format table".into()
         }

@@ -14,8 +14,9 @@ mod workload;
 
 pub use arch::*;
 pub use load::{
-    AnySpec, MAX_SPEC_BYTES, RANGE_HINT, SpecError, SpecKind, detect_kind, first_token_position,
-    is_out_of_range, load_any, load_arch, load_workload, parse, parse_any, read_text,
+    AnySpec, INTEGER_HINT, MAX_SPEC_BYTES, RANGE_HINT, SpecError, SpecKind, detect_kind,
+    first_token_position, is_out_of_range, load_any, load_arch, load_workload, parse, parse_any,
+    read_text,
 };
 pub use locate::locate;
 pub use run_record::RunRecord;

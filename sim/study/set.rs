@@ -61,6 +61,19 @@ pub enum SetError {
         /// The field's path within that spec.
         field: String,
     },
+    /// The value holds a whole number beyond 64 bits where the field takes a whole number
+    /// (JSON, through which values are set, reads it as a float; a float field takes it).
+    #[error(
+        "{path}: `{value}` holds the whole number {number}, beyond 64 bits, where the field takes a whole number"
+    )]
+    WideInteger {
+        /// The path.
+        path: String,
+        /// The value text.
+        value: String,
+        /// The number as written.
+        number: String,
+    },
     /// The value has the wrong type for the field.
     #[error("{path}: `{value}` does not fit the field: {message}")]
     Type {
@@ -120,7 +133,7 @@ pub fn apply(
                 });
             }
         };
-        let new = parse_value(text).map_err(|message| SetError::Value {
+        let (new, _, wide) = parse(text, false).map_err(|message| SetError::Value {
             path: path.to_string(),
             value: text.to_string(),
             message,
@@ -161,6 +174,15 @@ pub fn apply(
                     SetError::NoSuchField {
                         path: path.to_string(),
                         message: format!("no field `{name}`; expected {expected}"),
+                    }
+                }
+                // JSON reads a whole number beyond 64 bits as a float; where the field
+                // wants a whole number, say what was wrong with it.
+                _ if message.starts_with("invalid type: floating point") && wide.is_some() => {
+                    SetError::WideInteger {
+                        path: path.to_string(),
+                        value: text.to_string(),
+                        number: wide.clone().unwrap_or_default(),
                     }
                 }
                 _ => SetError::Type {
@@ -332,32 +354,34 @@ fn shape_like(new: Value, old: &Value) -> Value {
 /// `{"Name": {"f": x}}`, `(f: x)` → `{"f": x}`, `Some(x)` → `x`, `None` → null.
 /// A raw identifier (`r#None`, as `resolved.ron` writes the activation) is always a name.
 pub fn parse_value(text: &str) -> Result<Value, String> {
-    parse(text, false).map(|(v, _)| v)
+    parse(text, false).map(|(v, _, _)| v)
 }
 
 /// [`parse_value`], except that a bare `None` is the unit variant `"None"`, not null; an
 /// error when the text has no bare `None` (there is nothing to read differently).
 fn parse_value_none_as_variant(text: &str) -> Result<Value, String> {
     match parse(text, true)? {
-        (_, 0) => Err("no other reading".into()),
-        (v, _) => Ok(v),
+        (_, 0, _) => Err("no other reading".into()),
+        (v, _, _) => Ok(v),
     }
 }
 
-/// The value of `text` and the number of bare `None`s in it.
-fn parse(text: &str, none_is_variant: bool) -> Result<(Value, usize), String> {
+/// The value of `text`, the number of bare `None`s in it, and the first whole number in it
+/// beyond 64 bits (read as a float, as a spec file's float field reads it), if any.
+fn parse(text: &str, none_is_variant: bool) -> Result<(Value, usize, Option<String>), String> {
     let mut p = Parser {
         s: text.as_bytes(),
         i: 0,
         none_is_variant,
         nones: 0,
+        wide: None,
     };
     let v = p.value()?;
     p.ws();
     if p.i != p.s.len() {
         return Err(format!("unexpected `{}` at column {}", p.rest(), p.i + 1));
     }
-    Ok((v, p.nones))
+    Ok((v, p.nones, p.wide))
 }
 
 struct Parser<'a> {
@@ -367,6 +391,8 @@ struct Parser<'a> {
     none_is_variant: bool,
     /// Bare `None`s read.
     nones: usize,
+    /// The first whole number read that does not fit 64 bits.
+    wide: Option<String>,
 }
 
 impl Parser<'_> {
@@ -448,6 +474,10 @@ impl Parser<'_> {
                 }
                 if let Ok(n) = t.parse::<u64>() {
                     return Ok(Value::from(n));
+                }
+                let digits = t.strip_prefix('-').unwrap_or(t);
+                if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+                    self.wide.get_or_insert_with(|| t.to_string());
                 }
                 match t.parse::<f64>() {
                     Ok(x) if x.is_finite() => Ok(Value::from(x)),
@@ -699,6 +729,16 @@ mod tests {
         assert!(e.contains("no field `n`"), "{e}");
         let e = err("workload.model[0].repeat=Bf16");
         assert!(e.contains("does not fit"), "{e}");
+        // A whole number beyond 64 bits: named where the field is whole, taken where the
+        // field is a float (as in a spec file).
+        let e = err("workload.model[0].repeat=18446744073709551616");
+        assert!(
+            e.contains("holds the whole number 18446744073709551616, beyond 64 bits"),
+            "{e}"
+        );
+        let (a, w) = specs();
+        let (a, _) = apply(&a, &w, &["arch.clock_mhz=100000000000000000000".into()]).unwrap();
+        assert_eq!(a.clock_mhz, 1e20);
     }
 
     #[test]

@@ -449,6 +449,7 @@ pub fn study_from_text(file: &Path, text: String) -> Result<Study, StudyError> {
                     SetError::NoSuchField { .. } | SetError::Root { .. } => {
                         "paths start with arch. or workload. and name fields as the files do"
                     }
+                    SetError::WideInteger { .. } => crate::spec::INTEGER_HINT,
                     _ => "write the value as the field is written in the file (RON)",
                 };
                 return Err(axis_error(file, &text, i, e.to_string(), hint));

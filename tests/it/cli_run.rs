@@ -1089,7 +1089,25 @@ fn a_problem_in_a_value_given_by_set_names_the_set_not_a_position_in_the_file() 
             && e.contains("hint: use a value in the range"),
         "{e}"
     );
+    // A whole number beyond 64 bits where the field takes a whole number says so, and
+    // hints as a spec file's does (JSON, which carries --set, read it as a float).
+    let o = run_small(
+        &d.join("r6"),
+        &[
+            "--set",
+            "workload.partitions[0].format=Some(Posit(n: 18446744073709551616, es: 2))",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.contains("holds the whole number 18446744073709551616, beyond 64 bits")
+            && e.contains("hint: this field takes a whole number that fits its type")
+            && !e.contains("floating point"),
+        "{e}"
+    );
     assert!(!d.join("r0").exists() && !d.join("r1").exists() && !d.join("r2").exists());
+    assert!(!d.join("r6").exists());
     // A misfit a --set caused elsewhere (a smaller L1, blamed on the layer that no longer
     // fits) names the --set too.
     let o = run_small(&d.join("r4"), &["--set", "arch.compute.l1_bytes=2048"]);
