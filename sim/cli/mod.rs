@@ -10,6 +10,7 @@ mod plot;
 mod progress;
 mod repr;
 mod run;
+mod study_info;
 mod sweep;
 
 use std::io::{self, Write};

@@ -7,6 +7,7 @@ use anyhow::anyhow;
 use tilesim::report::plot::{Chart, Format, Series, draw};
 use tilesim::study::{METRICS, Row};
 
+use super::study_info::{self, InfoError, StudyInfo};
 use super::{CliError, CliResult};
 
 /// Arguments of `tilesim plot`.
@@ -155,30 +156,24 @@ pub fn figure_error(
     }
 }
 
-#[derive(serde::Deserialize)]
-struct StudyInfo {
-    name: String,
-    axes: Vec<String>,
-}
-
 /// Runs `tilesim plot`.
 pub fn run(args: &PlotArgs, out: &mut dyn Write) -> CliResult {
     if args.dir.is_file() {
         return run_figures(args, out);
     }
-    let info: StudyInfo = match std::fs::read(args.dir.join("study.json")) {
-        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
-            input(format!(
-                "{}: study.json is not as tilesim wrote it ({e}); hint: run the study again \
-                 with tilesim sweep --force",
-                args.dir.display()
-            ))
-        })?,
-        Err(_) => {
+    let info = match study_info::read(&args.dir) {
+        Ok(info) => info,
+        Err(InfoError::Missing) => {
             return Err(input(format!(
                 "{} is not a sweep directory (no study.json); hint: run tilesim sweep first",
                 args.dir.display()
             )));
+        }
+        Err(e) => {
+            return Err(super::sweep::info_error(
+                e,
+                "run the study again with tilesim sweep --force",
+            ));
         }
     };
     let (all, unread) = super::sweep::read_results(&args.dir.join("results.jsonl"))?;
@@ -585,6 +580,9 @@ mod tests {
         StudyInfo {
             name: "s".into(),
             axes: axes.iter().map(|a| a.to_string()).collect(),
+            points: 0,
+            values: None,
+            base: None,
         }
     }
 

@@ -11,10 +11,10 @@ use std::time::Instant;
 use anyhow::{Context, anyhow};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
 use tilesim::report::{self, WriteError};
 use tilesim::study::{Row, csv, load_study, run_point};
 
+use super::study_info::{self, InfoError, StudyInfo};
 use super::{CliError, CliResult};
 
 /// Arguments of `tilesim sweep`.
@@ -57,52 +57,18 @@ pub struct MergeArgs {
     pub force: bool,
 }
 
-/// What a sweep directory says about its study, so shards can be checked to belong
-/// together.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct StudyInfo {
-    name: String,
-    axes: Vec<String>,
-    points: usize,
-    /// Every axis's values, as the points apply them (absent in directories written before
-    /// they were recorded).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    values: Option<Vec<Vec<String>>>,
-    /// FNV-1a 64 of the base architecture, workload and seed the points change, in hex:
-    /// an edit of the base files between shards or before `--resume` changes it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    base: Option<String>,
-}
-
-impl StudyInfo {
-    /// The description of `study` a sweep directory records.
-    fn of(study: &tilesim::study::Study) -> StudyInfo {
-        let mut h = 0xcbf2_9ce4_8422_2325u64;
-        let specs = serde_json::to_string(&(&study.arch, &study.workload, study.spec.seed))
-            .unwrap_or_default();
-        for b in specs.bytes() {
-            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+/// The error for a `study.json` that exists but cannot be used (read failed, or not as
+/// tilesim wrote it), with `hint` for the second.
+pub(super) fn info_error(e: InfoError, hint: &str) -> CliError {
+    match e {
+        InfoError::Missing => input("no study.json"),
+        InfoError::Io(file, e) => {
+            CliError::Other(anyhow!(e).context(format!("cannot read {}", file.display())))
         }
-        StudyInfo {
-            name: study.spec.name.clone(),
-            axes: study.axes.iter().map(|(p, _)| p.clone()).collect(),
-            points: study.points.len(),
-            values: Some(study.axes.iter().map(|(_, v)| v.clone()).collect()),
-            base: Some(format!("{h:016x}")),
-        }
-    }
-
-    /// Whether two directories hold the same study: name, axes and point count equal, and
-    /// the axes' values and the base specs too where both record them.
-    fn same_study(&self, other: &StudyInfo) -> bool {
-        fn agree<T: PartialEq>(a: &Option<T>, b: &Option<T>) -> bool {
-            a.is_none() || b.is_none() || a == b
-        }
-        self.name == other.name
-            && self.axes == other.axes
-            && self.points == other.points
-            && agree(&self.values, &other.values)
-            && agree(&self.base, &other.base)
+        InfoError::Damaged(file, e) => input(format!(
+            "{} is not as tilesim wrote it ({e}); hint: {hint}",
+            file.display()
+        )),
     }
 }
 
@@ -276,26 +242,15 @@ pub fn sweep(args: &SweepArgs, out: &mut dyn Write) -> CliResult {
         // that is no sweep's look like one of tilesim's to later runs, and again once it
         // is held: another sweep may have started over there in between.
         let same_study = || -> CliResult {
-            let file = dir.join("study.json");
-            let old: StudyInfo = match fs::read(&file) {
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let old = match study_info::read(&dir) {
+                Ok(old) => old,
+                Err(InfoError::Missing) => {
                     return Err(input(format!(
                         "--resume: {} has no study.json",
                         dir.display()
                     )));
                 }
-                Err(e) => {
-                    return Err(CliError::Other(
-                        anyhow!(e).context(format!("cannot read {}", file.display())),
-                    ));
-                }
-                Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
-                    input(format!(
-                        "--resume: {} is not as tilesim wrote it ({e}); hint: --force to start \
-                         over, or another --out",
-                        file.display()
-                    ))
-                })?,
+                Err(e) => return Err(info_error(e, "--force to start over, or another --out")),
             };
             if !old.same_study(&info) {
                 return Err(input(format!(
@@ -464,16 +419,17 @@ pub fn merge(args: &MergeArgs, out: &mut dyn Write) -> CliResult {
     let mut info: Option<StudyInfo> = None;
     let mut rows = Vec::new();
     for d in &args.dirs {
-        let i: StudyInfo = fs::read_to_string(d.join("study.json"))
-            .ok()
-            .and_then(|t| serde_json::from_str(&t).ok())
-            .ok_or_else(|| {
-                input(format!(
-                    "{} is not a sweep directory (no study.json that tilesim wrote); hint: give \
-                     the --out directories of the study's shards",
+        let i = match study_info::read(d) {
+            Ok(i) => i,
+            Err(InfoError::Missing) => {
+                return Err(input(format!(
+                    "{} is not a sweep directory (no study.json); hint: give the --out \
+                     directories of the study's shards",
                     d.display()
-                ))
-            })?;
+                )));
+            }
+            Err(e) => return Err(info_error(e, "run that shard again with --force")),
+        };
         if let Some(first) = &info
             && !first.same_study(&i)
         {

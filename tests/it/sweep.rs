@@ -1182,6 +1182,30 @@ fn a_damaged_study_json_and_a_study_without_axes_are_explained() {
         "{}",
         stderr(&o)
     );
+    // merge and plot read it the same way: damaged is not the same as missing.
+    let merge = tilesim()
+        .arg("merge")
+        .arg(&out)
+        .arg("--out")
+        .arg(d.join("merged"))
+        .output()
+        .unwrap();
+    let plot = tilesim()
+        .arg("plot")
+        .arg(&out)
+        .args(["--x", "seed", "--y", "final_loss", "--out"])
+        .arg(d.join("f.svg"))
+        .output()
+        .unwrap();
+    for o in [merge, plot] {
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(
+            stderr(&o).contains("study.json is not as tilesim wrote it")
+                && !stderr(&o).contains("not a sweep directory"),
+            "{}",
+            stderr(&o)
+        );
+    }
     // A study of one point, without axes: plot says why there is no figure.
     let none = study(&d, "");
     let out = d.join("one");

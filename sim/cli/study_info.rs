@@ -1,0 +1,106 @@
+//! `study.json`: what a sweep directory records about its study, written by `tilesim
+//! sweep` and read back by `sweep --resume`, `merge` and `plot`, which all read it here.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// What a sweep directory says about its study, so shards can be checked to belong
+/// together.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(super) struct StudyInfo {
+    /// The study's name.
+    pub(super) name: String,
+    /// Its axes' paths.
+    pub(super) axes: Vec<String>,
+    /// Its number of points.
+    pub(super) points: usize,
+    /// Every axis's values, as the points apply them (absent in directories written before
+    /// they were recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) values: Option<Vec<Vec<String>>>,
+    /// FNV-1a 64 of the base architecture, workload and seed the points change, in hex:
+    /// an edit of the base files between shards or before `--resume` changes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) base: Option<String>,
+}
+
+impl StudyInfo {
+    /// The description of `study` a sweep directory records.
+    pub(super) fn of(study: &tilesim::study::Study) -> StudyInfo {
+        let mut h = 0xcbf2_9ce4_8422_2325u64;
+        let specs = serde_json::to_string(&(&study.arch, &study.workload, study.spec.seed))
+            .unwrap_or_default();
+        for b in specs.bytes() {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        StudyInfo {
+            name: study.spec.name.clone(),
+            axes: study.axes.iter().map(|(p, _)| p.clone()).collect(),
+            points: study.points.len(),
+            values: Some(study.axes.iter().map(|(_, v)| v.clone()).collect()),
+            base: Some(format!("{h:016x}")),
+        }
+    }
+
+    /// Whether two directories hold the same study: name, axes and point count equal, and
+    /// the axes' values and the base specs too where both record them.
+    pub(super) fn same_study(&self, other: &StudyInfo) -> bool {
+        fn agree<T: PartialEq>(a: &Option<T>, b: &Option<T>) -> bool {
+            a.is_none() || b.is_none() || a == b
+        }
+        self.name == other.name
+            && self.axes == other.axes
+            && self.points == other.points
+            && agree(&self.values, &other.values)
+            && agree(&self.base, &other.base)
+    }
+}
+
+/// Why a directory's `study.json` could not be read.
+#[derive(Debug)]
+pub(super) enum InfoError {
+    /// There is none.
+    Missing,
+    /// It could not be read (permissions, an I/O error).
+    Io(PathBuf, std::io::Error),
+    /// It is not as tilesim wrote it.
+    Damaged(PathBuf, serde_json::Error),
+}
+
+/// The `study.json` of sweep directory `dir`.
+pub(super) fn read(dir: &Path) -> Result<StudyInfo, InfoError> {
+    let file = dir.join("study.json");
+    match std::fs::read(&file) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(InfoError::Missing),
+        Err(e) => Err(InfoError::Io(file, e)),
+        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| InfoError::Damaged(file, e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_damaged_and_good_files_are_told_apart() {
+        let dir = std::env::temp_dir().join(format!("tilesim-study-info-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let _ = std::fs::remove_file(dir.join("study.json"));
+        assert!(matches!(read(&dir), Err(InfoError::Missing)));
+        std::fs::write(dir.join("study.json"), "{\"name\": 1}").unwrap();
+        assert!(matches!(read(&dir), Err(InfoError::Damaged(..))));
+        std::fs::write(
+            dir.join("study.json"),
+            r#"{"name": "s", "axes": ["seed"], "points": 3}"#,
+        )
+        .unwrap();
+        let info = read(&dir).unwrap();
+        assert_eq!((info.name.as_str(), info.points), ("s", 3));
+        assert!(info.same_study(&StudyInfo {
+            values: Some(vec![vec!["1".into()]]),
+            ..info.clone()
+        }));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
