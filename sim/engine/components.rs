@@ -329,8 +329,11 @@ impl DramBridge {
         let mut span = vec![0; routes];
         let mut next = 0u64;
         for (&r, &bytes) in buffers {
-            let pages = bytes.max(1).div_ceil(PAGE_BYTES) * PAGE_BYTES;
-            if (r as usize) < routes && next + pages <= capacity / 2 {
+            let pages = bytes.max(1).checked_next_multiple_of(PAGE_BYTES);
+            if let Some(pages) = pages
+                && (r as usize) < routes
+                && pages <= capacity / 2 - next
+            {
                 base[r as usize] = next;
                 span[r as usize] = bytes.max(1);
                 next += pages;
@@ -340,7 +343,9 @@ impl DramBridge {
         let n = streams.len().max(1) as u64;
         let region = 1u64 << (63 - ((capacity - next) / n).max(1).leading_zeros());
         let burst = controller.burst_bytes();
-        let bursts = (controller.row_stripe() / burst).max(1);
+        // Offsets stay below the region too (thousands of routes can make it smaller
+        // than a row stripe).
+        let bursts = (controller.row_stripe().min(region) / burst).max(1);
         for (i, &r) in streams.iter().enumerate() {
             let stagger = crate::replay::data::mix(r as u64) % bursts * burst;
             base[r] = next + i as u64 * region + stagger;
@@ -568,6 +573,15 @@ mod tests {
             starts += usize::from(a == region.start);
         }
         assert!(starts > 1, "the walk wrapped");
+        // With so many routes that a region is smaller than a row stripe, the offsets
+        // stay inside their regions, which do not overlap.
+        let c = OnlineController::new(DramConfig::new(preset("lpddr5x-8000-x256").unwrap()), false)
+            .unwrap();
+        let routes = (c.capacity() / (c.row_stripe() / 4)) as usize;
+        let b = DramBridge::new(c, 1.0, routes, &Default::default());
+        for r in 1..routes {
+            assert!(b.base[r - 1] + b.span[r - 1] <= b.base[r], "route {r}");
+        }
     }
 
     #[test]

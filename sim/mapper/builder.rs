@@ -158,37 +158,40 @@ impl<'a> Builder<'a> {
         });
     }
 
-    /// Marks `route` as moving one DRAM buffer over and over
-    /// ([`TileSchedule::dram_buffers`]), of the bytes its transfers move in one pass of
-    /// their programs' bodies (one batch) or of its largest single transfer, whichever is
-    /// more (a route that moves nothing stays unmarked). Call it once the programs that
-    /// use the route are built.
-    pub(crate) fn dram_buffer_per_pass(&mut self, route: RouteId) {
-        let mut pass = 0u64;
-        let mut largest = 0u64;
+    /// Marks `routes` as moving one DRAM buffer each over and over
+    /// ([`TileSchedule::dram_buffers`]), of the bytes the route's transfers move in one
+    /// pass of their programs' bodies (one batch) or of its largest single transfer,
+    /// whichever is more (a route that moves nothing stays unmarked). Call it once the
+    /// programs that use the routes are built; it reads every op once.
+    pub(crate) fn dram_buffers_per_pass(&mut self, routes: &[RouteId]) {
+        // Per route: (bytes per pass, largest transfer).
+        let mut bytes = vec![(0u64, 0u64); self.s.routes.len()];
         for p in &self.s.programs {
             for (blocks, in_body) in [(&p.prologue, false), (&p.body, true)] {
                 for block in blocks {
                     for op in &block.ops {
-                        let bytes = match *op {
-                            Op::Transfer {
-                                route: r, bytes, ..
-                            }
-                            | Op::Refresh {
-                                route: r, bytes, ..
-                            } if r == route => bytes,
+                        let (r, n, transfer) = match *op {
+                            Op::Transfer { route, bytes, .. } => (route, bytes, true),
+                            Op::Refresh { route, bytes, .. } => (route, bytes, false),
                             _ => continue,
                         };
-                        largest = largest.max(bytes);
-                        if in_body && matches!(op, Op::Transfer { .. }) {
-                            pass = pass.saturating_add(bytes.saturating_mul(block.repeat));
+                        let Some((pass, largest)) = bytes.get_mut(r as usize) else {
+                            continue;
+                        };
+                        *largest = (*largest).max(n);
+                        if in_body && transfer {
+                            *pass = pass.saturating_add(n.saturating_mul(block.repeat));
                         }
                     }
                 }
             }
         }
-        if largest > 0 {
-            self.s.dram_buffers.insert(route, pass.max(largest));
+        for &r in routes {
+            if let Some(&(pass, largest)) = bytes.get(r as usize)
+                && largest > 0
+            {
+                self.s.dram_buffers.insert(r, pass.max(largest));
+            }
         }
     }
 

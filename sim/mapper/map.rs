@@ -899,8 +899,16 @@ fn map_general(sc: &Scenario, stages: &[Stage]) -> Result<TileSchedule, MapError
                     c_out,
                 );
                 // The activations the tile stages in DRAM and its gradient estimates use
-                // the same DRAM buffers every batch (sized once the programs exist).
-                staged_routes.extend([in_dram_route, out_dram_route, est_route]);
+                // the same DRAM buffers every batch (sized once the programs exist). A
+                // route that also carries data new in every batch (the samples, when the
+                // memory tile cannot stage them; a backprop's targets; the outputs) streams.
+                if in_mem[0] && !backprop {
+                    staged_routes.push(in_dram_route);
+                }
+                if in_mem[nl] {
+                    staged_routes.push(out_dram_route);
+                }
+                staged_routes.push(est_route);
 
                 // L1 buffers.
                 let mut a_max = 0;
@@ -1570,9 +1578,7 @@ fn map_general(sc: &Scenario, stages: &[Stage]) -> Result<TileSchedule, MapError
         });
     }
     push_dispatcher(&mut b, &streams, iterations, iterations_per_call);
-    for route in staged_routes {
-        b.dram_buffer_per_pass(route);
-    }
+    b.dram_buffers_per_pass(&staged_routes);
 
     b.s.stop = if served_counters.is_empty() {
         StopCondition {

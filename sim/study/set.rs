@@ -178,13 +178,11 @@ pub fn apply(
                 }
                 // JSON reads a whole number beyond 64 bits as a float; where the field
                 // wants a whole number, say what was wrong with it.
-                _ if message.starts_with("invalid type: floating point") && wide.is_some() => {
-                    SetError::WideInteger {
-                        path: path.to_string(),
-                        value: text.to_string(),
-                        number: wide.clone().unwrap_or_default(),
-                    }
-                }
+                _ if is_wide(&message, wide.as_deref()) => SetError::WideInteger {
+                    path: path.to_string(),
+                    value: text.to_string(),
+                    number: wide.clone().unwrap_or_default(),
+                },
                 _ => SetError::Type {
                     path: path.to_string(),
                     value: text.to_string(),
@@ -363,6 +361,19 @@ fn parse_value_none_as_variant(text: &str) -> Result<Value, String> {
     match parse(text, true)? {
         (_, 0, _) => Err("no other reading".into()),
         (v, _, _) => Ok(v),
+    }
+}
+
+/// Whether serde's `message` refuses a float that is the whole number `wide` (beyond 64
+/// bits, which JSON carried as a float) rather than another float of the value.
+fn is_wide(message: &str, wide: Option<&str>) -> bool {
+    let float = message
+        .strip_prefix("invalid type: floating point `")
+        .and_then(|rest| rest.split('`').next())
+        .and_then(|f| f.parse::<f64>().ok());
+    match (float, wide.and_then(|w| w.parse::<f64>().ok())) {
+        (Some(a), Some(b)) => a == b,
+        _ => false,
     }
 }
 
@@ -739,6 +750,18 @@ mod tests {
         let (a, w) = specs();
         let (a, _) = apply(&a, &w, &["arch.clock_mhz=100000000000000000000".into()]).unwrap();
         assert_eq!(a.clock_mhz, 1e20);
+        // Where another float is what the field refuses, that one is named.
+        let e = apply(
+            &a,
+            &w,
+            &["workload.mapping.columns=Some([0, 1.5, 99999999999999999999])".into()],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("floating point `1.5`") && !e.contains("beyond 64 bits"),
+            "{e}"
+        );
     }
 
     #[test]

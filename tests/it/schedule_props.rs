@@ -256,6 +256,12 @@ proptest! {
 
     #[test]
     fn more_columns_never_cost_more_than_one_batch(a in arb_arch(), seed in any::<u64>(), w in arb_workload(4)) {
+        // With DRAM timed per burst the bound need not hold: one more column adds
+        // streams whose bursts meet in the same banks, and a controller, like a real one,
+        // is not monotonic in the load it is given (README, "Property tests"). The bound
+        // is checked with DRAM as shared bandwidth.
+        let mut a = a;
+        a.dram.controller = None;
         if let Some(excess) = one_more_column_excess(&a, seed, &w) {
             prop_assert!(false, "{excess}");
         }
@@ -294,6 +300,15 @@ fn one_more_column_excess(a: &ArchSpec, seed: u64, w: &WorkloadSpec) -> Option<S
     };
     let s1 = resolve(&small, &only_inference(small.grid.cols), seed).ok()?;
     let s2 = resolve(&big, &only_inference(big.grid.cols), seed).ok()?;
+    // A whole-array GEMM is one group over every column: one more column splits each
+    // batch differently rather than adding a group that claims batches, so the bound
+    // does not apply.
+    let whole_array = |sc: &Scenario| {
+        map(sc).is_ok_and(|s| s.programs.iter().any(|p| p.name.starts_with("gemm.")))
+    };
+    if whole_array(&s1) || whole_array(&s2) {
+        return None;
+    }
     let (t1, t2) = (run(&s1)?, run(&s2)?);
     let groups = u64::from(small.grid.cols);
     let batches = s1.workload.iterations();
@@ -318,7 +333,7 @@ fn one_more_column_excess(a: &ArchSpec, seed: u64, w: &WorkloadSpec) -> Option<S
 /// 963 more than one batch and the extra load; with the weights in DRAM buffers of their
 /// own ([`tilesim::mapper::TileSchedule::dram_buffers`]) it holds.
 #[test]
-fn the_known_case_where_a_column_costs_more_than_one_batch() {
+fn a_column_that_cost_more_than_one_batch_when_weights_took_fresh_addresses() {
     let mut a = tilesim::testing::xdna2();
     a.grid.cols = 3;
     a.grid.rows = vec![
