@@ -60,22 +60,57 @@ impl StudyInfo {
 /// Why a directory's `study.json` could not be read.
 #[derive(Debug)]
 pub(super) enum InfoError {
-    /// There is none.
+    /// There is none (the path is no directory, or holds no `study.json` file).
     Missing,
-    /// It could not be read (permissions, an I/O error).
+    /// It could not be read: the user's to fix (no permission), with the OS's reason.
+    Refused(PathBuf, std::io::Error),
+    /// It could not be read (an I/O error).
     Io(PathBuf, std::io::Error),
-    /// It is not as tilesim wrote it.
-    Damaged(PathBuf, serde_json::Error),
+    /// It is not as tilesim wrote it: not its JSON, or a record that contradicts itself.
+    Damaged(PathBuf, String),
 }
 
 /// The `study.json` of sweep directory `dir`.
 pub(super) fn read(dir: &Path) -> Result<StudyInfo, InfoError> {
+    use std::io::ErrorKind;
     let file = dir.join("study.json");
-    match std::fs::read(&file) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(InfoError::Missing),
-        Err(e) => Err(InfoError::Io(file, e)),
-        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| InfoError::Damaged(file, e)),
+    let bytes = match std::fs::read(&file) {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            return Err(match e.kind() {
+                ErrorKind::NotFound | ErrorKind::NotADirectory | ErrorKind::IsADirectory => {
+                    InfoError::Missing
+                }
+                ErrorKind::PermissionDenied => InfoError::Refused(file, e),
+                _ => InfoError::Io(file, e),
+            });
+        }
+    };
+    let info: StudyInfo = serde_json::from_slice(&bytes)
+        .map_err(|e| InfoError::Damaged(file.clone(), e.to_string()))?;
+    // A sweep records one list of values per axis, whose points (product or zip) number
+    // `points`; anything else was edited after the sweep wrote it.
+    if let Some(values) = &info.values {
+        let axes: Vec<(String, Vec<String>)> = info
+            .axes
+            .iter()
+            .cloned()
+            .zip(values.iter().cloned())
+            .collect();
+        if values.len() != info.axes.len()
+            || tilesim::study::points_of(&axes, info.points).is_none()
+        {
+            return Err(InfoError::Damaged(
+                file,
+                format!(
+                    "its {} axes' values do not make its {} points",
+                    info.axes.len(),
+                    info.points
+                ),
+            ));
+        }
     }
+    Ok(info)
 }
 
 #[cfg(test)]
@@ -90,6 +125,19 @@ mod tests {
         assert!(matches!(read(&dir), Err(InfoError::Missing)));
         std::fs::write(dir.join("study.json"), "{\"name\": 1}").unwrap();
         assert!(matches!(read(&dir), Err(InfoError::Damaged(..))));
+        // Values that do not make the recorded points: edited.
+        std::fs::write(
+            dir.join("study.json"),
+            r#"{"name": "s", "axes": ["seed"], "points": 1, "values": [["1", "2"]]}"#,
+        )
+        .unwrap();
+        assert!(matches!(read(&dir), Err(InfoError::Damaged(..))));
+        // A file where the directory should be, or a directory named study.json: no
+        // study there.
+        assert!(matches!(
+            read(&dir.join("study.json")),
+            Err(InfoError::Missing)
+        ));
         std::fs::write(
             dir.join("study.json"),
             r#"{"name": "s", "axes": ["seed"], "points": 3}"#,

@@ -62,6 +62,10 @@ pub struct MergeArgs {
 pub(super) fn info_error(e: InfoError, hint: &str) -> CliError {
     match e {
         InfoError::Missing => input("no study.json"),
+        InfoError::Refused(file, e) => input(format!(
+            "cannot read {} ({e}); hint: give a sweep directory you can read",
+            file.display()
+        )),
         InfoError::Io(file, e) => {
             CliError::Other(anyhow!(e).context(format!("cannot read {}", file.display())))
         }

@@ -584,6 +584,38 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Whatever the routes and buffers, every route's addresses lie inside the
+        /// capacity and no two routes' ranges overlap, and a walk never leaves its range.
+        #[test]
+        fn routes_own_disjoint_ranges_inside_the_capacity(
+            routes in 0usize..300,
+            buffers in proptest::collection::btree_map(0u32..320, 0u64..(1 << 34), 0..40),
+            walks in proptest::collection::vec((0u32..300, 1u64..100_000), 0..40),
+        ) {
+            let c = OnlineController::new(DramConfig::new(preset("ddr5-4800-x64").unwrap()), false)
+                .unwrap();
+            let capacity = c.capacity();
+            let mut b = DramBridge::new(c, 1.0, routes, &buffers);
+            let mut ranges: Vec<(u64, u64)> =
+                (0..routes).map(|r| (b.base[r], b.base[r] + b.span[r])).collect();
+            for &(start, end) in &ranges {
+                proptest::prop_assert!(start < end && end <= capacity, "{start}..{end}");
+            }
+            for &(r, bytes) in &walks {
+                if (r as usize) < routes && bytes <= b.span[r as usize] {
+                    let a = b.next_address(r, bytes);
+                    let (start, end) = ranges[r as usize];
+                    proptest::prop_assert!(a >= start && a + bytes <= end);
+                }
+            }
+            ranges.sort_unstable();
+            for w in ranges.windows(2) {
+                proptest::prop_assert!(w[0].1 <= w[1].0, "{:?} overlaps {:?}", w[0], w[1]);
+            }
+        }
+    }
+
     #[test]
     fn buffer_routes_reread_their_own_pages_and_streams_start_after_them() {
         let c = OnlineController::new(DramConfig::new(preset("ddr5-4800-x64").unwrap()), false)

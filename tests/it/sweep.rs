@@ -1197,6 +1197,21 @@ fn a_damaged_study_json_and_a_study_without_axes_are_explained() {
         .arg(d.join("f.svg"))
         .output()
         .unwrap();
+    // A stray file among the directories (`merge shards/*`) is no sweep directory.
+    std::fs::write(d.join("stray.out"), "x").unwrap();
+    let stray = tilesim()
+        .arg("merge")
+        .arg(d.join("stray.out"))
+        .arg("--out")
+        .arg(d.join("merged"))
+        .output()
+        .unwrap();
+    assert_eq!(stray.status.code(), Some(2), "{}", stderr(&stray));
+    assert!(
+        stderr(&stray).contains("is not a sweep directory"),
+        "{}",
+        stderr(&stray)
+    );
     for o in [merge, plot] {
         assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
         assert!(
