@@ -43,6 +43,19 @@ impl StudyInfo {
         }
     }
 
+    /// The study's points, from its axes' recorded values (none when it records no
+    /// values, or values that do not make its count).
+    pub(super) fn recorded_points(&self) -> Option<Vec<tilesim::study::Point>> {
+        let values = self.values.as_ref()?;
+        let axes: Vec<(String, Vec<String>)> = self
+            .axes
+            .iter()
+            .cloned()
+            .zip(values.iter().cloned())
+            .collect();
+        tilesim::study::points_of(&axes, self.points)
+    }
+
     /// Whether two directories hold the same study: name, axes and point count equal, and
     /// the axes' values and the base specs too where both record them.
     pub(super) fn same_study(&self, other: &StudyInfo) -> bool {
@@ -90,25 +103,17 @@ pub(super) fn read(dir: &Path) -> Result<StudyInfo, InfoError> {
         .map_err(|e| InfoError::Damaged(file.clone(), e.to_string()))?;
     // A sweep records one list of values per axis, whose points (product or zip) number
     // `points`; anything else was edited after the sweep wrote it.
-    if let Some(values) = &info.values {
-        let axes: Vec<(String, Vec<String>)> = info
-            .axes
-            .iter()
-            .cloned()
-            .zip(values.iter().cloned())
-            .collect();
-        if values.len() != info.axes.len()
-            || tilesim::study::points_of(&axes, info.points).is_none()
-        {
-            return Err(InfoError::Damaged(
-                file,
-                format!(
-                    "its {} axes' values do not make its {} points",
-                    info.axes.len(),
-                    info.points
-                ),
-            ));
-        }
+    if let Some(values) = &info.values
+        && (values.len() != info.axes.len() || info.recorded_points().is_none())
+    {
+        return Err(InfoError::Damaged(
+            file,
+            format!(
+                "its {} axes' values do not make its {} points",
+                info.axes.len(),
+                info.points
+            ),
+        ));
     }
     Ok(info)
 }

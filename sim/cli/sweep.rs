@@ -475,15 +475,7 @@ pub fn merge(args: &MergeArgs, out: &mut dyn Write) -> CliResult {
     // Rows that are not the study's points (an index past its count, or other values than
     // that point's, where the directories record the axes' values) are not its results:
     // left out and counted, not merged.
-    let points = info.values.as_ref().and_then(|values| {
-        let axes: Vec<(String, Vec<String>)> = info
-            .axes
-            .iter()
-            .cloned()
-            .zip(values.iter().cloned())
-            .collect();
-        tilesim::study::points_of(&axes, info.points)
-    });
+    let points = info.recorded_points();
     let read = rows.len();
     rows.retain(|(r, _)| {
         r.index < info.points
