@@ -36,9 +36,13 @@ proptest! {
             Err(e) => {
                 prop_assert!(e.is_input_error(), "internal mapper error: {e}");
                 let msg = e.to_string();
+                // Clear: what does not fit and by how much, or which learning tile would
+                // compute nothing and what to change.
                 prop_assert!(
-                    matches!(e, MapError::DoesNotFit { short, .. } if short > 0)
-                        && msg.contains("bytes short"),
+                    (matches!(e, MapError::DoesNotFit { short, .. } if short > 0)
+                        && msg.contains("bytes short"))
+                        || (matches!(e, MapError::IdleLearningTile { .. })
+                            && msg.contains("hint:")),
                     "unclear refusal: {msg}"
                 );
             }
