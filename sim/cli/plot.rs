@@ -7,7 +7,7 @@ use anyhow::anyhow;
 use tilesim::report::plot::{Chart, Format, Series, draw};
 use tilesim::study::{METRICS, Row};
 
-use super::study_info::{self, InfoError, StudyInfo};
+use super::study_info::{self, StudyInfo};
 use super::{CliError, CliResult};
 
 /// Arguments of `tilesim plot`.
@@ -161,21 +161,16 @@ pub fn run(args: &PlotArgs, out: &mut dyn Write) -> CliResult {
     if args.dir.is_file() {
         return run_figures(args, out);
     }
-    let info = match study_info::read(&args.dir) {
-        Ok(info) => info,
-        Err(InfoError::Missing) => {
-            return Err(input(format!(
+    let info = study_info::read_or_explain(
+        &args.dir,
+        || {
+            format!(
                 "{} is not a sweep directory (no study.json); hint: run tilesim sweep first",
                 args.dir.display()
-            )));
-        }
-        Err(e) => {
-            return Err(super::sweep::info_error(
-                e,
-                "run the study again with tilesim sweep --force",
-            ));
-        }
-    };
+            )
+        },
+        "run the study again with tilesim sweep --force",
+    )?;
     let (all, unread) = super::sweep::read_results(&args.dir.join("results.jsonl"))?;
     // A row without one value per axis is not from this study (or was edited): skip it
     // like a line that does not parse.

@@ -3,7 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
+use anyhow::anyhow;
 use serde::{Deserialize, Serialize};
+
+use super::CliError;
 
 /// What a sweep directory says about its study, so shards can be checked to belong
 /// together.
@@ -72,7 +75,7 @@ impl StudyInfo {
 
 /// Why a directory's `study.json` could not be read.
 #[derive(Debug)]
-pub(super) enum InfoError {
+enum InfoError {
     /// There is none (the path is no directory, or holds no `study.json` file).
     Missing,
     /// It could not be read: the user's to fix (no permission), with the OS's reason.
@@ -84,7 +87,7 @@ pub(super) enum InfoError {
 }
 
 /// The `study.json` of sweep directory `dir`.
-pub(super) fn read(dir: &Path) -> Result<StudyInfo, InfoError> {
+fn read(dir: &Path) -> Result<StudyInfo, InfoError> {
     use std::io::ErrorKind;
     let file = dir.join("study.json");
     let bytes = match std::fs::read(&file) {
@@ -116,6 +119,30 @@ pub(super) fn read(dir: &Path) -> Result<StudyInfo, InfoError> {
         ));
     }
     Ok(info)
+}
+
+/// The `study.json` of sweep directory `dir`, or the command's error: `missing` says what
+/// a directory without one is, `hint` what to do about a damaged one.
+pub(super) fn read_or_explain(
+    dir: &Path,
+    missing: impl FnOnce() -> String,
+    hint: &str,
+) -> Result<StudyInfo, CliError> {
+    let input = |message: String| CliError::Input(anyhow!("{message}"));
+    read(dir).map_err(|e| match e {
+        InfoError::Missing => input(missing()),
+        InfoError::Refused(file, e) => input(format!(
+            "cannot read {} ({e}); hint: give a sweep directory you can read",
+            file.display()
+        )),
+        InfoError::Io(file, e) => {
+            CliError::Other(anyhow!(e).context(format!("cannot read {}", file.display())))
+        }
+        InfoError::Damaged(file, e) => input(format!(
+            "{} is not as tilesim wrote it ({e}); hint: {hint}",
+            file.display()
+        )),
+    })
 }
 
 #[cfg(test)]

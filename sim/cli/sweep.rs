@@ -14,7 +14,7 @@ use rayon::prelude::*;
 use tilesim::report::{self, WriteError};
 use tilesim::study::{Row, csv, load_study, run_point};
 
-use super::study_info::{self, InfoError, StudyInfo};
+use super::study_info::{self, StudyInfo};
 use super::{CliError, CliResult};
 
 /// Arguments of `tilesim sweep`.
@@ -55,25 +55,6 @@ pub struct MergeArgs {
     /// Reuse an output directory that tilesim did not create or that has results.
     #[arg(long)]
     pub force: bool,
-}
-
-/// The error for a `study.json` that exists but cannot be used (read failed, or not as
-/// tilesim wrote it), with `hint` for the second.
-pub(super) fn info_error(e: InfoError, hint: &str) -> CliError {
-    match e {
-        InfoError::Missing => input("no study.json"),
-        InfoError::Refused(file, e) => input(format!(
-            "cannot read {} ({e}); hint: give a sweep directory you can read",
-            file.display()
-        )),
-        InfoError::Io(file, e) => {
-            CliError::Other(anyhow!(e).context(format!("cannot read {}", file.display())))
-        }
-        InfoError::Damaged(file, e) => input(format!(
-            "{} is not as tilesim wrote it ({e}); hint: {hint}",
-            file.display()
-        )),
-    }
 }
 
 fn input(e: impl std::fmt::Display) -> CliError {
@@ -246,16 +227,11 @@ pub fn sweep(args: &SweepArgs, out: &mut dyn Write) -> CliResult {
         // that is no sweep's look like one of tilesim's to later runs, and again once it
         // is held: another sweep may have started over there in between.
         let same_study = || -> CliResult {
-            let old = match study_info::read(&dir) {
-                Ok(old) => old,
-                Err(InfoError::Missing) => {
-                    return Err(input(format!(
-                        "--resume: {} has no study.json",
-                        dir.display()
-                    )));
-                }
-                Err(e) => return Err(info_error(e, "--force to start over, or another --out")),
-            };
+            let old = study_info::read_or_explain(
+                &dir,
+                || format!("--resume: {} has no study.json", dir.display()),
+                "--force to start over, or another --out",
+            )?;
             if !old.same_study(&info) {
                 return Err(input(format!(
                     "--resume: {} holds another study ({} with {} points{}); hint: use another \
@@ -423,17 +399,17 @@ pub fn merge(args: &MergeArgs, out: &mut dyn Write) -> CliResult {
     let mut info: Option<StudyInfo> = None;
     let mut rows = Vec::new();
     for d in &args.dirs {
-        let i = match study_info::read(d) {
-            Ok(i) => i,
-            Err(InfoError::Missing) => {
-                return Err(input(format!(
+        let i = study_info::read_or_explain(
+            d,
+            || {
+                format!(
                     "{} is not a sweep directory (no study.json); hint: give the --out \
                      directories of the study's shards",
                     d.display()
-                )));
-            }
-            Err(e) => return Err(info_error(e, "run that shard again with --force")),
-        };
+                )
+            },
+            "run that shard again with --force",
+        )?;
         if let Some(first) = &info
             && !first.same_study(&i)
         {
