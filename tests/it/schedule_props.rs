@@ -351,14 +351,10 @@ fn a_column_that_cost_more_than_one_batch_when_weights_took_fresh_addresses() {
     a.mem_tile.channel_bytes_per_cycle *= 2.0;
     a.shim.channel_bytes_per_cycle *= 2.0;
     a.dram.fabric_gb_per_s = Some(30.0);
-    let w: WorkloadSpec = tilesim::spec::parse(
-        std::path::Path::new("known.ron"),
-        "Workload(name: \"prop\", model: [Dense(in: 54, out: 73, activation: Relu), \
-         Dense(in: 73, out: 171, activation: Relu), Dense(in: 171, out: 44, activation: Relu)], \
-         batch: 3, stream: (samples: 196), partitions: [Inference(tiles: Count(1), dtype: Bf16)])",
+    let w: WorkloadSpec = crate::support::load(
+        "tests/data/specs/streamed-weights.ron",
         tilesim::spec::SpecKind::Workload,
-    )
-    .unwrap();
+    );
     assert!(a.dram.controller.is_some());
     if let Some(excess) = one_more_column_excess(&a, 0, &w) {
         panic!("{excess}");
