@@ -359,7 +359,7 @@ pub(super) fn whole_array(sc: &Scenario) -> Result<Result<TileSchedule, &'static
         // B is re-read on every row pass: the column's share of B is one DRAM buffer.
         b.s.dram_buffers.insert(
             b_load,
-            part(b_total / row_passes.max(1), nc as u64, ci as u64).max(1),
+            part(dtype.weight_bytes(kk * nn).0, nc as u64, ci as u64),
         );
         let top = col[nr - 1];
         let circuit = b.circuit();
