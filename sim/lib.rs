@@ -77,7 +77,8 @@
 //! ## Rules the engine guarantees
 //!
 //! 1. Time is counted in array clock cycles. The clock jumps to the next event; it never
-//!    steps through idle cycles. The systems run in this order: advance the clock →
+//!    steps through idle cycles. A pass runs these stages in this order (one system runs
+//!    pass after pass until the run needs its caller): advance the clock →
 //!    complete the ops due → run every ready program (zero-time lock operations, counters
 //!    and version checks happen here) → arbitrate the transfers requested → record
 //!    occupancy. One pass covers every event time before the earliest cycle at which
@@ -85,7 +86,7 @@
 //!    of the schedule can have, and further where every program's own next op allows (a
 //!    program busy until cycle `c` can complete nothing new before `c` plus the shortest
 //!    op it can run next). The events are processed in (cycle, program) order inside each
-//!    system, so the result is the same as one pass per event time.
+//!    stage, so the result is the same as one pass per event time.
 //! 2. Ties are broken by program index: ops completing at the same cycle complete in
 //!    program order, ready programs run in program order, requests are granted in program
 //!    order. Nothing depends on hash order or wall time, so the same scenario and seed give

@@ -140,6 +140,11 @@ pub struct Sim {
     pub bound: Vec<u64>,
     /// The run's cycle limit ([`super::SimOptions::max_cycles`]): no pass reaches past it.
     pub cycle_limit: u64,
+    /// Passes run so far.
+    pub passes: u64,
+    /// [`super::systems::run_passes`] returns to its caller after every this many passes
+    /// (0: only when the run needs it), so that the caller can report progress.
+    pub pause_every: u64,
     /// Lookahead scans that failed in a row (counted up to 3).
     pub lookahead_misses: u32,
     /// Passes left before the next lookahead scan.

@@ -3,7 +3,7 @@
 //!
 //! Hardware is entities (tiles with [`TileState`], DMA channels, DRAM and host paths with
 //! [`Channel`]); every program of the schedule is an entity with a [`Sequencer`]. One pass
-//! of the systems covers a window of event times that nothing started in it can reach
+//! of the engine's stages (run by one system, pass after pass) covers a window of event times that nothing started in it can reach
 //! (rule 1 on the crate's front page); the clock jumps straight to the next event and never
 //! steps through idle cycles.
 

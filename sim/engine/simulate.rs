@@ -13,10 +13,13 @@ use super::components::*;
 use super::fabric::RateProfile;
 use super::lookahead::{Lookahead, NEVER};
 use super::solo::{restore_solo, split_solo};
-use super::systems::{advance_clock, arbitrate, complete_ops, record_occupancy, run_ready};
+use super::systems::run_passes;
 use crate::dram::{DramConfig, DramStats, OnlineController, TraceRecord};
 use crate::mapper::{ComputeKind, DramUse, Op, ResourceKind, TileSchedule};
 use crate::model::{Machine, TileCoord, TileKind};
+
+/// Passes between two progress reports, when the caller asked for them.
+const PROGRESS_PASSES: u64 = 1 << 14;
 
 /// Why a simulation could not finish. All variants are fatal for the run.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -446,6 +449,11 @@ pub fn simulate(
         lookahead: options.window.is_none(),
         wake_every_waiter: options.reference,
         cycle_limit: options.max_cycles,
+        pause_every: if options.progress.is_some() {
+            PROGRESS_PASSES
+        } else {
+            0
+        },
         bound: vec![NEVER; schedule.programs.len()],
         ready: super::ready::ReadySet::new(schedule.programs.len()),
         locks: schedule.locks.iter().map(|l| l.initial).collect(),
@@ -616,30 +624,21 @@ pub fn simulate(
         ambiguity_detection: LogLevel::Error,
         ..Default::default()
     });
-    sched.add_systems(
-        (
-            advance_clock,
-            complete_ops,
-            run_ready,
-            arbitrate,
-            record_occupancy,
-        )
-            .chain(),
-    );
+    sched.add_systems(run_passes);
     sched
         .initialize(&mut world)
         .map_err(|e| EngineError::Schedule(format!("{e:?}")))?;
 
-    let mut steps = 0u64;
+    let mut steps;
     loop {
         sched.run(&mut world);
-        steps += 1;
         let sim = world.resource::<Sim>();
+        steps = sim.passes;
         if sim.stats.stopped_at.is_some() {
             break;
         }
         if let Some(p) = &options.progress
-            && steps.is_multiple_of(1 << 14)
+            && steps.is_multiple_of(PROGRESS_PASSES)
             && schedule.stop.target > 0
         {
             let done: u64 = schedule

@@ -1,6 +1,11 @@
-//! The engine's systems, run in this order once per pass (a window of event times, see
+//! The engine's stages, run in this order once per pass (a window of event times, see
 //! `Sim` in the components):
 //! `advance_clock` → `complete_ops` → `run_ready` → `arbitrate` → `record_occupancy`.
+//!
+//! One system, [`run_passes`], runs the stages pass after pass until the run needs the
+//! caller (it stopped, it can go no further, or progress is due): the executor and the
+//! systems' parameter fetches then cost once per stretch of passes instead of five
+//! times per pass.
 
 use bevy_ecs::prelude::*;
 
@@ -33,10 +38,37 @@ pub fn cycles_for(bytes: u64, rate: f64) -> u64 {
     if (q as f64) < x { q + 1 } else { q }
 }
 
+/// Runs passes of the stages until the run needs its caller: it stopped, a livelock or
+/// the cycle limit ended it, nothing is pending any more (done or deadlocked), or
+/// [`Sim::pause_every`] passes went by (for progress). [`Sim::passes`] counts them.
+pub fn run_passes(
+    mut sim: ResMut<Sim>,
+    mut seqs: Query<&mut Sequencer>,
+    mut tiles: Query<&mut TileState>,
+    mut channels: Query<&mut Channel>,
+) {
+    let sim = &mut *sim;
+    loop {
+        advance_clock(sim);
+        complete_ops(sim);
+        run_ready(sim, &mut seqs, &mut tiles);
+        arbitrate(sim, &mut channels);
+        record_occupancy(sim, &mut tiles);
+        sim.passes += 1;
+        if sim.stats.stopped_at.is_some()
+            || sim.stats.livelock.is_some()
+            || sim.now > sim.cycle_limit
+            || (sim.queue.is_empty() && sim.deferred.is_empty())
+            || (sim.pause_every > 0 && sim.passes.is_multiple_of(sim.pause_every))
+        {
+            return;
+        }
+    }
+}
+
 /// Jumps the clock to the next event time and collects the completions of the pass's
 /// window.
-pub fn advance_clock(mut sim: ResMut<Sim>) {
-    let sim = &mut *sim;
+pub fn advance_clock(sim: &mut Sim) {
     sim.due.clear();
     let Some(t) = sim.next_event() else {
         // Nothing pending (the first pass, where every program starts ready at the
@@ -80,8 +112,7 @@ pub fn advance_clock(mut sim: ResMut<Sim>) {
 /// Completes the ops that end now: frees buffers, counts MACs and busy time, and makes
 /// each program ready at the op's end, where [`run_ready`] moves it to its next op (each
 /// completion names its op, so nothing here reads the program's component).
-pub fn complete_ops(mut sim: ResMut<Sim>) {
-    let sim = &mut *sim;
+pub fn complete_ops(sim: &mut Sim) {
     let plan = sim.plan.clone();
     let due = std::mem::take(&mut sim.due);
     for &(time, k, op) in &due {
@@ -130,9 +161,9 @@ pub fn complete_ops(mut sim: ResMut<Sim>) {
 /// Runs every ready program until it blocks on a lock, starts a timed op or finishes.
 /// Zero-time ops (lock acquire/release, counters, version checks) execute here.
 pub fn run_ready(
-    mut sim: ResMut<Sim>,
-    mut seqs: Query<&mut Sequencer>,
-    mut tiles: Query<&mut TileState>,
+    sim: &mut Sim,
+    seqs: &mut Query<&mut Sequencer>,
+    tiles: &mut Query<&mut TileState>,
 ) {
     // The fields apart, so that the compiler sees they do not alias and keeps their
     // addresses in registers across the loop.
@@ -151,7 +182,7 @@ pub fn run_ready(
         bound,
         wake_every_waiter,
         ..
-    } = &mut *sim;
+    } = sim;
     let wake_every_waiter = *wake_every_waiter;
     let plan = &**plan;
     let lookahead = &plan.lookahead;
@@ -447,8 +478,7 @@ fn hold(ch: &mut Channel, start: u64, h: u64, bytes: u64) {
 /// resource on its route is free and holds each for its bytes at that resource's rate.
 /// DRAM transfers that start in a later cycle reach the DRAM model then (see
 /// [`DeferredDram`]): this pass serves those of its window in order with its requests.
-pub fn arbitrate(mut sim: ResMut<Sim>, mut channels: Query<&mut Channel>) {
-    let sim = &mut *sim;
+pub fn arbitrate(sim: &mut Sim, channels: &mut Query<&mut Channel>) {
     let plan = sim.plan.clone();
     let mut requests = std::mem::take(&mut sim.requests);
     // Requests made after the stop op never happen; the rest are granted in (cycle,
@@ -471,11 +501,11 @@ pub fn arbitrate(mut sim: ResMut<Sim>, mut channels: Query<&mut Channel>) {
         let (k, op, end) = match (requests.get(next), deferred) {
             (r, Some(d)) if r.is_none_or(|r| (d.start, d.program) < (r.0, r.1)) => {
                 sim.deferred.pop();
-                (d.program, d.op, dram_part(sim, &plan, &mut channels, d))
+                (d.program, d.op, dram_part(sim, &plan, channels, d))
             }
             (Some(&(now, k, op, req)), _) => {
                 next += 1;
-                match grant(sim, &plan, &mut channels, now, k, op, req) {
+                match grant(sim, &plan, channels, now, k, op, req) {
                     Some(end) => (k, op, end),
                     None => continue,
                 }
@@ -673,8 +703,7 @@ fn dram_part(
 /// Integrates live bytes over time and tracks the peak, for every tile whose live bytes
 /// changed in this pass, and adds the pass's completed work to each tile, leaving out
 /// anything after the stop cycle.
-pub fn record_occupancy(mut sim: ResMut<Sim>, mut tiles: Query<&mut TileState>) {
-    let sim = &mut *sim;
+pub fn record_occupancy(sim: &mut Sim, tiles: &mut Query<&mut TileState>) {
     let stop = sim.stats.stopped_at.unwrap_or(u64::MAX);
     for c in sim.completed.drain(..) {
         if c.time > stop {
