@@ -166,9 +166,10 @@ pub struct Sim {
     pub pass_end: u64,
     /// Scratch: the SoC-path segments `(from, to, bytes)` of the transfer being granted.
     pub fabric_segments: Vec<(u64, u64, u64)>,
-    /// The channels only one program uses, kept here for the run instead of in their
-    /// components (see `super::solo`), by slot.
-    pub solo: Vec<Channel>,
+    /// Every channel's state for the run, by slot (its [`Channel::index`]: the resource
+    /// index, then the shared switch ports), written back to its component when the run
+    /// ends (see `super::solo`).
+    pub channels: Vec<Channel>,
     /// Lock values.
     pub locks: Vec<u64>,
     /// Programs waiting on each lock, with the amount each waits for.
@@ -467,7 +468,7 @@ pub struct Plan {
     pub programs: Vec<Entity>,
     /// Program index → the entity of the tile it runs on (as its [`Sequencer`] has it).
     pub tiles: Vec<Option<Entity>>,
-    /// Resource index → entity.
+    /// Channel slot (resource index, then shared switch ports) → entity.
     pub channels: Vec<Entity>,
     /// Buffer index → (tile entity, bytes per slot).
     pub buffers: Vec<(Entity, u64)>,
@@ -479,22 +480,20 @@ pub struct Plan {
     pub host_dispatch: u32,
     /// Index of the host-compute resource.
     pub host_compute: u32,
-    /// The entities of the channels in [`Sim::solo`], by slot.
-    pub solo: Vec<Entity>,
 }
 
-/// A route with its resources resolved to entities and its fixed latency summed, so that
-/// arbitrating a transfer needs no lookups in the schedule.
+/// A route with its resources resolved to channel slots ([`Sim::channels`]) and its fixed
+/// latency summed, so that arbitrating a transfer needs no lookups in the schedule.
 #[derive(Debug, Clone)]
 pub struct RoutePlan {
     /// Exclusive resources (DMA channels, shared switch ports) not known to be one
-    /// program's alone (see `super::solo`): entity and bytes per cycle.
-    pub exclusive: Vec<(Entity, f64)>,
+    /// program's alone (see `super::solo`): slot and bytes per cycle.
+    pub exclusive: Vec<(u32, f64)>,
     /// Exclusive resources only one program uses, which never delay a transfer (see
-    /// `super::solo`): slot in [`Sim::solo`] and bytes per cycle.
+    /// `super::solo`): slot and bytes per cycle.
     pub solo: Vec<(u32, f64)>,
-    /// Shared resources (the DRAM controller): entity and bytes per cycle.
-    pub shared: Vec<(Entity, f64)>,
+    /// Shared resources (the DRAM controller): slot and bytes per cycle.
+    pub shared: Vec<(u32, f64)>,
     /// The slowest exclusive rate in bytes per cycle (infinite if none).
     pub min_rate: f64,
     /// Cycles before data flows: buffer-descriptor setup, switch hops and, for DRAM

@@ -12,7 +12,7 @@ use super::chain::{FINISHED, enter};
 use super::components::*;
 use super::fabric::RateProfile;
 use super::lookahead::{Lookahead, NEVER};
-use super::solo::{restore_solo, split_solo};
+use super::solo::{restore_channels, split_solo};
 use super::systems::run_passes;
 use crate::dram::{DramConfig, DramStats, OnlineController, TraceRecord};
 use crate::mapper::{ComputeKind, DramUse, Op, ResourceKind, TileSchedule};
@@ -104,10 +104,10 @@ pub struct SimOptions {
     /// Run without the engine's exact shortcuts, as the reference they are tested against:
     /// wake every program waiting on a lock at each release of it, rather than only those
     /// the lock now holds enough for (one woken short finds the lock short and waits
-    /// again), and look every exclusive channel up at each transfer, including those only
-    /// one program uses (see `solo.rs`: never busy when that program asks). Results are
-    /// identical either way but for [`Timeline::resumes`]; only speed differs. (The pass
-    /// width has its own switch, `window`.)
+    /// again), and read when every exclusive channel is free at each transfer, including
+    /// those only one program uses (see `solo.rs`: never busy when that program asks).
+    /// Results are identical either way but for [`Timeline::resumes`]; only speed
+    /// differs. (The pass width has its own switch, `window`.)
     pub reference: bool,
 }
 
@@ -411,7 +411,10 @@ pub fn simulate(
         tile_entities.insert(t, e);
     }
     // Resources as entities.
+    // Channel slot (resource index, then shared ports) → entity, and each channel's state
+    // as the run starts.
     let mut channels = Vec::new();
+    let mut channel_states = Vec::new();
     let mut host_dispatch = 0;
     let mut host_compute = 0;
     for (i, r) in schedule.resources.iter().enumerate() {
@@ -421,19 +424,17 @@ pub fn simulate(
         if r.kind == ResourceKind::HostCompute {
             host_compute = i as u32;
         }
-        channels.push(
-            world
-                .spawn(Channel {
-                    index: i as u32,
-                    bytes_per_cycle: r.bytes_per_cycle,
-                    shared: r.kind == ResourceKind::Dram,
-                    busy_until: 0,
-                    busy_cycles: 0,
-                    bytes: 0,
-                    transfers: 0,
-                })
-                .id(),
-        );
+        let c = Channel {
+            index: i as u32,
+            bytes_per_cycle: r.bytes_per_cycle,
+            shared: r.kind == ResourceKind::Dram,
+            busy_until: 0,
+            busy_cycles: 0,
+            bytes: 0,
+            transfers: 0,
+        };
+        channel_states.push(c.clone());
+        channels.push(world.spawn(c).id());
     }
     let (flat, blocks, first_block) = super::chain::flatten(&schedule);
     // Programs as entities, all ready at cycle 0.
@@ -504,23 +505,24 @@ pub fn simulate(
             *port_users.entry((l.from, l.to, c)).or_default() += 1;
         }
     }
-    let mut ports: BTreeMap<(TileCoord, TileCoord, u32), Entity> = BTreeMap::new();
+    let mut ports: BTreeMap<(TileCoord, TileCoord, u32), u32> = BTreeMap::new();
     let mut port_keys = Vec::new();
     for (&key, &n) in &port_users {
         if n >= 2 {
             let index = (schedule.resources.len() + port_keys.len()) as u32;
-            let e = world
-                .spawn(Channel {
-                    index,
-                    bytes_per_cycle: machine.compute.stream_bytes_per_cycle,
-                    shared: false,
-                    busy_until: 0,
-                    busy_cycles: 0,
-                    bytes: 0,
-                    transfers: 0,
-                })
-                .id();
-            ports.insert(key, e);
+            let c = Channel {
+                index,
+                bytes_per_cycle: machine.compute.stream_bytes_per_cycle,
+                shared: false,
+                busy_until: 0,
+                busy_cycles: 0,
+                bytes: 0,
+                transfers: 0,
+            };
+            debug_assert_eq!(channels.len(), index as usize);
+            channel_states.push(c.clone());
+            channels.push(world.spawn(c).id());
+            ports.insert(key, index);
             port_keys.push(key);
         }
     }
@@ -546,18 +548,18 @@ pub fn simulate(
             };
             for &res in &r.resources {
                 let x = &schedule.resources[res as usize];
-                let e = channels[res as usize];
+                // A resource's channel slot is its index.
                 if x.kind == ResourceKind::Dram {
-                    rp.shared.push((e, x.bytes_per_cycle));
+                    rp.shared.push((res, x.bytes_per_cycle));
                 } else {
-                    rp.exclusive.push((e, x.bytes_per_cycle));
+                    rp.exclusive.push((res, x.bytes_per_cycle));
                     rp.min_rate = rp.min_rate.min(x.bytes_per_cycle);
                 }
             }
             for (l, &c) in r.links.iter().zip(&r.circuits) {
-                if let Some(&e) = ports.get(&(l.from, l.to, c)) {
+                if let Some(&slot) = ports.get(&(l.from, l.to, c)) {
                     let rate = machine.compute.stream_bytes_per_cycle;
-                    rp.exclusive.push((e, rate));
+                    rp.exclusive.push((slot, rate));
                     rp.min_rate = rp.min_rate.min(rate);
                 }
             }
@@ -565,24 +567,24 @@ pub fn simulate(
         })
         .collect();
     // Programs hold the host's dispatch and compute paths outside any route.
-    let held: Vec<Entity> = schedule
+    let held: Vec<u32> = schedule
         .resources
         .iter()
-        .zip(&channels)
-        .filter(|(r, _)| {
+        .enumerate()
+        .filter(|(_, r)| {
             matches!(
                 r.kind,
                 ResourceKind::HostDispatch | ResourceKind::HostCompute
             )
         })
-        .map(|(_, &e)| e)
+        .map(|(i, _)| i as u32)
         .collect();
-    let (solo, solo_entities) = if options.reference {
-        (Vec::new(), Vec::new())
-    } else {
-        split_solo(&schedule, &mut routes, &held, &world)
-    };
-    sim.solo = solo;
+    if !options.reference {
+        split_solo(&schedule, &mut routes, &held);
+    }
+    // Every channel's state lives in the engine state for the run, by slot (see
+    // `super::solo`), and goes back into its component when the run ends.
+    sim.channels = channel_states;
     sim.plan = Arc::new(Plan {
         routes,
         schedule: schedule.clone(),
@@ -596,7 +598,6 @@ pub fn simulate(
         dispatch: machine.host.dispatch.0,
         host_dispatch,
         host_compute,
-        solo: solo_entities,
     });
     sim.trace_window = options.trace_window;
     if let Some(name) = &machine.dram.controller {
@@ -767,11 +768,11 @@ pub fn simulate(
             macs: t.macs,
         });
     }
-    let (solo, plan) = {
+    let (run_channels, plan) = {
         let mut sim = world.resource_mut::<Sim>();
-        (std::mem::take(&mut sim.solo), sim.plan.clone())
+        (std::mem::take(&mut sim.channels), sim.plan.clone())
     };
-    restore_solo(&mut world, solo, &plan.solo);
+    restore_channels(&mut world, run_channels, &plan.channels);
     let mut resources = Vec::new();
     let mut qc = world.query::<&Channel>();
     let mut chans: Vec<Channel> = qc.iter(&world).cloned().collect();

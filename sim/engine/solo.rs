@@ -1,4 +1,9 @@
-//! Channels only one program uses.
+//! Channels only one program uses, and the channels' state during a run.
+//!
+//! Every channel's state lives in the engine state ([`super::components::Sim`]'s
+//! `channels`) for the run, by slot, and is written back to its component when the run
+//! ends ([`restore_channels`]): a transfer books its route's channels by index, with no
+//! ECS lookup (each was about 50 instructions, two to five per transfer).
 //!
 //! A transfer starts when every exclusive channel of its route is free and holds each for
 //! its bytes at that channel's rate. A channel that only one program ever reaches (through
@@ -6,11 +11,10 @@
 //! op in flight at most, so its transfers follow one another, and each lasts at least its
 //! bytes at its route's slowest rate (the DMA pattern's per-run costs and the latency only
 //! add), which is at least as long as it holds any of its channels. Such a channel can
-//! never delay a transfer, so the arbiter need not look it up: its component is copied
-//! into the engine state for the run, its counters are kept there, and it is written back
-//! to the component when the run ends. In the shipped scenarios this is most of the
-//! routes' channels (806 of the default scenario's 1 032 route entries, every one of the
-//! GEMMs'), and each was an ECS lookup per transfer.
+//! never delay a transfer, so the arbiter need not read when it is free: it is moved to
+//! the route's `solo` list, where only its counters are kept. In the shipped scenarios
+//! this is most of the routes' channels (806 of the default scenario's 1 032 route
+//! entries, every one of the GEMMs').
 
 use std::collections::HashMap;
 
@@ -21,14 +25,8 @@ use crate::mapper::{Op, TileSchedule};
 
 /// Moves the exclusive channels of `routes` that only one program of `schedule` uses
 /// (leaving out `shared_always`, the channels programs hold outside routes) from each
-/// route's `exclusive` list to its `solo` list, and returns their components, indexed by
-/// the slots the `solo` lists name, with their entities.
-pub fn split_solo(
-    schedule: &TileSchedule,
-    routes: &mut [RoutePlan],
-    shared_always: &[Entity],
-    world: &World,
-) -> (Vec<Channel>, Vec<Entity>) {
+/// route's `exclusive` list to its `solo` list. Channels are named by slot.
+pub fn split_solo(schedule: &TileSchedule, routes: &mut [RoutePlan], shared_always: &[u32]) {
     // Which programs reach each route.
     let mut route_users: Vec<Option<u32>> = vec![None; routes.len()];
     let mut route_shared = vec![false; routes.len()];
@@ -45,7 +43,7 @@ pub fn split_solo(
         }
     }
     // Which program reaches each channel: `None` once a second one does.
-    let mut users: HashMap<Entity, Option<u32>> = HashMap::new();
+    let mut users: HashMap<u32, Option<u32>> = HashMap::new();
     for (i, r) in routes.iter().enumerate() {
         let user = route_users[i].filter(|_| !route_shared[i]);
         for (j, &(e, _)) in r.exclusive.iter().enumerate() {
@@ -65,33 +63,22 @@ pub fn split_solo(
     for e in shared_always {
         users.insert(*e, None);
     }
-    let mut slots: HashMap<Entity, u32> = HashMap::new();
-    let (mut solo, mut entities) = (Vec::new(), Vec::new());
     for r in routes.iter_mut() {
         let mut kept = Vec::with_capacity(r.exclusive.len());
         for &(e, rate) in &r.exclusive {
-            let component = world.get::<Channel>(e);
-            match (users.get(&e), component) {
-                (Some(Some(_)), Some(c)) => {
-                    let slot = *slots.entry(e).or_insert_with(|| {
-                        solo.push(c.clone());
-                        entities.push(e);
-                        solo.len() as u32 - 1
-                    });
-                    r.solo.push((slot, rate));
-                }
+            match users.get(&e) {
+                Some(Some(_)) => r.solo.push((e, rate)),
                 _ => kept.push((e, rate)),
             }
         }
         r.exclusive = kept;
     }
-    (solo, entities)
 }
 
-/// Moves the channels [`split_solo`] copied out back into their components, with what
-/// the run did.
-pub fn restore_solo(world: &mut World, solo: Vec<Channel>, entities: &[Entity]) {
-    for (c, &e) in solo.into_iter().zip(entities) {
+/// Writes every channel's state after the run (by slot) back into its component
+/// (`entities`, by slot).
+pub fn restore_channels(world: &mut World, channels: Vec<Channel>, entities: &[Entity]) {
+    for (c, &e) in channels.into_iter().zip(entities) {
         if let Some(mut slot) = world.get_mut::<Channel>(e) {
             *slot = c;
         }
@@ -115,7 +102,7 @@ mod tests {
         }
     }
 
-    fn route(exclusive: &[Entity]) -> RoutePlan {
+    fn route(exclusive: &[u32]) -> RoutePlan {
         RoutePlan {
             exclusive: exclusive.iter().map(|&e| (e, 4.0)).collect(),
             solo: Vec::new(),
@@ -154,8 +141,7 @@ mod tests {
     /// two programs take, `x` twice on program 1's last route.
     #[test]
     fn only_channels_of_one_program_leave_the_routes() {
-        let mut world = World::new();
-        let [a, b, c, d, x] = [0, 1, 2, 3, 4].map(|i| world.spawn(channel(i)).id());
+        let [a, b, c, d, x] = [0, 1, 2, 3, 4];
         let mut routes = vec![
             route(&[a, b]),
             route(&[a]),
@@ -167,21 +153,32 @@ mod tests {
             programs: vec![program(&[0, 1, 3]), program(&[2, 3, 4])],
             ..Default::default()
         };
-        let (solo, entities) = split_solo(&schedule, &mut routes, &[c], &world);
-        assert_eq!(entities, vec![a]);
-        assert_eq!(solo[0].index, 0);
+        split_solo(&schedule, &mut routes, &[c]);
         assert_eq!(routes[0].exclusive, vec![(b, 4.0)]);
-        assert_eq!(routes[0].solo, vec![(0, 4.0)]);
-        assert_eq!(routes[1].solo, vec![(0, 4.0)]);
+        assert_eq!(routes[0].solo, vec![(a, 4.0)]);
+        assert_eq!(routes[1].solo, vec![(a, 4.0)]);
         assert!(routes[1].exclusive.is_empty());
         assert_eq!(routes[2].exclusive, vec![(b, 4.0), (c, 4.0)]);
         assert_eq!(routes[3].exclusive, vec![(d, 4.0)]);
         assert_eq!(routes[4].exclusive, vec![(x, 4.0), (x, 4.0)]);
+    }
 
-        // What the run did goes back into the component.
-        let mut done = solo;
-        done[0].transfers = 7;
-        restore_solo(&mut world, done, &entities);
-        assert_eq!(world.get::<Channel>(a).map(|c| c.transfers), Some(7));
+    /// What the run did goes back into the components, by slot.
+    #[test]
+    fn channels_go_back_into_their_components() {
+        let mut world = World::new();
+        let entities: Vec<Entity> = (0..3).map(|i| world.spawn(channel(i)).id()).collect();
+        let mut done: Vec<Channel> = (0..3).map(channel).collect();
+        done[1].transfers = 7;
+        done[2].bytes = 64;
+        restore_channels(&mut world, done, &entities);
+        let got: Vec<(u64, u64)> = entities
+            .iter()
+            .map(|&e| {
+                let c = world.get::<Channel>(e).expect("a channel");
+                (c.transfers, c.bytes)
+            })
+            .collect();
+        assert_eq!(got, vec![(0, 0), (7, 0), (0, 64)]);
     }
 }

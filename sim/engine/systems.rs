@@ -45,14 +45,13 @@ pub fn run_passes(
     mut sim: ResMut<Sim>,
     mut seqs: Query<&mut Sequencer>,
     mut tiles: Query<&mut TileState>,
-    mut channels: Query<&mut Channel>,
 ) {
     let sim = &mut *sim;
     loop {
         advance_clock(sim);
         complete_ops(sim);
         run_ready(sim, &mut seqs, &mut tiles);
-        arbitrate(sim, &mut channels);
+        arbitrate(sim);
         record_occupancy(sim, &mut tiles);
         sim.passes += 1;
         if sim.stats.stopped_at.is_some()
@@ -373,62 +372,24 @@ pub fn run_ready(
 }
 
 /// Books a transfer of `bytes` requested at `now` on a route's exclusive channels (DMA
-/// channels, shared switch ports), which serve transfers in order: it starts when all of
-/// them are free and holds each for its bytes at that channel's rate. Returns the start.
-/// Routes of up to eight channels (every route of the shipped machines: DMA channels
-/// plus the switch ports they share) look each channel up once.
+/// channels, shared switch ports; slots in `channels`), which serve transfers in order: it
+/// starts when all of them are free and holds each for its bytes at that channel's rate.
+/// Returns the start. A channel the route lists twice is held twice over.
+#[inline]
 fn reserve_exclusive(
-    channels: &mut Query<&mut Channel>,
-    exclusive: &[(Entity, f64)],
+    channels: &mut [Channel],
+    exclusive: &[(u32, f64)],
     now: u64,
     bytes: u64,
 ) -> u64 {
-    let booked = match exclusive.len() {
-        0 => Some(now),
-        1 => reserve_n::<1>(channels, exclusive, now, bytes),
-        2 => reserve_n::<2>(channels, exclusive, now, bytes),
-        3 => reserve_n::<3>(channels, exclusive, now, bytes),
-        4 => reserve_n::<4>(channels, exclusive, now, bytes),
-        5 => reserve_n::<5>(channels, exclusive, now, bytes),
-        6 => reserve_n::<6>(channels, exclusive, now, bytes),
-        7 => reserve_n::<7>(channels, exclusive, now, bytes),
-        8 => reserve_n::<8>(channels, exclusive, now, bytes),
-        _ => None,
-    };
-    if let Some(start) = booked {
-        return start;
-    }
-    let mut start = now;
-    for &(e, _) in exclusive {
-        if let Ok(ch) = channels.get(e) {
-            start = start.max(ch.busy_until);
-        }
-    }
-    for &(e, rate) in exclusive {
-        if let Ok(ch) = channels.get_mut(e) {
-            book(ch.into_inner(), start, rate, bytes);
-        }
+    let start = exclusive
+        .iter()
+        .fold(now, |s, &(c, _)| s.max(channels[c as usize].busy_until));
+    let mut hold_for = HoldCycles::new(bytes);
+    for &(c, rate) in exclusive {
+        hold(&mut channels[c as usize], start, hold_for.at(rate), bytes);
     }
     start
-}
-
-/// [`reserve_exclusive`] on exactly `N` channels, fetched together (`None` if one of them
-/// is not a channel or two are the same: the general path then handles it).
-#[inline]
-fn reserve_n<const N: usize>(
-    channels: &mut Query<&mut Channel>,
-    exclusive: &[(Entity, f64)],
-    now: u64,
-    bytes: u64,
-) -> Option<u64> {
-    let entities: [Entity; N] = std::array::from_fn(|i| exclusive[i].0);
-    let chs = channels.get_many_mut(entities).ok()?;
-    let start = chs.iter().fold(now, |s, c| s.max(c.busy_until));
-    let mut hold_for = HoldCycles::new(bytes);
-    for (ch, &(_, rate)) in chs.into_iter().zip(exclusive) {
-        hold(ch.into_inner(), start, hold_for.at(rate), bytes);
-    }
-    Some(start)
 }
 
 /// The cycles a transfer of a given size holds a channel of each rate: a route's channels
@@ -459,12 +420,6 @@ impl HoldCycles {
     }
 }
 
-/// Holds `ch` from `start` for `bytes` at `rate` bytes per cycle.
-#[inline]
-fn book(ch: &mut Channel, start: u64, rate: f64, bytes: u64) {
-    hold(ch, start, cycles_for(bytes, rate), bytes);
-}
-
 /// Holds `ch` from `start` for `h` cycles moving `bytes`.
 #[inline]
 fn hold(ch: &mut Channel, start: u64, h: u64, bytes: u64) {
@@ -478,7 +433,7 @@ fn hold(ch: &mut Channel, start: u64, h: u64, bytes: u64) {
 /// resource on its route is free and holds each for its bytes at that resource's rate.
 /// DRAM transfers that start in a later cycle reach the DRAM model then (see
 /// [`DeferredDram`]): this pass serves those of its window in order with its requests.
-pub fn arbitrate(sim: &mut Sim, channels: &mut Query<&mut Channel>) {
+pub fn arbitrate(sim: &mut Sim) {
     let plan = sim.plan.clone();
     let mut requests = std::mem::take(&mut sim.requests);
     // Requests made after the stop op never happen; the rest are granted in (cycle,
@@ -501,11 +456,11 @@ pub fn arbitrate(sim: &mut Sim, channels: &mut Query<&mut Channel>) {
         let (k, op, end) = match (requests.get(next), deferred) {
             (r, Some(d)) if r.is_none_or(|r| (d.start, d.program) < (r.0, r.1)) => {
                 sim.deferred.pop();
-                (d.program, d.op, dram_part(sim, &plan, channels, d))
+                (d.program, d.op, dram_part(sim, &plan, d))
             }
             (Some(&(now, k, op, req)), _) => {
                 next += 1;
-                match grant(sim, &plan, channels, now, k, op, req) {
+                match grant(sim, &plan, now, k, op, req) {
                     Some(end) => (k, op, end),
                     None => continue,
                 }
@@ -523,38 +478,30 @@ pub fn arbitrate(sim: &mut Sim, channels: &mut Query<&mut Channel>) {
 /// Hands the DRAM transfers still waiting for their DMA channels at the end of the run to
 /// the DRAM model, as the transfers in flight they are: their bytes are in the DRAM
 /// totals, the controller's statistics and the trace (past the end of the run).
-pub fn flush_deferred(mut sim: ResMut<Sim>, mut channels: Query<&mut Channel>) {
+pub fn flush_deferred(mut sim: ResMut<Sim>) {
     let sim = &mut *sim;
     let plan = sim.plan.clone();
     while let Some(std::cmp::Reverse(d)) = sim.deferred.pop() {
-        dram_part(sim, &plan, &mut channels, d);
+        dram_part(sim, &plan, d);
     }
 }
 
 /// Grants request `req` of program `k` at op `op`, made at cycle `now`: its end, or `None`
 /// for a DRAM transfer deferred until its DMA channels start it.
-fn grant(
-    sim: &mut Sim,
-    plan: &Plan,
-    channels: &mut Query<&mut Channel>,
-    now: u64,
-    k: u32,
-    op: u32,
-    req: Request,
-) -> Option<u64> {
+fn grant(sim: &mut Sim, plan: &Plan, now: u64, k: u32, op: u32, req: Request) -> Option<u64> {
     let (route, bytes) = match req {
         Request::Transfer { route, bytes } => (route, bytes),
         Request::Hold { resource, cycles } => {
-            let start = match channels.get_mut(plan.channels[resource as usize]) {
-                Ok(ch) => {
-                    let ch = ch.into_inner();
+            // A resource's channel slot is its index.
+            let start = match sim.channels.get_mut(resource as usize) {
+                Some(ch) => {
                     let start = now.max(ch.busy_until);
                     ch.busy_until = start + cycles;
                     ch.busy_cycles += cycles;
                     ch.transfers += 1;
                     start
                 }
-                Err(_) => now,
+                None => now,
             };
             if sim.trace_window.is_some() {
                 let kind = if resource == plan.host_dispatch {
@@ -570,12 +517,12 @@ fn grant(
     let r = &plan.routes[route as usize];
     // Exclusive resources (DMA channels) serve transfers in order: the transfer starts
     // when all of them are free and streams at the slowest one's rate.
-    let start = reserve_exclusive(channels, &r.exclusive, now, bytes);
+    let start = reserve_exclusive(&mut sim.channels, &r.exclusive, now, bytes);
     // The channels only this program uses are free by now (see `super::solo`): held
     // from the start all the same, for their counters.
     let mut hold_for = HoldCycles::new(bytes);
     for &(slot, rate) in &r.solo {
-        let ch = &mut sim.solo[slot as usize];
+        let ch = &mut sim.channels[slot as usize];
         #[cfg(any(test, debug_assertions))]
         assert!(ch.busy_until <= now, "a channel of one program is busy");
         hold(ch, start, hold_for.at(rate), bytes);
@@ -610,19 +557,14 @@ fn grant(
         sim.deferred.push(std::cmp::Reverse(d));
         return None;
     }
-    Some(dram_part(sim, plan, channels, d))
+    Some(dram_part(sim, plan, d))
 }
 
 /// The DRAM's part of transfer `d`, when its DMA channels start it: under shared
 /// bandwidth its bytes join the DRAM's backlog then; with the controller model its
 /// requests reach the controller once the descriptor is set up and the hops are crossed.
 /// The transfer ends when both its DMA side and the DRAM are done. Returns that end.
-fn dram_part(
-    sim: &mut Sim,
-    plan: &Plan,
-    channels: &mut Query<&mut Channel>,
-    d: DeferredDram,
-) -> u64 {
+fn dram_part(sim: &mut Sim, plan: &Plan, d: DeferredDram) -> u64 {
     let r = &plan.routes[d.route as usize];
     let write = r.dram == DramUse::Write;
     let lane = usize::from(write);
@@ -656,9 +598,8 @@ fn dram_part(
     // Under shared bandwidth, when the DRAM moves these bytes: behind its backlog, at its
     // rate (the transfer's own span includes the wait).
     let mut served: Option<(u64, u64)> = None;
-    for &(e, rate) in &r.shared {
-        if let Ok(ch) = channels.get_mut(e) {
-            let ch = ch.into_inner();
+    for &(c, rate) in &r.shared {
+        if let Some(ch) = sim.channels.get_mut(c as usize) {
             let h = cycles_for(d.bytes, rate);
             if fluid {
                 // Shared bandwidth: the bytes join the backlog as the transfer starts; it
