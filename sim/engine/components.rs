@@ -117,12 +117,12 @@ pub struct Completion {
 /// Engine bookkeeping: the clock, the event queue, the ready set, pending requests,
 /// locks, occupancy changes and counters. One resource, so a system fetches it once.
 ///
-/// One pass of the systems covers a *window* of event times `[t, h)`, where `h` is at
-/// least `t + window`, `window` being at most the shortest duration any op of the
+/// One pass of the engine's stages covers a *window* of event times `[t, h)`, where `h`
+/// is at least `t + window`, `window` being at most the shortest duration any op of the
 /// schedule can have, and reaches as far as the programs' bounds allow (see
 /// [`super::lookahead`]): nothing started inside the window can end inside it, so the
 /// window's events are known when the pass starts, and processing them in (time,
-/// program) order inside each system is the same as one pass per time.
+/// program) order inside each stage is the same as one pass per time.
 #[derive(Resource, Debug, Default)]
 pub struct Sim {
     /// The cycle being processed.

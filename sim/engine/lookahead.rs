@@ -1,8 +1,8 @@
 //! How far a pass may reach: the engine's conservative lookahead.
 //!
-//! A pass of the systems handles the completions of a window of cycles `[t, h)` at once,
-//! which is exact as long as nothing started inside the pass can complete before `h`.
-//! The fixed window (`Sim::window`) takes `h = t + d`, with `d` the shortest duration of
+//! A pass of the engine's stages handles the completions of a window of cycles `[t, h)`
+//! at once, which is exact as long as nothing started inside the pass can complete
+//! before `h`. The fixed window (`Sim::window`) takes `h = t + d`, with `d` the shortest duration of
 //! any op of the schedule. A program's own situation usually allows more: a program busy
 //! until cycle `c` cannot complete anything new before `c` plus the shortest op it can run
 //! next, and a program waiting on a lock or a request cannot before the pass's first cycle

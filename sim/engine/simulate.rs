@@ -260,7 +260,7 @@ pub struct Timeline {
     pub events: u64,
     /// Zero-time ops executed.
     pub instant_ops: u64,
-    /// Passes of the systems (each covers a window of event times).
+    /// Passes of the engine's stages (each covers a window of event times).
     pub steps: u64,
     /// Programs the ready loop took up: one per completion and one per wake-up by a lock
     /// (engine work, like `steps`: the same run may take more or fewer).
