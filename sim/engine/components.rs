@@ -247,7 +247,7 @@ pub fn overlaps(window: Option<(u64, u64)>, start: u64, end: u64) -> bool {
 }
 
 /// Records an op in `spans` if it overlaps `window` (the engine's trace window), for
-/// systems that hold the trace fields of [`Sim`] apart from the rest.
+/// stages that hold the trace fields of [`Sim`] apart from the rest.
 #[inline]
 pub fn record_span(
     window: Option<(u64, u64)>,

@@ -1,5 +1,5 @@
-//! `simulate()`: builds the ECS world from a schedule, runs the systems until the stop
-//! condition holds, and returns the [`Timeline`].
+//! `simulate()`: builds the ECS world from a schedule, runs the engine's passes until the
+//! stop condition holds, and returns the [`Timeline`].
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -88,9 +88,9 @@ impl std::fmt::Debug for Progress {
 pub struct SimOptions {
     /// Stop with an error past this many cycles.
     pub max_cycles: u64,
-    /// Width of one pass of the systems in cycles; `None` = at least the shortest duration
-    /// any op of the schedule can have, and as far as the programs' next ops allow (the
-    /// engine's lookahead); `Some(1)` = one pass per event time. Results are identical
+    /// Width of one pass of the engine's stages in cycles; `None` = at least the shortest
+    /// duration any op of the schedule can have, and as far as the programs' next ops
+    /// allow (the engine's lookahead); `Some(1)` = one pass per event time. Results are identical
     /// either way; only speed (and the count of passes) differs.
     pub window: Option<u64>,
     /// Keep every request the DRAM controller receives, for [`Timeline::dram_trace`]

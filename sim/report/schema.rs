@@ -232,7 +232,7 @@ pub struct Switch {
 pub struct EngineCounters {
     /// Timed ops completed.
     pub events: u64,
-    /// Passes of the engine's systems (each covers a window of event times).
+    /// Passes of the engine's stages (each covers a window of event times).
     pub steps: u64,
     /// Zero-time ops.
     pub instant_ops: u64,
