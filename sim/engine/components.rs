@@ -83,7 +83,7 @@ pub struct TileState {
 /// A bandwidth resource (DMA channel, DRAM, host path) reserved by transfers in time order.
 #[derive(Component, Debug, Clone)]
 pub struct Channel {
-    /// Index in the schedule's resources.
+    /// Slot: index in the schedule's resources, then the shared switch ports after them.
     pub index: u32,
     /// Bytes per cycle.
     pub bytes_per_cycle: f64,
@@ -98,6 +98,21 @@ pub struct Channel {
     pub bytes: u64,
     /// Transfers served.
     pub transfers: u64,
+}
+
+impl Channel {
+    /// Channel `index` moving `bytes_per_cycle`, idle and unused.
+    pub fn idle(index: u32, bytes_per_cycle: f64, shared: bool) -> Channel {
+        Channel {
+            index,
+            bytes_per_cycle,
+            shared,
+            busy_until: 0,
+            busy_cycles: 0,
+            bytes: 0,
+            transfers: 0,
+        }
+    }
 }
 
 /// A completed op's contribution to a tile's activity, applied by `record_occupancy`
@@ -224,7 +239,42 @@ pub enum SpanKind {
     Dispatch,
 }
 
+/// Why [`super::systems::run_passes`] hands the run back to its caller (see
+/// [`Sim::pause`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pause {
+    /// The stop op ran: the run is over.
+    Stopped,
+    /// This program executed too many zero-time ops in one cycle.
+    Livelock(u32),
+    /// The clock passed the cycle limit.
+    CycleLimit,
+    /// Nothing is pending any more: the run is done or deadlocked.
+    Idle,
+    /// [`Sim::pause_every`] passes went by: progress is due.
+    Progress,
+}
+
 impl Sim {
+    /// Whether the run needs its caller after this pass, and why (the first that holds,
+    /// in the order of [`Pause`]'s variants), or `None` to go on.
+    #[inline]
+    pub fn pause(&self) -> Option<Pause> {
+        if self.stats.stopped_at.is_some() {
+            Some(Pause::Stopped)
+        } else if let Some(k) = self.stats.livelock {
+            Some(Pause::Livelock(k))
+        } else if self.now > self.cycle_limit {
+            Some(Pause::CycleLimit)
+        } else if self.queue.is_empty() && self.deferred.is_empty() {
+            Some(Pause::Idle)
+        } else if self.pause_every > 0 && self.passes.is_multiple_of(self.pause_every) {
+            Some(Pause::Progress)
+        } else {
+            None
+        }
+    }
+
     /// Records an op if it overlaps the trace window.
     #[inline]
     pub fn trace(&mut self, program: u32, start: u64, end: u64, kind: SpanKind) {

@@ -90,8 +90,8 @@ pub struct SimOptions {
     pub max_cycles: u64,
     /// Width of one pass of the engine's stages in cycles; `None` = at least the shortest
     /// duration any op of the schedule can have, and as far as the programs' next ops
-    /// allow (the engine's lookahead); `Some(1)` = one pass per event time. Results are identical
-    /// either way; only speed (and the count of passes) differs.
+    /// allow (the engine's lookahead); `Some(1)` = one pass per event time. Results are
+    /// identical either way; only speed (and the count of passes) differs.
     pub window: Option<u64>,
     /// Keep every request the DRAM controller receives, for [`Timeline::dram_trace`]
     /// (memory grows with the run; off by default).
@@ -424,15 +424,7 @@ pub fn simulate(
         if r.kind == ResourceKind::HostCompute {
             host_compute = i as u32;
         }
-        let c = Channel {
-            index: i as u32,
-            bytes_per_cycle: r.bytes_per_cycle,
-            shared: r.kind == ResourceKind::Dram,
-            busy_until: 0,
-            busy_cycles: 0,
-            bytes: 0,
-            transfers: 0,
-        };
+        let c = Channel::idle(i as u32, r.bytes_per_cycle, r.kind == ResourceKind::Dram);
         channel_states.push(c.clone());
         channels.push(world.spawn(c).id());
     }
@@ -510,15 +502,7 @@ pub fn simulate(
     for (&key, &n) in &port_users {
         if n >= 2 {
             let index = (schedule.resources.len() + port_keys.len()) as u32;
-            let c = Channel {
-                index,
-                bytes_per_cycle: machine.compute.stream_bytes_per_cycle,
-                shared: false,
-                busy_until: 0,
-                busy_cycles: 0,
-                bytes: 0,
-                transfers: 0,
-            };
+            let c = Channel::idle(index, machine.compute.stream_bytes_per_cycle, false);
             debug_assert_eq!(channels.len(), index as usize);
             channel_states.push(c.clone());
             channels.push(world.spawn(c).id());
@@ -635,7 +619,9 @@ pub fn simulate(
         sched.run(&mut world);
         let sim = world.resource::<Sim>();
         steps = sim.passes;
-        if sim.stats.stopped_at.is_some() {
+        // `run_passes` returns only once the run needs this loop.
+        let pause = sim.pause().unwrap_or(Pause::Progress);
+        if pause == Pause::Stopped {
             break;
         }
         if let Some(p) = &options.progress
@@ -650,54 +636,55 @@ pub fn simulate(
                 .sum();
             (p.0)("timing", done as f64 / schedule.stop.target as f64);
         }
-        let now = sim.now;
-        // The last completion the run took: the last of this pass's (a pass may take
-        // completions after its first cycle, the one `now` holds when no program ran
-        // later in the pass).
-        let last = now.max(sim.due.last().map_or(0, |d| d.0));
-        if let Some(k) = sim.stats.livelock {
-            return Err(EngineError::Livelock {
-                cycle: now,
-                program: schedule.programs[k as usize].name.clone(),
-            });
-        }
-        if now > options.max_cycles {
-            return Err(EngineError::CycleLimit {
-                limit: options.max_cycles,
-            });
-        }
-        let idle = sim.queue.is_empty() && sim.deferred.is_empty();
-        if idle && schedule.programs.is_empty() {
-            // An empty schedule (a workload that only runs on neuromorphic cores) is done
-            // at cycle 0.
-            break;
-        }
-        if idle {
-            // Nothing can happen any more.
-            let mut blocked = Vec::new();
-            let mut q = world.query::<&Sequencer>();
-            for seq in q.iter(&world) {
-                if let SeqState::Blocked(lock) = seq.state {
-                    blocked.push((seq.program, lock));
-                }
+        match pause {
+            Pause::Livelock(k) => {
+                return Err(EngineError::Livelock {
+                    cycle: sim.now,
+                    program: schedule.programs[k as usize].name.clone(),
+                });
             }
-            blocked.sort_unstable();
-            let examples = blocked
-                .iter()
-                .take(3)
-                .map(|(p, l)| {
-                    format!(
-                        "{} waits on {}",
-                        schedule.programs[*p as usize].name, schedule.locks[*l as usize].name
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join(", ");
-            return Err(EngineError::Deadlock {
-                cycle: last,
-                blocked: blocked.len(),
-                examples,
-            });
+            Pause::CycleLimit => {
+                return Err(EngineError::CycleLimit {
+                    limit: options.max_cycles,
+                });
+            }
+            Pause::Idle if schedule.programs.is_empty() => {
+                // An empty schedule (a workload that only runs on neuromorphic cores) is
+                // done at cycle 0.
+                break;
+            }
+            Pause::Idle => {
+                // Nothing can happen any more. The last completion the run took: the last
+                // of this pass's (a pass may take completions after its first cycle, the
+                // one `now` holds when no program ran later in the pass).
+                let last = sim.now.max(sim.due.last().map_or(0, |d| d.0));
+                let mut blocked = Vec::new();
+                let mut q = world.query::<&Sequencer>();
+                for seq in q.iter(&world) {
+                    if let SeqState::Blocked(lock) = seq.state {
+                        blocked.push((seq.program, lock));
+                    }
+                }
+                blocked.sort_unstable();
+                let examples = blocked
+                    .iter()
+                    .take(3)
+                    .map(|(p, l)| {
+                        format!(
+                            "{} waits on {}",
+                            schedule.programs[*p as usize].name, schedule.locks[*l as usize].name
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                return Err(EngineError::Deadlock {
+                    cycle: last,
+                    blocked: blocked.len(),
+                    examples,
+                });
+            }
+            // Stopped was handled above; progress was reported.
+            Pause::Stopped | Pause::Progress => {}
         }
     }
 

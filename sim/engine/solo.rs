@@ -90,18 +90,6 @@ mod tests {
     use super::*;
     use crate::mapper::{Block, Program, Unit};
 
-    fn channel(index: u32) -> Channel {
-        Channel {
-            index,
-            bytes_per_cycle: 4.0,
-            shared: false,
-            busy_until: 0,
-            busy_cycles: 0,
-            bytes: 0,
-            transfers: 0,
-        }
-    }
-
     fn route(exclusive: &[u32]) -> RoutePlan {
         RoutePlan {
             exclusive: exclusive.iter().map(|&e| (e, 4.0)).collect(),
@@ -167,8 +155,10 @@ mod tests {
     #[test]
     fn channels_go_back_into_their_components() {
         let mut world = World::new();
-        let entities: Vec<Entity> = (0..3).map(|i| world.spawn(channel(i)).id()).collect();
-        let mut done: Vec<Channel> = (0..3).map(channel).collect();
+        let entities: Vec<Entity> = (0..3)
+            .map(|i| world.spawn(Channel::idle(i, 4.0, false)).id())
+            .collect();
+        let mut done: Vec<Channel> = (0..3).map(|i| Channel::idle(i, 4.0, false)).collect();
         done[1].transfers = 7;
         done[2].bytes = 64;
         restore_channels(&mut world, done, &entities);

@@ -38,9 +38,9 @@ pub fn cycles_for(bytes: u64, rate: f64) -> u64 {
     if (q as f64) < x { q + 1 } else { q }
 }
 
-/// Runs passes of the stages until the run needs its caller: it stopped, a livelock or
-/// the cycle limit ended it, nothing is pending any more (done or deadlocked), or
-/// [`Sim::pause_every`] passes went by (for progress). [`Sim::passes`] counts them.
+/// Runs passes of the stages until the run needs its caller ([`Sim::pause`]: it stopped,
+/// a livelock or the cycle limit ended it, nothing is pending any more, or progress is
+/// due). [`Sim::passes`] counts them.
 pub fn run_passes(
     mut sim: ResMut<Sim>,
     mut seqs: Query<&mut Sequencer>,
@@ -54,12 +54,7 @@ pub fn run_passes(
         arbitrate(sim);
         record_occupancy(sim, &mut tiles);
         sim.passes += 1;
-        if sim.stats.stopped_at.is_some()
-            || sim.stats.livelock.is_some()
-            || sim.now > sim.cycle_limit
-            || (sim.queue.is_empty() && sim.deferred.is_empty())
-            || (sim.pause_every > 0 && sim.passes.is_multiple_of(sim.pause_every))
-        {
+        if sim.pause().is_some() {
             return;
         }
     }
@@ -496,9 +491,7 @@ fn grant(sim: &mut Sim, plan: &Plan, now: u64, k: u32, op: u32, req: Request) ->
             let start = match sim.channels.get_mut(resource as usize) {
                 Some(ch) => {
                     let start = now.max(ch.busy_until);
-                    ch.busy_until = start + cycles;
-                    ch.busy_cycles += cycles;
-                    ch.transfers += 1;
+                    hold(ch, start, cycles, 0);
                     start
                 }
                 None => now,
