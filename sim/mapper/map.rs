@@ -931,9 +931,10 @@ fn map_general(sc: &Scenario, stages: &[Stage]) -> Result<TileSchedule, MapError
                     a_max = a_max.max(bf.a.0);
                     c_max = c_max.max(bf.c.0);
                     w_max = w_max.max(bf.w.0);
-                    tile_weights += dtype.weight_bytes(s.k * (n1 - n0)).0;
+                    // The tile's weight slice of this layer.
+                    let wb = dtype.weight_bytes(s.k * (n1 - n0)).0;
+                    tile_weights += wb;
                     if lp.resident && n1 > n0 {
-                        let wb = dtype.weight_bytes(s.k * (n1 - n0)).0;
                         resident_bytes += wb;
                         weight_bufs[li] =
                             b.buffer(tile, &format!("weights.l{}", s.layer), wb, 1, true);
