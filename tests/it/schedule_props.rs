@@ -7,15 +7,19 @@
 use proptest::prelude::*;
 use tilesim::engine::{SimOptions, Timeline, simulate};
 use tilesim::mapper::CounterKind;
-use tilesim::mapper::{MapError, ResourceKind, check, map};
+use tilesim::mapper::{MapError, ResourceKind, TileSchedule, check, map};
 use tilesim::model::{Scenario, TileKind, resolve};
 use tilesim::spec::{ArchSpec, LayerSpec, PartitionSpec, TilesSpec, WorkloadSpec};
 use tilesim::spec::{LearningMethodSpec, OptimizerSpec, StreamSpec};
 use tilesim::testing::{arb_arch, arb_layers, arb_mapped, arb_method, arb_scenario, arb_workload};
 
 fn run(sc: &Scenario) -> Option<Timeline> {
-    let s = map(sc).ok()?;
-    Some(simulate(&s, &sc.machine, &SimOptions::default()).expect("a mapped schedule runs"))
+    Some(run_mapped(&map(sc).ok()?, sc))
+}
+
+/// Simulates schedule `s`, mapped from `sc`.
+fn run_mapped(s: &TileSchedule, sc: &Scenario) -> Timeline {
+    simulate(s, &sc.machine, &SimOptions::default()).expect("a mapped schedule runs")
 }
 
 fn bytes_of(t: &Timeline, kinds: &[ResourceKind]) -> u64 {
@@ -317,13 +321,12 @@ fn one_more_column_excess(a: &ArchSpec, seed: u64, w: &WorkloadSpec) -> Option<S
     // A whole-array GEMM is one group over every column: one more column splits each
     // batch differently rather than adding a group that claims batches, so the bound
     // does not apply.
-    let whole_array = |sc: &Scenario| {
-        map(sc).is_ok_and(|s| s.programs.iter().any(|p| p.name.starts_with("gemm.")))
-    };
-    if whole_array(&s1) || whole_array(&s2) {
+    let (m1, m2) = (map(&s1).ok()?, map(&s2).ok()?);
+    let whole_array = |s: &TileSchedule| s.programs.iter().any(|p| p.name.starts_with("gemm."));
+    if whole_array(&m1) || whole_array(&m2) {
         return None;
     }
-    let (t1, t2) = (run(&s1)?, run(&s2)?);
+    let (t1, t2) = (run_mapped(&m1, &s1), run_mapped(&m2, &s2));
     let groups = u64::from(small.grid.cols);
     let batches = s1.workload.iterations();
     let one_batch = t1.cycles * groups / batches.max(1);

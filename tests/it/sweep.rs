@@ -1057,9 +1057,8 @@ fn range_and_log_axes_give_the_values_as_written() {
     assert!(stderr(&o).contains("beyond 2^53"), "{}", stderr(&o));
 }
 
-/// A study file may leave out its top-level name, as RON allows and `sweep` accepts:
-/// `check` takes it for a study too (it said the file was neither a machine nor a
-/// workload).
+/// A study read from a pipe (`/dev/stdin`) has no directory of its own: its arch and
+/// workload paths start at the current directory.
 #[cfg(unix)]
 #[test]
 fn a_piped_study_names_its_files_from_the_current_directory() {
@@ -1081,6 +1080,9 @@ fn a_piped_study_names_its_files_from_the_current_directory() {
     );
 }
 
+/// A study file may leave out its top-level name, as RON allows and `sweep` accepts:
+/// `check` takes it for a study too (it said the file was neither a machine nor a
+/// workload).
 #[test]
 fn check_takes_an_unnamed_study_for_a_study() {
     let d = scratch("unnamed");
