@@ -292,7 +292,7 @@ impl Channel {
 
     /// Queues a burst of request `req` at `loc` (bank index `bank`) that arrived at
     /// `arrival`, on the write queue if `write`, else on the read queue.
-    #[inline]
+    #[inline(always)]
     pub(super) fn push(
         &mut self,
         t: &DramTiming,
@@ -329,7 +329,7 @@ impl Channel {
     /// Only the served bank's bursts need their bound rebuilt. The group's bounds only
     /// grow, and the other banks are as they were, so the others' bounds just take the
     /// larger of what they had and the group's new column (and, for a miss, ACT) bound.
-    #[inline]
+    #[inline(always)]
     fn update_group(&mut self, t: &DramTiming, served: &Entry, write: bool) {
         let w = usize::from(write);
         let (queue, other) = if write {
@@ -460,6 +460,7 @@ impl Channel {
     /// its bank group's part, see [`Channel::bound`]) and the part shared by every entry
     /// of its rank: the cross-group column spacing and the data-bus floor, and for a miss
     /// the cross-group ACT spacing then tRCD.
+    #[inline(always)]
     fn pick(&self, ctx: &Ctx, queue: &[Entry], write: bool) -> usize {
         // Unit tests check that every cached bound and the hit count are current at each
         // decision.
@@ -522,15 +523,7 @@ impl Channel {
             (None, Some(b)) => b.arrival,
             (None, None) => unreachable!("step on an empty channel"),
         };
-        self.now = self.now.max(earliest);
-        if self.next_ref <= self.now {
-            self.refresh(ctx);
-        }
-        let occupancy = (self.rq.len() + self.wq.len()) as u64;
-        self.counters.occupancy_sum += occupancy;
-        self.counters.peak_occupancy = self.counters.peak_occupancy.max(occupancy);
-        self.counters.decisions += 1;
-
+        self.begin(ctx, earliest, self.rq.len() + self.wq.len());
         if self.draining {
             if self.wq.is_empty() || (self.wq.len() <= ctx.cfg.low_watermark && !self.rq.is_empty())
             {
@@ -541,7 +534,55 @@ impl Channel {
         {
             self.draining = true;
         }
-        let write = self.draining;
+        if self.draining {
+            self.serve::<true>(ctx)
+        } else {
+            self.serve::<false>(ctx)
+        }
+    }
+
+    /// [`Channel::step`] when only the write queue (`WRITE`) or only the read queue holds
+    /// bursts, as in the online controller, which drains a channel before the next
+    /// request: the same decision, with the queue to serve known in advance.
+    pub(super) fn step_only<const WRITE: bool>(&mut self, ctx: &mut Ctx) -> (u32, u64) {
+        let (queue, other) = if WRITE {
+            (&self.wq, &self.rq)
+        } else {
+            (&self.rq, &self.wq)
+        };
+        debug_assert!(
+            other.is_empty(),
+            "step_only with both queues holding bursts"
+        );
+        let Some(first) = queue.first() else {
+            unreachable!("step on an empty channel")
+        };
+        self.begin(ctx, first.arrival, queue.len());
+        // What the write-drain rule of `step` decides with the other queue empty: drain
+        // while writes are queued, stop when only reads are.
+        self.draining = WRITE;
+        self.serve::<WRITE>(ctx)
+    }
+
+    /// The start of a decision: the clock moves to the earliest queued arrival (if later),
+    /// due refreshes issue, and the queue occupancy `occupancy` is counted.
+    #[inline(always)]
+    fn begin(&mut self, ctx: &mut Ctx, earliest: u64, occupancy: usize) {
+        self.now = self.now.max(earliest);
+        if self.next_ref <= self.now {
+            self.refresh(ctx);
+        }
+        let occupancy = occupancy as u64;
+        self.counters.occupancy_sum += occupancy;
+        self.counters.peak_occupancy = self.counters.peak_occupancy.max(occupancy);
+        self.counters.decisions += 1;
+    }
+
+    /// Serves the FR-FCFS choice of the write queue (`WRITE`) or the read queue; returns
+    /// the burst served and its completion cycle.
+    #[inline(always)]
+    fn serve<const WRITE: bool>(&mut self, ctx: &mut Ctx) -> (u32, u64) {
+        let write = WRITE;
         if self.stale[usize::from(write)] {
             self.renew(ctx.t, write);
         }

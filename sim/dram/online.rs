@@ -270,6 +270,17 @@ impl OnlineController {
     /// Serves a request of `bytes` at `addr` arriving at DRAM cycle `arrival`; returns when
     /// its bytes crossed the data bus.
     pub fn access(&mut self, arrival: u64, addr: u64, bytes: u64, write: bool) -> Served {
+        if write {
+            self.access_as::<true>(arrival, addr, bytes)
+        } else {
+            self.access_as::<false>(arrival, addr, bytes)
+        }
+    }
+
+    /// [`OnlineController::access`] for a write (`WRITE`) or a read: every burst of the
+    /// request goes to the same queue of its channel, so which one is known in advance.
+    fn access_as<const WRITE: bool>(&mut self, arrival: u64, addr: u64, bytes: u64) -> Served {
+        let write = WRITE;
         let bytes = bytes.max(1);
         let capacity = self.capacity();
         let addr = addr % capacity;
@@ -318,7 +329,7 @@ impl OnlineController {
         let lane = usize::from(write);
         // One decision on channel `ch`: its burst leaves the queue at its column command.
         let mut serve = |ch: &mut Channel, slots: &mut Slots, ctx: &mut Ctx| {
-            let end = ch.step(ctx).1;
+            let end = ch.step_only::<WRITE>(ctx).1;
             slots.leave(end - col_to_end);
             first_end = first_end.min(end);
             done = done.max(end);
