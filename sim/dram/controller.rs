@@ -108,7 +108,7 @@ pub(super) struct Entry {
 /// Bits of a bank group in [`Entry::group`]: every bank group index is below
 /// [`MAX_BANK_GROUPS`], a power of two.
 const GROUP_BITS: u32 = MAX_BANK_GROUPS.trailing_zeros();
-const _: () = assert!(MAX_BANK_GROUPS.is_power_of_two());
+const _: () = assert!(MAX_BANK_GROUPS.is_power_of_two() && MAX_RANKS.is_power_of_two());
 
 impl Entry {
     /// Rank within the channel.
@@ -126,7 +126,9 @@ impl Entry {
     /// Index of its rank and bank group in [`Channel::in_group`].
     #[inline]
     fn group_index(&self) -> usize {
-        self.group as usize
+        // The mask keeps it in range of the array without a bounds check: a rank is below
+        // MAX_RANKS (see `DramConfig::validate`), so it changes nothing.
+        self.group as usize & (MAX_RANKS * MAX_BANK_GROUPS - 1)
     }
 
     /// Whether the burst misses its bank's open row (the lowest bit of `key`): 0 or 1.
@@ -149,7 +151,8 @@ pub(super) struct Rank {
     /// every same-group spacing is at least the cross-group one, this equals the
     /// per-group maximum over all earlier commands, at O(1) per command.
     act: GroupBound,
-    /// The last four ACT times, oldest at `faw_head`.
+    /// The last four ACT times, oldest at `faw_head` (always below 4; indexing masks it
+    /// with 3 so that no bounds check is needed).
     faw: [u64; 4],
     faw_head: usize,
     acts: u64,
@@ -617,7 +620,7 @@ impl Channel {
                     self.counters.row_misses += 1;
                 }
                 let faw_ready = if rank.acts >= 4 {
-                    rank.faw[rank.faw_head] + t.faw
+                    rank.faw[rank.faw_head & 3] + t.faw
                 } else {
                     0
                 };
@@ -628,8 +631,8 @@ impl Channel {
                     .max(faw_ready);
                 bank.activate(act, e.row, t);
                 rank.act.after(g, act, t.rrd_s, t.rrd_l);
-                rank.faw[rank.faw_head] = act;
-                rank.faw_head = (rank.faw_head + 1) % 4;
+                rank.faw[rank.faw_head & 3] = act;
+                rank.faw_head = (rank.faw_head + 1) & 3;
                 rank.acts += 1;
                 ctx.log_burst(act, self.id, &e, CommandKind::Act(e.row));
             }
