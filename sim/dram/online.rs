@@ -283,7 +283,12 @@ impl OnlineController {
         let write = WRITE;
         let bytes = bytes.max(1);
         let capacity = self.capacity();
-        let addr = addr % capacity;
+        // The capacity, the burst size and the channel count are powers of two (every
+        // count of the organisation is, see `DramConfig::validate`): wrap, divide and take
+        // remainders with masks and shifts, not with a division per request and channel.
+        debug_assert!(capacity.is_power_of_two() && self.channels.len().is_power_of_two());
+        let wrap = capacity - 1;
+        let addr = addr & wrap;
         if let Some(t) = self.trace.as_mut() {
             t.push(TraceRecord {
                 cycle: arrival,
@@ -296,8 +301,9 @@ impl OnlineController {
         self.requests += 1;
         self.first_arrival.get_or_insert(arrival);
         let bb = self.decoder.burst_bytes();
-        let first = addr / bb;
-        let last = (addr + bytes - 1) / bb;
+        let burst_bits = bb.trailing_zeros();
+        let first = addr >> burst_bits;
+        let last = (addr + bytes - 1) >> burst_bits;
         let preset = &self.config.preset;
         let mut ctx = Ctx {
             t: &self.timing,
@@ -316,9 +322,6 @@ impl OnlineController {
         // The earliest and the latest end of the request's bursts.
         let (mut first_end, mut done) = (u64::MAX, arrival);
         let burst_cycles = self.timing.burst;
-        // The capacity is a power of two (every count of the organisation is, see
-        // `DramConfig::validate`): wrap with a mask, not a division per burst.
-        let wrap = capacity - 1;
         // A burst's column command is this long before the end of its data.
         let col_to_end = burst_cycles
             + if write {
@@ -346,11 +349,12 @@ impl OnlineController {
         }
         .min(ADMISSION_DEPTH);
         for start in first..=last.min(first + n_channels - 1) {
-            let c = (start % n_channels) as usize;
+            let c = (start & (n_channels - 1)) as usize;
             let ch = &mut self.channels[c];
             let slots = &mut self.slots[c][lane];
-            for burst in (start..=last).step_by(n_channels as usize) {
-                let loc = self.decoder.decode((burst * bb) & wrap);
+            let mut burst = start;
+            while burst <= last {
+                let loc = self.decoder.decode((burst << burst_bits) & wrap);
                 debug_assert_eq!(loc.channel as usize, c);
                 while if write { ch.wq.len() } else { ch.rq.len() } >= cap {
                     serve(ch, slots, &mut ctx);
@@ -358,6 +362,7 @@ impl OnlineController {
                 let bank = loc.bank_index(preset.bank_groups, preset.banks_per_group);
                 let at = arrival.max(slots.admit());
                 ch.push(&self.timing, req, bank, loc, at, write);
+                burst += n_channels;
             }
             while !(ch.rq.is_empty() && ch.wq.is_empty()) {
                 serve(ch, slots, &mut ctx);
