@@ -248,14 +248,16 @@ impl Ctx<'_> {
         }
     }
 
-    fn log(&mut self, cycle: u64, ch: u32, loc: &Location, kind: CommandKind) {
+    /// Records a command on bank `bank` (counted across the rank's bank groups) of rank
+    /// `rank` of channel `ch` (if commands are kept).
+    fn log(&mut self, cycle: u64, ch: u32, rank: u32, bank: u32, kind: CommandKind) {
         if self.record {
             self.commands.push(Command {
                 cycle,
                 channel: ch,
-                rank: loc.rank,
-                bank_group: loc.bank_group,
-                bank: loc.bank,
+                rank,
+                bank_group: bank / self.banks_per_group,
+                bank: bank % self.banks_per_group,
                 kind,
             });
         }
@@ -391,15 +393,7 @@ impl Channel {
                     let (pre, ready) = self.banks[i].ready_for_refresh(due, ctx.t);
                     if let Some(pre) = pre {
                         self.banks[i].precharge(pre, ctx.t);
-                        let loc = Location {
-                            channel: self.id,
-                            rank: r as u32,
-                            bank_group: b as u32 / ctx.banks_per_group,
-                            bank: b as u32 % ctx.banks_per_group,
-                            row: 0,
-                            column: 0,
-                        };
-                        ctx.log(pre, self.id, &loc, CommandKind::Pre);
+                        ctx.log(pre, self.id, r as u32, b as u32, CommandKind::Pre);
                     }
                     at = at.max(ready);
                 }
@@ -407,15 +401,7 @@ impl Channel {
                     let bank = &mut self.banks[r * per_rank + b];
                     bank.next_act = bank.next_act.max(at + ctx.t.rfc);
                 }
-                let loc = Location {
-                    channel: self.id,
-                    rank: r as u32,
-                    bank_group: 0,
-                    bank: 0,
-                    row: 0,
-                    column: 0,
-                };
-                ctx.log(at, self.id, &loc, CommandKind::Ref);
+                ctx.log(at, self.id, r as u32, 0, CommandKind::Ref);
                 self.counters.refreshes += 1;
                 self.ranks[r].next_ref += ctx.t.refi;
                 // An idle rank many intervals behind (a long gap between requests): every
