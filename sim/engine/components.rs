@@ -185,6 +185,10 @@ pub struct Sim {
     /// index, then the shared switch ports), written back to its component when the run
     /// ends (see `super::solo`).
     pub channels: Vec<Channel>,
+    /// Every program's sequencer for the run, by program index, written back to its
+    /// component when the run ends (as the channels are): the pass loop reaches a
+    /// program's state by its index instead of looking its entity up.
+    pub seqs: Vec<Sequencer>,
     /// Lock values.
     pub locks: Vec<u64>,
     /// Programs waiting on each lock, with the amount each waits for.
@@ -586,10 +590,45 @@ pub struct Stats {
     pub livelock: Option<u32>,
 }
 
+/// Writes the states a run kept outside the ECS back into their components: `states[i]`
+/// into the `C` of `entities[i]` (the channels by slot, the sequencers by program index).
+pub fn write_back<C: Component<Mutability = bevy_ecs::component::Mutable>>(
+    world: &mut World,
+    states: Vec<C>,
+    entities: &[Entity],
+) {
+    for (state, &e) in states.into_iter().zip(entities) {
+        if let Some(mut slot) = world.get_mut::<C>(e) {
+            *slot = state;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::dram::{DramConfig, preset};
+
+    /// What the run did goes back into the components, by slot.
+    #[test]
+    fn channels_go_back_into_their_components() {
+        let mut world = World::new();
+        let entities: Vec<Entity> = (0..3)
+            .map(|i| world.spawn(Channel::idle(i, 4.0, false)).id())
+            .collect();
+        let mut done: Vec<Channel> = (0..3).map(|i| Channel::idle(i, 4.0, false)).collect();
+        done[1].transfers = 7;
+        done[2].bytes = 64;
+        write_back(&mut world, done, &entities);
+        let got: Vec<(u64, u64)> = entities
+            .iter()
+            .map(|&e| {
+                let c = world.get::<Channel>(e).expect("a channel");
+                (c.transfers, c.bytes)
+            })
+            .collect();
+        assert_eq!(got, vec![(0, 0), (7, 0), (0, 64)]);
+    }
 
     #[test]
     fn routes_start_their_regions_in_different_channels_and_banks() {

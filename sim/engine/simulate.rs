@@ -12,7 +12,7 @@ use super::chain::{FINISHED, enter};
 use super::components::*;
 use super::fabric::RateProfile;
 use super::lookahead::{Lookahead, NEVER};
-use super::solo::{restore_channels, split_solo};
+use super::solo::split_solo;
 use super::systems::run_passes;
 use crate::dram::{DramConfig, DramStats, OnlineController, TraceRecord};
 use crate::mapper::{ComputeKind, DramUse, Op, ResourceKind, TileSchedule};
@@ -481,6 +481,7 @@ pub fn simulate(
             sim.bound[i] = lookahead.settle(&mut seq, SeqState::Ready);
         }
         tiles.push(seq.tile);
+        sim.seqs.push(seq.clone());
         programs.push(world.spawn(seq).id());
     }
     let buffers = schedule
@@ -659,8 +660,7 @@ pub fn simulate(
                 // one `now` holds when no program ran later in the pass).
                 let last = sim.now.max(sim.due.last().map_or(0, |d| d.0));
                 let mut blocked = Vec::new();
-                let mut q = world.query::<&Sequencer>();
-                for seq in q.iter(&world) {
+                for seq in &sim.seqs {
                     if let SeqState::Blocked(lock) = seq.state {
                         blocked.push((seq.program, lock));
                     }
@@ -755,11 +755,16 @@ pub fn simulate(
             macs: t.macs,
         });
     }
-    let (run_channels, plan) = {
+    let (run_channels, run_seqs, plan) = {
         let mut sim = world.resource_mut::<Sim>();
-        (std::mem::take(&mut sim.channels), sim.plan.clone())
+        (
+            std::mem::take(&mut sim.channels),
+            std::mem::take(&mut sim.seqs),
+            sim.plan.clone(),
+        )
     };
-    restore_channels(&mut world, run_channels, &plan.channels);
+    write_back(&mut world, run_channels, &plan.channels);
+    write_back(&mut world, run_seqs, &plan.programs);
     let mut resources = Vec::new();
     let mut qc = world.query::<&Channel>();
     let mut chans: Vec<Channel> = qc.iter(&world).cloned().collect();

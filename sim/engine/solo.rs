@@ -2,8 +2,8 @@
 //!
 //! Every channel's state lives in the engine state ([`super::components::Sim`]'s
 //! `channels`) for the run, by slot, and is written back to its component when the run
-//! ends ([`restore_channels`]): a transfer books its route's channels by index, with no
-//! ECS lookup (each was about 50 instructions, two to five per transfer).
+//! ends ([`super::components::write_back`]): a transfer books its route's channels by
+//! index, with no ECS lookup (each was about 50 instructions, two to five per transfer).
 //!
 //! A transfer starts when every exclusive channel of its route is free and holds each for
 //! its bytes at that channel's rate. A channel that only one program ever reaches (through
@@ -18,9 +18,7 @@
 
 use std::collections::HashMap;
 
-use bevy_ecs::prelude::*;
-
-use super::components::{Channel, RoutePlan};
+use super::components::RoutePlan;
 use crate::mapper::{Op, TileSchedule};
 
 /// Moves the exclusive channels of `routes` that only one program of `schedule` uses
@@ -72,16 +70,6 @@ pub fn split_solo(schedule: &TileSchedule, routes: &mut [RoutePlan], shared_alwa
             }
         }
         r.exclusive = kept;
-    }
-}
-
-/// Writes every channel's state after the run (by slot) back into its component
-/// (`entities`, by slot).
-pub fn restore_channels(world: &mut World, channels: Vec<Channel>, entities: &[Entity]) {
-    for (c, &e) in channels.into_iter().zip(entities) {
-        if let Some(mut slot) = world.get_mut::<Channel>(e) {
-            *slot = c;
-        }
     }
 }
 
@@ -149,26 +137,5 @@ mod tests {
         assert_eq!(routes[2].exclusive, vec![(b, 4.0), (c, 4.0)]);
         assert_eq!(routes[3].exclusive, vec![(d, 4.0)]);
         assert_eq!(routes[4].exclusive, vec![(x, 4.0), (x, 4.0)]);
-    }
-
-    /// What the run did goes back into the components, by slot.
-    #[test]
-    fn channels_go_back_into_their_components() {
-        let mut world = World::new();
-        let entities: Vec<Entity> = (0..3)
-            .map(|i| world.spawn(Channel::idle(i, 4.0, false)).id())
-            .collect();
-        let mut done: Vec<Channel> = (0..3).map(|i| Channel::idle(i, 4.0, false)).collect();
-        done[1].transfers = 7;
-        done[2].bytes = 64;
-        restore_channels(&mut world, done, &entities);
-        let got: Vec<(u64, u64)> = entities
-            .iter()
-            .map(|&e| {
-                let c = world.get::<Channel>(e).expect("a channel");
-                (c.transfers, c.bytes)
-            })
-            .collect();
-        assert_eq!(got, vec![(0, 0), (7, 0), (0, 64)]);
     }
 }

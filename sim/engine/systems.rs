@@ -41,16 +41,12 @@ pub fn cycles_for(bytes: u64, rate: f64) -> u64 {
 /// Runs passes of the stages until the run needs its caller ([`Sim::pause`]: it stopped,
 /// a livelock or the cycle limit ended it, nothing is pending any more, or progress is
 /// due). [`Sim::passes`] counts them.
-pub fn run_passes(
-    mut sim: ResMut<Sim>,
-    mut seqs: Query<&mut Sequencer>,
-    mut tiles: Query<&mut TileState>,
-) {
+pub fn run_passes(mut sim: ResMut<Sim>, mut tiles: Query<&mut TileState>) {
     let sim = &mut *sim;
     loop {
         advance_clock(sim);
         complete_ops(sim);
-        run_ready(sim, &mut seqs, &mut tiles);
+        run_ready(sim, &mut tiles);
         arbitrate(sim);
         record_occupancy(sim, &mut tiles);
         sim.passes += 1;
@@ -154,11 +150,7 @@ pub fn complete_ops(sim: &mut Sim) {
 
 /// Runs every ready program until it blocks on a lock, starts a timed op or finishes.
 /// Zero-time ops (lock acquire/release, counters, version checks) execute here.
-pub fn run_ready(
-    sim: &mut Sim,
-    seqs: &mut Query<&mut Sequencer>,
-    tiles: &mut Query<&mut TileState>,
-) {
+pub fn run_ready(sim: &mut Sim, tiles: &mut Query<&mut TileState>) {
     // The fields apart, so that the compiler sees they do not alias and keeps their
     // addresses in registers across the loop.
     let Sim {
@@ -175,6 +167,7 @@ pub fn run_ready(
         spans,
         bound,
         wake_every_waiter,
+        seqs,
         ..
     } = sim;
     let wake_every_waiter = *wake_every_waiter;
@@ -190,11 +183,9 @@ pub fn run_ready(
             *clock = now;
             stats.instant_this_cycle = 0;
         }
-        let e = plan.programs[k as usize];
-        let Ok(seq) = seqs.get_mut(e) else {
+        let Some(seq) = seqs.get_mut(k as usize) else {
             continue;
         };
-        let seq = seq.into_inner();
         stats.resumes += 1;
         // A program whose op ended (its request pending or its compute busy until now)
         // moves past it first; one woken by a lock tries its acquire again.
