@@ -185,27 +185,10 @@ pub fn set_error(
                 blame(Some(file), root, field, &[])
             ))
         }
-        tilesim::study::SetError::Syntax(_) => CliError::Input(anyhow!("--set {e}")),
-        tilesim::study::SetError::Root { .. } | tilesim::study::SetError::NoSuchField { .. } => {
-            CliError::Input(anyhow!(
-                "--set {e}\n  hint: paths start with arch. or workload. and name fields as the \
-                 files do, with [i] for list items"
-            ))
-        }
-        // A value of the right form that the field's own check refused (a number format's
-        // `n = 33`): the message says what is valid, as it does in a spec file.
-        tilesim::study::SetError::Type { message, .. } if spec::is_out_of_range(message) => {
-            CliError::Input(anyhow!("--set {e}\n  hint: {}", spec::RANGE_HINT))
-        }
-        tilesim::study::SetError::WideInteger { .. } => {
-            CliError::Input(anyhow!("--set {e}\n  hint: {}", spec::INTEGER_HINT))
-        }
-        tilesim::study::SetError::Value { .. } | tilesim::study::SetError::Type { .. } => {
-            CliError::Input(anyhow!(
-                "--set {e}\n  hint: write the value as the field is written in a spec file \
-                 (quoted for the shell); the resolved.ron of a run shows every field's form"
-            ))
-        }
+        _ => match e.hint(tilesim::study::SetSource::CommandLine) {
+            Some(hint) => CliError::Input(anyhow!("--set {e}\n  hint: {hint}")),
+            None => CliError::Input(anyhow!("--set {e}")),
+        },
     }
 }
 

@@ -7,7 +7,7 @@ pub mod set;
 pub mod sweep;
 
 pub use metrics::{METRICS, metric_at};
-pub use set::{SetError, apply as apply_sets, paths_overlap};
+pub use set::{SetError, SetSource, apply as apply_sets, paths_overlap};
 pub use sweep::{
     Point, Row, Study, StudyError, csv, load_study, points_of, run_point, study_from_text,
 };

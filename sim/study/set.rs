@@ -86,6 +86,48 @@ pub enum SetError {
     },
 }
 
+/// Where a value that [`apply`] refused was written: it decides how the hint tells the
+/// user to write it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SetSource {
+    /// A `--set PATH=VALUE` on the command line.
+    CommandLine,
+    /// A value of a study file's axis (RON).
+    StudyAxis,
+}
+
+impl SetError {
+    /// What the user can do about the error, for a value written at `source` (`None` for
+    /// a malformed `--set`, whose message holds an example). `--set` and study axes give
+    /// the same hint for the same fault.
+    pub fn hint(&self, source: SetSource) -> Option<&'static str> {
+        Some(match self {
+            SetError::Syntax(_) => return None,
+            SetError::Root { .. } | SetError::NoSuchField { .. } => {
+                "paths start with arch. or workload. and name fields as the files do, with [i] \
+                 for list items"
+            }
+            SetError::NonFinite { .. } => "write a finite number",
+            // A value of the right form that the field's own check refused (a number
+            // format's `n = 33`): the message says what is valid, as it does in a spec file.
+            SetError::Type { message, .. } if crate::spec::is_out_of_range(message) => {
+                crate::spec::RANGE_HINT
+            }
+            SetError::WideInteger { .. } => crate::spec::INTEGER_HINT,
+            SetError::Value { .. } | SetError::Type { .. } => match source {
+                SetSource::CommandLine => {
+                    "write the value as the field is written in a spec file (quoted for the \
+                     shell); the resolved.ron of a run shows every field's form"
+                }
+                SetSource::StudyAxis => {
+                    "write the value as the field is written in a spec file (RON); the \
+                     resolved.ron of a run shows every field's form"
+                }
+            },
+        })
+    }
+}
+
 /// Whether two field paths (as `--set` and study axes write them, `model[0].out`) name a
 /// common field: equal, or one holds the other, a prefix ending at a step boundary
 /// (`stream` holds `stream.samples`, `model` holds `model[0]`; `columns` does not hold
@@ -787,5 +829,36 @@ mod tests {
         ] {
             assert!(text.contains(want), "{want} in {text}");
         }
+    }
+
+    /// `--set` and a study axis give the same hint for the same fault; only how to write
+    /// a value differs (quoted for the shell, or RON in the study file).
+    #[test]
+    fn the_command_line_and_a_study_axis_hint_alike() {
+        let (a, w) = specs();
+        let err = |set: &str| apply(&a, &w, &[set.to_string()]).unwrap_err();
+        let both = |e: &SetError| (e.hint(SetSource::CommandLine), e.hint(SetSource::StudyAxis));
+        let range = err("workload.partitions[0].format=Some(Posit(n: 300, es: 2))");
+        assert_eq!(
+            both(&range),
+            (Some(crate::spec::RANGE_HINT), Some(crate::spec::RANGE_HINT))
+        );
+        let wide = err("workload.partitions[0].format=Some(Posit(n: 18446744073709551616, es: 2))");
+        assert_eq!(
+            both(&wide),
+            (
+                Some(crate::spec::INTEGER_HINT),
+                Some(crate::spec::INTEGER_HINT)
+            )
+        );
+        let path = err("workload.partitions[0].nope=1");
+        let (cli, axis) = both(&path);
+        assert_eq!(cli, axis);
+        assert!(cli.unwrap().contains("[i] for list items"));
+        let form = err("workload.batch=\"eight\"");
+        let (cli, axis) = both(&form);
+        assert!(cli.unwrap().contains("quoted for the shell"), "{cli:?}");
+        assert!(axis.unwrap().contains("(RON)"), "{axis:?}");
+        assert_eq!(both(&err("nonsense")), (None, None));
     }
 }

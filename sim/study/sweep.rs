@@ -11,7 +11,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::metrics::{METRICS, metric};
-use super::set::{SetError, apply, paths_overlap};
+use super::set::{SetSource, apply, paths_overlap};
 use crate::model::significant;
 use crate::pipeline::run_scenario;
 use crate::spec::{
@@ -445,13 +445,9 @@ pub fn study_from_text(file: &Path, text: String) -> Result<Study, StudyError> {
                 continue;
             }
             if let Err(e) = apply(&arch, &workload, &[format!("{path}={v}")]) {
-                let hint = match e {
-                    SetError::NoSuchField { .. } | SetError::Root { .. } => {
-                        "paths start with arch. or workload. and name fields as the files do"
-                    }
-                    SetError::WideInteger { .. } => crate::spec::INTEGER_HINT,
-                    _ => "write the value as the field is written in the file (RON)",
-                };
+                let hint = e
+                    .hint(SetSource::StudyAxis)
+                    .unwrap_or("write the value as the field is written in a spec file (RON)");
                 return Err(axis_error(file, &text, i, e.to_string(), hint));
             }
         }

@@ -444,6 +444,21 @@ fn a_bad_axis_is_reported_with_the_study_files_position_before_anything_runs() {
     let o = sweep(&s, &d.join("r"), &[]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("from <= to"), "{}", stderr(&o));
+    // A value its field's own check refuses gets the hint `--set` gives for it: the range.
+    let s = study(
+        &d,
+        "        (path: \"workload.partitions[0].format\", values: [16, 300], format: \"Some(Posit(n: {}, es: 2))\"),",
+    );
+    let o = sweep(&s, &d.join("r"), &[]);
+    assert_eq!(o.status.code(), Some(2));
+    let e = stderr(&o);
+    assert!(
+        e.contains("study.ron:7:")
+            && e.contains("n = 300 is out of range (valid: 2..=32)")
+            && e.contains("hint: use a value in the range the message gives"),
+        "{e}"
+    );
+    assert!(!d.join("r").exists(), "nothing should run or be written");
     // One field on two axes: the later would overwrite the earlier at every point.
     let s = study(
         &d,
