@@ -215,6 +215,10 @@ pub struct OnlineController {
     /// The commands logged (tests only, with `log_commands`).
     #[cfg(test)]
     pub(super) commands: Vec<super::controller::Command>,
+    /// Decide with the general `Channel::step` (write-drain rule included) instead of the
+    /// one-queue decision (tests only: they check that the two agree).
+    #[cfg(test)]
+    pub(super) general_decision: bool,
 }
 
 impl OnlineController {
@@ -247,6 +251,8 @@ impl OnlineController {
             log_commands: false,
             #[cfg(test)]
             commands: Vec::new(),
+            #[cfg(test)]
+            general_decision: false,
             config,
         })
     }
@@ -330,9 +336,17 @@ impl OnlineController {
                 self.timing.cl
             };
         let lane = usize::from(write);
+        #[cfg(test)]
+        let general = self.general_decision;
+        #[cfg(not(test))]
+        let general = false;
         // One decision on channel `ch`: its burst leaves the queue at its column command.
         let mut serve = |ch: &mut Channel, slots: &mut Slots, ctx: &mut Ctx| {
-            let end = ch.step_only::<WRITE>(ctx).1;
+            let end = if general {
+                ch.step(ctx).1
+            } else {
+                ch.step_only::<WRITE>(ctx).1
+            };
             slots.leave(end - col_to_end);
             first_end = first_end.min(end);
             done = done.max(end);

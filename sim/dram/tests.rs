@@ -565,64 +565,41 @@ fn a_backlog_of_small_scattered_reads_overlaps_its_row_misses() {
 proptest! {
     #![proptest_config(ProptestConfig::default())]
 
-    /// With the other queue empty, the online controller's decision (`step_only`, the
-    /// queue to serve known in advance) is the general one (`step`, which applies the
-    /// write-drain rule): the same bursts in the same order at the same cycles, and the
-    /// same counters, over requests that switch between reads and writes.
+    /// The online controller's one-queue decision (`step_only`: the controller drains a
+    /// channel before the next request, so only the request's queue holds bursts) is the
+    /// general one (`step`, which applies the write-drain rule): the same completions and
+    /// the same statistics over requests that switch between reads and writes, arrive
+    /// faster than they are served (queues full, bursts admitted as places free up) and
+    /// meet refreshes, with one rank or two.
     #[test]
-    fn a_decision_on_one_queue_is_the_general_decision(
+    fn the_online_one_queue_decision_is_the_general_decision(
         reqs in requests(),
+        gaps in prop::collection::vec(0u64..200, 40),
         which in 0usize..PRESETS.len(),
         closed in any::<bool>(),
+        queue in prop::sample::select(vec![2usize, 4, 8, 32]),
         ranks in 1u32..=2,
     ) {
         let mut config = DramConfig::new(&PRESETS[which]);
         config.preset.ranks = ranks;
+        config.read_queue = queue;
+        config.write_queue = queue;
+        config.high_watermark = queue.max(2) * 3 / 4;
+        config.low_watermark = queue / 4;
         config.preset.timing.refi = timing::Spec::Ns(600.0);
         if closed {
             config.page = PagePolicy::Closed;
         }
-        let p = &config.preset;
-        let t = p.cycles();
-        let decoder = address::AddressDecoder::new(p, config.mapping);
-        let mut general = controller::new_channels(p, &t, &config);
-        let mut only = general.clone();
-        let mut ctx = controller::Ctx {
-            t: &t,
-            cfg: &config,
-            bgs: p.bank_groups,
-            banks_per_group: p.banks_per_group,
-            record: false,
-            in_order: true,
-            commands: Vec::new(),
-        };
-        let bb = p.burst_bytes();
-        let mut arrival = 0;
+        let mut one = OnlineController::new(config.clone(), false).unwrap();
+        let mut general = OnlineController::new(config, false).unwrap();
+        general.general_decision = true;
+        let mut t = 0;
         for (i, r) in reqs.iter().enumerate() {
-            arrival += u64::from(r.bytes);
-            let (first, last) = (r.addr / bb, (r.addr + u64::from(r.bytes) - 1) / bb);
-            let loc = decoder.decode(first * bb);
-            let c = loc.channel as usize;
-            // One channel's share of the request: its bursts in address order.
-            for burst in (first..=last).filter(|b| decoder.decode(b * bb).channel == loc.channel) {
-                let loc = decoder.decode(burst * bb);
-                let bank = loc.bank_index(p.bank_groups, p.banks_per_group);
-                general[c].push(&t, i as u32, bank, loc, arrival, r.write);
-                only[c].push(&t, i as u32, bank, loc, arrival, r.write);
-            }
-            while !(general[c].rq.is_empty() && general[c].wq.is_empty()) {
-                let a = general[c].step(&mut ctx);
-                let b = if r.write {
-                    only[c].step_only::<true>(&mut ctx)
-                } else {
-                    only[c].step_only::<false>(&mut ctx)
-                };
-                prop_assert_eq!(a, b, "request {}", i);
-            }
-            prop_assert!(only[c].rq.is_empty() && only[c].wq.is_empty());
+            t += gaps[i % gaps.len()];
+            let a = one.access(t, r.addr, u64::from(r.bytes), r.write);
+            let b = general.access(t, r.addr, u64::from(r.bytes), r.write);
+            prop_assert_eq!(a, b, "request {}", i);
         }
-        for (a, b) in general.iter().zip(&only) {
-            prop_assert_eq!(format!("{:?}", a.counters), format!("{:?}", b.counters));
-        }
+        prop_assert_eq!(format!("{:?}", one.stats(t)), format!("{:?}", general.stats(t)));
     }
 }
