@@ -603,3 +603,29 @@ proptest! {
         prop_assert_eq!(format!("{:?}", one.stats(t)), format!("{:?}", general.stats(t)));
     }
 }
+
+/// An organisation the model cannot hold is refused with its reason, not run: counts that
+/// are not powers of two, more ranks or bank groups than are modelled, a capacity beyond
+/// 64-bit addresses.
+#[test]
+fn an_organisation_beyond_the_model_is_refused() {
+    let base = DramConfig::new(preset("lpddr5x-8000-x256").unwrap());
+    assert!(base.validate().is_ok());
+    let refused = |change: &dyn Fn(&mut DramConfig), why: &str| {
+        let mut c = base.clone();
+        change(&mut c);
+        let e = c.validate().unwrap_err().to_string();
+        assert!(e.contains(why), "{e}");
+        assert!(OnlineController::new(c, false).is_err());
+    };
+    refused(&|c| c.preset.channels = 12, "powers of two");
+    refused(&|c| c.preset.ranks = 8, "ranks per channel");
+    refused(&|c| c.preset.bank_groups = 16, "bank groups");
+    refused(
+        &|c| {
+            c.preset.rows = 1 << 31;
+            c.preset.row_bytes = 1 << 31;
+        },
+        "2^64 bytes",
+    );
+}
