@@ -1,4 +1,4 @@
-//! Channels only one program uses, and the channels' state during a run.
+//! Channels only one program uses.
 //!
 //! Every channel's state lives in the engine state ([`super::components::Sim`]'s
 //! `channels`) for the run, by slot, and is written back to its component when the run
