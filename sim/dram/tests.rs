@@ -481,6 +481,33 @@ fn online_run(
     (c, done)
 }
 
+/// A controller of preset `which` with queues of `queue` places (write drain from three
+/// quarters full down to one quarter), a refresh every 600 ns so that short runs meet
+/// refreshes, and the closed-page policy if `closed`: the backlog tests' configuration.
+fn backlog_config(which: usize, queue: usize, closed: bool) -> DramConfig {
+    let mut config = DramConfig::new(&PRESETS[which]);
+    config.read_queue = queue;
+    config.write_queue = queue;
+    config.high_watermark = queue.max(2) * 3 / 4;
+    config.low_watermark = queue / 4;
+    config.preset.timing.refi = timing::Spec::Ns(600.0);
+    if closed {
+        config.page = PagePolicy::Closed;
+    }
+    config
+}
+
+/// Arrival cycles of `n` requests, each `gaps[i % gaps.len()]` cycles after the one before.
+fn arrivals(n: usize, gaps: &[u64]) -> Vec<u64> {
+    let mut t = 0;
+    (0..n)
+        .map(|i| {
+            t += gaps[i % gaps.len()];
+            t
+        })
+        .collect()
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::default())]
 
@@ -495,22 +522,8 @@ proptest! {
         closed in any::<bool>(),
         queue in prop::sample::select(vec![2usize, 4, 8, 32]),
     ) {
-        let mut config = DramConfig::new(&PRESETS[which]);
-        config.read_queue = queue;
-        config.write_queue = queue;
-        config.high_watermark = queue.max(2) * 3 / 4;
-        config.low_watermark = queue / 4;
-        config.preset.timing.refi = timing::Spec::Ns(600.0);
-        if closed {
-            config.page = PagePolicy::Closed;
-        }
-        let mut t = 0;
-        let arrivals: Vec<u64> = (0..reqs.len())
-            .map(|i| {
-                t += gaps[i % gaps.len()];
-                t
-            })
-            .collect();
+        let config = backlog_config(which, queue, closed);
+        let arrivals = arrivals(reqs.len(), &gaps);
         let (c, done) = online_run(&config, &reqs, &arrivals);
         let done: Vec<(u64, u64)> = arrivals.iter().copied().zip(done).collect();
         check_served(&config, &reqs, &c.commands, &done)?;
@@ -580,27 +593,19 @@ proptest! {
         queue in prop::sample::select(vec![2usize, 4, 8, 32]),
         ranks in 1u32..=2,
     ) {
-        let mut config = DramConfig::new(&PRESETS[which]);
+        let mut config = backlog_config(which, queue, closed);
         config.preset.ranks = ranks;
-        config.read_queue = queue;
-        config.write_queue = queue;
-        config.high_watermark = queue.max(2) * 3 / 4;
-        config.low_watermark = queue / 4;
-        config.preset.timing.refi = timing::Spec::Ns(600.0);
-        if closed {
-            config.page = PagePolicy::Closed;
-        }
         let mut one = OnlineController::new(config.clone(), false).unwrap();
         let mut general = OnlineController::new(config, false).unwrap();
         general.general_decision = true;
-        let mut t = 0;
-        for (i, r) in reqs.iter().enumerate() {
-            t += gaps[i % gaps.len()];
+        let arrivals = arrivals(reqs.len(), &gaps);
+        for (i, (r, &t)) in reqs.iter().zip(&arrivals).enumerate() {
             let a = one.access(t, r.addr, u64::from(r.bytes), r.write);
             let b = general.access(t, r.addr, u64::from(r.bytes), r.write);
             prop_assert_eq!(a, b, "request {}", i);
         }
-        prop_assert_eq!(format!("{:?}", one.stats(t)), format!("{:?}", general.stats(t)));
+        let end = arrivals.last().copied().unwrap_or(0);
+        prop_assert_eq!(format!("{:?}", one.stats(end)), format!("{:?}", general.stats(end)));
     }
 }
 
