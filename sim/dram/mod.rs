@@ -215,8 +215,7 @@ impl DramConfig {
             )));
         }
         // Addresses are 64-bit byte addresses, wrapped at the capacity with a mask.
-        let capacity = counts[..6].iter().try_fold(1u64, |c, &n| c.checked_mul(n));
-        if capacity.is_none() {
+        if p.checked_capacity_bytes().is_none() {
             return Err(DramError::Config(format!(
                 "preset {}: a capacity of 2^64 bytes or more is not modelled",
                 p.name

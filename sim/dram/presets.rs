@@ -82,14 +82,24 @@ impl DramPreset {
             * f64::from(self.channels)
     }
 
-    /// Capacity in bytes.
+    /// Capacity in bytes (`u64::MAX` for an organisation of 2^64 bytes or more, which
+    /// [`super::DramConfig::validate`] refuses).
     pub fn capacity_bytes(&self) -> u64 {
-        u64::from(self.channels)
-            * u64::from(self.ranks)
-            * u64::from(self.bank_groups)
-            * u64::from(self.banks_per_group)
-            * u64::from(self.rows)
-            * u64::from(self.row_bytes)
+        self.checked_capacity_bytes().unwrap_or(u64::MAX)
+    }
+
+    /// Capacity in bytes, `None` if it does not fit in 64 bits.
+    pub fn checked_capacity_bytes(&self) -> Option<u64> {
+        [
+            self.channels,
+            self.ranks,
+            self.bank_groups,
+            self.banks_per_group,
+            self.rows,
+            self.row_bytes,
+        ]
+        .into_iter()
+        .try_fold(1u64, |c, n| c.checked_mul(u64::from(n)))
     }
 }
 
