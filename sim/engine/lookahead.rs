@@ -1,21 +1,21 @@
 //! How far a pass may reach: the engine's conservative lookahead.
 //!
-//! A pass of the engine's stages handles the completions of a window of cycles `[t, h)`
-//! at once, which is exact as long as nothing started inside the pass can complete
-//! before `h`. The fixed window (`Sim::window`) takes `h = t + d`, with `d` the shortest duration of
+//! A pass of the engine's stages handles the completions of a window of cycles `[t, h)` at
+//! once, which is exact as long as nothing started inside the pass can complete before `h`.
+//! The fixed window (`Sim::window`) takes `h = t + d`, with `d` the shortest duration of
 //! any op of the schedule. A program's own situation usually allows more: a program busy
 //! until cycle `c` cannot complete anything new before `c` plus the shortest op it can run
 //! next, and a program waiting on a lock or a request cannot before the pass's first cycle
 //! plus the shortest op it can reach from where it waits. The horizon is the earliest of
 //! these bounds over all programs (and never less than the fixed window). A program that
-//! has asked for a transfer or a host call waits like one on a lock until it is granted
-//! (a DRAM transfer deferred until its DMA channels start it waits on, and starts no
-//! earlier than the pass); a finished program bounds nothing. A program's bound is set
-//! where its state changes, and the horizon is only looked for when the next pending
-//! event lies beyond the fixed window (the scan stops at the first program that keeps the
-//! pass from reaching it; after `n` scans in a row that found nothing, only every 2^n-th
-//! pass scans, `n` up to 3). With a window given in [`super::SimOptions::window`] (a test
-//! of exactness uses one cycle) the lookahead is off.
+//! has asked for a transfer or a host call waits like one on a lock until it is granted (a
+//! DRAM transfer deferred until its DMA channels start it waits on, and starts no earlier
+//! than the pass); a finished program bounds nothing. A program's bound is set where its
+//! state changes, and the horizon is only looked for when the next pending event lies
+//! beyond the fixed window (the scan stops at the first program that keeps the pass from
+//! reaching it; after `n` scans in a row that found nothing, only every 2^n-th pass scans,
+//! `n` up to 3). With a window given in [`super::SimOptions::window`] (a test of exactness
+//! uses one cycle) the lookahead is off.
 //!
 //! For every op of the flat op array, [`Lookahead`] holds the shortest timed op a program
 //! at that op can start next (the op itself if it is timed), and the same for a program

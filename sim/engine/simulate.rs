@@ -615,18 +615,16 @@ pub fn simulate(
         .initialize(&mut world)
         .map_err(|e| EngineError::Schedule(format!("{e:?}")))?;
 
-    let mut steps;
     loop {
         sched.run(&mut world);
         let sim = world.resource::<Sim>();
-        steps = sim.passes;
         // `run_passes` returns only once the run needs this loop.
         let pause = sim.pause().unwrap_or(Pause::Progress);
         if pause == Pause::Stopped {
             break;
         }
         if let Some(p) = &options.progress
-            && steps.is_multiple_of(PROGRESS_PASSES)
+            && sim.passes.is_multiple_of(PROGRESS_PASSES)
             && schedule.stop.target > 0
         {
             let done: u64 = schedule
@@ -693,7 +691,10 @@ pub fn simulate(
     world
         .run_system_once(super::systems::flush_deferred)
         .map_err(|e| EngineError::Schedule(format!("{e:?}")))?;
-    let stats = world.resource::<Sim>().stats.clone();
+    let (stats, steps) = {
+        let sim = world.resource::<Sim>();
+        (sim.stats.clone(), sim.passes)
+    };
     let end = stats.stopped_at.unwrap_or(0);
     let (ddr, dram_trace) = match &world.resource::<Sim>().dram {
         Some(d) => (
